@@ -1,0 +1,70 @@
+import Foundation
+
+/// Where an alert's Slack message lives.
+public struct MessageRef: Codable, Equatable, Hashable, Sendable {
+    public var channel: String
+    public var ts: String
+    public init(channel: String, ts: String) {
+        self.channel = channel
+        self.ts = ts
+    }
+}
+
+public enum AlertStatus: String, Codable, Sendable, CaseIterable {
+    case open, acknowledged, resolved, dismissed
+
+    /// Resolved and dismissed alerts take no more actions and group no more detections.
+    public var isFinished: Bool { self == .resolved || self == .dismissed }
+}
+
+/// What a playbook said when the alert was created; kept with the alert so editing a playbook
+/// never changes the rules for alerts already in flight.
+public struct AlertPolicy: Codable, Equatable, Sendable {
+    public var ackTimeout: Int?
+    public var escalation: Escalation?
+    public var actions: [ContainmentAction]
+
+    public init(ackTimeout: Int? = nil, escalation: Escalation? = nil, actions: [ContainmentAction] = []) {
+        self.ackTimeout = ackTimeout
+        self.escalation = escalation
+        self.actions = actions
+    }
+
+    public init(_ playbook: Playbook) {
+        self.init(ackTimeout: playbook.ackTimeout, escalation: playbook.escalation, actions: playbook.actions)
+    }
+}
+
+/// One incident as responders see it: a Slack message with buttons, its state and its history.
+public struct Alert: Codable, Equatable, Sendable {
+    public var id: String
+    public var playbookID: String
+    public var detection: String
+    public var severity: Severity
+    public var title: String
+    public var summary: String?
+    public var subject: Subject
+    public var evidence: JSONValue?
+    public var channel: String
+    public var status: AlertStatus
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var lastOccurredAt: Date
+    public var occurrences: Int
+    /// Detection and subject: what grouping compares.
+    public var groupKey: String
+    /// Until when new detections with the same group key are counted on this alert.
+    public var groupUntil: Date
+    public var acknowledgedBy: String?
+    public var acknowledgedAt: Date?
+    public var closedBy: String?
+    public var closedAt: Date?
+    public var escalations: Int
+    public var message: MessageRef?
+    public var postFailure: String?
+    public var policy: AlertPolicy
+
+    public static func groupKey(detection: String, subject: Subject) -> String {
+        detection + "|" + subject.key
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// The buttons an alert message carries that act on the alert itself.
+public enum AlertAction: String, Codable, Sendable, CaseIterable {
+    case ack, resolve, dismiss
+}
+
+/// A button press, with what the caller already knows about the person pressing it.
+public struct Click: Codable, Equatable, Sendable {
+    public var action: AlertAction
+    public var userID: String
+    /// Whether this user may act on this alert (responder lists resolved by the caller).
+    public var mayAct: Bool
+    /// Where an ephemeral answer to this user goes.
+    public var responseURL: String?
+
+    public init(action: AlertAction, userID: String, mayAct: Bool, responseURL: String? = nil) {
+        self.action = action
+        self.userID = userID
+        self.mayAct = mayAct
+        self.responseURL = responseURL
+    }
+}
+
+/// Timers are rows with a due time; one per kind per alert.
+public enum TimerKind: String, Codable, Sendable, CaseIterable {
+    case ackTimeout = "ack_timeout"
+}
+
+/// Facts that happened to an alert, in the past tense.
+public enum AlertEvent: Equatable, Sendable {
+    case detectionReceived(Detection, playbook: Playbook, channel: String)
+    case detectionGrouped(Detection)
+    case clicked(Click)
+    case messagePosted(MessageRef)
+    case postFailed(reason: String)
+    case timerFired(TimerKind)
+}
+
+/// Commands for the outside world, executed by the effect runner (timers by the store).
+public enum AlertEffect: Codable, Equatable, Sendable {
+    /// Post the alert message, rendered from the alert's state when it runs.
+    case postAlert
+    /// Re-render the message; pending updates of one alert coalesce into one.
+    case updateMessage
+    case replyInThread(text: String)
+    /// A message in another channel (escalation channel).
+    case postNotice(channel: String, text: String)
+    /// An ephemeral answer to one user.
+    case tellUser(userID: String, text: String, responseURL: String?)
+    case scheduleTimer(TimerKind, at: Date)
+    case cancelTimer(TimerKind)
+}
+
+/// Whether an event changed the alert, and if not, why.
+public enum Outcome: Equatable, Sendable {
+    case applied
+    /// Harmless and expected: a retry, a double click, a late result.
+    case ignored(String)
+    /// Not allowed: the caller should tell whoever sent it.
+    case rejected(String)
+}
+
+/// An audit line the store adds to the hash chain, in the same transaction as the change.
+public struct AuditRecord: Codable, Equatable, Sendable {
+    public var action: String
+    public var actor: String
+    public var detail: String
+
+    public init(action: String, actor: String, detail: String) {
+        self.action = action
+        self.actor = actor
+        self.detail = detail
+    }
+}
+
+/// The result of one event: the new state, what to do, and what to record.
+public struct Transition: Equatable, Sendable {
+    public var alert: Alert?
+    public var outcome: Outcome
+    public var effects: [AlertEffect]
+    public var audit: AuditRecord?
+
+    public init(alert: Alert?, outcome: Outcome, effects: [AlertEffect] = [], audit: AuditRecord? = nil) {
+        self.alert = alert
+        self.outcome = outcome
+        self.effects = effects
+        self.audit = audit
+    }
+}

@@ -1,0 +1,104 @@
+/// A use case: which detection it answers, where alerts go, who may act, what containment is offered.
+public struct Playbook: Codable, Equatable, Sendable {
+    /// The detection id that matches every detection no other playbook answers.
+    public static let catchAll = "*"
+
+    public var id: String
+    public var title: String
+    public var detection: String
+    public var severity: Severity
+    public var channel: String?
+    /// Seconds during which the same detection and subject are counted on the open alert.
+    public var groupingWindow: Int
+    /// Seconds an alert may stay unacknowledged before escalation; nil disables escalation.
+    public var ackTimeout: Int?
+    public var escalation: Escalation?
+    public var actions: [ContainmentAction]
+    public var responders: [String]
+    /// Thresholds of built-in rules, read by the rule engine.
+    public var rule: JSONValue?
+    /// Sample cases run by `sentry playbooks test`.
+    public var tests: JSONValue?
+    /// Where it was read from, for messages.
+    public var source: String
+
+    public init(
+        id: String, title: String, detection: String, severity: Severity, channel: String? = nil,
+        groupingWindow: Int = 3_600, ackTimeout: Int? = nil, escalation: Escalation? = nil,
+        actions: [ContainmentAction] = [], responders: [String] = [], rule: JSONValue? = nil,
+        tests: JSONValue? = nil, source: String = "(built in)"
+    ) {
+        self.id = id
+        self.title = title
+        self.detection = detection
+        self.severity = severity
+        self.channel = channel
+        self.groupingWindow = groupingWindow
+        self.ackTimeout = ackTimeout
+        self.escalation = escalation
+        self.actions = actions
+        self.responders = responders
+        self.rule = rule
+        self.tests = tests
+        self.source = source
+    }
+}
+
+/// Who is re-mentioned, and where, when an alert is not acknowledged in time.
+public struct Escalation: Codable, Equatable, Sendable {
+    /// User ids, user-group ids, or `here`/`channel`.
+    public var mention: [String]
+    /// Escalation channel; nil means a reply in the alert's thread.
+    public var channel: String?
+    /// How many times at most, one acknowledgement timeout apart.
+    public var repeatCount: Int
+
+    public init(mention: [String], channel: String? = nil, repeatCount: Int = 1) {
+        self.mention = mention
+        self.channel = channel
+        self.repeatCount = repeatCount
+    }
+}
+
+/// A containment the playbook offers on its alerts.
+public struct ContainmentAction: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case blockUser = "block_user"
+        case blockIP = "block_ip"
+    }
+    public var kind: Kind
+    /// Distinct responders other than the requester who must approve; 0 runs at once.
+    public var approvals: Int
+    /// Default time-to-live in seconds.
+    public var ttl: Int
+
+    public init(kind: Kind, approvals: Int, ttl: Int) {
+        self.kind = kind
+        self.approvals = approvals
+        self.ttl = ttl
+    }
+}
+
+/// The loaded playbooks, indexed by detection.
+public struct PlaybookCatalog: Sendable, Equatable {
+    public let playbooks: [Playbook]
+    private let byDetection: [String: Playbook]
+
+    public init(_ playbooks: [Playbook]) {
+        self.playbooks = playbooks.sorted { $0.id < $1.id }
+        var index: [String: Playbook] = [:]
+        for playbook in self.playbooks where index[playbook.detection] == nil {
+            index[playbook.detection] = playbook
+        }
+        self.byDetection = index
+    }
+
+    /// The playbook answering a detection id, falling back to the catch-all.
+    public func playbook(for detection: String) -> Playbook? {
+        byDetection[detection] ?? byDetection[Playbook.catchAll]
+    }
+
+    public func playbook(id: String) -> Playbook? {
+        playbooks.first { $0.id == id }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Renders an alert as a Slack message: a fallback `text` and Block Kit `blocks` within Slack's limits.
+public enum AlertMessage {
+    /// Block Kit limits this renderer keeps to.
+    public enum Limits {
+        public static let blocks = 50
+        public static let sectionText = 3_000
+        public static let headerText = 150
+        public static let fieldText = 2_000
+        public static let fields = 10
+        public static let buttonText = 75
+        public static let contextElementText = 2_000
+        public static let messageText = 4_000
+    }
+
+    public static func render(_ alert: Alert) -> (text: String, blocks: JSONValue) {
+        var blocks: [JSONValue] = []
+        blocks.append([
+            "type": "header",
+            "text": ["type": "plain_text", "text": .string(truncate("\(alert.severity.emoji) \(alert.title)", Limits.headerText)), "emoji": true],
+        ])
+        if let summary = alert.summary, !summary.isEmpty {
+            blocks.append(section(escape(summary)))
+        }
+        var fields: [String] = [
+            "*Severity*\n\(alert.severity.rawValue.capitalized)",
+            "*Status*\n\(statusLine(alert))",
+        ]
+        if let user = alert.subject.slackUserID { fields.append("*User*\n\(SlackID.mention(user))") }
+        if let ip = alert.subject.ip { fields.append("*IP address*\n`\(ip)`") }
+        if let network = alert.subject.merakiNetworkID { fields.append("*Meraki network*\n`\(escape(network))`") }
+        if let serial = alert.subject.merakiSerial { fields.append("*Meraki device*\n`\(escape(serial))`") }
+        let times = alert.occurrences == 1 ? "once" : "\(alert.occurrences) times"
+        fields.append("*Seen*\n\(times), last \(SlackDate.format(alert.lastOccurredAt))")
+        fields.append("*Alert*\n`\(alert.id)`")
+        blocks.append([
+            "type": "section",
+            "fields": .array(fields.prefix(Limits.fields).map { ["type": "mrkdwn", "text": .string(truncate($0, Limits.fieldText))] }),
+        ])
+        if let evidence = alert.evidence, evidence != .null {
+            let budget = Limits.sectionText - 20
+            blocks.append(section("*Evidence*\n```" + truncate(prettyEvidence(evidence), budget) + "```"))
+        }
+        var context = "Playbook `\(alert.playbookID)` · detection `\(alert.detection)` · opened \(SlackDate.format(alert.createdAt))"
+        if alert.escalations > 0 { context += " · escalated \(alert.escalations)×" }
+        if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }
+        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(truncate(context, Limits.contextElementText))]]])
+        if !alert.status.isFinished {
+            var buttons: [JSONValue] = []
+            if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
+            buttons.append(button("Resolve", "resolve", alert.id))
+            buttons.append(button("Dismiss", "dismiss", alert.id))
+            let offered = Set(alert.policy.actions.map(\.kind))
+            if offered.contains(.blockUser), alert.subject.slackUserID != nil {
+                buttons.append(button("Block user…", "block_user", alert.id, style: "danger"))
+            }
+            if offered.contains(.blockIP), alert.subject.ip != nil {
+                buttons.append(button("Block IP…", "block_ip", alert.id, style: "danger"))
+            }
+            blocks.append(["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)])
+        }
+        let text = truncate("\(alert.severity.rawValue.uppercased()) \(alert.title) — \(alert.status.rawValue)", Limits.messageText)
+        return (text, .array(blocks))
+    }
+
+    /// One line saying where the alert stands and who put it there.
+    public static func statusLine(_ alert: Alert) -> String {
+        switch alert.status {
+        case .open:
+            return ":large_green_circle: Open, not acknowledged"
+        case .acknowledged:
+            return ":eyes: Acknowledged by \(alert.acknowledgedBy.map(SlackID.mention) ?? "?")\(alert.acknowledgedAt.map { " " + SlackDate.format($0) } ?? "")"
+        case .resolved:
+            return ":white_check_mark: Resolved by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
+        case .dismissed:
+            return ":no_entry_sign: Dismissed by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
+        }
+    }
+
+    static func section(_ text: String) -> JSONValue {
+        ["type": "section", "text": ["type": "mrkdwn", "text": .string(truncate(text, Limits.sectionText))]]
+    }
+
+    static func button(_ label: String, _ actionID: String, _ value: String, style: String? = nil) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "type": "button",
+            "action_id": .string(actionID),
+            "value": .string(value),
+            "text": ["type": "plain_text", "text": .string(truncate(label, Limits.buttonText)), "emoji": true],
+        ]
+        if let style { object["style"] = .string(style) }
+        return .object(object)
+    }
+
+    static func prettyEvidence(_ evidence: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let text = (try? encoder.encode(evidence)).map { String(decoding: $0, as: UTF8.self) } ?? evidence.encoded()
+        // Code blocks end at ```, so break any inside the evidence.
+        return escape(text).replacingOccurrences(of: "```", with: "`\u{200B}``")
+    }
+
+    /// Slack's three control characters in mrkdwn, so evidence cannot inject mentions or links.
+    public static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;")
+            .replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// Cuts at a character boundary, never inside an escape, and says it was cut.
+    public static func truncate(_ text: String, _ limit: Int) -> String {
+        guard text.count > limit else { return text }
+        var cut = String(text.prefix(limit - 1))
+        if let amp = cut.lastIndex(of: "&"), !cut[amp...].contains(";") { cut = String(cut[..<amp]) }
+        return cut + "…"
+    }
+}

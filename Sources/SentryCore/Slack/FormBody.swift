@@ -1,0 +1,79 @@
+/// `application/x-www-form-urlencoded` bodies as Slack sends them (`+` or `%20` for spaces).
+public enum FormBody {
+    public struct Malformed: Error, Equatable, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(Malformed) -> [String: String] {
+        var fields: [String: String] = [:]
+        guard !bytes.isEmpty else { return fields }
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try decode(parts[0])
+            guard !name.isEmpty else { throw Malformed(description: "form field with an empty name") }
+            let value = parts.count > 1 ? try decode(parts[1]) : ""
+            fields[name] = value
+        }
+        return fields
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) throws(Malformed) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+                index += 1
+            } else if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.endIndex,
+                    let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2])
+                else { throw Malformed(description: "bad percent escape in form body") }
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(byte)
+                index += 1
+            }
+        }
+        guard let text = String(validating: out, as: UTF8.self) else {
+            throw Malformed(description: "form body is not UTF-8")
+        }
+        return text
+    }
+
+    private static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
+    }
+
+    /// Encodes fields for tests, the demo and the simulators.
+    public static func encode(_ fields: [(String, String)]) -> String {
+        fields.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

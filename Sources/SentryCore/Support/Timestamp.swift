@@ -1,0 +1,46 @@
+import Foundation
+
+/// Time parsing and formatting shared by decoders and renderers.
+public enum Timestamp {
+    /// RFC 3339 / ISO 8601 with or without fractional seconds.
+    public static func parseISO8601(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
+    public static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+/// Durations written the way responders write them: `90s`, `15m`, `4h`, `7d`.
+public enum DurationText {
+    public static func parse(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let unit = trimmed.last, let number = Int(trimmed.dropLast()), number > 0 else { return nil }
+        let multiplier: Int
+        switch unit {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3_600
+        case "d": multiplier = 86_400
+        default: return nil
+        }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : seconds
+    }
+
+    /// The shortest exact spelling: 5400 → `90m`, 86400 → `1d`.
+    public static func format(_ seconds: Int) -> String {
+        if seconds > 0, seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        if seconds > 0, seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
+        if seconds > 0, seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+}
