@@ -1,0 +1,56 @@
+import Foundation
+
+/// How often and how patiently a connector repeats a call that failed for a transient reason.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Attempts in total, the first included.
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+    /// Fraction each backoff is randomised by in either direction (0.5: 50 % to 150 %), so callers that failed
+    /// together do not retry together.
+    public var jitter: Double
+    /// A `Retry-After` longer than this is not waited out here; the error goes to the caller to reschedule.
+    public var maxRetryAfter: Duration
+    /// Wait used when a 429 carries no usable `Retry-After`.
+    public var defaultRetryAfter: Duration
+
+    public init(
+        maxAttempts: Int = 5,
+        baseDelay: Duration = .milliseconds(500),
+        maxDelay: Duration = .seconds(30),
+        jitter: Double = 0.5,
+        maxRetryAfter: Duration = .seconds(60),
+        defaultRetryAfter: Duration = .seconds(1)
+    ) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.jitter = min(max(jitter, 0), 1)
+        self.maxRetryAfter = maxRetryAfter
+        self.defaultRetryAfter = defaultRetryAfter
+    }
+
+    public static let standard = RetryPolicy()
+    /// One attempt, no retries.
+    public static let never = RetryPolicy(maxAttempts: 1)
+
+    /// The wait after failed attempt number `attempt` (1-based). `random` in -1...1 picks the jitter.
+    public func backoff(afterAttempt attempt: Int, random: Double = .random(in: -1...1)) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let base = min(seconds(baseDelay) * Double(1 << exponent), seconds(maxDelay))
+        let jittered = base * (1 + jitter * min(max(random, -1), 1))
+        return .seconds(min(max(jittered, 0), seconds(maxDelay)))
+    }
+
+    /// The wait a `Retry-After` header asks for: delta-seconds; anything else falls back to the default.
+    public func retryAfter(header: String?) -> Duration {
+        guard let header, let value = Double(header.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0
+        else { return defaultRetryAfter }
+        return .seconds(value)
+    }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    let (whole, fraction) = duration.components
+    return Double(whole) + Double(fraction) / 1e18
+}

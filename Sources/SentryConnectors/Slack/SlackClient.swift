@@ -1,0 +1,294 @@
+import Foundation
+import Logging
+import SentryCore
+
+/// Who sees a `response_url` reply.
+public enum SlackResponseType: String, Sendable {
+    case ephemeral
+    case inChannel = "in_channel"
+}
+
+/// Slack Web API and `response_url` calls, with Slack's rate limits and transient failures handled here.
+public struct SlackClient: Sendable {
+    public let transport: any HTTPTransport
+    public let baseURL: String
+    public let retry: RetryPolicy
+    public let requestTimeout: Duration
+    private let token: String
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let logger: Logger
+
+    public init(
+        transport: any HTTPTransport,
+        baseURL: String = "https://slack.com/api",
+        token: String,
+        retry: RetryPolicy = .standard,
+        requestTimeout: Duration = .seconds(10),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        logger: Logger
+    ) {
+        self.transport = transport
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.retry = retry
+        self.requestTimeout = requestTimeout
+        self.sleep = sleep
+        self.logger = logger
+    }
+
+    // MARK: chat
+
+    /// Posts a message. Not repeated after a timeout or a 5xx, which leave open whether it was posted: on such
+    /// an error look for the message (by `metadata`) with `history` before posting again.
+    public func postMessage(
+        channel: String,
+        text: String,
+        blocks: JSONValue? = nil,
+        threadTS: String? = nil,
+        metadata: SlackMessageMetadata? = nil
+    ) async throws -> SlackMessageRef {
+        var body: [String: JSONValue] = ["channel": .string(channel), "text": .string(text)]
+        body["blocks"] = blocks
+        body["thread_ts"] = threadTS.map(JSONValue.string)
+        body["metadata"] = metadata?.json
+        let method = "chat.postMessage"
+        let answer = try await post(method, body, safeToRepeat: false)
+        guard let postedChannel = answer["channel"]?.stringValue, let ts = answer["ts"]?.stringValue else {
+            throw SlackError.malformedResponse(method: method)
+        }
+        return SlackMessageRef(channel: postedChannel, ts: ts)
+    }
+
+    public func update(
+        channel: String,
+        ts: String,
+        text: String,
+        blocks: JSONValue? = nil,
+        metadata: SlackMessageMetadata? = nil
+    ) async throws {
+        var body: [String: JSONValue] = ["channel": .string(channel), "ts": .string(ts), "text": .string(text)]
+        body["blocks"] = blocks
+        body["metadata"] = metadata?.json
+        _ = try await post("chat.update", body, safeToRepeat: true)
+    }
+
+    public func postEphemeral(
+        channel: String,
+        user: String,
+        text: String,
+        blocks: JSONValue? = nil,
+        threadTS: String? = nil
+    ) async throws {
+        var body: [String: JSONValue] = ["channel": .string(channel), "user": .string(user), "text": .string(text)]
+        body["blocks"] = blocks
+        body["thread_ts"] = threadTS.map(JSONValue.string)
+        _ = try await post("chat.postEphemeral", body, safeToRepeat: true)
+    }
+
+    /// Replies through an interaction's `response_url`, a webhook that takes no token.
+    public func respond(
+        to responseURL: String,
+        text: String,
+        blocks: JSONValue? = nil,
+        responseType: SlackResponseType = .ephemeral,
+        replaceOriginal: Bool = false
+    ) async throws {
+        var body: [String: JSONValue] = [
+            "text": .string(text),
+            "response_type": .string(responseType.rawValue),
+            "replace_original": .bool(replaceOriginal),
+        ]
+        body["blocks"] = blocks
+        let request = HTTPRequest(
+            method: "POST",
+            url: responseURL,
+            headers: [HTTPHeader("Content-Type", Self.jsonContentType)],
+            body: try encode(body),
+            timeout: requestTimeout
+        )
+        // Webhooks have answered a bare `ok` as well as JSON; only an explicit `ok: false` is a failure.
+        _ = try await execute("response_url", request, safeToRepeat: true, requireOK: false)
+    }
+
+    // MARK: reads
+
+    public func userInfo(id: String) async throws -> SlackUser {
+        let method = "users.info"
+        let answer = try await get(method, [("user", id)])
+        guard let user = answer["user"].flatMap(SlackUser.init(json:)) else {
+            throw SlackError.malformedResponse(method: method)
+        }
+        return user
+    }
+
+    /// Newest first, at most `limit` messages (one page), metadata included.
+    public func history(channel: String, oldest: String? = nil, limit: Int = 100) async throws -> [SlackHistoryMessage] {
+        let method = "conversations.history"
+        var query = [("channel", channel), ("limit", String(limit)), ("include_all_metadata", "true")]
+        if let oldest { query.append(("oldest", oldest)) }
+        let answer = try await get(method, query)
+        guard let messages = answer["messages"]?.arrayValue else {
+            throw SlackError.malformedResponse(method: method)
+        }
+        return messages.compactMap(SlackHistoryMessage.init(json:))
+    }
+
+    /// User ids in a user group (`S…`).
+    public func usergroupMembers(id: String) async throws -> [String] {
+        let method = "usergroups.users.list"
+        let answer = try await get(method, [("usergroup", id)])
+        guard let users = answer["users"]?.arrayValue else {
+            throw SlackError.malformedResponse(method: method)
+        }
+        return users.compactMap(\.stringValue)
+    }
+
+    // MARK: plumbing
+
+    static let jsonContentType = "application/json; charset=utf-8"
+
+    private var authorization: HTTPHeader { HTTPHeader("Authorization", "Bearer \(token)") }
+
+    private func post(_ method: String, _ body: [String: JSONValue], safeToRepeat: Bool) async throws -> [String: JSONValue] {
+        let request = HTTPRequest(
+            method: "POST",
+            url: "\(baseURL)/\(method)",
+            headers: [authorization, HTTPHeader("Content-Type", Self.jsonContentType)],
+            body: try encode(body),
+            timeout: requestTimeout
+        )
+        return try await execute(method, request, safeToRepeat: safeToRepeat, requireOK: true)
+    }
+
+    private func get(_ method: String, _ query: [(String, String)]) async throws -> [String: JSONValue] {
+        let queryString = query.map { "\(Self.percentEncoded($0.0))=\(Self.percentEncoded($0.1))" }.joined(separator: "&")
+        let request = HTTPRequest(
+            method: "GET",
+            url: "\(baseURL)/\(method)?\(queryString)",
+            headers: [authorization],
+            timeout: requestTimeout
+        )
+        return try await execute(method, request, safeToRepeat: true, requireOK: true)
+    }
+
+    private func encode(_ body: [String: JSONValue]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return Array(try encoder.encode(body))
+    }
+
+    private static func percentEncoded(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                result += String(format: "%%%02X", byte)
+            }
+        }
+        return result
+    }
+
+    private enum Outcome {
+        case done([String: JSONValue])
+        case fail(SlackError)
+        case retry(SlackError, after: Duration)
+    }
+
+    /// `safeToRepeat` is false when a repeat could act twice (a second post); such a call is then repeated
+    /// only when Slack certainly did not act on it: a rate limit, or a connection that was never made.
+    private func execute(
+        _ method: String,
+        _ request: HTTPRequest,
+        safeToRepeat: Bool,
+        requireOK: Bool
+    ) async throws -> [String: JSONValue] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let outcome: Outcome
+            do {
+                let response = try await transport.send(request)
+                logger.debug(
+                    "slack call answered",
+                    metadata: ["slack.method": "\(method)", "http.status": "\(response.status)", "slack.attempt": "\(attempt)"]
+                )
+                outcome = classify(response, method: method, attempt: attempt, safeToRepeat: safeToRepeat, requireOK: requireOK)
+            } catch let error as TransportError {
+                let retryable = error.isTransient && (safeToRepeat || !error.mayHaveBeenDelivered)
+                let slackError = SlackError.transport(method: method, error)
+                outcome = retryable ? .retry(slackError, after: retry.backoff(afterAttempt: attempt)) : .fail(slackError)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                throw SlackError.transport(method: method, .failed(code: -1, message: String(describing: error)))
+            }
+
+            switch outcome {
+            case .done(let answer):
+                return answer
+            case .fail(let error):
+                logger.warning(
+                    "slack call failed",
+                    metadata: ["slack.method": "\(method)", "slack.error": "\(error)", "slack.attempt": "\(attempt)"]
+                )
+                throw error
+            case .retry(let error, let delay):
+                guard attempt < retry.maxAttempts else {
+                    logger.warning(
+                        "slack call failed; no attempts left",
+                        metadata: ["slack.method": "\(method)", "slack.error": "\(error)", "slack.attempt": "\(attempt)"]
+                    )
+                    throw error
+                }
+                logger.warning(
+                    "slack call failed; retrying",
+                    metadata: [
+                        "slack.method": "\(method)", "slack.error": "\(error)", "slack.attempt": "\(attempt)",
+                        "slack.retry_in": "\(delay)",
+                    ]
+                )
+                try await sleep(delay)
+            }
+        }
+    }
+
+    private func classify(
+        _ response: HTTPResponse,
+        method: String,
+        attempt: Int,
+        safeToRepeat: Bool,
+        requireOK: Bool
+    ) -> Outcome {
+        let answer = JSONValue.parse(response.body)?.objectValue
+        let code = answer?["error"]?.stringValue
+        if response.status == 429 || code == "ratelimited" {
+            // Slack did not act on a rate-limited call, so even a post may be repeated.
+            let wait = retry.retryAfter(header: response.headers["retry-after"])
+            let error = SlackError.rateLimited(method: method, retryAfter: wait)
+            return wait > retry.maxRetryAfter ? .fail(error) : .retry(error, after: wait)
+        }
+        if response.status >= 500 {
+            let error = SlackError.http(method: method, status: response.status)
+            return safeToRepeat ? .retry(error, after: retry.backoff(afterAttempt: attempt)) : .fail(error)
+        }
+        if let answer, answer["ok"]?.boolValue == false {
+            let error = SlackError.api(method: method, code: code ?? "unknown_error")
+            return error.isRetryable && safeToRepeat
+                ? .retry(error, after: retry.backoff(afterAttempt: attempt)) : .fail(error)
+        }
+        guard (200...299).contains(response.status) else {
+            return .fail(.http(method: method, status: response.status))
+        }
+        if requireOK {
+            guard let answer, answer["ok"]?.boolValue == true else { return .fail(.malformedResponse(method: method)) }
+            return .done(answer)
+        }
+        return .done(answer ?? [:])
+    }
+}

@@ -1,0 +1,44 @@
+/// The Slack app manifest for Sentry, with request URLs under a public base URL.
+public enum SlackManifest {
+    /// Bot scopes for the Web API methods the bot calls, and no others.
+    public static let botScopes = [
+        "app_mentions:read",  // app_mention events
+        "channels:history",  // conversations.history: find an alert already posted before re-posting
+        "chat:write",  // chat.postMessage, chat.update, chat.postEphemeral
+        "commands",  // /sentry
+        "groups:history",  // conversations.history in private alert channels
+        "usergroups:read",  // usergroups.users.list: responder groups
+        "users:read",  // users.info
+    ]
+
+    public static func json(baseURL: String) -> JSONValue {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return [
+            "_metadata": ["major_version": 1, "minor_version": 1],
+            "display_information": [
+                "name": "Sentry",
+                "description": "Incident response for security alerts: acknowledge, contain, resolve.",
+                "background_color": "#1d2b3a",
+            ],
+            "features": [
+                "bot_user": ["display_name": "Sentry", "always_online": true],
+                "slash_commands": [[
+                    "command": "/sentry",
+                    "url": .string(base + "/slack/commands"),
+                    "description": "Alerts, uplinks and containment",
+                    "usage_hint": "help | alerts | alert ID",
+                    "should_escape": false,
+                ]],
+            ],
+            "oauth_config": ["scopes": ["bot": .array(botScopes.map(JSONValue.string))]],
+            "settings": [
+                "event_subscriptions": ["request_url": .string(base + "/slack/events"), "bot_events": ["app_mention"]],
+                "interactivity": ["is_enabled": true, "request_url": .string(base + "/slack/interactivity")],
+                "org_deploy_enabled": false,
+                "socket_mode_enabled": false,
+                "token_rotation_enabled": false,
+            ],
+        ]
+    }
+}

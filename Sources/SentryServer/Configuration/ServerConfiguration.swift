@@ -1,0 +1,187 @@
+import Foundation
+import SentryCore
+
+/// Where the database lives (`SENTRY_DATABASE_URL`).
+public enum DatabaseLocation: Equatable, Sendable {
+    case sqlite(path: String)
+    case postgres(url: String)
+}
+
+/// Every setting of DESIGN.md §4.2, read once at start-up. No other component reads the environment.
+public struct ServerConfiguration: Sendable {
+    public var slackSigningSecret: String
+    public var slackBotToken: String
+    public var slackAdminToken: String?
+    public var slackAlertChannel: String?
+    public var responders: [String]
+    public var merakiAPIKey: String?
+    public var merakiOrgID: String?
+    public var webhookSecret: String?
+    public var webhookToken: String?
+    public var database: DatabaseLocation
+    public var playbooksDirectory: String
+    public var host: String
+    public var port: Int
+    public var dryRun: Bool
+    public var slackAPIURL: String
+    public var slackSCIMURL: String
+    public var slackAuditURL: String
+    public var merakiAPIURL: String
+    public var slackAuditInterval: Int
+    public var merakiInterval: Int
+    public var merakiNetworks: [String]
+    public var syslogUDP: String?
+    public var syslogTCP: String?
+    public var minTTL: Int
+    public var maxTTL: Int
+    public var logLevel: String
+    public var logFormat: String
+
+    /// Settings problems, one line each, naming the variable and never echoing a secret.
+    public struct Problems: Error, Equatable, CustomStringConvertible {
+        public var lines: [String]
+        public var description: String { lines.joined(separator: "\n") }
+    }
+
+    static let secretNames: Set<String> = [
+        "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ADMIN_TOKEN", "MERAKI_API_KEY", "SENTRY_WEBHOOK_SECRET",
+        "SENTRY_WEBHOOK_TOKEN",
+    ]
+
+    public static func load(environment env: [String: String]) -> Result<ServerConfiguration, Problems> {
+        var problems: [String] = []
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func required(_ name: String, _ hint: String) -> String {
+            guard let raw = value(name) else {
+                problems.append("\(name) is required: \(hint)")
+                return ""
+            }
+            return raw
+        }
+        func show(_ name: String, _ raw: String) -> String {
+            secretNames.contains(name) ? "(value hidden)" : "'\(raw.prefix(80))'"
+        }
+        func url(_ name: String, default fallback: String) -> String {
+            guard let raw = value(name) else { return fallback }
+            guard let parsed = URL(string: raw), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                problems.append("\(name) must be an http(s) URL such as \(fallback), got \(show(name, raw))")
+                return fallback
+            }
+            return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                problems.append("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(show(name, raw))")
+                return fallback
+            }
+            return number
+        }
+        func hostPort(_ name: String) -> String? {
+            guard let raw = value(name) else { return nil }
+            guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]), (1...65535).contains(port),
+                colon != raw.startIndex
+            else {
+                problems.append("\(name) must be host:port such as 0.0.0.0:5514, got \(show(name, raw))")
+                return nil
+            }
+            return raw
+        }
+
+        let signingSecret = required("SLACK_SIGNING_SECRET", "the Signing Secret from your Slack app's Basic Information page")
+        let botToken = required("SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page")
+        if !botToken.isEmpty, !botToken.hasPrefix("xoxb-") {
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (value hidden)")
+        }
+        let adminToken = value("SLACK_ADMIN_TOKEN")
+        if let adminToken, !adminToken.hasPrefix("xoxp-") {
+            problems.append("SLACK_ADMIN_TOKEN must be an org-admin user token starting with xoxp- (value hidden)")
+        }
+        let channel = value("SLACK_ALERT_CHANNEL")
+        if let channel, !SlackID.isChannel(channel) {
+            problems.append("SLACK_ALERT_CHANNEL must be a channel id such as C0123456789 (not a #name), got \(show("SLACK_ALERT_CHANNEL", channel))")
+        }
+        var responders: [String] = []
+        if let raw = value("SLACK_RESPONDERS") {
+            for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                if SlackID.isUser(item) || SlackID.isUserGroup(item) {
+                    responders.append(item)
+                } else {
+                    problems.append("SLACK_RESPONDERS has '\(item.prefix(40))', which is not a Slack user id (U…/W…) or user-group id (S…)")
+                }
+            }
+        }
+        let merakiKey = value("MERAKI_API_KEY")
+        let merakiOrg = value("MERAKI_ORG_ID")
+        if (merakiKey == nil) != (merakiOrg == nil) {
+            problems.append("MERAKI_API_KEY and MERAKI_ORG_ID must be set together (only one of them is set)")
+        }
+
+        var database = DatabaseLocation.sqlite(path: "sentry.db")
+        if let raw = value("SENTRY_DATABASE_URL") {
+            if raw.hasPrefix("sqlite:") {
+                let path = String(raw.dropFirst("sqlite:".count)).replacingOccurrences(of: "//", with: "", options: .anchored)
+                if path.isEmpty {
+                    problems.append("SENTRY_DATABASE_URL sqlite: needs a file path, as in sqlite:/var/lib/sentry/sentry.db")
+                } else {
+                    database = .sqlite(path: path)
+                }
+            } else if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") {
+                database = .postgres(url: raw)
+            } else {
+                problems.append("SENTRY_DATABASE_URL must be sqlite:PATH or postgres://…")
+            }
+        }
+
+        let dryRunRaw = value("SENTRY_DRY_RUN") ?? "0"
+        if !["0", "1"].contains(dryRunRaw) {
+            problems.append("SENTRY_DRY_RUN must be 0 or 1, got '\(dryRunRaw.prefix(20))'")
+        }
+        let logLevel = (value("SENTRY_LOG_LEVEL") ?? "info").lowercased()
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("SENTRY_LOG_LEVEL must be one of debug, info, notice, warning, error, got '\(logLevel.prefix(20))'")
+        }
+        let logFormat = (value("SENTRY_LOG_FORMAT") ?? "text").lowercased()
+        if !["text", "json"].contains(logFormat) {
+            problems.append("SENTRY_LOG_FORMAT must be text or json, got '\(logFormat.prefix(20))'")
+        }
+        let minTTL = integer("SENTRY_MIN_TTL", default: 60, range: 1...31_536_000)
+        let maxTTL = integer("SENTRY_MAX_TTL", default: 2_592_000, range: 1...31_536_000)
+        if minTTL > maxTTL {
+            problems.append("SENTRY_MIN_TTL (\(minTTL)) must not be larger than SENTRY_MAX_TTL (\(maxTTL))")
+        }
+
+        let configuration = ServerConfiguration(
+            slackSigningSecret: signingSecret, slackBotToken: botToken, slackAdminToken: adminToken,
+            slackAlertChannel: channel, responders: responders, merakiAPIKey: merakiKey, merakiOrgID: merakiOrg,
+            webhookSecret: value("SENTRY_WEBHOOK_SECRET"), webhookToken: value("SENTRY_WEBHOOK_TOKEN"),
+            database: database, playbooksDirectory: value("SENTRY_PLAYBOOKS") ?? "Playbooks",
+            host: value("SENTRY_HTTP_HOST") ?? "0.0.0.0",
+            port: integer("SENTRY_HTTP_PORT", default: 8080, range: 0...65535),
+            dryRun: dryRunRaw == "1",
+            slackAPIURL: url("SLACK_API_URL", default: "https://slack.com/api"),
+            slackSCIMURL: url("SLACK_SCIM_URL", default: "https://api.slack.com/scim/v2"),
+            slackAuditURL: url("SLACK_AUDIT_URL", default: "https://api.slack.com/audit/v1"),
+            merakiAPIURL: url("MERAKI_API_URL", default: "https://api.meraki.com/api/v1"),
+            slackAuditInterval: integer("SENTRY_SLACK_AUDIT_INTERVAL", default: 60, range: 5...86_400),
+            merakiInterval: integer("SENTRY_MERAKI_INTERVAL", default: 60, range: 5...86_400),
+            merakiNetworks: value("MERAKI_NETWORKS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
+            syslogUDP: hostPort("SENTRY_SYSLOG_UDP"), syslogTCP: hostPort("SENTRY_SYSLOG_TCP"),
+            minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat)
+        return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
+    }
+
+    /// Start-up notes about features that are off, said once so nobody wonders at 3 a.m.
+    public var disabledFeatures: [String] {
+        var notes: [String] = []
+        if slackAdminToken == nil { notes.append("SLACK_ADMIN_TOKEN is not set: block-user and the Slack audit-log collector are disabled") }
+        if merakiAPIKey == nil { notes.append("MERAKI_API_KEY/MERAKI_ORG_ID are not set: Meraki features are disabled") }
+        if webhookSecret == nil && webhookToken == nil { notes.append("SENTRY_WEBHOOK_SECRET/SENTRY_WEBHOOK_TOKEN are not set: POST /hooks/detections answers 404") }
+        if responders.isEmpty { notes.append("SLACK_RESPONDERS is not set: nobody may run containment actions; anyone in the alert channel may acknowledge, resolve or dismiss") }
+        if dryRun { notes.append("SENTRY_DRY_RUN=1: containment is recorded and shown, never executed") }
+        return notes
+    }
+}

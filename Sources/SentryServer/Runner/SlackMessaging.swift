@@ -1,0 +1,14 @@
+import SentryConnectors
+import SentryCore
+
+/// The Slack calls the effect runner and the handlers make; `SlackClient` is the real one.
+public protocol SlackMessaging: Sendable {
+    func postMessage(channel: String, text: String, blocks: JSONValue?, threadTS: String?, metadata: SlackMessageMetadata?) async throws -> SlackMessageRef
+    func update(channel: String, ts: String, text: String, blocks: JSONValue?, metadata: SlackMessageMetadata?) async throws
+    func postEphemeral(channel: String, user: String, text: String, blocks: JSONValue?, threadTS: String?) async throws
+    func respond(to responseURL: String, text: String, blocks: JSONValue?, responseType: SlackResponseType, replaceOriginal: Bool) async throws
+    func history(channel: String, oldest: String?, limit: Int) async throws -> [SlackHistoryMessage]
+    func usergroupMembers(id: String) async throws -> [String]
+}
+
+extension SlackClient: SlackMessaging {}

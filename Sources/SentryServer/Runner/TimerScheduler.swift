@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import SentryCore
+import SentryStore
+import ServiceLifecycle
+
+/// Fires due timers (acknowledgement timeouts) from the store, so they survive restarts.
+public final class TimerScheduler: Service, Sendable {
+    let store: any AlertStore
+    let clock: any SentryClock
+    let logger: Logger
+    let interval: Duration
+    let onEffects: @Sendable () -> Void
+
+    public init(store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1), onEffects: @escaping @Sendable () -> Void) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+        self.onEffects = onEffects
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.fireDue()
+                } catch {
+                    self.logger.error("timer pass failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// Fires every timer due now; returns how many fired.
+    @discardableResult
+    public func fireDue() async throws -> Int {
+        let now = clock.now()
+        let due = try await store.dueTimers(now: now, limit: 100)
+        var fired = 0
+        for timer in due {
+            let transition = try await store.fire(timer, now: now)
+            fired += 1
+            logger.info("timer fired", metadata: ["alert.id": "\(timer.alertID)", "timer.kind": "\(timer.kind.rawValue)", "outcome": "\(transition.outcome)"])
+            if !transition.effects.isEmpty { onEffects() }
+        }
+        return fired
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SentryConnectors
+import SentryCore
+import SentryStore
+import ServiceLifecycle
+
+/// Wires the store, the Slack client, the routes, the effect runner and the timer scheduler into one
+/// Hummingbird application.
+public struct SentryServer: Sendable {
+    public let context: SentryContext
+    public let runner: EffectRunner
+    public let scheduler: TimerScheduler
+
+    public init(
+        configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
+        clock: any SentryClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger,
+        runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1)
+    ) {
+        let runner = EffectRunner(store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval)
+        self.runner = runner
+        self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
+        self.context = SentryContext(
+            configuration: configuration, store: store, catalog: catalog, clock: clock, metrics: metrics,
+            responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
+            logger: logger, wake: { runner.wake() })
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        SentryRoutes(context: context).register(on: router)
+        return router
+    }
+
+    /// The application with the runner and scheduler as services; `onRunning` receives the bound port.
+    public func application(
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
+            services: [runner, scheduler],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: context.logger)
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SentryCore
+
+/// A local stand-in for Slack's Web API and `response_url` webhooks, answering in the shapes of Slack's
+/// OpenAPI spec. Used by `sentry demo`, the benchmark and the tests; it records every request it gets.
+public final class SlackSimulator: Sendable {
+    /// A request as the simulator saw it.
+    public struct Recorded: Sendable, Equatable {
+        public var method: String
+        public var httpMethod: String
+        public var authorization: String?
+        public var contentType: String?
+        public var body: JSONValue?
+        public var query: [String: String]
+    }
+
+    /// A message in a channel (or a thread).
+    public struct Message: Sendable, Equatable {
+        public var channel: String
+        public var ts: String
+        public var text: String
+        public var blocks: JSONValue?
+        public var threadTS: String?
+        public var metadata: JSONValue?
+        public var edits: Int
+    }
+
+    public enum Fault: Sendable, Equatable {
+        /// HTTP 429 with Retry-After.
+        case rateLimited(retryAfter: Int)
+        /// An HTTP status with no Slack body.
+        case status(Int)
+        /// Slack's `ok: false` with an error code.
+        case error(String)
+        /// Does the work, then answers 500: the caller cannot know it succeeded.
+        case lostAnswer
+    }
+
+    struct State {
+        var requests: [Recorded] = []
+        var messages: [Message] = []
+        var responses: [JSONValue] = []
+        var ephemerals: [JSONValue] = []
+        var faults: [String: [Fault]] = [:]
+        var clock: Double = 1_795_000_000
+        var usergroups: [String: [String]] = [:]
+    }
+
+    public let token: String
+    private let state = Locked(State())
+
+    public init(token: String) {
+        self.token = token
+    }
+
+    // MARK: Observing and steering
+
+    public var requests: [Recorded] { state.current.requests }
+    public var messages: [Message] { state.current.messages }
+    /// Bodies posted to response URLs.
+    public var responses: [JSONValue] { state.current.responses }
+    /// `chat.postEphemeral` bodies.
+    public var ephemerals: [JSONValue] { state.current.ephemerals }
+
+    public func topLevelMessages(channel: String? = nil) -> [Message] {
+        messages.filter { $0.threadTS == nil && (channel == nil || $0.channel == channel) }
+    }
+
+    public func replies(to ts: String) -> [Message] {
+        messages.filter { $0.threadTS == ts }
+    }
+
+    /// Queues faults answered to the next calls of a method, in order.
+    public func inject(_ faults: [Fault], for method: String) {
+        state.withLock { $0.faults[method, default: []] += faults }
+    }
+
+    public func setUserGroup(_ id: String, members: [String]) {
+        state.withLock { $0.usergroups[id] = members }
+    }
+
+    /// Waits (polling, bounded) until a condition on the simulator holds.
+    @discardableResult
+    public func waitUntil(timeout: Duration = .seconds(10), _ condition: (SlackSimulator) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(self) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition(self)
+    }
+
+    // MARK: HTTP
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/api/:method") { request, context in
+            try await self.handle(request, method: context.parameters.get("method") ?? "", isGet: false)
+        }
+        router.get("/api/:method") { request, context in
+            try await self.handle(request, method: context.parameters.get("method") ?? "", isGet: true)
+        }
+        router.post("/response/:id") { request, _ in
+            var request = request
+            let buffer = try await request.collectBody(upTo: 1 << 20)
+            let body = JSONValue.parse(Array(buffer.readableBytesView))
+            let fault = self.nextFault("response_url")
+            self.state.withLock {
+                $0.requests.append(Recorded(
+                    method: "response_url", httpMethod: "POST", authorization: request.headers[.authorization],
+                    contentType: request.headers[.contentType], body: body, query: [:]))
+            }
+            if let fault, let response = Self.faultResponse(fault) { return response }
+            self.state.withLock { $0.responses.append(body ?? .null) }
+            return Self.json(["ok": true])
+        }
+        return router
+    }
+
+    func nextFault(_ method: String) -> Fault? {
+        state.withLock { state -> Fault? in
+            guard var queue = state.faults[method], !queue.isEmpty else { return nil }
+            let fault = queue.removeFirst()
+            state.faults[method] = queue
+            return fault
+        }
+    }
+
+    static func faultResponse(_ fault: Fault) -> Response? {
+        switch fault {
+        case .rateLimited(let seconds):
+            return Response(
+                status: .tooManyRequests, headers: [.retryAfter: "\(seconds)", .contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":false,"error":"ratelimited"}"#)))
+        case .status(let code):
+            return Response(status: .init(code: code))
+        case .error(let code):
+            return json(["ok": false, "error": .string(code)])
+        case .lostAnswer:
+            return nil
+        }
+    }
+
+    func handle(_ request: Request, method: String, isGet: Bool) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        let bytes = Array(buffer.readableBytesView)
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let body = isGet ? nil : JSONValue.parse(bytes)
+        state.withLock {
+            $0.requests.append(Recorded(
+                method: method, httpMethod: isGet ? "GET" : "POST", authorization: request.headers[.authorization],
+                contentType: request.headers[.contentType], body: body, query: query))
+        }
+        guard request.headers[.authorization] == "Bearer \(token)" else {
+            return Self.json(["ok": false, "error": "not_authed"])
+        }
+        if !isGet, request.headers[.contentType]?.hasPrefix("application/json") != true {
+            return Self.json(["ok": false, "error": "invalid_form_data"])
+        }
+        if !isGet, body?.objectValue == nil { return Self.json(["ok": false, "error": "invalid_json"]) }
+        let fault = nextFault(method)
+        if let fault, let response = Self.faultResponse(fault) { return response }
+        let answer = perform(method, body: body ?? [:], query: query)
+        if fault == .lostAnswer { return Response(status: .internalServerError) }
+        return Self.json(answer)
+    }
+
+    func perform(_ method: String, body: JSONValue, query: [String: String]) -> JSONValue {
+        switch method {
+        case "chat.postMessage":
+            guard let channel = body["channel"]?.stringValue, !channel.isEmpty else { return ["ok": false, "error": "channel_not_found"] }
+            let text = body["text"]?.stringValue ?? ""
+            if text.isEmpty && body["blocks"] == nil { return ["ok": false, "error": "no_text"] }
+            if let problem = Self.blockProblem(body["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            let thread = body["thread_ts"]?.stringValue
+            return state.withLock { state -> JSONValue in
+                if let thread, !state.messages.contains(where: { $0.ts == thread && $0.channel == channel }) {
+                    return ["ok": false, "error": "thread_not_found"]
+                }
+                state.clock += 1
+                let ts = String(format: "%.6f", state.clock)
+                state.messages.append(Message(
+                    channel: channel, ts: ts, text: text, blocks: body["blocks"], threadTS: thread, metadata: body["metadata"], edits: 0))
+                return ["ok": true, "channel": .string(channel), "ts": .string(ts), "message": ["type": "message", "text": .string(text), "ts": .string(ts)]]
+            }
+        case "chat.update":
+            guard let channel = body["channel"]?.stringValue, let ts = body["ts"]?.stringValue else { return ["ok": false, "error": "invalid_arguments"] }
+            if let problem = Self.blockProblem(body["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            return state.withLock { state -> JSONValue in
+                guard let index = state.messages.firstIndex(where: { $0.channel == channel && $0.ts == ts }) else {
+                    return ["ok": false, "error": "message_not_found"]
+                }
+                state.messages[index].text = body["text"]?.stringValue ?? state.messages[index].text
+                state.messages[index].blocks = body["blocks"] ?? state.messages[index].blocks
+                if let metadata = body["metadata"] { state.messages[index].metadata = metadata }
+                state.messages[index].edits += 1
+                return ["ok": true, "channel": .string(channel), "ts": .string(ts), "text": .string(state.messages[index].text)]
+            }
+        case "chat.postEphemeral":
+            guard body["channel"]?.stringValue != nil, body["user"]?.stringValue != nil else { return ["ok": false, "error": "invalid_arguments"] }
+            return state.withLock { state -> JSONValue in
+                state.ephemerals.append(body)
+                state.clock += 1
+                return ["ok": true, "message_ts": .string(String(format: "%.6f", state.clock))]
+            }
+        case "conversations.history":
+            guard let channel = query["channel"] else { return ["ok": false, "error": "channel_not_found"] }
+            let oldest = Double(query["oldest"] ?? "0") ?? 0
+            let limit = Int(query["limit"] ?? "100") ?? 100
+            let withMetadata = query["include_all_metadata"] == "true" || query["include_all_metadata"] == "1"
+            let found = topLevelMessages(channel: channel).filter { (Double($0.ts) ?? 0) >= oldest }.reversed().prefix(limit)
+            return [
+                "ok": true, "has_more": false,
+                "messages": .array(found.map { message in
+                    var object: [String: JSONValue] = ["type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY"]
+                    if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
+                    return .object(object)
+                }),
+            ]
+        case "usergroups.users.list":
+            guard let group = query["usergroup"], let members = state.current.usergroups[group] else {
+                return ["ok": false, "error": "no_such_subteam"]
+            }
+            return ["ok": true, "users": .array(members.map(JSONValue.string))]
+        case "users.info":
+            guard let user = query["user"] else { return ["ok": false, "error": "user_not_found"] }
+            return ["ok": true, "user": ["id": .string(user), "name": .string(user.lowercased()), "deleted": false, "is_bot": false, "real_name": .string("User \(user)")]]
+        case "auth.test":
+            return ["ok": true, "user_id": "U0SENTRYBOT", "team_id": "T0SIMULATED"]
+        default:
+            return ["ok": false, "error": "unknown_method"]
+        }
+    }
+
+    /// The Block Kit rules Slack enforces that a renderer is likely to break.
+    public static func blockProblem(_ blocks: JSONValue?) -> String? {
+        guard let blocks else { return nil }
+        guard let list = blocks.arrayValue else { return "blocks must be an array" }
+        if list.count > 50 { return "more than 50 blocks" }
+        for (index, block) in list.enumerated() {
+            guard let type = block["type"]?.stringValue else { return "block \(index) has no type" }
+            switch type {
+            case "header":
+                guard block["text"]?["type"]?.stringValue == "plain_text", let text = block["text"]?["text"]?.stringValue, text.count <= 150 else {
+                    return "header \(index) needs plain_text of at most 150 characters"
+                }
+            case "section":
+                if let text = block["text"]?["text"]?.stringValue, text.count > 3_000 { return "section \(index) text over 3000" }
+                if let fields = block["fields"]?.arrayValue {
+                    if fields.count > 10 { return "section \(index) has more than 10 fields" }
+                    if fields.contains(where: { ($0["text"]?.stringValue?.count ?? 0) > 2_000 }) { return "section \(index) field over 2000" }
+                }
+                if block["text"] == nil && block["fields"] == nil { return "section \(index) has neither text nor fields" }
+            case "actions":
+                guard let elements = block["elements"]?.arrayValue, !elements.isEmpty, elements.count <= 25 else {
+                    return "actions \(index) needs 1 to 25 elements"
+                }
+                for element in elements {
+                    guard let actionID = element["action_id"]?.stringValue, actionID.count <= 255 else { return "button without action_id" }
+                    if (element["text"]?["text"]?.stringValue?.count ?? 0) > 75 { return "button text over 75" }
+                    if (element["value"]?.stringValue?.count ?? 0) > 2_000 { return "button value over 2000" }
+                }
+                let ids = elements.compactMap { $0["action_id"]?.stringValue }
+                if Set(ids).count != ids.count { return "duplicate action_id in block \(index)" }
+            case "context":
+                guard let elements = block["elements"]?.arrayValue, !elements.isEmpty, elements.count <= 10 else {
+                    return "context \(index) needs 1 to 10 elements"
+                }
+            case "divider", "image", "input", "rich_text":
+                break
+            default:
+                return "unknown block type \(type)"
+            }
+        }
+        return nil
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+    }
+
+    /// The simulator as a runnable application on loopback.
+    public func application(port: Int = 0, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "slack-simulator", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where time comes from; injected so tests drive it.
+public protocol SentryClock: Sendable {
+    func now() -> Date
+}
+
+public struct SystemClock: SentryClock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// A clock tests and the demo move by hand.
+public final class ManualClock: SentryClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) { current = start }
+    public func now() -> Date { lock.withLock { current } }
+    public func advance(by seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+    public func set(_ date: Date) { lock.withLock { current = date } }
+}
+
+/// A value behind a lock, for the few pieces of shared mutable state outside the store.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    public init(_ value: Value) { self.value = value }
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+    public var current: Value { withLock { $0 } }
+}
+
+/// Short, readable alert ids (`A-7K3M9Q2X`) that responders can type into `/sentry alert`.
+public enum AlertID {
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "A-" + String((0..<8).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    public static func isWellFormed(_ text: String) -> Bool {
+        guard text.hasPrefix("A-"), text.count == 10 else { return false }
+        return text.dropFirst(2).allSatisfy { alphabet.contains($0) }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import SentryCore
+
+/// What `ingest` did with a webhook detection (DESIGN.md §4.4).
+public enum IngestStatus: String, Codable, Sendable {
+    case created, grouped, duplicate
+}
+
+public struct IngestResult: Equatable, Sendable {
+    public var alertID: String
+    public var status: IngestStatus
+    public var transition: Transition?
+}
+
+/// One effect waiting in (or finished in) the outbox.
+public struct OutboxEntry: Equatable, Sendable {
+    public var id: Int64
+    public var alertID: String?
+    public var effect: AlertEffect
+    public var attempts: Int
+    public var idempotencyKey: String
+    public var state: String
+    public var lastError: String?
+}
+
+public struct DueTimer: Equatable, Sendable {
+    public var alertID: String
+    public var kind: TimerKind
+    public var dueAt: Date
+}
+
+/// One line of the audit hash chain.
+public struct AuditEntry: Codable, Equatable, Sendable {
+    public var seq: Int64
+    public var at: Date
+    public var alertID: String?
+    public var actor: String
+    public var action: String
+    public var detail: String
+    public var prevHash: String
+    public var hash: String
+}
+
+/// Persistence of alerts, their audit trail, outbox and timers. Every event is one transaction.
+public protocol AlertStore: Sendable {
+    /// A webhook or collector detection: duplicate by id, grouped into an open alert, or a new alert.
+    func ingest(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, now: Date) async throws -> IngestResult
+    /// Runs the machine on the stored alert and writes state, audit and effects together.
+    /// `completing` marks an outbox entry done in the same transaction (an effect's result coming back).
+    func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64?) async throws -> Transition
+    func alert(id: String) async throws -> Alert?
+    func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
+    func countAlerts() async throws -> [AlertStatus: Int]
+
+    func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
+    /// Counts an attempt before the effect is executed; returns how many attempts came before this one.
+    func beginAttempt(_ id: Int64) async throws -> Int
+    func completeEffect(_ id: Int64, now: Date) async throws
+    func retryEffect(_ id: Int64, error: String, at: Date) async throws
+    func failEffect(_ id: Int64, error: String, now: Date) async throws
+    func hasPendingPost(alertID: String) async throws -> Bool
+    func outboxDepth() async throws -> Int
+    func outbox(alertID: String?) async throws -> [OutboxEntry]
+    /// Enqueues an effect not tied to an alert (answers to app mentions); false when the key was seen before.
+    func enqueue(_ effect: AlertEffect, idempotencyKey: String, now: Date) async throws -> Bool
+
+    func dueTimers(now: Date, limit: Int) async throws -> [DueTimer]
+    func nextTimerDue() async throws -> Date?
+    /// Deletes the timer and applies `timerFired` in one transaction.
+    func fire(_ timer: DueTimer, now: Date) async throws -> Transition
+
+    func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
+    func ping() async throws
+}
+
+extension AlertStore {
+    public func apply(_ event: AlertEvent, to alertID: String, now: Date) async throws -> Transition {
+        try await apply(event, to: alertID, now: now, completing: nil)
+    }
+}

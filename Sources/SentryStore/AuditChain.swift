@@ -1,0 +1,54 @@
+import Foundation
+import SentryCore
+
+/// The audit log's hash chain: each entry's hash covers the previous entry's hash and its own fields.
+public enum AuditChain {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(prev: String, seq: Int64, at: Date, alertID: String?, actor: String, action: String, detail: String) -> String {
+        let fields: JSONValue = [
+            "seq": .number(Double(seq)),
+            "at_ms": .number((at.timeIntervalSince1970 * 1000).rounded()),
+            "alert_id": alertID.map(JSONValue.string) ?? .null,
+            "actor": .string(actor),
+            "action": .string(action),
+            "detail": .string(detail),
+        ]
+        let text = prev + "\n" + fields.encoded()
+        return Crypto.hex(Crypto.sha256(Array(text.utf8)))
+    }
+
+    /// What `sentry audit verify` reports.
+    public enum Verdict: Equatable, Sendable, CustomStringConvertible {
+        case intact(entries: Int)
+        case broken(seq: Int64, reason: String)
+
+        public var description: String {
+            switch self {
+            case .intact(let entries): "audit chain intact: \(entries) entries"
+            case .broken(let seq, let reason): "audit chain broken at entry \(seq): \(reason)"
+            }
+        }
+    }
+
+    /// Checks a chain in order of `seq`: gaps (removed entries), changed fields, inserted or reordered entries.
+    public static func verify(_ entries: [AuditEntry]) -> Verdict {
+        var prev = genesis
+        var expectedSeq: Int64? = nil
+        for entry in entries {
+            if let expectedSeq, entry.seq != expectedSeq {
+                return .broken(seq: entry.seq, reason: "expected entry \(expectedSeq) next; entries are missing or reordered")
+            }
+            if entry.prevHash != prev {
+                return .broken(seq: entry.seq, reason: "does not follow the entry before it (removed, inserted or reordered)")
+            }
+            let computed = hash(prev: prev, seq: entry.seq, at: entry.at, alertID: entry.alertID, actor: entry.actor, action: entry.action, detail: entry.detail)
+            if computed != entry.hash {
+                return .broken(seq: entry.seq, reason: "contents changed after it was written")
+            }
+            prev = entry.hash
+            expectedSeq = entry.seq + 1
+        }
+        return .intact(entries: entries.count)
+    }
+}

@@ -1,0 +1,390 @@
+import Foundation
+import GRDB
+import SentryCore
+
+/// `AlertStore` on SQLite through GRDB (WAL mode for a file, a queue for tests in memory).
+public final class SQLiteAlertStore: AlertStore {
+    private let db: any DatabaseWriter
+
+    /// Opens (and migrates) a database file in WAL mode.
+    public convenience init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL + NORMAL: durable across process crashes; a power loss may lose the last commits only.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try self.init(writer: pool)
+    }
+
+    /// A private in-memory database, for tests and `sentry simulate`.
+    public static func inMemory() throws -> SQLiteAlertStore {
+        try SQLiteAlertStore(writer: DatabaseQueue())
+    }
+
+    public init(writer: any DatabaseWriter) throws {
+        self.db = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        // Shipped migrations never change; add new ones below.
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  group_key TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  group_until REAL NOT NULL,
+                  created_at REAL NOT NULL,
+                  updated_at REAL NOT NULL,
+                  revision INTEGER NOT NULL,
+                  body TEXT NOT NULL
+                );
+                CREATE INDEX alert_by_group ON alert(group_key, group_until);
+                CREATE INDEX alert_by_status ON alert(status, created_at);
+                CREATE TABLE detection_seen (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  alert_id TEXT NOT NULL,
+                  received_at REAL NOT NULL
+                );
+                CREATE TABLE outbox (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  alert_id TEXT,
+                  effect TEXT NOT NULL,
+                  coalesce_key TEXT,
+                  idempotency_key TEXT NOT NULL UNIQUE,
+                  state TEXT NOT NULL DEFAULT 'pending',
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at REAL NOT NULL,
+                  created_at REAL NOT NULL,
+                  finished_at REAL,
+                  last_error TEXT
+                );
+                CREATE UNIQUE INDEX outbox_coalesce ON outbox(coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
+                CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+                CREATE INDEX outbox_by_alert ON outbox(alert_id, state);
+                CREATE TABLE timer (
+                  alert_id TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  due_at REAL NOT NULL,
+                  PRIMARY KEY (alert_id, kind)
+                );
+                CREATE INDEX timer_due ON timer(due_at);
+                CREATE TABLE audit (
+                  seq INTEGER PRIMARY KEY,
+                  at REAL NOT NULL,
+                  alert_id TEXT,
+                  actor TEXT NOT NULL,
+                  action TEXT NOT NULL,
+                  detail TEXT NOT NULL,
+                  prev_hash TEXT NOT NULL,
+                  hash TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Events
+
+    public func ingest(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, now: Date) async throws -> IngestResult {
+        try await db.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT alert_id FROM detection_seen WHERE id = ?", arguments: [detection.id]) {
+                return IngestResult(alertID: existing, status: .duplicate, transition: nil)
+            }
+            let key = Alert.groupKey(detection: detection.detection, subject: detection.subject)
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT id, body, revision FROM alert
+                    WHERE group_key = ? AND group_until > ? AND status IN ('open', 'acknowledged')
+                    ORDER BY created_at DESC LIMIT 1
+                    """,
+                arguments: [key, now.timeIntervalSince1970])
+            let result: IngestResult
+            if let row {
+                let alert = try Self.decodeAlert(row["body"])
+                let transition = AlertMachine.handle(alert, .detectionGrouped(detection), alertID: alert.id, now: now)
+                try Self.write(transition, alertID: alert.id, revision: row["revision"], now: now, in: db)
+                result = IngestResult(alertID: alert.id, status: .grouped, transition: transition)
+            } else {
+                let transition = AlertMachine.handle(
+                    nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
+                try Self.write(transition, alertID: newAlertID, revision: nil, now: now, in: db)
+                result = IngestResult(alertID: newAlertID, status: .created, transition: transition)
+            }
+            try db.execute(
+                sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)",
+                arguments: [detection.id, result.alertID, now.timeIntervalSince1970])
+            return result
+        }
+    }
+
+    public func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64?) async throws -> Transition {
+        try await db.write { db in
+            let transition = try Self.apply(event, to: alertID, now: now, in: db)
+            if let completing { try Self.finish(completing, state: "done", error: nil, now: now, in: db) }
+            return transition
+        }
+    }
+
+    public func fire(_ timer: DueTimer, now: Date) async throws -> Transition {
+        try await db.write { db in
+            try db.execute(
+                sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?", arguments: [timer.alertID, timer.kind.rawValue])
+            return try Self.apply(.timerFired(timer.kind), to: timer.alertID, now: now, in: db)
+        }
+    }
+
+    static func apply(_ event: AlertEvent, to alertID: String, now: Date, in db: Database) throws -> Transition {
+        let row = try Row.fetchOne(db, sql: "SELECT body, revision FROM alert WHERE id = ?", arguments: [alertID])
+        let alert = try row.map { try decodeAlert($0["body"]) }
+        let transition = AlertMachine.handle(alert, event, alertID: alertID, now: now)
+        try write(transition, alertID: alertID, revision: row?["revision"], now: now, in: db)
+        return transition
+    }
+
+    /// State, audit entry, timers and outbox effects of one transition, inside the caller's transaction.
+    static func write(_ transition: Transition, alertID: String, revision: Int64?, now: Date, in db: Database) throws {
+        let at = now.timeIntervalSince1970
+        var nextRevision = revision ?? 0
+        if transition.outcome == .applied, let alert = transition.alert {
+            nextRevision += 1
+            let body = try encodeAlert(alert)
+            if revision == nil {
+                try db.execute(
+                    sql: """
+                        INSERT INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [alert.id, alert.groupKey, alert.status.rawValue, alert.groupUntil.timeIntervalSince1970,
+                                alert.createdAt.timeIntervalSince1970, at, nextRevision, body])
+            } else {
+                try db.execute(
+                    sql: "UPDATE alert SET status = ?, updated_at = ?, revision = ?, body = ? WHERE id = ?",
+                    arguments: [alert.status.rawValue, at, nextRevision, body, alert.id])
+            }
+        }
+        if let audit = transition.audit {
+            try appendAudit(audit, alertID: transition.alert == nil && revision == nil ? nil : alertID, at: now, in: db)
+        }
+        for (index, effect) in transition.effects.enumerated() {
+            switch effect {
+            case .scheduleTimer(let kind, let due):
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO timer (alert_id, kind, due_at) VALUES (?, ?, ?)",
+                    arguments: [alertID, kind.rawValue, due.timeIntervalSince1970])
+            case .cancelTimer(let kind):
+                try db.execute(sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?", arguments: [alertID, kind.rawValue])
+            default:
+                let key: String
+                if transition.outcome == .applied {
+                    key = "\(alertID)#\(nextRevision).\(index)"
+                } else {
+                    key = "\(alertID)#\(UUID().uuidString).\(index)"
+                }
+                let coalesce: String? = effect == .updateMessage ? "update:\(alertID)" : nil
+                try insertOutbox(effect, alertID: transition.alert == nil ? nil : alertID, key: key, coalesce: coalesce, at: at, in: db)
+            }
+        }
+    }
+
+    static func insertOutbox(_ effect: AlertEffect, alertID: String?, key: String, coalesce: String?, at: Double, in db: Database) throws {
+        // A pending update of the same alert already renders the latest state: coalesce into it.
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [alertID, try encodeEffect(effect), coalesce, key, at, at])
+    }
+
+    static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let prev: String = last?["hash"] ?? AuditChain.genesis
+        // Millisecond precision is what the chain hashes, so store exactly that.
+        let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
+        let hash = AuditChain.hash(prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        try db.execute(
+            sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [seq, stamp.timeIntervalSince1970, alertID, record.actor, record.action, record.detail, prev, hash])
+    }
+
+    // MARK: Reads
+
+    public func alert(id: String) async throws -> Alert? {
+        try await db.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM alert WHERE id = ?", arguments: [id]).map(Self.decodeAlert)
+        }
+    }
+
+    public func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert] {
+        try await db.read { db in
+            let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
+            var arguments = StatementArguments(statuses.map(\.rawValue))
+            arguments += [limit]
+            return try String.fetchAll(
+                db, sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?", arguments: arguments
+            ).map(Self.decodeAlert)
+        }
+    }
+
+    public func countAlerts() async throws -> [AlertStatus: Int] {
+        try await db.read { db in
+            var counts: [AlertStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status") {
+                if let status = AlertStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: Outbox
+
+    public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
+        try await db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                arguments: [now.timeIntervalSince1970, limit]
+            ).map(Self.decodeEntry)
+        }
+    }
+
+    public func outbox(alertID: String?) async throws -> [OutboxEntry] {
+        try await db.read { db in
+            if let alertID {
+                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE alert_id = ? ORDER BY id", arguments: [alertID]).map(Self.decodeEntry)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.decodeEntry)
+        }
+    }
+
+    public func beginAttempt(_ id: Int64) async throws -> Int {
+        try await db.write { db in
+            let previous = try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0
+            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", arguments: [id])
+            return previous
+        }
+    }
+
+    public func completeEffect(_ id: Int64, now: Date) async throws {
+        try await db.write { db in try Self.finish(id, state: "done", error: nil, now: now, in: db) }
+    }
+
+    public func failEffect(_ id: Int64, error: String, now: Date) async throws {
+        try await db.write { db in try Self.finish(id, state: "failed", error: error, now: now, in: db) }
+    }
+
+    public func retryEffect(_ id: Int64, error: String, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+                arguments: [error, at.timeIntervalSince1970, id])
+        }
+    }
+
+    static func finish(_ id: Int64, state: String, error: String?, now: Date, in db: Database) throws {
+        // Leaving the pending state frees the coalesce key for the next update.
+        try db.execute(
+            sql: "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL WHERE id = ?",
+            arguments: [state, error, now.timeIntervalSince1970, id])
+    }
+
+    public func hasPendingPost(alertID: String) async throws -> Bool {
+        try await db.read { db in
+            let effects = try String.fetchAll(
+                db, sql: "SELECT effect FROM outbox WHERE alert_id = ? AND state = 'pending'", arguments: [alertID])
+            return try effects.contains { try Self.decodeEffect($0) == .postAlert }
+        }
+    }
+
+    public func outboxDepth() async throws -> Int {
+        try await db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
+    }
+
+    public func enqueue(_ effect: AlertEffect, idempotencyKey: String, now: Date) async throws -> Bool {
+        try await db.write { db in
+            try Self.insertOutbox(effect, alertID: nil, key: idempotencyKey, coalesce: nil, at: now.timeIntervalSince1970, in: db)
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Timers
+
+    public func dueTimers(now: Date, limit: Int) async throws -> [DueTimer] {
+        try await db.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT alert_id, kind, due_at FROM timer WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+                arguments: [now.timeIntervalSince1970, limit]
+            ).compactMap { row in
+                guard let kind = TimerKind(rawValue: row["kind"]) else { return nil }
+                return DueTimer(alertID: row["alert_id"], kind: kind, dueAt: Date(timeIntervalSince1970: row["due_at"]))
+            }
+        }
+    }
+
+    public func nextTimerDue() async throws -> Date? {
+        try await db.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(due_at) FROM timer").map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    // MARK: Audit
+
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
+                AuditEntry(
+                    seq: row["seq"], at: Date(timeIntervalSince1970: row["at"]), alertID: row["alert_id"], actor: row["actor"],
+                    action: row["action"], detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await db.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Runs raw SQL; for tests that tamper with rows on purpose.
+    public func unsafeExecute(_ sql: String) async throws {
+        try await db.write { db in try db.execute(sql: sql) }
+    }
+
+    // MARK: Coding
+
+    static func encodeAlert(_ alert: Alert) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(alert), as: UTF8.self)
+    }
+
+    static func decodeAlert(_ text: String) throws -> Alert {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(Alert.self, from: Data(text.utf8))
+    }
+
+    static func encodeEffect(_ effect: AlertEffect) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(effect), as: UTF8.self)
+    }
+
+    static func decodeEffect(_ text: String) throws -> AlertEffect {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(AlertEffect.self, from: Data(text.utf8))
+    }
+
+    static func decodeEntry(_ row: Row) throws -> OutboxEntry {
+        OutboxEntry(
+            id: row["id"], alertID: row["alert_id"], effect: try decodeEffect(row["effect"]), attempts: row["attempts"],
+            idempotencyKey: row["idempotency_key"], state: row["state"], lastError: row["last_error"])
+    }
+}

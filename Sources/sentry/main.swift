@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryServer
+import SentryStore
+
+@main
+struct Sentry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentry",
+        abstract: "Slack-native incident response for security teams.",
+        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self])
+}
+
+/// Prints one line to standard error and exits with 1.
+func fail(_ lines: [String]) -> Never {
+    for line in lines { FileHandle.standardError.write(Data("sentry: \(line)\n".utf8)) }
+    Foundation.exit(1)
+}
+
+func bootstrapLogging(level: String, format: String) {
+    let parsed = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server, effect runner and timers until SIGTERM/SIGINT.")
+
+    func run() async throws {
+        let configuration: ServerConfiguration
+        switch ServerConfiguration.load(environment: ProcessInfo.processInfo.environment) {
+        case .success(let loaded): configuration = loaded
+        case .failure(let problems): fail(problems.lines)
+        }
+        bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "sentry")
+
+        let loaded = PlaybookLoader.load(directory: configuration.playbooksDirectory)
+        if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description) + ["fix the playbooks above (sentry playbooks lint \(configuration.playbooksDirectory))"]) }
+        if configuration.slackAlertChannel == nil, let orphan = loaded.playbooks.first(where: { $0.channel == nil }) {
+            fail(["SLACK_ALERT_CHANNEL is required: playbook '\(orphan.id)' (\(orphan.source)) names no channel"])
+        }
+        let store: SQLiteAlertStore
+        switch configuration.database {
+        case .sqlite(let path):
+            do { store = try SQLiteAlertStore(path: path) } catch { fail(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"]) }
+        case .postgres:
+            fail(["SENTRY_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:PATH"])
+        }
+        for note in configuration.disabledFeatures { logger.notice("\(note)") }
+
+        let transport = CurlTransport()
+        defer { transport.shutdown() }
+        let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
+        let server = SentryServer(
+            configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger)
+        let app = server.application { port in
+            logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(loaded.playbooks.count)"])
+        }
+        try await app.runService()
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Play a scripted incident against built-in Slack and Meraki simulators on loopback; no credentials.")
+
+    func run() async throws {
+        do {
+            try await Demo().run()
+        } catch {
+            fail(["\(error)"])
+        }
+    }
+}
+
+struct Playbooks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check playbooks.", subcommands: [Lint.self])
+
+    struct Lint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate playbooks; prints file:line: message for each problem.")
+        @Argument(help: "Playbook folder") var directory: String = "Playbooks"
+
+        func run() async throws {
+            let loaded = PlaybookLoader.load(directory: directory)
+            for problem in loaded.problems { print(problem) }
+            if !loaded.problems.isEmpty { throw ExitCode(1) }
+            print("\(loaded.playbooks.count) playbooks OK: \(loaded.playbooks.map(\.id).joined(separator: ", "))")
+        }
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dry-run one detection: prints the Slack message (Block Kit JSON) and the state transitions; no network.")
+    @Argument(help: "A detection as the webhook takes it (JSON)") var file: String
+    @Option(help: "Playbook folder") var playbooks: String = "Playbooks"
+    @Option(help: "Channel when the playbook names none") var channel: String = "C0SECALERTS"
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { fail(["\(file): cannot be read"]) }
+        let detection: Detection
+        do { detection = try Detection.decodeWebhook(Array(data)) } catch { fail(["\(file): \(error.description)"]) }
+        let loaded = PlaybookLoader.load(directory: playbooks)
+        if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description)) }
+        guard let playbook = PlaybookCatalog(loaded.playbooks).playbook(for: detection.detection) else {
+            fail(["no playbook answers detection '\(detection.detection)' and there is no catch-all playbook"])
+        }
+        let now = detection.occurredAt ?? Date()
+        var transition = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: playbook.channel ?? channel), alertID: "A-SIMULATE", now: now)
+        print("detection \(detection.id) → playbook \(playbook.id) (\(playbook.source))")
+        print("transition: (none) → \(transition.alert?.status.rawValue ?? "?"); effects: \(transition.effects.map(describe).joined(separator: ", "))")
+        transition = AlertMachine.handle(transition.alert, .messagePosted(MessageRef(channel: playbook.channel ?? channel, ts: "0.000001")), alertID: "A-SIMULATE", now: now)
+        guard let alert = transition.alert else { return }
+        let rendered = AlertMessage.render(alert)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let message: JSONValue = ["channel": .string(alert.channel), "text": .string(rendered.text), "blocks": rendered.blocks]
+        print("chat.postMessage:")
+        print(String(decoding: try encoder.encode(message), as: UTF8.self))
+        if let timeout = playbook.ackTimeout {
+            print("if nobody acknowledges within \(DurationText.format(timeout)): escalation \(playbook.escalation.map { "to \($0.mention.joined(separator: ", "))\($0.channel.map { " in \($0)" } ?? "")" } ?? "reminder in the thread")")
+        }
+    }
+
+    func describe(_ effect: AlertEffect) -> String {
+        switch effect {
+        case .postAlert: "post alert message"
+        case .updateMessage: "update message"
+        case .replyInThread(let text): "reply in thread (\(text))"
+        case .postNotice(let channel, _): "notice to \(channel)"
+        case .tellUser(let user, _, _): "tell \(user)"
+        case .scheduleTimer(let kind, let at): "timer \(kind.rawValue) at \(Timestamp.iso8601(at))"
+        case .cancelTimer(let kind): "cancel timer \(kind.rawValue)"
+        }
+    }
+}
+
+struct Manifest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the Slack app manifest with request URLs filled in.")
+    @Option(help: "Public base URL of this server, e.g. https://sentry.example.com") var url: String
+
+    func run() async throws {
+        guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+            fail(["--url must be an http(s) URL such as https://sentry.example.com"])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(SlackManifest.json(baseURL: url)), as: UTF8.self))
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The audit trail.", subcommands: [Verify.self, Export.self])
+
+    static func openStore() -> SQLiteAlertStore {
+        let environment = ProcessInfo.processInfo.environment
+        let raw = environment["SENTRY_DATABASE_URL"] ?? "sqlite:sentry.db"
+        guard raw.hasPrefix("sqlite:") else { fail(["SENTRY_DATABASE_URL: only sqlite:PATH is supported by this build"]) }
+        let path = String(raw.dropFirst("sqlite:".count))
+        guard FileManager.default.fileExists(atPath: path) else { fail(["SENTRY_DATABASE_URL: no database at \(path)"]) }
+        do { return try SQLiteAlertStore(path: path) } catch { fail(["cannot open \(path): \(error)"]) }
+    }
+
+    static func all(_ store: SQLiteAlertStore) async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        while true {
+            let page = try await store.auditEntries(after: entries.last?.seq ?? 0, limit: 10_000)
+            if page.isEmpty { return entries }
+            entries += page
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the audit hash chain.")
+        func run() async throws {
+            let verdict = AuditChain.verify(try await Audit.all(Audit.openStore()))
+            print(verdict)
+            if case .broken = verdict { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the audit log as JSON lines.")
+        func run() async throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            for entry in try await Audit.all(Audit.openStore()) {
+                print(String(decoding: try encoder.encode(entry), as: UTF8.self))
+            }
+        }
+    }
+}
