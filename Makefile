@@ -1,0 +1,22 @@
+# Two entry points for a fresh Debian machine: `make demo` and `make test`.
+SWIFT ?= swift
+
+.PHONY: deps build demo test bench
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --product sentry
+
+demo: build
+	.build/debug/sentry demo
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	.build/debug/sentry playbooks lint Playbooks
+	python3 scripts/check_manifest.py .build/debug/sentry
+
+bench: deps
+	bash bench/run.sh

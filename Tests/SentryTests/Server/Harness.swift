@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryServer
+import SentryStore
+import Testing
+
+/// A Sentry server and a Slack simulator on loopback, with a manual clock and a store the test can read.
+final class Harness: Sendable {
+    static let signingSecret = "test-signing-secret-not-real"
+    static let botToken = "xoxb-test-token-not-real"
+    static let webhookSecret = "test-webhook-secret-not-real"
+    static let webhookToken = "test-webhook-token-not-real"
+    static let channel = "C0TESTALERTS"
+    static let alice = "U0ALICE"
+    static let bob = "U0BOB"
+
+    let simulator: SlackSimulator
+    let slackApp: RunningApplication
+    let sentryApp: RunningApplication
+    let server: SentryServer
+    let store: any AlertStore
+    let clock: ManualClock
+    let transport: CurlTransport
+    let client: LoopbackClient
+    let slackURL: String
+    let metrics: ServerMetrics
+
+    static let testPlaybooks: [Playbook] = [
+        Playbook(
+            id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
+            groupingWindow: 3_600, ackTimeout: 900, escalation: Escalation(mention: ["S0ONCALL"], repeatCount: 2),
+            actions: [ContainmentAction(kind: .blockIP, approvals: 1, ttl: 14_400)]),
+        Playbook(id: "downloads", title: "Downloads", detection: "slack.max_daily_download", severity: .medium),
+    ]
+
+    init(
+        environment extra: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks,
+        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date())
+    ) async throws {
+        simulator = SlackSimulator(token: Self.botToken)
+        let simulator = self.simulator
+        slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+        slackURL = "http://127.0.0.1:\(slackApp.port)"
+        var environment = [
+            "SLACK_SIGNING_SECRET": Self.signingSecret, "SLACK_BOT_TOKEN": Self.botToken,
+            "SLACK_ALERT_CHANNEL": Self.channel, "SLACK_RESPONDERS": "\(Self.alice),\(Self.bob)",
+            "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SENTRY_WEBHOOK_TOKEN": Self.webhookToken,
+            "SLACK_API_URL": "\(slackURL)/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
+        ]
+        for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
+        let configuration = try ServerConfiguration.load(environment: environment).get()
+        self.clock = clock
+        self.store = try store ?? SQLiteAlertStore.inMemory()
+        transport = CurlTransport()
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let slack = SlackClient(
+            transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
+            sleep: { _ in }, logger: logger)
+        metrics = ServerMetrics()
+        let server = SentryServer(
+            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
+            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600))
+        self.server = server
+        sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
+        client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret, clock: clock)
+    }
+
+    func stop() async {
+        await sentryApp.stop()
+        await slackApp.stop()
+        transport.shutdown()
+    }
+
+    var responseURL: String { "\(slackURL)/response/test" }
+
+    static func detection(id: String = "evt-1", detection: String = "slack.failed_logins_by_ip", ip: String = "203.0.113.7") -> JSONValue {
+        ["id": .string(id), "detection": .string(detection), "title": "Failed logins", "subject": ["ip": .string(ip)], "evidence": ["failed": 40]]
+    }
+
+    /// Creates an alert through the webhook and waits for its message.
+    func postedAlert(id: String = "evt-1") async throws -> (alertID: String, ts: String) {
+        let before = simulator.topLevelMessages().count
+        let answer = try await client.detection(Self.detection(id: id), secret: Self.webhookSecret)
+        #expect(answer.status == 202)
+        let alertID = try #require(answer.json?["alert_id"]?.stringValue)
+        #expect(await simulator.waitUntil { $0.topLevelMessages().count == before + 1 })
+        let ts = try #require(simulator.topLevelMessages().last?.ts)
+        return (alertID, ts)
+    }
+}
+
+/// Runs a body with a harness and always stops it.
+func withHarness(
+    environment: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks, _ body: (Harness) async throws -> Void
+) async throws {
+    let harness = try await Harness(environment: environment, playbooks: playbooks)
+    do {
+        try await body(harness)
+    } catch {
+        await harness.stop()
+        throw error
+    }
+    await harness.stop()
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build links against, only when they are missing.
+set -euo pipefail
+needed=()
+for pkg in libcurl4-openssl-dev libssl-dev libsqlite3-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
+done
+if [ ${#needed[@]} -gt 0 ]; then
+  echo "installing ${needed[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${needed[@]}"
+fi
+command -v swift >/dev/null 2>&1 || { [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"; }
+command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (Swift 6.3 expected)"; exit 1; }
