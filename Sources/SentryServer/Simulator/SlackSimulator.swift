@@ -46,7 +46,7 @@ public final class SlackSimulator: Sendable {
         var responses: [JSONValue] = []
         var ephemerals: [JSONValue] = []
         var faults: [String: [Fault]] = [:]
-        var clock: Double = 1_795_000_000
+        var clock: Double = 0
         var usergroups: [String: [String]] = [:]
     }
 
@@ -183,8 +183,7 @@ public final class SlackSimulator: Sendable {
                 if let thread, !state.messages.contains(where: { $0.ts == thread && $0.channel == channel }) {
                     return ["ok": false, "error": "thread_not_found"]
                 }
-                state.clock += 1
-                let ts = String(format: "%.6f", state.clock)
+                let ts = Self.nextTS(&state)
                 state.messages.append(Message(
                     channel: channel, ts: ts, text: text, blocks: body["blocks"], threadTS: thread, metadata: body["metadata"], edits: 0))
                 return ["ok": true, "channel": .string(channel), "ts": .string(ts), "message": ["type": "message", "text": .string(text), "ts": .string(ts)]]
@@ -206,8 +205,7 @@ public final class SlackSimulator: Sendable {
             guard body["channel"]?.stringValue != nil, body["user"]?.stringValue != nil else { return ["ok": false, "error": "invalid_arguments"] }
             return state.withLock { state -> JSONValue in
                 state.ephemerals.append(body)
-                state.clock += 1
-                return ["ok": true, "message_ts": .string(String(format: "%.6f", state.clock))]
+                return ["ok": true, "message_ts": .string(Self.nextTS(&state))]
             }
         case "conversations.history":
             guard let channel = query["channel"] else { return ["ok": false, "error": "channel_not_found"] }
@@ -236,6 +234,12 @@ public final class SlackSimulator: Sendable {
         default:
             return ["ok": false, "error": "unknown_method"]
         }
+    }
+
+    /// Message timestamps as Slack makes them: wall-clock seconds with microseconds, unique and increasing.
+    static func nextTS(_ state: inout State) -> String {
+        state.clock = max(state.clock + 0.000001, Date().timeIntervalSince1970)
+        return String(format: "%.6f", state.clock)
     }
 
     /// The Block Kit rules Slack enforces that a renderer is likely to break.
