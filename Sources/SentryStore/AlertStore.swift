@@ -53,10 +53,14 @@ public protocol AlertStore: Sendable {
     func countAlerts() async throws -> [AlertStatus: Int]
 
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
-    /// Counts an attempt before the effect is executed; returns how many attempts came before this one.
+    /// Counts an attempt before a non-idempotent effect is executed; returns how many attempts came before it.
     func beginAttempt(_ id: Int64) async throws -> Int
     func completeEffect(_ id: Int64, now: Date) async throws
-    func retryEffect(_ id: Int64, error: String, at: Date) async throws
+    func completeEffects(_ ids: [Int64], now: Date) async throws
+    /// The alert's playbook id without decoding the whole alert (the click path reads it).
+    func playbookID(ofAlert id: String) async throws -> String?
+    /// Schedules another try; `countAttempt` is false when `beginAttempt` already counted this one.
+    func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws
     func failEffect(_ id: Int64, error: String, now: Date) async throws
     func hasPendingPost(alertID: String) async throws -> Bool
     func outboxDepth() async throws -> Int

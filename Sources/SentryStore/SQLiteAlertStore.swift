@@ -5,6 +5,9 @@ import SentryCore
 /// `AlertStore` on SQLite through GRDB (WAL mode for a file, a queue for tests in memory).
 public final class SQLiteAlertStore: AlertStore {
     private let db: any DatabaseWriter
+    /// Decoded alerts by id and revision: a click on a hot alert skips JSON decoding. The revision changes
+    /// with every applied event, so a stale entry is never used, whoever wrote the row.
+    private let decoded = DecodedAlerts()
 
     /// Opens (and migrates) a database file in WAL mode.
     public convenience init(path: String) throws {
@@ -126,7 +129,7 @@ public final class SQLiteAlertStore: AlertStore {
 
     public func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64?) async throws -> Transition {
         try await db.write { db in
-            let transition = try Self.apply(event, to: alertID, now: now, in: db)
+            let transition = try self.apply(event, to: alertID, now: now, in: db)
             if let completing { try Self.finish(completing, state: "done", error: nil, now: now, in: db) }
             return transition
         }
@@ -136,15 +139,29 @@ public final class SQLiteAlertStore: AlertStore {
         try await db.write { db in
             try db.execute(
                 sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?", arguments: [timer.alertID, timer.kind.rawValue])
-            return try Self.apply(.timerFired(timer.kind), to: timer.alertID, now: now, in: db)
+            return try self.apply(.timerFired(timer.kind), to: timer.alertID, now: now, in: db)
         }
     }
 
-    static func apply(_ event: AlertEvent, to alertID: String, now: Date, in db: Database) throws -> Transition {
-        let row = try Row.fetchOne(db, sql: "SELECT body, revision FROM alert WHERE id = ?", arguments: [alertID])
-        let alert = try row.map { try decodeAlert($0["body"]) }
+    func apply(_ event: AlertEvent, to alertID: String, now: Date, in db: Database) throws -> Transition {
+        var revision: Int64?
+        var alert: Alert?
+        if let current = try Int64.fetchOne(db, sql: "SELECT revision FROM alert WHERE id = ?", arguments: [alertID]) {
+            revision = current
+            if let cached = decoded.get(alertID, revision: current) {
+                alert = cached
+            } else if let body = try String.fetchOne(db, sql: "SELECT body FROM alert WHERE id = ?", arguments: [alertID]) {
+                alert = try Self.decodeAlert(body)
+            }
+        }
         let transition = AlertMachine.handle(alert, event, alertID: alertID, now: now)
-        try write(transition, alertID: alertID, revision: row?["revision"], now: now, in: db)
+        try Self.write(transition, alertID: alertID, revision: revision, now: now, in: db)
+        if let after = transition.alert {
+            let cache = decoded
+            let stored = (revision ?? 0) + (transition.outcome == .applied ? 1 : 0)
+            // Only what was committed may be cached.
+            db.afterNextTransaction { _ in cache.put(alertID, revision: stored, alert: after) }
+        }
         return transition
     }
 
@@ -187,7 +204,16 @@ public final class SQLiteAlertStore: AlertStore {
                 } else {
                     key = "\(alertID)#\(UUID().uuidString).\(index)"
                 }
-                let coalesce: String? = effect == .updateMessage ? "update:\(alertID)" : nil
+                let coalesce: String?
+                switch effect {
+                case .updateMessage:
+                    coalesce = "update:\(alertID)"
+                case .tellUser(let user, _, _):
+                    // Someone clicking a finished alert five times needs one answer, not five.
+                    coalesce = "tell:\(alertID):\(user)"
+                default:
+                    coalesce = nil
+                }
                 try insertOutbox(effect, alertID: transition.alert == nil ? nil : alertID, key: key, coalesce: coalesce, at: at, in: db)
             }
         }
@@ -277,15 +303,27 @@ public final class SQLiteAlertStore: AlertStore {
         try await db.write { db in try Self.finish(id, state: "done", error: nil, now: now, in: db) }
     }
 
+    public func completeEffects(_ ids: [Int64], now: Date) async throws {
+        try await db.write { db in
+            for id in ids { try Self.finish(id, state: "done", error: nil, now: now, in: db) }
+        }
+    }
+
+    public func playbookID(ofAlert id: String) async throws -> String? {
+        try await db.read { db in
+            try String.fetchOne(db, sql: "SELECT json_extract(body, '$.playbookID') FROM alert WHERE id = ?", arguments: [id])
+        }
+    }
+
     public func failEffect(_ id: Int64, error: String, now: Date) async throws {
         try await db.write { db in try Self.finish(id, state: "failed", error: error, now: now, in: db) }
     }
 
-    public func retryEffect(_ id: Int64, error: String, at: Date) async throws {
+    public func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws {
         try await db.write { db in
             try db.execute(
-                sql: "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
-                arguments: [error, at.timeIntervalSince1970, id])
+                sql: "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+                arguments: [countAttempt ? 1 : 0, error, at.timeIntervalSince1970, id])
         }
     }
 
@@ -386,5 +424,26 @@ public final class SQLiteAlertStore: AlertStore {
         OutboxEntry(
             id: row["id"], alertID: row["alert_id"], effect: try decodeEffect(row["effect"]), attempts: row["attempts"],
             idempotencyKey: row["idempotency_key"], state: row["state"], lastError: row["last_error"])
+    }
+}
+
+/// A small cache of decoded alerts keyed by id and revision.
+final class DecodedAlerts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (revision: Int64, alert: Alert)] = [:]
+    private let capacity = 4_096
+
+    func get(_ id: String, revision: Int64) -> Alert? {
+        lock.withLock {
+            guard let entry = entries[id], entry.revision == revision else { return nil }
+            return entry.alert
+        }
+    }
+
+    func put(_ id: String, revision: Int64, alert: Alert) {
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[id] = (revision, alert)
+        }
     }
 }

@@ -11,7 +11,7 @@ struct Sentry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry",
         abstract: "Slack-native incident response for security teams.",
-        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self])
+        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, SimulatorCommand.self])
 }
 
 /// Prints one line to standard error and exits with 1.
@@ -197,5 +197,20 @@ struct Audit: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(entry), as: UTF8.self))
             }
         }
+    }
+}
+
+struct SimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slack-simulator",
+        abstract: "Run the local Slack Web API simulator (for benchmarks and local development).",
+        shouldDisplay: false)
+    @Option(help: "Port on 127.0.0.1") var port: Int = 8091
+    @Option(help: "Bot token the simulator accepts") var token: String = "xoxb-simulator-not-real"
+
+    func run() async throws {
+        let simulator = SlackSimulator(token: token)
+        let app = simulator.application(port: port) { bound in print("slack simulator listening on 127.0.0.1:\(bound)") }
+        try await app.runService()
     }
 }

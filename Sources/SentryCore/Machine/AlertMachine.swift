@@ -166,7 +166,7 @@ public enum AlertMachine {
             if let channel = alert.policy.escalation?.channel {
                 effects.append(.postNotice(
                     channel: channel,
-                    text: ":rotating_light: \(lead)alert `\(alert.id)` (\(alert.severity.rawValue)) “\(alert.title)” in <#\(alert.channel)> is not acknowledged after \(waited)\(count)."))
+                    text: ":rotating_light: \(lead)alert `\(alert.id)` (\(alert.severity.rawValue)) “\(AlertMessage.escape(alert.title))” in <#\(alert.channel)> is not acknowledged after \(waited)\(count)."))
             } else {
                 effects.append(.replyInThread(text: ":rotating_light: \(lead)not acknowledged after \(waited)\(count)."))
             }

@@ -190,7 +190,7 @@ public enum PlaybookLoader {
                     problem(node, "'escalation' needs a 'mention' list or a 'channel'")
                 }
                 escalation = Escalation(mention: mention, channel: escalationChannel, repeatCount: repeatCount)
-                if ackTimeout == nil {
+                if fields["ack_timeout"] == nil {
                     problem(node, "'escalation' needs 'ack_timeout' to know when to escalate")
                 }
             } else {
@@ -308,10 +308,14 @@ public enum PlaybookLoader {
 
     private static func describe(_ error: YamlError) -> (Int, String) {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return (mark.line, problem)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return (context.mark.line, "\(keys) is given twice in this mapping")
         default:
-            return (1, "\(error)")
+            // Never echo the whole file: first line of the description only.
+            return (1, String("\(error)".split(separator: "\n").first ?? "unreadable YAML"))
         }
     }
 

@@ -60,7 +60,7 @@ public enum AlertMessage {
             }
             blocks.append(["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)])
         }
-        let text = truncate("\(alert.severity.rawValue.uppercased()) \(alert.title) — \(alert.status.rawValue)", Limits.messageText)
+        let text = truncate("\(alert.severity.rawValue.uppercased()) \(escape(alert.title)) — \(alert.status.rawValue)", Limits.messageText)
         return (text, .array(blocks))
     }
 
@@ -97,8 +97,8 @@ public enum AlertMessage {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let text = (try? encoder.encode(evidence)).map { String(decoding: $0, as: UTF8.self) } ?? evidence.encoded()
-        // Code blocks end at ```, so break any inside the evidence.
-        return escape(text).replacingOccurrences(of: "```", with: "`\u{200B}``")
+        // A run of backticks could end the code block: keep every backtick apart from the next.
+        return escape(text).replacingOccurrences(of: "`", with: "`\u{200B}")
     }
 
     /// Slack's three control characters in mrkdwn, so evidence cannot inject mentions or links.

@@ -197,11 +197,11 @@ public struct SentryRoutes: Sendable {
             return Response(status: .ok)
         }
         logger[metadataKey: "alert.id"] = "\(alertID.prefix(40))"
-        let playbookResponders: [String]
-        if let alert = try await context.store.alert(id: alertID) {
-            playbookResponders = context.catalog.playbook(id: alert.playbookID)?.responders ?? []
-        } else {
-            playbookResponders = []
+        var playbookResponders: [String] = []
+        if context.catalog.playbooks.contains(where: { !$0.responders.isEmpty }),
+            let playbookID = try await context.store.playbookID(ofAlert: alertID)
+        {
+            playbookResponders = context.catalog.playbook(id: playbookID)?.responders ?? []
         }
         let mayAct = await context.responders.mayActOnAlerts(userID: actions.userID, playbookResponders: playbookResponders)
         let click = Click(action: action, userID: actions.userID, mayAct: mayAct, responseURL: actions.responseURL)

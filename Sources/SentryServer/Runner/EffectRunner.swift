@@ -87,24 +87,40 @@ public final class EffectRunner: Service, Sendable {
                 lanes.append([entry])
             }
         }
-        return await withTaskGroup(of: Int.self) { group in
+        let (finished, done) = await withTaskGroup(of: (Int, [Int64]).self) { group in
             for lane in lanes {
                 group.addTask {
                     var finished = 0
+                    var done: [Int64] = []
                     for entry in lane {
-                        guard await self.execute(entry) else { break }
+                        let result = await self.execute(entry)
+                        if result == .pending { break }
+                        if result == .done { done.append(entry.id) }
                         finished += 1
                     }
-                    return finished
+                    return (finished, done)
                 }
             }
-            return await group.reduce(0, +)
+            return await group.reduce((0, [Int64]())) { ($0.0 + $1.0, $0.1 + $1.1) }
         }
+        // One transaction marks the whole pass done; a crash before it repeats only harmless calls
+        // (an update that re-renders, an ephemeral answer), never an alert post.
+        if !done.isEmpty { try await store.completeEffects(done, now: clock.now()) }
+        return finished
     }
 
-    /// Executes one entry; false when it stays pending (deferred or retried later), which holds back the
-    /// alert's later effects so they keep their order.
-    func execute(_ entry: OutboxEntry) async -> Bool {
+    enum Result: Equatable {
+        /// Executed; the runner marks it done with the rest of the pass.
+        case done
+        /// Executed and already recorded (done or failed) in the store.
+        case recorded
+        /// Still pending: deferred or to be retried; holds back the alert's later effects.
+        case pending
+    }
+
+    /// Executes one entry. Pending entries (deferred, or retried later) hold back the alert's later effects so
+    /// they keep their order.
+    func execute(_ entry: OutboxEntry) async -> Result {
         let now = clock.now()
         var logger = self.logger
         logger[metadataKey: "outbox.id"] = "\(entry.id)"
@@ -114,35 +130,29 @@ public final class EffectRunner: Service, Sendable {
             case .postAlert:
                 return try await postAlert(entry, logger: logger)
             case .updateMessage:
-                guard let alert = try await loadAlert(entry) else { return true }
+                guard let alert = try await loadAlert(entry) else { return .recorded }
                 guard let message = alert.message else {
-                    if try await store.hasPendingPost(alertID: alert.id) { return false }
+                    if try await store.hasPendingPost(alertID: alert.id) { return .pending }
                     // Never posted and no post pending: the update has nothing to change.
-                    try await store.completeEffect(entry.id, now: now)
-                    return true
+                    return .done
                 }
-                _ = try await store.beginAttempt(entry.id)
                 let rendered = AlertMessage.render(alert)
                 try await slack.update(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks, metadata: Self.metadata(alert.id))
                 metrics.effectFinished("update_message", ok: true)
             case .replyInThread(let text):
-                guard let alert = try await loadAlert(entry) else { return true }
+                guard let alert = try await loadAlert(entry) else { return .recorded }
                 guard let message = alert.message else {
-                    if try await store.hasPendingPost(alertID: alert.id) { return false }
-                    _ = try await store.beginAttempt(entry.id)
+                    if try await store.hasPendingPost(alertID: alert.id) { return .pending }
+                    // The alert message never made it: say it in the channel rather than not at all.
                     _ = try await slack.postMessage(channel: alert.channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
-                    try await store.completeEffect(entry.id, now: clock.now())
-                    return true
+                    return .done
                 }
-                _ = try await store.beginAttempt(entry.id)
                 _ = try await slack.postMessage(channel: message.channel, text: text, blocks: nil, threadTS: message.ts, metadata: nil)
                 metrics.effectFinished("reply_in_thread", ok: true)
             case .postNotice(let channel, let text):
-                _ = try await store.beginAttempt(entry.id)
                 _ = try await slack.postMessage(channel: channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
                 metrics.effectFinished("post_notice", ok: true)
             case .tellUser(let user, let text, let responseURL):
-                _ = try await store.beginAttempt(entry.id)
                 if let responseURL {
                     try await slack.respond(to: responseURL, text: text, blocks: nil, responseType: .ephemeral, replaceOriginal: false)
                 } else if let alertID = entry.alertID, let alert = try await store.alert(id: alertID) {
@@ -154,27 +164,22 @@ public final class EffectRunner: Service, Sendable {
             case .scheduleTimer, .cancelTimer:
                 break  // timers live in the store, never in the outbox
             }
-            try await store.completeEffect(entry.id, now: clock.now())
-            return true
+            return .done
         } catch {
-            await failed(entry, error: error, logger: logger)
-            return false
+            return await failed(entry, error: error, logger: logger)
         }
     }
 
-    private func postAlert(_ entry: OutboxEntry, logger: Logger) async throws -> Bool {
-        guard let alert = try await loadAlert(entry) else { return true }
-        if alert.message != nil {
-            try await store.completeEffect(entry.id, now: clock.now())
-            return true
-        }
+    private func postAlert(_ entry: OutboxEntry, logger: Logger) async throws -> Result {
+        guard let alert = try await loadAlert(entry) else { return .recorded }
+        if alert.message != nil { return .done }
         let earlierAttempts = try await store.beginAttempt(entry.id)
         if earlierAttempts > 0, let found = try await findPosted(alert) {
             // An earlier attempt reached Slack but its answer was lost (crash, timeout): adopt that message.
             logger.notice("alert message found in channel history; not posting again")
             _ = try await store.apply(.messagePosted(found), to: alert.id, now: clock.now(), completing: entry.id)
             metrics.effectFinished("post_alert", ok: true)
-            return true
+            return .recorded
         }
         let rendered = AlertMessage.render(alert)
         let ref = try await slack.postMessage(
@@ -184,7 +189,7 @@ public final class EffectRunner: Service, Sendable {
         logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])
         // The message now exists: anything that waited for it can run.
         wake()
-        return true
+        return .recorded
     }
 
     private func findPosted(_ alert: Alert) async throws -> MessageRef? {
@@ -206,7 +211,7 @@ public final class EffectRunner: Service, Sendable {
         return alert
     }
 
-    private func failed(_ entry: OutboxEntry, error: any Error, logger: Logger) async {
+    private func failed(_ entry: OutboxEntry, error: any Error, logger: Logger) async -> Result {
         let now = clock.now()
         let kind = Self.kind(entry.effect)
         let retryable: Bool
@@ -226,16 +231,19 @@ public final class EffectRunner: Service, Sendable {
                 let base = min(pow(2.0, Double(attempts)), 300)
                 let delay = base * Double.random(in: 0.5...1.0)
                 logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
-                try await store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay))
+                try await store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: entry.effect != .postAlert)
+                return .pending
             } else {
                 logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(attempts)"])
                 try await store.failEffect(entry.id, error: reason, now: now)
                 if case .postAlert = entry.effect, let alertID = entry.alertID {
                     _ = try await store.apply(.postFailed(reason: reason), to: alertID, now: now)
                 }
+                return .recorded
             }
         } catch {
             logger.error("could not record an effect failure", metadata: ["error": "\(error)"])
+            return .pending
         }
     }
 
