@@ -38,6 +38,8 @@ public final class SlackSimulator: Sendable {
         case error(String)
         /// Does the work, then answers 500: the caller cannot know it succeeded.
         case lostAnswer
+        /// Does the work, then holds the answer for this long (a caller killed meanwhile never learns of it).
+        case stall(seconds: Int)
     }
 
     struct State {
@@ -140,7 +142,7 @@ public final class SlackSimulator: Sendable {
             return Response(status: .init(code: code))
         case .error(let code):
             return json(["ok": false, "error": .string(code)])
-        case .lostAnswer:
+        case .lostAnswer, .stall:
             return nil
         }
     }
@@ -168,6 +170,7 @@ public final class SlackSimulator: Sendable {
         if let fault, let response = Self.faultResponse(fault) { return response }
         let answer = perform(method, body: body ?? [:], query: query)
         if fault == .lostAnswer { return Response(status: .internalServerError) }
+        if case .stall(let seconds) = fault { try? await Task.sleep(for: .seconds(seconds)) }
         return Self.json(answer)
     }
 

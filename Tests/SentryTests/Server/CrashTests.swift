@@ -1,0 +1,95 @@
+import Foundation
+import SentryConnectors
+import SentryCore
+import SentryServer
+import Testing
+
+/// Kills a real `sentry serve` process (SIGKILL, no clean-up) mid-flight and starts it again.
+@Suite struct ServerCrashTests {
+    func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func startServe(port: Int, database: String, slackURL: String) throws -> Process {
+        let binary = try #require(ServerBinaryTests.binary, "build the sentry product first")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve"]
+        process.currentDirectoryURL = ServerBinaryTests.root
+        process.environment = [
+            "SLACK_SIGNING_SECRET": Harness.signingSecret, "SLACK_BOT_TOKEN": Harness.botToken,
+            "SLACK_ALERT_CHANNEL": Harness.channel, "SENTRY_WEBHOOK_TOKEN": Harness.webhookToken,
+            "SLACK_API_URL": slackURL + "/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": String(port),
+            "SENTRY_DATABASE_URL": "sqlite:" + database, "SENTRY_LOG_LEVEL": "error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func waitForReady(_ client: LoopbackClient) async -> Bool {
+        for _ in 0..<200 {
+            if let answer = try? await client.send("GET", "/readyz"), answer.status == 200 { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func killedWhileSlackHoldsThePostAnswerThenRestartedPostsOnce() async throws {
+        let simulator = SlackSimulator(token: Harness.botToken)
+        let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+        let transport = CurlTransport()
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).db").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            transport.shutdown()
+        }
+        let port = try freePort()
+        let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+        let slackURL = "http://127.0.0.1:\(slackApp.port)"
+
+        // Slack receives the post, then the process dies before the answer comes back.
+        simulator.inject([.stall(seconds: 30)], for: "chat.postMessage")
+        let first = try startServe(port: port, database: database, slackURL: slackURL)
+        #expect(await waitForReady(client))
+        let body = Array(Harness.detection(id: "crash-1").encoded().utf8)
+        let answer = try await client.send(
+            "POST", "/hooks/detections", body: body,
+            headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Harness.webhookToken)")])
+        #expect(answer.status == 202)
+        #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        // The next life finds the message by its metadata instead of posting again, then carries on.
+        let second = try startServe(port: port, database: database, slackURL: slackURL)
+        defer {
+            second.terminate()
+            second.waitUntilExit()
+        }
+        #expect(await waitForReady(client))
+        #expect(await simulator.waitUntil { $0.requests.contains { $0.method == "conversations.history" } })
+        let alertID = try #require(answer.json?["alert_id"]?.stringValue)
+        let ts = try #require(simulator.topLevelMessages().first?.ts)
+        let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: Harness.channel, messageTS: ts)
+        #expect(click.status == 200)
+        #expect(await simulator.waitUntil { $0.replies(to: ts).count == 1 })
+        #expect(simulator.topLevelMessages().count == 1)
+        #expect(simulator.requests.filter { $0.method == "chat.postMessage" && $0.body?["thread_ts"] == nil }.count == 1)
+        // SIGTERM stops it gracefully.
+        second.terminate()
+        second.waitUntilExit()
+        #expect(second.terminationReason == .exit)
+        await slackApp.stop()
+    }
+}
