@@ -145,6 +145,8 @@ import Testing
             // 429 is retried inside the client; the 503 leaves it unknown, so the runner retries later.
             #expect(await h.simulator.waitUntil(timeout: .seconds(3)) { $0.requests.filter { $0.method == "chat.postMessage" }.count == 2 })
             #expect(h.simulator.topLevelMessages().isEmpty)
+            // Wait until the runner has recorded the retry before moving time past it.
+            #expect(await eventually { try await h.store.outbox(alertID: nil).contains { $0.effect == .postAlert && $0.lastError != nil } })
             h.clock.advance(by: 10)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 1 })
             // The retry looked in the channel history before posting again.
@@ -153,6 +155,7 @@ import Testing
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             _ = try await h.client.detection(Harness.detection(id: "evt-2"), secret: Harness.webhookSecret)
             #expect(await h.simulator.waitUntil { $0.requests.filter { $0.method == "chat.update" }.count == 1 })
+            #expect(await eventually { try await h.store.outbox(alertID: alertID).contains { $0.state == "failed" } })
             let failed = try await h.store.outbox(alertID: alertID).filter { $0.state == "failed" }
             #expect(failed.count == 1)
             #expect(failed.first?.lastError?.contains("channel_not_found") == true)

@@ -87,6 +87,8 @@ final class Harness: Sendable {
         let alertID = try #require(answer.json?["alert_id"]?.stringValue)
         #expect(await simulator.waitUntil { $0.topLevelMessages().count == before + 1 })
         let ts = try #require(simulator.topLevelMessages().last?.ts)
+        // Slack has it; wait until the store has recorded it too.
+        #expect(await eventually { try await self.store.alert(id: alertID)?.message?.ts == ts })
         return (alertID, ts)
     }
 }
@@ -103,4 +105,14 @@ func withHarness(
         throw error
     }
     await harness.stop()
+}
+
+/// Polls a condition (bounded) for state that another task settles.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return (try? await condition()) == true
 }
