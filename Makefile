@@ -1,5 +1,5 @@
 # Two entry points for a fresh Debian machine: `make demo` and `make test`.
-SWIFT ?= swift
+SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 
 .PHONY: deps build demo test bench
 

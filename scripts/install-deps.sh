@@ -5,6 +5,10 @@ needed=()
 for pkg in libcurl4-openssl-dev libssl-dev libsqlite3-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
+# The manifest check needs python3 with jsonschema; Debian's own python3 refuses pip installs.
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  needed+=(python3 python3-jsonschema)
+fi
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   sudo_cmd=""

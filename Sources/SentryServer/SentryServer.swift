@@ -17,15 +17,18 @@ public struct SentryServer: Sendable {
     public init(
         configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
         clock: any SentryClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger,
-        runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1)
+        runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1),
+        containment: (any ContainmentExecutor)? = nil
     ) {
-        let runner = EffectRunner(store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval)
+        let runner = EffectRunner(
+            store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
+            containment: containment)
         self.runner = runner
         self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
         self.context = SentryContext(
             configuration: configuration, store: store, catalog: catalog, clock: clock, metrics: metrics,
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
-            logger: logger, wake: { runner.wake() })
+            slack: slack, logger: logger, wake: { runner.wake() })
     }
 
     public func router() -> Router<BasicRequestContext> {

@@ -63,6 +63,10 @@ public protocol AlertStore: Sendable {
     func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws
     func failEffect(_ id: Int64, error: String, now: Date) async throws
     func hasPendingPost(alertID: String) async throws -> Bool
+    /// Takes an update out of coalescing once it starts, so a change made while it runs queues a new one.
+    func releaseCoalesceKey(_ id: Int64) async throws
+    /// Deletes finished outbox rows and remembered detection ids older than the given times.
+    func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int
     func outboxDepth() async throws -> Int
     func outbox(alertID: String?) async throws -> [OutboxEntry]
     /// Enqueues an effect not tied to an alert (answers to app mentions); false when the key was seen before.
@@ -73,7 +77,16 @@ public protocol AlertStore: Sendable {
     /// Deletes the timer and applies `timerFired` in one transaction.
     func fire(_ timer: DueTimer, now: Date) async throws -> Transition
 
+    /// The alert that holds a containment.
+    func alertID(forContainment id: String) async throws -> String?
+    /// Containments of a target that are not released or rejected.
+    func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [(containmentID: String, alertID: String, status: String)]
+    /// A manual alert (from `/sentry block-ip`) and its containment request, in one transaction.
+    func createManual(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, request: ContainmentRequest, now: Date) async throws -> Transition
+
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
+    /// An audit entry that belongs to no alert (a refused slash command).
+    func recordAudit(_ record: AuditRecord, now: Date) async throws
     func ping() async throws
 }
 
@@ -81,4 +94,11 @@ extension AlertStore {
     public func apply(_ event: AlertEvent, to alertID: String, now: Date) async throws -> Transition {
         try await apply(event, to: alertID, now: now, completing: nil)
     }
+}
+
+/// What a containment executor must remember to roll back exactly what it did.
+public protocol ContainmentJournal: Sendable {
+    /// Saves a fact unless one is saved under that key already; returns the saved value (the first one).
+    func remember(containmentID: String, key: String, value: String) async throws -> String
+    func recall(containmentID: String) async throws -> [String: String]
 }

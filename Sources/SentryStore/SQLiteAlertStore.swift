@@ -3,7 +3,7 @@ import GRDB
 import SentryCore
 
 /// `AlertStore` on SQLite through GRDB (WAL mode for a file, a queue for tests in memory).
-public final class SQLiteAlertStore: AlertStore {
+public final class SQLiteAlertStore: AlertStore, ContainmentJournal {
     private let db: any DatabaseWriter
     /// Decoded alerts by id and revision: a click on a hot alert skips JSON decoding. The revision changes
     /// with every applied event, so a stale entry is never used, whoever wrote the row.
@@ -86,6 +86,38 @@ public final class SQLiteAlertStore: AlertStore {
                   detail TEXT NOT NULL,
                   prev_hash TEXT NOT NULL,
                   hash TEXT NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v2-containments") { db in
+            try db.execute(sql: """
+                CREATE TABLE containment (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  alert_id TEXT NOT NULL,
+                  kind TEXT NOT NULL,
+                  target TEXT NOT NULL,
+                  status TEXT NOT NULL
+                );
+                CREATE INDEX containment_by_target ON containment(kind, target, status);
+                """)
+        }
+        migrator.registerMigration("v3-outbox-lanes") { db in
+            // Ordered effects of one alert run one after another; answers to users do not wait in line.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
+                UPDATE outbox SET ordered = 0 WHERE effect LIKE '{"tellUser"%';
+                CREATE INDEX outbox_lane ON outbox(alert_id, state, ordered, id);
+                """)
+        }
+        migrator.registerMigration("v4-containment-journal") { db in
+            // Facts a containment must know to roll back (prior client policies, networks written), saved
+            // before the change they describe; the first value written for a key wins.
+            try db.execute(sql: """
+                CREATE TABLE containment_journal (
+                  containment_id TEXT NOT NULL,
+                  key TEXT NOT NULL,
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (containment_id, key)
                 );
                 """)
         }
@@ -186,6 +218,13 @@ public final class SQLiteAlertStore: AlertStore {
                     arguments: [alert.status.rawValue, at, nextRevision, body, alert.id])
             }
         }
+        if transition.outcome == .applied, let alert = transition.alert {
+            for item in alert.containments {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])
+            }
+        }
         if let audit = transition.audit {
             try appendAudit(audit, alertID: transition.alert == nil && revision == nil ? nil : alertID, at: now, in: db)
         }
@@ -223,10 +262,15 @@ public final class SQLiteAlertStore: AlertStore {
         // A pending update of the same alert already renders the latest state: coalesce into it.
         try db.execute(
             sql: """
-                INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at, ordered)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [alertID, try encodeEffect(effect), coalesce, key, at, at])
+            arguments: [alertID, try encodeEffect(effect), coalesce, key, at, at, isOrdered(effect) ? 1 : 0])
+    }
+
+    static func isOrdered(_ effect: AlertEffect) -> Bool {
+        if case .tellUser = effect { return false }
+        return true
     }
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
@@ -239,6 +283,53 @@ public final class SQLiteAlertStore: AlertStore {
         try db.execute(
             sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [seq, stamp.timeIntervalSince1970, alertID, record.actor, record.action, record.detail, prev, hash])
+    }
+
+    // MARK: Containments
+
+    public func alertID(forContainment id: String) async throws -> String? {
+        try await db.read { db in try String.fetchOne(db, sql: "SELECT alert_id FROM containment WHERE id = ?", arguments: [id]) }
+    }
+
+    public func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [(containmentID: String, alertID: String, status: String)] {
+        try await db.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, alert_id, status FROM containment WHERE kind = ? AND target = ? AND status NOT IN ('released', 'rejected') ORDER BY rowid",
+                arguments: [kind.rawValue, target]
+            ).map { ($0["id"], $0["alert_id"], $0["status"]) }
+        }
+    }
+
+    public func createManual(
+        _ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, request: ContainmentRequest, now: Date
+    ) async throws -> Transition {
+        try await db.write { db in
+            let created = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
+            guard var alert = created.alert else { return created }
+            alert.manual = true
+            try Self.write(Transition(alert: alert, outcome: .applied, effects: created.effects, audit: created.audit), alertID: newAlertID, revision: nil, now: now, in: db)
+            return try self.apply(.containmentRequested(request), to: newAlertID, now: now, in: db)
+        }
+    }
+
+    public func remember(containmentID: String, key: String, value: String) async throws -> String {
+        try await db.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO containment_journal (containment_id, key, value) VALUES (?, ?, ?)",
+                arguments: [containmentID, key, value])
+            return try String.fetchOne(
+                db, sql: "SELECT value FROM containment_journal WHERE containment_id = ? AND key = ?", arguments: [containmentID, key]) ?? value
+        }
+    }
+
+    public func recall(containmentID: String) async throws -> [String: String] {
+        try await db.read { db in
+            var facts: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM containment_journal WHERE containment_id = ?", arguments: [containmentID]) {
+                facts[row["key"]] = row["value"]
+            }
+            return facts
+        }
     }
 
     // MARK: Reads
@@ -273,21 +364,65 @@ public final class SQLiteAlertStore: AlertStore {
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
-        try await db.read { db in
-            try Row.fetchAll(
+        // Only the head of each alert's lane: a later effect never overtakes an earlier one that waits
+        // for a retry, and rows waiting behind a head never crowd out other alerts' work.
+        let (entries, unreadable) = try await db.read { db -> ([OutboxEntry], [(Int64, String)]) in
+            let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                arguments: [now.timeIntervalSince1970, limit]
-            ).map(Self.decodeEntry)
+                sql: """
+                    SELECT * FROM outbox o
+                    WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+                      AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM outbox p
+                        WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
+                    ORDER BY o.id LIMIT ?
+                    """,
+                arguments: [now.timeIntervalSince1970, limit])
+            var entries: [OutboxEntry] = []
+            var unreadable: [(Int64, String)] = []
+            for row in rows {
+                do {
+                    entries.append(try Self.decodeEntry(row))
+                } catch {
+                    unreadable.append((row["id"], "\(error)"))
+                }
+            }
+            return (entries, unreadable)
+        }
+        if !unreadable.isEmpty {
+            // A row this version cannot read (written by a newer one, or damaged) must not stop the others.
+            try await db.write { db in
+                for (id, error) in unreadable {
+                    try Self.finish(id, state: "failed", error: "unreadable effect: \(error.prefix(200))", now: now, in: db)
+                }
+            }
+        }
+        return entries
+    }
+
+    public func releaseCoalesceKey(_ id: Int64) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE outbox SET coalesce_key = NULL WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int {
+        try await db.write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE state = 'done' AND finished_at < ?", arguments: [doneBefore.timeIntervalSince1970])
+            let outbox = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM detection_seen WHERE received_at < ?", arguments: [detectionsBefore.timeIntervalSince1970])
+            return outbox + db.changesCount
         }
     }
 
     public func outbox(alertID: String?) async throws -> [OutboxEntry] {
         try await db.read { db in
             if let alertID {
-                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE alert_id = ? ORDER BY id", arguments: [alertID]).map(Self.decodeEntry)
+                return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE alert_id = ? ORDER BY id", arguments: [alertID]).compactMap { try? Self.decodeEntry($0) }
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.decodeEntry)
+            return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").compactMap { try? Self.decodeEntry($0) }
         }
     }
 
@@ -383,6 +518,10 @@ public final class SQLiteAlertStore: AlertStore {
                     action: row["action"], detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
             }
         }
+    }
+
+    public func recordAudit(_ record: AuditRecord, now: Date) async throws {
+        try await db.write { db in try Self.appendAudit(record, alertID: nil, at: now, in: db) }
     }
 
     public func ping() async throws {

@@ -59,7 +59,8 @@ struct Serve: AsyncParsableCommand {
         defer { transport.shutdown() }
         let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
         let server = SentryServer(
-            configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger)
+            configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger,
+            containment: LiveContainmentExecutor.make(configuration: configuration, transport: transport, journal: store, logger: logger))
         let app = server.application { port in
             logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(loaded.playbooks.count)"])
         }
@@ -139,6 +140,8 @@ struct Simulate: AsyncParsableCommand {
         case .tellUser(let user, _, _): "tell \(user)"
         case .scheduleTimer(let kind, let at): "timer \(kind.rawValue) at \(Timestamp.iso8601(at))"
         case .cancelTimer(let kind): "cancel timer \(kind.rawValue)"
+        case .executeContainment(let id): "execute containment \(id)"
+        case .releaseContainment(let id): "roll back containment \(id)"
         }
     }
 }
@@ -161,10 +164,12 @@ struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The audit trail.", subcommands: [Verify.self, Export.self])
 
     static func openStore() -> SQLiteAlertStore {
-        let environment = ProcessInfo.processInfo.environment
-        let raw = environment["SENTRY_DATABASE_URL"] ?? "sqlite:sentry.db"
-        guard raw.hasPrefix("sqlite:") else { fail(["SENTRY_DATABASE_URL: only sqlite:PATH is supported by this build"]) }
-        let path = String(raw.dropFirst("sqlite:".count))
+        let path: String
+        switch DatabaseLocation.parse(ProcessInfo.processInfo.environment["SENTRY_DATABASE_URL"]) {
+        case .success(.sqlite(let sqlitePath)): path = sqlitePath
+        case .success(.postgres): fail(["SENTRY_DATABASE_URL: only sqlite:PATH is supported by this build"])
+        case .failure(let problems): fail(problems.lines)
+        }
         guard FileManager.default.fileExists(atPath: path) else { fail(["SENTRY_DATABASE_URL: no database at \(path)"]) }
         do { return try SQLiteAlertStore(path: path) } catch { fail(["cannot open \(path): \(error)"]) }
     }

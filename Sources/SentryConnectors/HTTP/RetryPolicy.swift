@@ -46,7 +46,8 @@ public struct RetryPolicy: Sendable, Equatable {
     public func retryAfter(header: String?) -> Duration {
         guard let header, let value = Double(header.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0
         else { return defaultRetryAfter }
-        return .seconds(value)
+        // A day at most: an absurd header must not trap the Duration conversion.
+        return .seconds(min(value, 86_400))
     }
 }
 

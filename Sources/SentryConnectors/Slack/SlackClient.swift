@@ -112,6 +112,11 @@ public struct SlackClient: Sendable {
         _ = try await execute("response_url", request, safeToRepeat: true, requireOK: false)
     }
 
+    /// Opens a modal; `triggerID` lives for 3 seconds, so this is not retried after a timeout.
+    public func openView(triggerID: String, view: JSONValue) async throws {
+        _ = try await post("views.open", ["trigger_id": .string(triggerID), "view": view], safeToRepeat: false)
+    }
+
     // MARK: reads
 
     public func userInfo(id: String) async throws -> SlackUser {
@@ -123,11 +128,12 @@ public struct SlackClient: Sendable {
         return user
     }
 
-    /// Newest first, at most `limit` messages (one page), metadata included.
-    public func history(channel: String, oldest: String? = nil, limit: Int = 100) async throws -> [SlackHistoryMessage] {
+    /// Newest first, at most `limit` messages (one page), metadata included; `latest` pages backwards.
+    public func history(channel: String, oldest: String? = nil, latest: String? = nil, limit: Int = 100) async throws -> [SlackHistoryMessage] {
         let method = "conversations.history"
         var query = [("channel", channel), ("limit", String(limit)), ("include_all_metadata", "true")]
         if let oldest { query.append(("oldest", oldest)) }
+        if let latest { query.append(("latest", latest)) }
         let answer = try await get(method, query)
         guard let messages = answer["messages"]?.arrayValue else {
             throw SlackError.malformedResponse(method: method)

@@ -63,6 +63,10 @@ public struct Alert: Codable, Equatable, Sendable {
     public var message: MessageRef?
     public var postFailure: String?
     public var policy: AlertPolicy
+    /// Blocks requested on this alert, oldest first.
+    public var containments: [Containment] = []
+    /// Created by `/sentry block-ip` rather than a detection.
+    public var manual: Bool = false
 
     public static func groupKey(detection: String, subject: Subject) -> String {
         detection + "|" + subject.key

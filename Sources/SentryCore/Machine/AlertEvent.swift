@@ -23,8 +23,27 @@ public struct Click: Codable, Equatable, Sendable {
 }
 
 /// Timers are rows with a due time; one per kind per alert.
-public enum TimerKind: String, Codable, Sendable, CaseIterable {
-    case ackTimeout = "ack_timeout"
+public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable {
+    case ackTimeout
+    /// A containment's time-to-live ran out: roll it back.
+    case containmentExpiry(String)
+
+    public init?(rawValue: String) {
+        if rawValue == "ack_timeout" {
+            self = .ackTimeout
+        } else if rawValue.hasPrefix("expiry:"), rawValue.count > "expiry:".count {
+            self = .containmentExpiry(String(rawValue.dropFirst("expiry:".count)))
+        } else {
+            return nil
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .ackTimeout: "ack_timeout"
+        case .containmentExpiry(let id): "expiry:\(id)"
+        }
+    }
 }
 
 /// Facts that happened to an alert, in the past tense.
@@ -35,6 +54,11 @@ public enum AlertEvent: Equatable, Sendable {
     case messagePosted(MessageRef)
     case postFailed(reason: String)
     case timerFired(TimerKind)
+    case containmentRequested(ContainmentRequest)
+    case containmentDecided(ContainmentDecision)
+    /// The runner finished executing (or rolling back) a containment.
+    case containmentSucceeded(id: String, phase: ContainmentPhase, report: String)
+    case containmentFailed(id: String, phase: ContainmentPhase, reason: String)
 }
 
 /// Commands for the outside world, executed by the effect runner (timers by the store).
@@ -50,6 +74,10 @@ public enum AlertEffect: Codable, Equatable, Sendable {
     case tellUser(userID: String, text: String, responseURL: String?)
     case scheduleTimer(TimerKind, at: Date)
     case cancelTimer(TimerKind)
+    /// Carry out a containment (idempotent: repeating it after a crash is harmless).
+    case executeContainment(id: String)
+    /// Roll a containment back (idempotent, removes only what this containment added).
+    case releaseContainment(id: String)
 }
 
 /// Whether an event changed the alert, and if not, why.

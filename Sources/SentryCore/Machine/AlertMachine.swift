@@ -28,8 +28,18 @@ public enum AlertMachine {
             return Transition(
                 alert: next, outcome: .applied,
                 audit: AuditRecord(action: "message.failed", actor: "sentry", detail: reason))
+        case .timerFired(.containmentExpiry(let id)):
+            return expired(alert, id, now: now)
         case .timerFired(let kind):
             return timerFired(alert, kind, now: now)
+        case .containmentRequested(let request):
+            return requested(alert, request, now: now)
+        case .containmentDecided(let decision):
+            return decided(alert, decision, now: now)
+        case .containmentSucceeded(let id, let phase, let report):
+            return succeeded(alert, id, phase, report: report, now: now)
+        case .containmentFailed(let id, let phase, let reason):
+            return failed(alert, id, phase, reason: reason, now: now)
         }
     }
 
@@ -144,6 +154,8 @@ public enum AlertMachine {
 
     static func timerFired(_ alert: Alert, _ kind: TimerKind, now: Date) -> Transition {
         switch kind {
+        case .containmentExpiry(let id):
+            return expired(alert, id, now: now)
         case .ackTimeout:
             guard alert.status == .open else {
                 return Transition(alert: alert, outcome: .ignored("alert is \(alert.status.rawValue); no escalation"))

@@ -46,6 +46,7 @@ public enum AlertMessage {
         if alert.escalations > 0 { context += " · escalated \(alert.escalations)×" }
         if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }
         blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(truncate(context, Limits.contextElementText))]]])
+        blocks += containmentBlocks(alert)
         if !alert.status.isFinished {
             var buttons: [JSONValue] = []
             if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
@@ -62,6 +63,65 @@ public enum AlertMessage {
         }
         let text = truncate("\(alert.severity.rawValue.uppercased()) \(escape(alert.title)) — \(alert.status.rawValue)", Limits.messageText)
         return (text, .array(blocks))
+    }
+
+    /// Shown containments at most; older finished ones are summarised.
+    static let shownContainments = 8
+
+    /// A section per containment (newest last) with the buttons its state allows.
+    static func containmentBlocks(_ alert: Alert) -> [JSONValue] {
+        guard !alert.containments.isEmpty else { return [] }
+        var blocks: [JSONValue] = []
+        let live = alert.containments.filter { !$0.status.isFinal }
+        let finished = alert.containments.filter { $0.status.isFinal }
+        let shown = (finished.suffix(max(0, shownContainments - live.count)) + live.suffix(shownContainments))
+        let hidden = alert.containments.count - shown.count
+        if hidden > 0 {
+            blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string("\(hidden) earlier containment(s) not shown; `/sentry alert \(alert.id)` lists them.")]]])
+        }
+        for item in shown {
+            blocks.append(section(containmentLine(item)))
+            var buttons: [JSONValue] = []
+            switch item.status {
+            case .awaitingApproval:
+                buttons = [button("Approve", "approve", item.id, style: "primary"), button("Reject", "reject", item.id)]
+            case .active:
+                buttons = [button("Unblock", "unblock", item.id)]
+            case .failed:
+                buttons = [button("Retry", "retry", item.id, style: "primary")]
+            default:
+                break
+            }
+            if !buttons.isEmpty {
+                blocks.append(["type": "actions", "block_id": .string("containment_\(item.id)"), "elements": .array(buttons)])
+            }
+        }
+        return blocks
+    }
+
+    public static func containmentLine(_ item: Containment) -> String {
+        let head = "\(item.label) for \(DurationText.format(item.ttl)), requested by \(SlackID.mention(item.requestedBy))\(item.dryRun ? " — *dry run*" : "")"
+        let reason = "\n_\(escape(truncate(item.reason, 300)))_"
+        let state: String
+        switch item.status {
+        case .awaitingApproval:
+            let approvers = item.approvals.map(SlackID.mention).joined(separator: ", ")
+            state = ":hourglass_flowing_sand: Awaiting approval (\(item.approvals.count) of \(item.approvalsRequired)\(approvers.isEmpty ? "" : ": " + approvers))"
+        case .executing:
+            state = ":gear: Executing…"
+        case .active:
+            state = ":lock: Active until \(item.activeUntil.map { SlackDate.format($0) } ?? "?")"
+        case .releasing:
+            state = ":gear: Rolling back…"
+        case .released:
+            let by = item.releasedBy == "expiry" || item.releasedBy == nil ? "expired" : "lifted by \(SlackID.mention(item.releasedBy!))"
+            state = ":unlock: Rolled back (\(by))\(item.releasedAt.map { " " + SlackDate.format($0) } ?? "")"
+        case .rejected:
+            state = ":raised_hand: Rejected by \(item.rejectedBy.map(SlackID.mention) ?? "?")"
+        case .failed:
+            state = ":warning: \(item.failedPhase == .release ? "Rollback failed" : "Failed"): \(escape(truncate(item.failure ?? "unknown error", 500)))"
+        }
+        return "*\(head)*\n\(state)\(reason)"
     }
 
     /// One line saying where the alert stands and who put it there.

@@ -7,6 +7,23 @@ public enum DatabaseLocation: Equatable, Sendable {
     case postgres(url: String)
 }
 
+extension DatabaseLocation {
+    /// `SENTRY_DATABASE_URL`: `sqlite:PATH` (also `sqlite://PATH`) or `postgres://…`; nil means the default.
+    public static func parse(_ raw: String?) -> Result<DatabaseLocation, ServerConfiguration.Problems> {
+        guard let raw = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return .success(.sqlite(path: "sentry.db")) }
+        if raw.hasPrefix("sqlite:") {
+            var path = String(raw.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else {
+                return .failure(.init(lines: ["SENTRY_DATABASE_URL sqlite: needs a file path, as in sqlite:/var/lib/sentry/sentry.db"]))
+            }
+            return .success(.sqlite(path: path))
+        }
+        if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") { return .success(.postgres(url: raw)) }
+        return .failure(.init(lines: ["SENTRY_DATABASE_URL must be sqlite:PATH or postgres://…"]))
+    }
+}
+
 /// Every setting of DESIGN.md §4.2, read once at start-up. No other component reads the environment.
 public struct ServerConfiguration: Sendable {
     public var slackSigningSecret: String
@@ -121,19 +138,15 @@ public struct ServerConfiguration: Sendable {
         }
 
         var database = DatabaseLocation.sqlite(path: "sentry.db")
-        if let raw = value("SENTRY_DATABASE_URL") {
-            if raw.hasPrefix("sqlite:") {
-                let path = String(raw.dropFirst("sqlite:".count)).replacingOccurrences(of: "//", with: "", options: .anchored)
-                if path.isEmpty {
-                    problems.append("SENTRY_DATABASE_URL sqlite: needs a file path, as in sqlite:/var/lib/sentry/sentry.db")
-                } else {
-                    database = .sqlite(path: path)
-                }
-            } else if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") {
-                database = .postgres(url: raw)
-            } else {
-                problems.append("SENTRY_DATABASE_URL must be sqlite:PATH or postgres://…")
-            }
+        switch DatabaseLocation.parse(value("SENTRY_DATABASE_URL")) {
+        case .success(let location): database = location
+        case .failure(let problem): problems.append(problem.lines[0])
+        }
+        let host = value("SENTRY_HTTP_HOST") ?? "0.0.0.0"
+        if IPAddress(host) == nil, host != "localhost",
+            !host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }) || host.isEmpty
+        {
+            problems.append("SENTRY_HTTP_HOST must be an IP address or host name such as 0.0.0.0, got '\(host.prefix(60))'")
         }
 
         let dryRunRaw = value("SENTRY_DRY_RUN") ?? "0"
@@ -159,7 +172,7 @@ public struct ServerConfiguration: Sendable {
             slackAlertChannel: channel, responders: responders, merakiAPIKey: merakiKey, merakiOrgID: merakiOrg,
             webhookSecret: value("SENTRY_WEBHOOK_SECRET"), webhookToken: value("SENTRY_WEBHOOK_TOKEN"),
             database: database, playbooksDirectory: value("SENTRY_PLAYBOOKS") ?? "Playbooks",
-            host: value("SENTRY_HTTP_HOST") ?? "0.0.0.0",
+            host: host,
             port: integer("SENTRY_HTTP_PORT", default: 8080, range: 0...65535),
             dryRun: dryRunRaw == "1",
             slackAPIURL: url("SLACK_API_URL", default: "https://slack.com/api"),

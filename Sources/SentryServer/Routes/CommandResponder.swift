@@ -11,6 +11,8 @@ struct CommandResponder {
         • `/sentry help` — this message
         • `/sentry alerts` — open and acknowledged alerts
         • `/sentry alert ID` — one alert, for example `/sentry alert A-7K3M9Q2X`
+        • `/sentry block-ip IP [TTL]` — block an IP on the Meraki networks (approval by another responder; TTL like 4h)
+        • `/sentry unblock-ip IP` — lift a block now
         Alerts arrive in the alert channel with buttons: *Acknowledge*, *Resolve*, *Dismiss*.
         """
 
@@ -24,8 +26,14 @@ struct CommandResponder {
         case "alert":
             guard words.count == 2 else { return ephemeral("Usage: `/sentry alert ID`, for example `/sentry alert A-7K3M9Q2X`.") }
             return ephemeral(try await alertDetail(words[1].uppercased()))
-        case "uplinks", "block-ip", "unblock-ip":
-            return ephemeral("`/sentry \(words[0].lowercased())` is not available in this version of Sentry yet.\n\n" + Self.usage)
+        case "block-ip":
+            guard (2...3).contains(words.count) else { return ephemeral("Usage: `/sentry block-ip IP [TTL]`, for example `/sentry block-ip 203.0.113.7 4h`.") }
+            return ephemeral(try await blockIP(words[1], ttl: words.count == 3 ? words[2] : nil, command: command))
+        case "unblock-ip":
+            guard words.count == 2 else { return ephemeral("Usage: `/sentry unblock-ip IP`, for example `/sentry unblock-ip 203.0.113.7`.") }
+            return ephemeral(try await unblockIP(words[1], command: command))
+        case "uplinks":
+            return ephemeral("`/sentry uplinks` is not available in this version of Sentry yet.\n\n" + Self.usage)
         default:
             let word = AlertMessage.escape(String(words[0].prefix(40)))
             return ephemeral("Sentry does not know `\(word)`.\n\n" + Self.usage)
@@ -53,6 +61,77 @@ struct CommandResponder {
         ]
         if let summary = alert.summary { lines.append(AlertMessage.escape(summary)) }
         if let message = alert.message { lines.append("Message in <#\(message.channel)>") }
+        return lines.joined(separator: "\n")
+    }
+
+    func blockIP(_ text: String, ttl ttlText: String?, command: SlashCommand) async throws -> String {
+        let configuration = context.configuration
+        let target: String
+        let note: String
+        do { (target, note) = try BlockTarget.ip(text) } catch { return "Cannot block: \(error.description)." }
+        let offering = context.catalog.playbooks.compactMap { $0.actions.first { $0.kind == .blockIP } }
+        var ttl = min(max(offering.map(\.ttl).max() ?? 14_400, configuration.minTTL), configuration.maxTTL)
+        if let ttlText {
+            guard let parsed = DurationText.parse(ttlText) else { return "`\(AlertMessage.escape(String(ttlText.prefix(20))))` is not a duration; write it like 90s, 15m, 4h or 7d." }
+            guard (configuration.minTTL...configuration.maxTTL).contains(parsed) else {
+                return "The TTL must be between \(DurationText.format(configuration.minTTL)) and \(DurationText.format(configuration.maxTTL))."
+            }
+            ttl = parsed
+        }
+        let now = context.clock.now()
+        guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
+            try await context.store.recordAudit(
+                AuditRecord(action: "containment.refused", actor: command.userID, detail: "block_ip \(target) via /sentry: not a responder"), now: now)
+            return "Sorry, only responders can request containment. Nothing was changed."
+        }
+        if let live = try await context.store.liveContainments(kind: .blockIP, target: target).first {
+            return "`\(target)` is already \(live.status.replacingOccurrences(of: "_", with: " ")) as `\(live.containmentID)` on alert `\(live.alertID)`."
+        }
+        guard let channel = configuration.slackAlertChannel ?? context.catalog.playbooks.first(where: { $0.channel != nil })?.channel else {
+            return "No alert channel: set SLACK_ALERT_CHANNEL."
+        }
+        let approvals = offering.map(\.approvals).max() ?? 1
+        let containmentID = ContainmentID.make()
+        let playbook = Playbook(
+            id: "manual-containment", title: "Manual block of \(target)", detection: "sentry.manual_block", severity: .high,
+            actions: [ContainmentAction(kind: .blockIP, approvals: approvals, ttl: ttl)])
+        let detection = Detection(
+            id: "manual:\(containmentID)", detection: "sentry.manual_block", title: "Manual block of \(target)",
+            summary: "Requested by \(SlackID.mention(command.userID)) with `/sentry block-ip`.", subject: Subject(ip: target))
+        let request = ContainmentRequest(
+            id: containmentID, kind: .blockIP, target: target, ttl: ttl, reason: "manual: /sentry block-ip by \(command.userID)",
+            requestedBy: command.userID, mayContain: true, approvalsRequired: approvals, dryRun: configuration.dryRun)
+        let alertID = AlertID.make()
+        let transition = try await context.store.createManual(detection, playbook: playbook, channel: channel, newAlertID: alertID, request: request, now: now)
+        context.wake()
+        if case .applied = transition.outcome {
+            let waiting = approvals == 0 ? "It runs now." : "It needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder in <#\(channel)>."
+            return "Requested Block IP `\(target)` for \(DurationText.format(ttl)) as `\(containmentID)` on alert `\(alertID)`. \(waiting)\(note.isEmpty ? "" : "\n" + note)\(configuration.dryRun ? "\n_Dry run: recorded and shown, never executed._" : "")"
+        }
+        return "Nothing was requested: \(transition.outcome)."
+    }
+
+    func unblockIP(_ text: String, command: SlashCommand) async throws -> String {
+        let target: String
+        do { target = try BlockTarget.ip(text).target } catch { return "Cannot unblock: \(error.description)." }
+        guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
+            try await context.store.recordAudit(
+                AuditRecord(action: "containment.refused", actor: command.userID, detail: "unblock_ip \(target) via /sentry: not a responder"), now: context.clock.now())
+            return "Sorry, only responders can lift containment. Nothing was changed."
+        }
+        let live = try await context.store.liveContainments(kind: .blockIP, target: target)
+        guard !live.isEmpty else { return "No block of `\(target)` is active or waiting." }
+        var lines: [String] = []
+        for item in live {
+            let action: ContainmentDecision.Action = item.status == Containment.Status.awaitingApproval.rawValue ? .reject : .unblock
+            let decision = ContainmentDecision(containmentID: item.containmentID, action: action, userID: command.userID, mayContain: true)
+            let transition = try await context.store.apply(.containmentDecided(decision), to: item.alertID, now: context.clock.now())
+            switch transition.outcome {
+            case .applied: lines.append(action == .reject ? "Withdrew the pending request `\(item.containmentID)`." : "Lifting `\(item.containmentID)` now; the thread on alert `\(item.alertID)` will say when it is done.")
+            case .ignored(let why), .rejected(let why): lines.append("`\(item.containmentID)`: \(why).")
+            }
+        }
+        context.wake()
         return lines.joined(separator: "\n")
     }
 

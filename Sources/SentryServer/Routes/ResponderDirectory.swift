@@ -11,6 +11,9 @@ public actor ResponderDirectory {
     let ttl: TimeInterval
     let logger: Logger
     private var groups: [String: (members: Set<String>, fetchedAt: Date)] = [:]
+    private var refreshing: [String: Task<Set<String>?, Never>] = [:]
+    /// How long a click waits for a group's members.
+    let deadline: Duration = .milliseconds(1_500)
 
     public init(responders: [String], slack: (any SlackMessaging)?, clock: any SentryClock, logger: Logger, ttl: TimeInterval = 300) {
         self.globalResponders = responders
@@ -41,18 +44,45 @@ public actor ResponderDirectory {
         return false
     }
 
+    /// Members of a group from the cache; a stale or missing entry is refreshed with a deadline, because a
+    /// click must be answered within Slack's 3 seconds. A refresh that misses it still fills the cache.
     func members(of group: String) async -> Set<String> {
         let now = clock.now()
         if let cached = groups[group], now.timeIntervalSince(cached.fetchedAt) < ttl { return cached.members }
         guard let slack else { return groups[group]?.members ?? [] }
-        do {
-            let members = Set(try await slack.usergroupMembers(id: group))
-            groups[group] = (members, now)
-            return members
-        } catch {
-            // Keep the last known members rather than locking every responder out during a Slack hiccup.
-            logger.warning("could not expand user group", metadata: ["slack.usergroup": "\(group)", "error": "\(error)"])
-            return groups[group]?.members ?? []
+        let refresh: Task<Set<String>?, Never>
+        if let running = refreshing[group] {
+            refresh = running
+        } else {
+            let logger = self.logger
+            refresh = Task {
+                do {
+                    return Set(try await slack.usergroupMembers(id: group))
+                } catch {
+                    logger.warning("could not expand user group", metadata: ["slack.usergroup": "\(group)", "error": "\(error)"])
+                    return nil
+                }
+            }
+            refreshing[group] = refresh
+            Task { await self.store(group, await refresh.value) }
         }
+        let deadline = self.deadline
+        let fresh = await withTaskGroup(of: Set<String>??.self) { race in
+            race.addTask { await refresh.value }
+            race.addTask {
+                try? await Task.sleep(for: deadline)
+                return .some(nil)
+            }
+            let first = await race.next() ?? nil
+            race.cancelAll()
+            return first ?? nil
+        }
+        // Keep the last known members rather than locking every responder out during a Slack hiccup.
+        return fresh ?? groups[group]?.members ?? []
+    }
+
+    private func store(_ group: String, _ members: Set<String>?) {
+        refreshing[group] = nil
+        if let members { groups[group] = (members, clock.now()) }
     }
 }

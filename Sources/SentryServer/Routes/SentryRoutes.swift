@@ -15,14 +15,16 @@ public struct SentryContext: Sendable {
     public var clock: any SentryClock
     public var metrics: ServerMetrics
     public var responders: ResponderDirectory
+    public var slack: any SlackMessaging
     public var logger: Logger
     /// Called after a write that queued effects.
     public var wake: @Sendable () -> Void
 
     public init(
         configuration: ServerConfiguration, store: any AlertStore, catalog: PlaybookCatalog, clock: any SentryClock,
-        metrics: ServerMetrics, responders: ResponderDirectory, logger: Logger, wake: @escaping @Sendable () -> Void
+        metrics: ServerMetrics, responders: ResponderDirectory, slack: any SlackMessaging, logger: Logger, wake: @escaping @Sendable () -> Void
     ) {
+        self.slack = slack
         self.configuration = configuration
         self.store = store
         self.catalog = catalog
@@ -173,7 +175,10 @@ public struct SentryRoutes: Sendable {
         switch payload {
         case .blockActions(let actions):
             return try await blockAction(actions)
-        case .viewSubmission, .viewClosed, .other:
+        case .viewSubmission(let callbackID, let userID, let metadata, let values):
+            guard callbackID == ContainmentModal.callbackID else { return Response(status: .ok) }
+            return try await containmentSubmitted(userID: userID, metadata: metadata, values: values)
+        case .viewClosed, .other:
             return Response(status: .ok)
         }
     }
@@ -183,11 +188,14 @@ public struct SentryRoutes: Sendable {
         var logger = context.logger
         logger[metadataKey: "slack.action_id"] = "\(actions.actionID)"
         logger[metadataKey: "slack.user"] = "\(actions.userID)"
+        if let kind = ContainmentAction.Kind(rawValue: actions.actionID) {
+            return try await containmentButton(kind, actions, logger: logger)
+        }
+        if let decision = ContainmentDecision.Action(rawValue: actions.actionID) {
+            return try await containmentDecision(decision, actions, logger: logger)
+        }
         guard let action = AlertAction(rawValue: actions.actionID) else {
-            let known = ["block_user", "block_ip", "approve", "reject", "unblock"].contains(actions.actionID)
-            let text = known
-                ? "Containment (`\(actions.actionID)`) is not available in this version of Sentry yet; nothing was changed."
-                : "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
+            let text = "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
             logger.notice("button not handled")
             try await tell(actions.userID, text, responseURL: actions.responseURL, now: now)
             return Response(status: .ok)

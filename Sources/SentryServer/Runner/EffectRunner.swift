@@ -20,13 +20,18 @@ public final class EffectRunner: Service, Sendable {
     let metrics: ServerMetrics
     let maxAttempts: Int
     let pollInterval: Duration
+    let containment: (any ContainmentExecutor)?
+    /// Lanes running at once.
+    let concurrency = 16
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
     public init(
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
-        metrics: ServerMetrics = ServerMetrics(), maxAttempts: Int = 12, pollInterval: Duration = .seconds(1)
+        metrics: ServerMetrics = ServerMetrics(), maxAttempts: Int = 12, pollInterval: Duration = .seconds(1),
+        containment: (any ContainmentExecutor)? = nil
     ) {
+        self.containment = containment
         self.store = store
         self.slack = slack
         self.clock = clock
@@ -43,7 +48,6 @@ public final class EffectRunner: Service, Sendable {
     public func run() async throws {
         logger.info("effect runner started")
         let poll = pollInterval
-        let stream = wakeups
         // A ticker guarantees progress on retries that come due and on anything a wake-up missed.
         let ticker = Task { [wakeup] in
             while !Task.isCancelled {
@@ -52,65 +56,90 @@ public final class EffectRunner: Service, Sendable {
             }
         }
         defer { ticker.cancel() }
-        await cancelWhenGracefulShutdown {
-            for await _ in stream {
-                if Task.isCancelled { break }
-                do {
-                    while try await self.drainOnce() > 0 && !Task.isCancelled {}
-                } catch {
-                    self.logger.error("effect runner pass failed", metadata: ["error": "\(error)"])
-                }
-            }
+        let stopping = Locked(false)
+        // On shutdown: stop taking new work, let the effects already running finish and be recorded.
+        await withGracefulShutdownHandler {
+            await self.feed(until: stopping)
+        } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
+            self.wake()
         }
         logger.info("effect runner stopped; pending effects stay in the outbox")
     }
 
-    /// Runs every effect due now, once; returns how many were finished (done or failed).
+    /// Keeps up to `concurrency` lanes running; a slow Slack call holds back only its own alert.
+    func feed(until stopping: Locked<Bool>) async {
+        let inFlight = Locked(Set<Int64>())
+        let finished = Locked([Int64]())
+        await withTaskGroup(of: Void.self) { group in
+            for await _ in wakeups {
+                if stopping.current { break }
+                await flush(finished, inFlight)
+                let room = concurrency - inFlight.current.count
+                guard room > 0 else { continue }
+                let due: [OutboxEntry]
+                do {
+                    due = try await store.dueEffects(now: clock.now(), limit: concurrency * 2)
+                } catch {
+                    logger.error("effect runner could not read the outbox", metadata: ["error": "\(error)"])
+                    continue
+                }
+                for entry in due.filter({ !inFlight.current.contains($0.id) }).prefix(room) {
+                    inFlight.withLock { _ = $0.insert(entry.id) }
+                    group.addTask {
+                        let result = await self.execute(entry)
+                        if result == .done {
+                            // Stays "in flight" until its completion is written, so it is not fetched again.
+                            finished.withLock { $0.append(entry.id) }
+                        } else {
+                            inFlight.withLock { _ = $0.remove(entry.id) }
+                        }
+                        self.wake()
+                    }
+                }
+            }
+            await group.waitForAll()
+        }
+        await flush(finished, inFlight)
+    }
+
+    /// Marks a batch of executed, repeat-safe effects done in one transaction.
+    private func flush(_ finished: Locked<[Int64]>, _ inFlight: Locked<Set<Int64>>) async {
+        let ids = finished.withLock { ids -> [Int64] in
+            defer { ids.removeAll() }
+            return ids
+        }
+        guard !ids.isEmpty else { return }
+        do {
+            try await shielded { try await self.store.completeEffects(ids, now: self.clock.now()) }
+        } catch {
+            // They stay pending and run again: only repeat-safe effects are completed in batches.
+            logger.error("could not mark effects done", metadata: ["error": "\(error)"])
+        }
+        inFlight.withLock { $0.subtract(ids) }
+    }
+
+    /// Runs every effect at the head of its lane now, once, and waits for them; returns how many finished.
+    /// Used by tests and tools; the service uses the continuous feed.
     @discardableResult
     public func drainOnce(limit: Int = 64) async throws -> Int {
         let due = try await store.dueEffects(now: clock.now(), limit: limit)
         guard !due.isEmpty else { return 0 }
-        // Ordered lanes: an alert's effects in id order; answers to users are independent of each other.
-        var lanes: [[OutboxEntry]] = []
-        var laneOfAlert: [String: Int] = [:]
-        for entry in due {
-            if case .tellUser = entry.effect {
-                lanes.append([entry])
-            } else if let alertID = entry.alertID {
-                if let index = laneOfAlert[alertID] {
-                    lanes[index].append(entry)
-                } else {
-                    laneOfAlert[alertID] = lanes.count
-                    lanes.append([entry])
-                }
-            } else {
-                lanes.append([entry])
+        let results = await withTaskGroup(of: (Int64, Result).self) { group in
+            for entry in due {
+                group.addTask { (entry.id, await self.execute(entry)) }
             }
+            var results: [(Int64, Result)] = []
+            for await result in group { results.append(result) }
+            return results
         }
-        let (finished, done) = await withTaskGroup(of: (Int, [Int64]).self) { group in
-            for lane in lanes {
-                group.addTask {
-                    var finished = 0
-                    var done: [Int64] = []
-                    for entry in lane {
-                        let result = await self.execute(entry)
-                        if result == .pending { break }
-                        if result == .done { done.append(entry.id) }
-                        finished += 1
-                    }
-                    return (finished, done)
-                }
-            }
-            return await group.reduce((0, [Int64]())) { ($0.0 + $1.0, $0.1 + $1.1) }
-        }
-        // One transaction marks the whole pass done; a crash before it repeats only harmless calls
-        // (an update that re-renders, an ephemeral answer), never an alert post.
+        let done = results.filter { $0.1 == .done }.map(\.0)
         if !done.isEmpty { try await store.completeEffects(done, now: clock.now()) }
-        return finished
+        return results.filter { $0.1 != .pending }.count
     }
 
     enum Result: Equatable {
-        /// Executed; the runner marks it done with the rest of the pass.
+        /// Executed and safe to repeat (an update, an ephemeral answer): marked done in a batch.
         case done
         /// Executed and already recorded (done or failed) in the store.
         case recorded
@@ -130,28 +159,28 @@ public final class EffectRunner: Service, Sendable {
             case .postAlert:
                 return try await postAlert(entry, logger: logger)
             case .updateMessage:
+                // From now on a change to the alert queues a new update instead of folding into this one.
+                try await store.releaseCoalesceKey(entry.id)
                 guard let alert = try await loadAlert(entry) else { return .recorded }
-                guard let message = alert.message else {
-                    if try await store.hasPendingPost(alertID: alert.id) { return .pending }
-                    // Never posted and no post pending: the update has nothing to change.
-                    return .done
-                }
+                // Lanes run in order, so a post still pending would have run first: no message means none will come.
+                guard let message = alert.message else { return .done }
                 let rendered = AlertMessage.render(alert)
                 try await slack.update(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks, metadata: Self.metadata(alert.id))
                 metrics.effectFinished("update_message", ok: true)
             case .replyInThread(let text):
                 guard let alert = try await loadAlert(entry) else { return .recorded }
-                guard let message = alert.message else {
-                    if try await store.hasPendingPost(alertID: alert.id) { return .pending }
-                    // The alert message never made it: say it in the channel rather than not at all.
-                    _ = try await slack.postMessage(channel: alert.channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
-                    return .done
-                }
-                _ = try await slack.postMessage(channel: message.channel, text: text, blocks: nil, threadTS: message.ts, metadata: nil)
+                // The alert message never made it: say it in the channel rather than not at all.
+                _ = try await slack.postMessage(
+                    channel: alert.message?.channel ?? alert.channel, text: text, blocks: nil, threadTS: alert.message?.ts, metadata: nil)
                 metrics.effectFinished("reply_in_thread", ok: true)
+                // A post is not safe to repeat: record it now, not with the batch.
+                try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
+                return .recorded
             case .postNotice(let channel, let text):
                 _ = try await slack.postMessage(channel: channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
                 metrics.effectFinished("post_notice", ok: true)
+                try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
+                return .recorded
             case .tellUser(let user, let text, let responseURL):
                 if let responseURL {
                     try await slack.respond(to: responseURL, text: text, blocks: nil, responseType: .ephemeral, replaceOriginal: false)
@@ -163,6 +192,10 @@ public final class EffectRunner: Service, Sendable {
                 metrics.effectFinished("tell_user", ok: true)
             case .scheduleTimer, .cancelTimer:
                 break  // timers live in the store, never in the outbox
+            case .executeContainment(let id):
+                return try await contain(entry, id: id, phase: .execute, logger: logger)
+            case .releaseContainment(let id):
+                return try await contain(entry, id: id, phase: .release, logger: logger)
             }
             return .done
         } catch {
@@ -174,17 +207,22 @@ public final class EffectRunner: Service, Sendable {
         guard let alert = try await loadAlert(entry) else { return .recorded }
         if alert.message != nil { return .done }
         let earlierAttempts = try await store.beginAttempt(entry.id)
-        if earlierAttempts > 0, let found = try await findPosted(alert) {
+        // Look before posting when an earlier attempt may have reached Slack, or when the post is late enough
+        // that a lost commit (power loss) could hide such an attempt.
+        let late = clock.now().timeIntervalSince(alert.createdAt) > 30
+        if earlierAttempts > 0 || late, let found = try await findPosted(alert) {
             // An earlier attempt reached Slack but its answer was lost (crash, timeout): adopt that message.
             logger.notice("alert message found in channel history; not posting again")
-            _ = try await store.apply(.messagePosted(found), to: alert.id, now: clock.now(), completing: entry.id)
+            _ = try await shielded { try await self.store.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: entry.id) }
             metrics.effectFinished("post_alert", ok: true)
             return .recorded
         }
         let rendered = AlertMessage.render(alert)
         let ref = try await slack.postMessage(
             channel: alert.channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil, metadata: Self.metadata(alert.id))
-        _ = try await store.apply(.messagePosted(MessageRef(channel: ref.channel, ts: ref.ts)), to: alert.id, now: clock.now(), completing: entry.id)
+        _ = try await shielded {
+            try await self.store.apply(.messagePosted(MessageRef(channel: ref.channel, ts: ref.ts)), to: alert.id, now: self.clock.now(), completing: entry.id)
+        }
         metrics.effectFinished("post_alert", ok: true)
         logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])
         // The message now exists: anything that waited for it can run.
@@ -192,14 +230,61 @@ public final class EffectRunner: Service, Sendable {
         return .recorded
     }
 
+    /// Executes or releases a containment and feeds the outcome back in the same transaction that
+    /// closes the outbox entry. Executors are idempotent, so a repeat after a crash changes nothing twice.
+    private func contain(_ entry: OutboxEntry, id: String, phase: ContainmentPhase, logger: Logger) async throws -> Result {
+        guard let alert = try await loadAlert(entry) else { return .recorded }
+        guard let item = alert.containments.first(where: { $0.id == id }),
+            item.status == (phase == .execute ? .executing : .releasing)
+        else {
+            return .done  // a stale entry: the containment moved on
+        }
+        var logger = logger
+        logger[metadataKey: "containment.id"] = "\(id)"
+        _ = try await store.beginAttempt(entry.id)
+        let report: String
+        do {
+            if item.dryRun {
+                report = "Dry run: nothing was \(phase == .execute ? "executed" : "rolled back")."
+            } else {
+                guard let containment else {
+                    throw ContainmentError.permanent(
+                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
+                }
+                report = phase == .execute ? try await containment.execute(item) : try await containment.release(item)
+            }
+        } catch let error as ContainmentError {
+            if case .transient = error, entry.attempts + 1 < maxAttempts { throw error }
+            logger.error("containment step failed", metadata: ["phase": "\(phase.rawValue)", "error": "\(error)"])
+            metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: false)
+            _ = try await shielded {
+                try await self.store.apply(.containmentFailed(id: id, phase: phase, reason: error.description), to: alert.id, now: self.clock.now(), completing: entry.id)
+            }
+            return .recorded
+        }
+        logger.notice("containment step done", metadata: ["phase": "\(phase.rawValue)"])
+        metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: true)
+        _ = try await shielded {
+            try await self.store.apply(.containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
+        }
+        return .recorded
+    }
+
+    /// Pages back through the channel from now to just before the alert was created.
     private func findPosted(_ alert: Alert) async throws -> MessageRef? {
         let oldest = String(format: "%.6f", alert.createdAt.timeIntervalSince1970 - 60)
-        let messages = try await slack.history(channel: alert.channel, oldest: oldest, limit: 200)
-        for message in messages where message.metadata?.eventType == Self.metadataEventType {
-            if message.metadata?.payload["alert_id"]?.stringValue == alert.id {
-                return MessageRef(channel: alert.channel, ts: message.ts)
+        var latest: String?
+        for _ in 0..<25 {
+            let page = try await slack.history(channel: alert.channel, oldest: oldest, latest: latest, limit: 200)
+            for message in page where message.metadata?.eventType == Self.metadataEventType {
+                if message.metadata?.payload["alert_id"]?.stringValue == alert.id {
+                    return MessageRef(channel: alert.channel, ts: message.ts)
+                }
             }
+            guard page.count == 200, let last = page.last?.ts else { return nil }
+            latest = last
         }
+        logger.warning("alert message not found in 5,000 messages of history; posting it", metadata: ["alert.id": "\(alert.id)"])
         return nil
     }
 
@@ -220,18 +305,28 @@ public final class EffectRunner: Service, Sendable {
         case let slackError as SlackError:
             retryable = slackError.isRetryable
             reason = slackError.description
+        case let containmentError as ContainmentError:
+            if case .transient = containmentError { retryable = true } else { retryable = false }
+            reason = containmentError.description
         default:
             retryable = true
             reason = "\(error)"
         }
         metrics.effectFinished(kind, ok: false)
         do {
+            if case let slackError as SlackError = error, case .rateLimited(_, let retryAfter) = slackError {
+                // Slack said when: wait that long, and a rate limit never uses up an attempt.
+                let seconds = Double(retryAfter.components.seconds) + 1
+                logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
+                try await shielded { try await self.store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), countAttempt: false) }
+                return .pending
+            }
             let attempts = entry.attempts + 1
             if retryable && attempts < maxAttempts {
                 let base = min(pow(2.0, Double(attempts)), 300)
                 let delay = base * Double.random(in: 0.5...1.0)
                 logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
-                try await store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: entry.effect != .postAlert)
+                try await store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
                 return .pending
             } else {
                 logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(attempts)"])
@@ -239,11 +334,35 @@ public final class EffectRunner: Service, Sendable {
                 if case .postAlert = entry.effect, let alertID = entry.alertID {
                     _ = try await store.apply(.postFailed(reason: reason), to: alertID, now: now)
                 }
+                if let alertID = entry.alertID {
+                    switch entry.effect {
+                    case .executeContainment(let id):
+                        _ = try await store.apply(.containmentFailed(id: id, phase: .execute, reason: reason), to: alertID, now: now)
+                    case .releaseContainment(let id):
+                        _ = try await store.apply(.containmentFailed(id: id, phase: .release, reason: reason), to: alertID, now: now)
+                    default:
+                        break
+                    }
+                }
                 return .recorded
             }
         } catch {
             logger.error("could not record an effect failure", metadata: ["error": "\(error)"])
             return .pending
+        }
+    }
+
+    /// Runs a store write in a task of its own, so the runner's cancellation at shutdown cannot abandon a
+    /// result that Slack or Meraki already produced.
+    func shielded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await body() }.value
+    }
+
+    /// Effects that count their attempt with `beginAttempt` before running.
+    static func countsOwnAttempts(_ effect: AlertEffect) -> Bool {
+        switch effect {
+        case .postAlert, .executeContainment, .releaseContainment: true
+        default: false
         }
     }
 
@@ -260,6 +379,8 @@ public final class EffectRunner: Service, Sendable {
         case .tellUser: "tell_user"
         case .scheduleTimer: "schedule_timer"
         case .cancelTimer: "cancel_timer"
+        case .executeContainment: "execute_containment"
+        case .releaseContainment: "release_containment"
         }
     }
 }

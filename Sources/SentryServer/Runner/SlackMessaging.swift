@@ -7,8 +7,9 @@ public protocol SlackMessaging: Sendable {
     func update(channel: String, ts: String, text: String, blocks: JSONValue?, metadata: SlackMessageMetadata?) async throws
     func postEphemeral(channel: String, user: String, text: String, blocks: JSONValue?, threadTS: String?) async throws
     func respond(to responseURL: String, text: String, blocks: JSONValue?, responseType: SlackResponseType, replaceOriginal: Bool) async throws
-    func history(channel: String, oldest: String?, limit: Int) async throws -> [SlackHistoryMessage]
+    func history(channel: String, oldest: String?, latest: String?, limit: Int) async throws -> [SlackHistoryMessage]
     func usergroupMembers(id: String) async throws -> [String]
+    func openView(triggerID: String, view: JSONValue) async throws
 }
 
 extension SlackClient: SlackMessaging {}

@@ -12,6 +12,11 @@ public final class TimerScheduler: Service, Sendable {
     let interval: Duration
     let onEffects: @Sendable () -> Void
 
+    /// Finished effects are kept a week for inspection.
+    static let keepDoneEffects: TimeInterval = 7 * 86_400
+    /// Engines may re-send a detection id for a long time; 90 days keeps `duplicate` answers honest.
+    static let keepDetectionIDs: TimeInterval = 90 * 86_400
+
     public init(store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1), onEffects: @escaping @Sendable () -> Void) {
         self.store = store
         self.clock = clock
@@ -22,9 +27,17 @@ public final class TimerScheduler: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var lastPurge = Date.distantPast
             while !Task.isCancelled {
                 do {
                     try await self.fireDue()
+                    let now = self.clock.now()
+                    if now.timeIntervalSince(lastPurge) > 3_600 {
+                        lastPurge = now
+                        let removed = try await self.store.purge(
+                            doneBefore: now.addingTimeInterval(-Self.keepDoneEffects), detectionsBefore: now.addingTimeInterval(-Self.keepDetectionIDs))
+                        if removed > 0 { self.logger.info("purged old outbox rows and detection ids", metadata: ["rows": "\(removed)"]) }
+                    }
                 } catch {
                     self.logger.error("timer pass failed", metadata: ["error": "\(error)"])
                 }

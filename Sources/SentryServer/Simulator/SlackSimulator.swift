@@ -50,6 +50,7 @@ public final class SlackSimulator: Sendable {
         var faults: [String: [Fault]] = [:]
         var clock: Double = 0
         var usergroups: [String: [String]] = [:]
+        var views: [JSONValue] = []
     }
 
     public let token: String
@@ -67,6 +68,9 @@ public final class SlackSimulator: Sendable {
     public var responses: [JSONValue] { state.current.responses }
     /// `chat.postEphemeral` bodies.
     public var ephemerals: [JSONValue] { state.current.ephemerals }
+
+    /// Modals opened with `views.open`.
+    public var views: [JSONValue] { state.current.views }
 
     public func topLevelMessages(channel: String? = nil) -> [Message] {
         messages.filter { $0.threadTS == nil && (channel == nil || $0.channel == channel) }
@@ -213,11 +217,13 @@ public final class SlackSimulator: Sendable {
         case "conversations.history":
             guard let channel = query["channel"] else { return ["ok": false, "error": "channel_not_found"] }
             let oldest = Double(query["oldest"] ?? "0") ?? 0
+            let latest = Double(query["latest"] ?? "") ?? .infinity
             let limit = Int(query["limit"] ?? "100") ?? 100
             let withMetadata = query["include_all_metadata"] == "true" || query["include_all_metadata"] == "1"
-            let found = topLevelMessages(channel: channel).filter { (Double($0.ts) ?? 0) >= oldest }.reversed().prefix(limit)
+            let all = topLevelMessages(channel: channel).filter { (Double($0.ts) ?? 0) >= oldest && (Double($0.ts) ?? 0) < latest }
+            let found = all.reversed().prefix(limit)
             return [
-                "ok": true, "has_more": false,
+                "ok": true, "has_more": .bool(all.count > limit),
                 "messages": .array(found.map { message in
                     var object: [String: JSONValue] = ["type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY"]
                     if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
@@ -232,6 +238,14 @@ public final class SlackSimulator: Sendable {
         case "users.info":
             guard let user = query["user"] else { return ["ok": false, "error": "user_not_found"] }
             return ["ok": true, "user": ["id": .string(user), "name": .string(user.lowercased()), "deleted": false, "is_bot": false, "real_name": .string("User \(user)")]]
+        case "views.open":
+            guard let trigger = body["trigger_id"]?.stringValue, !trigger.isEmpty else { return ["ok": false, "error": "invalid_trigger_id"] }
+            guard let view = body["view"], view["type"] == "modal", view["title"] != nil, view["blocks"]?.arrayValue != nil else {
+                return ["ok": false, "error": "invalid_arguments"]
+            }
+            if let problem = Self.blockProblem(view["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            state.withLock { $0.views.append(view) }
+            return ["ok": true, "view": ["id": "V0SIMULATED", "type": "modal"]]
         case "auth.test":
             return ["ok": true, "user_id": "U0SENTRYBOT", "team_id": "T0SIMULATED"]
         default:

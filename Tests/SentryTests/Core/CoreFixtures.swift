@@ -89,6 +89,8 @@ extension AlertEffect {
         case .tellUser: "tellUser"
         case .scheduleTimer: "scheduleTimer"
         case .cancelTimer: "cancelTimer"
+        case .executeContainment: "executeContainment"
+        case .releaseContainment: "releaseContainment"
         }
     }
 

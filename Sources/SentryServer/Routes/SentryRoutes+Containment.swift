@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Logging
+import SentryCore
+import SentryStore
+
+/// Block user / block IP: the buttons, the modal, the approval buttons and the slash commands.
+extension SentryRoutes {
+    func playbookResponders(alertID: String) async throws -> [String] {
+        guard let playbookID = try await context.store.playbookID(ofAlert: alertID) else { return [] }
+        return context.catalog.playbook(id: playbookID)?.responders ?? []
+    }
+
+    /// Block user… / Block IP… on an alert: a responder gets the modal, anyone else a refusal on the record.
+    func containmentButton(_ kind: ContainmentAction.Kind, _ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> Response {
+        let now = context.clock.now()
+        guard let alertID = actions.value, let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
+            try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        let target: String?
+        switch kind {
+        case .blockUser: target = alert.subject.slackUserID
+        case .blockIP: target = alert.subject.ip
+        }
+        guard let target, let policy = alert.policy.actions.first(where: { $0.kind == kind }) ?? (alert.manual ? ContainmentAction(kind: kind, approvals: 1, ttl: 3_600) : nil) else {
+            try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
+        guard mayContain else {
+            // Through the machine, so the refusal is on the audit trail.
+            let request = ContainmentRequest(
+                id: ContainmentID.make(), kind: kind, target: target, ttl: policy.ttl, reason: "(refused before the form)", requestedBy: actions.userID,
+                mayContain: false, approvalsRequired: policy.approvals, dryRun: context.configuration.dryRun, responseURL: actions.responseURL)
+            let transition = try await context.store.apply(.containmentRequested(request), to: alert.id, now: now)
+            if !transition.effects.isEmpty { context.wake() }
+            return Response(status: .ok)
+        }
+        var note = ""
+        if kind == .blockIP {
+            do { note = try BlockTarget.ip(target).note } catch {
+                try await tell(actions.userID, "Cannot block this alert's IP: \(error.description).", responseURL: actions.responseURL, now: now)
+                return Response(status: .ok)
+            }
+        }
+        guard let trigger = actions.triggerID else {
+            try await tell(actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        let configuration = context.configuration
+        let ttl = min(max(policy.ttl, configuration.minTTL), configuration.maxTTL)
+        let view = ContainmentModal.view(
+            ContainmentModal.Metadata(alertID: alert.id, kind: kind, target: target), defaultTTL: ttl, approvals: policy.approvals,
+            minTTL: configuration.minTTL, maxTTL: configuration.maxTTL, note: note, dryRun: configuration.dryRun)
+        // The trigger id lives 3 seconds: open the modal now, beside the answer, not through the outbox.
+        let slack = context.slack
+        let store = context.store
+        let wake = context.wake
+        let responseURL = actions.responseURL
+        let user = actions.userID
+        Task {
+            do {
+                try await slack.openView(triggerID: trigger, view: view)
+            } catch {
+                logger.warning("could not open the containment form", metadata: ["error": "\(error)"])
+                if responseURL != nil {
+                    _ = try? await store.enqueue(
+                        .tellUser(userID: user, text: "The form could not open (\(error)); press the button again.", responseURL: responseURL),
+                        idempotencyKey: "tell:\(UUID().uuidString)", now: now)
+                    wake()
+                }
+            }
+        }
+        return Response(status: .ok)
+    }
+
+    /// The modal was submitted: inline errors, or a containment request.
+    func containmentSubmitted(userID: String, metadata raw: String, values: JSONValue) async throws -> Response {
+        guard let metadata = ContainmentModal.Metadata(raw), let alert = try await context.store.alert(id: metadata.alertID) else {
+            return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
+        }
+        let configuration = context.configuration
+        let read = ContainmentModal.read(values: values, minTTL: configuration.minTTL, maxTTL: configuration.maxTTL)
+        guard case .success(let input) = read else {
+            if case .failure(let errors) = read {
+                return Self.json(.ok, ["response_action": "errors", "errors": .object(errors.byBlock.mapValues(JSONValue.string))])
+            }
+            return Response(status: .ok)
+        }
+        let approvals = alert.policy.actions.first(where: { $0.kind == metadata.kind })?.approvals ?? 1
+        let mayContain = await context.responders.mayContain(userID: userID, playbookResponders: try await playbookResponders(alertID: alert.id))
+        let request = ContainmentRequest(
+            id: ContainmentID.make(), kind: metadata.kind, target: metadata.target, ttl: input.ttl, reason: input.reason, requestedBy: userID,
+            mayContain: mayContain, approvalsRequired: approvals, dryRun: configuration.dryRun)
+        let transition = try await context.store.apply(.containmentRequested(request), to: alert.id, now: context.clock.now())
+        if !transition.effects.isEmpty { context.wake() }
+        if case .applied = transition.outcome { return Response(status: .ok) }
+        let why: String
+        switch transition.outcome {
+        case .ignored(let reason), .rejected(let reason): why = reason
+        case .applied: why = ""
+        }
+        return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: .string(AlertMessage.truncate(why, 150))]])
+    }
+
+    /// Approve / Reject / Unblock / Retry on a containment.
+    func containmentDecision(_ action: ContainmentDecision.Action, _ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> Response {
+        let now = context.clock.now()
+        guard let containmentID = actions.value, let alertID = try await context.store.alertID(forContainment: String(containmentID.prefix(64))) else {
+            try await tell(actions.userID, "That containment no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alertID))
+        let decision = ContainmentDecision(containmentID: containmentID, action: action, userID: actions.userID, mayContain: mayContain, responseURL: actions.responseURL)
+        let transition = try await context.store.apply(.containmentDecided(decision), to: alertID, now: now)
+        logger.info("containment click", metadata: ["containment.id": "\(containmentID)", "outcome": "\(transition.outcome)"])
+        if !transition.effects.isEmpty { context.wake() }
+        return Response(status: .ok)
+    }
+}
+
+/// Containment ids (`C-7K3M9Q2X`), in the same alphabet as alert ids.
+public enum ContainmentID {
+    public static func make() -> String { "C-" + AlertID.make().dropFirst(2) }
+}

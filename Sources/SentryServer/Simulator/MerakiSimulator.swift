@@ -1,0 +1,491 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SentryCore
+
+/// A local stand-in for the Meraki Dashboard API v1 (one organisation under `/api/v1`), answering in the shapes
+/// of `specs/meraki` (spec examples and observed samples): networks, devices, appliance uplinks, appliance L3
+/// rules, clients and their policies. Used by the tests and the demo; it records every request it gets.
+public final class MerakiSimulator: Sendable {
+    /// A request as the simulator saw it.
+    public struct Recorded: Sendable, Equatable {
+        public var method: String
+        /// Below `/api/v1`, without the query (`/networks/N_24329156/appliance/firewall/l3FirewallRules`).
+        public var path: String
+        public var query: [String: String]
+        /// Names lowercased.
+        public var headers: [String: String]
+        /// The authority it was sent to (`127.0.0.1:PORT`).
+        public var host: String?
+        public var body: JSONValue?
+
+        public var authorization: String? { headers["authorization"] }
+    }
+
+    public enum Fault: Sendable, Equatable {
+        /// HTTP 429 with Retry-After and Meraki's body; nothing done.
+        case rateLimited(retryAfter: Int)
+        /// An HTTP status with an `errors` body; nothing done.
+        case status(Int)
+        /// Does the work, then answers 500: the caller cannot know it succeeded.
+        case lostAnswer
+        /// Answers a redirect to `location` (absolute or relative); nothing done.
+        case redirect(status: Int, location: String)
+        /// An L3 PUT: stores the rules but loses the last one, and answers what it kept.
+        case dropRuleInAnswer
+    }
+
+    /// The organisation's networks; the ids and names follow the spec's examples.
+    public static let mainOffice = "N_24329156"
+    public static let branch = "N_24329157"
+    /// Wireless only: no appliance, so no L3 firewall.
+    public static let warehouse = "N_24329158"
+
+    /// The rule the API appends to every L3 list it returns (`samples/...after-empty-put.observed.json`).
+    static func defaultRule(syslogEnabled: Bool) -> JSONValue {
+        [
+            "comment": "Default rule", "destCidr": "Any", "destPort": "Any", "policy": "allow", "protocol": "Any",
+            "srcCidr": "Any", "srcPort": "Any", "syslogEnabled": .bool(syslogEnabled),
+        ]
+    }
+
+    struct State {
+        var requests: [Recorded] = []
+        var faults: [String: [Fault]] = [:]
+        var networks: [JSONValue] = []
+        var devices: [JSONValue] = []
+        var uplinks: [JSONValue] = []
+        /// Appliance networks only; stored without the default rule.
+        var rules: [String: [JSONValue]] = [:]
+        var syslogDefaultRule: [String: Bool] = [:]
+        var clients: [String: [JSONValue]] = [:]
+        /// Keyed by `network/client`.
+        var policies: [String: JSONValue] = [:]
+    }
+
+    public let apiKey: String
+    public let organizationID: String
+    private let state: Locked<State>
+
+    public init(apiKey: String, organizationID: String = "2930418") {
+        self.apiKey = apiKey
+        self.organizationID = organizationID
+        self.state = Locked(Self.seed(organizationID: organizationID))
+    }
+
+    // MARK: Observing and steering
+
+    public var requests: [Recorded] { state.current.requests }
+
+    public func requests(path: String, method: String? = nil) -> [Recorded] {
+        requests.filter { $0.path == path && (method == nil || $0.method == method) }
+    }
+
+    /// Queues faults answered to the next calls of a path (below `/api/v1`), in order; `method` nil matches any.
+    public func inject(_ faults: [Fault], for path: String, method: String? = nil) {
+        state.withLock { $0.faults[Self.faultKey(method, path), default: []] += faults }
+    }
+
+    /// A network's L3 rules as stored: without the default rule.
+    public func l3Rules(networkID: String) -> [JSONValue] {
+        state.current.rules[networkID] ?? []
+    }
+
+    public func syslogDefaultRule(networkID: String) -> Bool? {
+        state.current.syslogDefaultRule[networkID]
+    }
+
+    /// Changes a network's rules directly, as another admin in the dashboard would.
+    public func editRules(networkID: String, _ edit: (inout [JSONValue]) -> Void) {
+        state.withLock { state in
+            var rules = state.rules[networkID] ?? []
+            edit(&rules)
+            state.rules[networkID] = rules
+        }
+    }
+
+    /// A client's policy as stored (`{"mac", "devicePolicy", "groupPolicyId"}`).
+    public func clientPolicy(networkID: String, clientID: String) -> JSONValue? {
+        state.current.policies["\(networkID)/\(clientID)"]
+    }
+
+    // MARK: HTTP
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        for method in [HTTPRequest.Method.get, .put, .post, .delete] {
+            router.on("/api/v1/**", method: method) { request, context in
+                try await self.handle(request, segments: context.parameters.getCatchAll().map(String.init))
+            }
+        }
+        return router
+    }
+
+    static func faultKey(_ method: String?, _ path: String) -> String {
+        "\(method ?? "*") \(path)"
+    }
+
+    func nextFault(method: String, path: String) -> Fault? {
+        state.withLock { state -> Fault? in
+            for key in [Self.faultKey(method, path), Self.faultKey(nil, path)] {
+                guard var queue = state.faults[key], !queue.isEmpty else { continue }
+                let fault = queue.removeFirst()
+                state.faults[key] = queue
+                return fault
+            }
+            return nil
+        }
+    }
+
+    func handle(_ request: Request, segments: [String]) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        let bytes = Array(buffer.readableBytesView)
+        let path = "/" + segments.joined(separator: "/")
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let method = request.method.rawValue
+        let body = bytes.isEmpty ? nil : JSONValue.parse(bytes)
+        state.withLock {
+            $0.requests.append(Recorded(
+                method: method, path: path, query: query, headers: headers, host: request.head.authority, body: body))
+        }
+        // The spec declares both schemes; either is accepted.
+        guard headers["authorization"] == "Bearer \(apiKey)" || headers["x-cisco-meraki-api-key"] == apiKey else {
+            return Self.errors(401, ["Invalid API key"])
+        }
+        let fault = nextFault(method: method, path: path)
+        switch fault {
+        case .rateLimited(let seconds):
+            return Response(
+                status: .tooManyRequests, headers: [.retryAfter: "\(seconds)", .contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"errors":["API rate limit exceeded for organization"]}"#)))
+        case .status(let code):
+            return Self.errors(code, ["Simulated failure"])
+        case .redirect(let code, let location):
+            return Response(status: .init(code: code), headers: [.location: location])
+        case .lostAnswer, .dropRuleInAnswer, nil:
+            break
+        }
+        let origin = "http://\(request.head.authority ?? "127.0.0.1")/api/v1"
+        let answer = perform(method, segments, query: query, body: body, dropRule: fault == .dropRuleInAnswer, origin: origin + path)
+        if fault == .lostAnswer { return Response(status: .internalServerError) }
+        return answer
+    }
+
+    // MARK: API
+
+    func perform(_ method: String, _ segments: [String], query: [String: String], body: JSONValue?, dropRule: Bool, origin: String) -> Response {
+        switch (method, segments.count, segments.first) {
+        case ("GET", 3, "organizations") where segments[2] == "networks":
+            guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
+            return page(state.current.networks, key: "id", query: query, defaultPerPage: 1000, maxPerPage: 100_000, url: origin)
+        case ("GET", 3, "organizations") where segments[2] == "devices":
+            guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
+            return page(state.current.devices, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
+        case ("GET", 5, "organizations") where Array(segments[2...]) == ["appliance", "uplink", "statuses"]:
+            guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
+            return page(state.current.uplinks, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
+        case (_, 5, "networks") where Array(segments[2...]) == ["appliance", "firewall", "l3FirewallRules"]:
+            return l3Rules(method, networkID: segments[1], body: body, dropRule: dropRule)
+        case ("GET", 3, "networks") where segments[2] == "clients":
+            guard let clients = state.current.clients[segments[1]] else { return Self.errors(404, ["Network not found"]) }
+            // The API's `ip` filter matches part of the address: 10.0.0.1 finds 10.0.0.12 too.
+            let matching = clients.filter { client in
+                guard let ip = query["ip"], !ip.isEmpty else { return true }
+                return client["ip"]?.stringValue?.contains(ip) == true
+            }
+            return page(matching, key: "id", query: query, defaultPerPage: 10, maxPerPage: 5000, url: origin)
+        case (_, 5, "networks") where segments[2] == "clients" && segments[4] == "policy":
+            return clientPolicy(method, networkID: segments[1], clientID: segments[3], body: body)
+        default:
+            return Self.errors(404, ["Not found"])
+        }
+    }
+
+    /// One page of a listing and its `Link` header (first, next when there is more, last), as Meraki pages:
+    /// `startingAfter` is the key of the last item seen.
+    func page(_ items: [JSONValue], key: String, query: [String: String], defaultPerPage: Int, maxPerPage: Int, url: String) -> Response {
+        let perPage: Int
+        if let text = query["perPage"] {
+            guard let value = Int(text), (3...maxPerPage).contains(value) else {
+                return Self.errors(400, ["'perPage' must be an integer between 3 and \(maxPerPage)"])
+            }
+            perPage = value
+        } else {
+            perPage = defaultPerPage
+        }
+        let sorted = items.sorted { ($0[key]?.stringValue ?? "") < ($1[key]?.stringValue ?? "") }
+        let keys = sorted.map { $0[key]?.stringValue ?? "" }
+        var range = 0..<sorted.count
+        if let after = query["startingAfter"] {
+            range = (keys.firstIndex { $0 > after } ?? sorted.count)..<sorted.count
+        }
+        if let before = query["endingBefore"] {
+            let end = keys.firstIndex { $0 >= before } ?? sorted.count
+            range = max(range.lowerBound, end - perPage)..<max(range.lowerBound, end)
+        }
+        let pageRange = range.lowerBound..<min(range.lowerBound + perPage, range.upperBound)
+        let carried = query.filter { !["perPage", "startingAfter", "endingBefore"].contains($0.key) }
+            .sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(Self.percentEncoded($0.value))" }
+        func link(_ parameters: [String], _ relation: String) -> String {
+            "<\(url)?\((carried + parameters).joined(separator: "&"))>; rel=\(relation)"
+        }
+        var links = [link(["perPage=\(perPage)", "startingAfter=0000-0000-0000"], "first")]
+        if pageRange.upperBound < range.upperBound, let last = keys[pageRange].last {
+            links.append(link(["perPage=\(perPage)", "startingAfter=\(Self.percentEncoded(last))"], "next"))
+        }
+        links.append(link(["endingBefore=zzzz-zzzz-zzzz", "perPage=\(perPage)"], "last"))
+        var response = Self.json(.array(Array(sorted[pageRange])))
+        if let name = HTTPField.Name("Link") { response.headers[name] = links.joined(separator: ", ") }
+        return response
+    }
+
+    func l3Rules(_ method: String, networkID: String, body: JSONValue?, dropRule: Bool) -> Response {
+        guard state.current.networks.contains(where: { $0["id"]?.stringValue == networkID }) else {
+            return Self.errors(404, ["Network not found"])
+        }
+        guard let stored = state.current.rules[networkID] else {
+            // Appliance endpoints on a network without an MX answer 404 (meraki/dashboard-api-python#132);
+            // the message is this simulator's own.
+            return Self.errors(404, ["This network has no appliance (MX): appliance firewall settings are not available"])
+        }
+        switch method {
+        case "GET":
+            let syslog = state.current.syslogDefaultRule[networkID] ?? false
+            return Self.json(["rules": .array(stored + [Self.defaultRule(syslogEnabled: syslog)])])
+        case "PUT":
+            guard let object = body?.objectValue else { return Self.errors(400, ["Request body must be a JSON object"]) }
+            var rules = stored
+            if let list = object["rules"] {
+                guard let items = list.arrayValue else { return Self.errors(400, ["'rules' must be an array"]) }
+                rules = []
+                for (index, item) in items.enumerated() {
+                    switch Self.validatedRule(item, index: index) {
+                    case .success(let rule): rules.append(rule)
+                    case .failure(let problem): return Self.errors(400, [problem.message])
+                    }
+                }
+            }
+            if let syslog = object["syslogDefaultRule"], syslog.boolValue == nil {
+                return Self.errors(400, ["'syslogDefaultRule' must be a boolean"])
+            }
+            if dropRule, !rules.isEmpty { rules.removeLast() }
+            let syslog = state.withLock { state -> Bool in
+                state.rules[networkID] = rules
+                if let value = object["syslogDefaultRule"]?.boolValue { state.syslogDefaultRule[networkID] = value }
+                return state.syslogDefaultRule[networkID] ?? false
+            }
+            return Self.json(["rules": .array(rules + [Self.defaultRule(syslogEnabled: syslog)])])
+        default:
+            return Self.errors(405, ["Method not allowed"])
+        }
+    }
+
+    struct RuleProblem: Error {
+        var message: String
+    }
+
+    /// A rule as the API stores it: the documented fields only, `any` spelled `Any` in addresses and ports.
+    static func validatedRule(_ item: JSONValue, index: Int) -> Result<JSONValue, RuleProblem> {
+        func problem(_ text: String) -> Result<JSONValue, RuleProblem> {
+            .failure(RuleProblem(message: "At least one of your firewall rules is invalid: rule \(index): \(text)"))
+        }
+        guard let rule = item.objectValue else { return problem("must be an object") }
+        guard let policy = rule["policy"]?.stringValue?.lowercased(), ["allow", "deny"].contains(policy) else {
+            return problem("'policy' must be 'allow' or 'deny'")
+        }
+        guard let ipProtocol = rule["protocol"]?.stringValue?.lowercased(), ["any", "tcp", "udp", "icmp", "icmp6"].contains(ipProtocol) else {
+            return problem("'protocol' must be 'tcp', 'udp', 'icmp', 'icmp6' or 'any'")
+        }
+        func anyCased(_ text: String) -> String { text.lowercased() == "any" ? "Any" : text }
+        guard let src = rule["srcCidr"]?.stringValue, !src.isEmpty, let dest = rule["destCidr"]?.stringValue, !dest.isEmpty else {
+            return problem("'srcCidr' and 'destCidr' are required")
+        }
+        let srcPort = anyCased(rule["srcPort"]?.stringValue ?? "Any")
+        let destPort = anyCased(rule["destPort"]?.stringValue ?? "Any")
+        if !["tcp", "udp"].contains(ipProtocol), srcPort != "Any" || destPort != "Any" {
+            return problem("ports can only be given for tcp or udp")
+        }
+        let stored: JSONValue = [
+            "comment": .string(rule["comment"]?.stringValue ?? ""), "policy": .string(policy), "protocol": .string(ipProtocol),
+            "srcPort": .string(srcPort), "srcCidr": .string(anyCased(src)), "destPort": .string(destPort),
+            "destCidr": .string(anyCased(dest)), "syslogEnabled": .bool(rule["syslogEnabled"]?.boolValue ?? false),
+        ]
+        // The spec says the list excludes the default rule. What the live API does with one sent back is not
+        // documented (meraki/automation-scripts#29 reports it kept as an ordinary rule, a duplicate); answering
+        // 400 here makes a client that sends it back fail loudly.
+        if stored["comment"] == "Default rule", policy == "allow", ipProtocol == "any",
+            [src, dest, srcPort, destPort].allSatisfy({ $0.lowercased() == "any" })
+        {
+            return problem("the default rule is not part of the rules list and must not be sent")
+        }
+        return .success(stored)
+    }
+
+    func clientPolicy(_ method: String, networkID: String, clientID: String, body: JSONValue?) -> Response {
+        let key = "\(networkID)/\(clientID)"
+        guard let current = state.current.policies[key] else { return Self.errors(404, ["Client not found"]) }
+        switch method {
+        case "GET":
+            return Self.json(current)
+        case "PUT":
+            guard let policy = body?["devicePolicy"]?.stringValue else { return Self.errors(400, ["'devicePolicy' is required"]) }
+            guard ["Whitelisted", "Blocked", "Normal", "Group policy"].contains(policy) else {
+                return Self.errors(400, ["'devicePolicy' must be one of 'Whitelisted', 'Blocked', 'Normal' or 'Group policy'"])
+            }
+            var updated: [String: JSONValue] = ["mac": current["mac"] ?? .null, "devicePolicy": .string(policy)]
+            if policy == "Group policy" {
+                guard let group = body?["groupPolicyId"]?.stringValue else {
+                    return Self.errors(400, ["'groupPolicyId' is required for 'Group policy'"])
+                }
+                updated["groupPolicyId"] = .string(group)
+            }
+            state.withLock { $0.policies[key] = .object(updated) }
+            return Self.json(.object(updated))
+        default:
+            return Self.errors(405, ["Method not allowed"])
+        }
+    }
+
+    // MARK: Responses
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+    }
+
+    /// Meraki's error shape: `{"errors": [...]}`.
+    static func errors(_ status: Int, _ messages: [String]) -> Response {
+        json(["errors": .array(messages.map(JSONValue.string))], status: .init(code: status))
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// The simulator as a runnable application on loopback.
+    public func application(port: Int = 0, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "meraki-simulator", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    // MARK: Seed data
+
+    /// An organisation in the shapes of the spec's examples: two appliance networks and a wireless-only one,
+    /// eight devices (three pages at `perPage=3`), two MX uplink reports, and clients whose addresses share a
+    /// prefix (10.0.0.1, 10.0.0.12, 10.0.0.123).
+    static func seed(organizationID: String) -> State {
+        var state = State()
+        func network(_ id: String, _ name: String, _ products: [String]) -> JSONValue {
+            [
+                "id": .string(id), "organizationId": .string(organizationID), "name": .string(name),
+                "productTypes": .array(products.map(JSONValue.string)), "timeZone": "America/Los_Angeles",
+                "tags": ["tag1", "tag2"], "enrollmentString": .null,
+                "url": .string("https://n1.meraki.com/\(name.replacingOccurrences(of: " ", with: "-"))/n/manage/nodes/list"),
+                "notes": "", "isBoundToConfigTemplate": false,
+            ]
+        }
+        state.networks = [
+            network(mainOffice, "Main Office", ["appliance", "switch", "wireless"]),
+            network(branch, "Branch", ["appliance", "wireless"]),
+            network(warehouse, "Warehouse Wi-Fi", ["wireless"]),
+        ]
+        func device(_ serial: String, _ name: String, _ model: String, _ type: String, _ networkID: String, _ lanIP: String?) -> JSONValue {
+            [
+                "name": .string(name), "lat": .number(37.4180951010362), "lng": .number(-122.098531723022), "address": "1600 Pennsylvania Ave",
+                "notes": "", "tags": ["recently-added"], "networkId": .string(networkID), "serial": .string(serial),
+                "model": .string(model), "mac": .string("00:11:22:33:44:\(serial.suffix(2))"),
+                "lanIp": lanIP.map(JSONValue.string) ?? .null, "firmware": .string("\(type)-18-107"),
+                "productType": .string(type), "details": [],
+            ]
+        }
+        state.devices = [
+            device("Q234-ABCD-0001", "Main Office MX", "MX68C", "appliance", mainOffice, nil),
+            device("Q234-ABCD-0002", "Main Office switch", "MS120-8", "switch", mainOffice, "10.0.0.2"),
+            device("Q234-ABCD-0003", "My AP", "MR34", "wireless", mainOffice, "10.0.0.3"),
+            device("Q234-ABCD-0004", "Lobby AP", "MR34", "wireless", mainOffice, "10.0.0.4"),
+            device("Q234-ABCD-0005", "Branch MX", "MX67", "appliance", branch, nil),
+            device("Q234-ABCD-0006", "Branch AP", "MR36", "wireless", branch, "10.1.0.6"),
+            device("Q234-ABCD-0007", "Warehouse AP 1", "MR36", "wireless", warehouse, "10.2.0.7"),
+            device("Q234-ABCD-0008", "Warehouse AP 2", "MR44", "wireless", warehouse, "10.2.0.8"),
+        ]
+        state.uplinks = [
+            [
+                "networkId": .string(mainOffice), "serial": "Q234-ABCD-0001", "model": "MX68C",
+                "lastReportedAt": "2018-02-11T00:00:00Z", "highAvailability": ["enabled": false, "role": "primary"],
+                "uplinks": [
+                    [
+                        "interface": "wan1", "status": "active", "ip": "1.2.3.4", "gateway": "1.2.3.5",
+                        "publicIp": "123.123.123.1", "primaryDns": "8.8.8.8", "secondaryDns": "8.8.4.4", "ipAssignedBy": "static",
+                    ],
+                    [
+                        "interface": "cellular", "status": "ready", "ip": "1.2.3.4", "provider": "at&t", "publicIp": "123.123.123.1",
+                        "model": "integrated", "signalStat": ["rsrp": "-120", "rsrq": "-13"], "connectionType": "4g",
+                        "apn": "internet", "gateway": "100.100.100.100", "dns1": "111.111.111.111", "dns2": "222.222.222.222",
+                        "signalType": "4G", "iccid": "123456789",
+                    ],
+                ],
+            ],
+            [
+                "networkId": .string(branch), "serial": "Q234-ABCD-0005", "model": "MX67",
+                "lastReportedAt": "2018-02-11T00:00:00Z", "highAvailability": ["enabled": false, "role": "primary"],
+                "uplinks": [
+                    [
+                        "interface": "wan1", "status": "active", "ip": "192.168.100.2", "gateway": "192.168.100.1",
+                        "publicIp": "198.51.100.7", "primaryDns": "8.8.8.8", "secondaryDns": "8.8.4.4", "ipAssignedBy": "dhcp",
+                    ],
+                    [
+                        "interface": "wan2", "status": "ready", "ip": "192.168.200.2", "gateway": "192.168.200.1",
+                        "publicIp": "203.0.113.9", "primaryDns": "1.1.1.1", "secondaryDns": "1.0.0.1", "ipAssignedBy": "dhcp",
+                    ],
+                ],
+            ],
+        ]
+        state.rules = [
+            mainOffice: [[
+                "comment": "Allow TCP traffic to subnet with HTTP servers.", "policy": "allow", "protocol": "tcp",
+                "destPort": "443", "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
+            ]],
+            branch: [],
+        ]
+        // Main Office logs its default rule, so a write that forgets to carry the setting shows.
+        state.syslogDefaultRule = [mainOffice: true, branch: false]
+        func client(_ id: String, _ mac: String, _ ip: String, _ description: String, _ os: String) -> JSONValue {
+            [
+                "id": .string(id), "mac": .string(mac), "ip": .string(ip), "ip6": .null, "description": .string(description),
+                "firstSeen": 1518365681, "lastSeen": 1526087474, "manufacturer": "Apple", "os": .string(os),
+                "user": "milesmeraki", "vlan": "100", "ssid": "My SSID", "switchport": .null,
+                "wirelessCapabilities": "802.11b - 2.4 GHz", "smInstalled": false, "recentDeviceMac": "00:11:22:33:44:03",
+                "status": "Online", "usage": ["sent": .number(138.0), "recv": .number(61.0)], "namedVlan": "My VLAN",
+                "recentDeviceSerial": "Q234-ABCD-0003", "recentDeviceName": "My AP", "recentDeviceConnection": "Wireless",
+                "notes": .null, "ip6Local": .null, "groupPolicy8021x": .null, "pskGroup": .null,
+            ]
+        }
+        state.clients = [
+            mainOffice: [
+                client("k74272e", "22:33:44:55:66:77", "10.0.0.12", "Miles's phone", "iOS"),
+                client("k74272f", "22:33:44:55:66:78", "10.0.0.1", "Reception desktop", "Windows 11"),
+                client("k742730", "22:33:44:55:66:79", "10.0.0.123", "Printer", "Other"),
+            ],
+            branch: [],
+            warehouse: [],
+        ]
+        state.policies = [
+            "\(mainOffice)/k74272e": ["mac": "22:33:44:55:66:77", "devicePolicy": "Group policy", "groupPolicyId": "101"],
+            "\(mainOffice)/k74272f": ["mac": "22:33:44:55:66:78", "devicePolicy": "Normal"],
+            "\(mainOffice)/k742730": ["mac": "22:33:44:55:66:79", "devicePolicy": "Normal"],
+        ]
+        return state
+    }
+}
