@@ -35,6 +35,8 @@ public final class MerakiSimulator: Sendable {
         case redirect(status: Int, location: String)
         /// An L3 PUT: stores the rules but loses the last one, and answers what it kept.
         case dropRuleInAnswer
+        /// Does the work, then holds the answer this long (a caller killed meanwhile never learns of it).
+        case stall(seconds: Int)
     }
 
     /// The organisation's networks; the ids and names follow the spec's examples.
@@ -168,12 +170,13 @@ public final class MerakiSimulator: Sendable {
             return Self.errors(code, ["Simulated failure"])
         case .redirect(let code, let location):
             return Response(status: .init(code: code), headers: [.location: location])
-        case .lostAnswer, .dropRuleInAnswer, nil:
+        case .lostAnswer, .dropRuleInAnswer, .stall, nil:
             break
         }
         let origin = "http://\(request.head.authority ?? "127.0.0.1")/api/v1"
         let answer = perform(method, segments, query: query, body: body, dropRule: fault == .dropRuleInAnswer, origin: origin + path)
         if fault == .lostAnswer { return Response(status: .internalServerError) }
+        if case .stall(let seconds) = fault { try? await Task.sleep(for: .seconds(seconds)) }
         return answer
     }
 

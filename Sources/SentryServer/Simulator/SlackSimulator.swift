@@ -163,7 +163,9 @@ public final class SlackSimulator: Sendable {
                 method: method, httpMethod: isGet ? "GET" : "POST", authorization: request.headers[.authorization],
                 contentType: request.headers[.contentType], body: body, query: query))
         }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        // Admin methods take the org admin's user token, everything else the bot token.
+        let adminMethod = method.hasPrefix("admin.")
+        guard request.headers[.authorization] == "Bearer \(token)" || (adminMethod && request.headers[.authorization]?.hasPrefix("Bearer xoxp-") == true) else {
             return Self.json(["ok": false, "error": "not_authed"])
         }
         if !isGet, request.headers[.contentType]?.hasPrefix("application/json") != true {
@@ -246,6 +248,9 @@ public final class SlackSimulator: Sendable {
             if let problem = Self.blockProblem(view["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
             state.withLock { $0.views.append(view) }
             return ["ok": true, "view": ["id": "V0SIMULATED", "type": "modal"]]
+        case "admin.users.session.reset":
+            guard body["user_id"]?.stringValue != nil else { return ["ok": false, "error": "invalid_arguments"] }
+            return ["ok": true]
         case "auth.test":
             return ["ok": true, "user_id": "U0SENTRYBOT", "team_id": "T0SIMULATED"]
         default:

@@ -95,6 +95,30 @@ public struct LoopbackClient: Sendable {
         return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
     }
 
+    /// A modal submission (`view_submission`) as Slack sends it.
+    public func submitView(callbackID: String, user: String, privateMetadata: String, values: JSONValue) async throws -> Answer {
+        let payload: JSONValue = [
+            "type": "view_submission",
+            "team": ["id": "T0SIMULATED", "domain": "example"],
+            "user": ["id": .string(user), "username": .string(user.lowercased()), "team_id": "T0SIMULATED"],
+            "api_app_id": "A0SENTRY",
+            "trigger_id": "12345.98765.efgh",
+            "view": [
+                "id": "V0SIMULATED", "type": "modal", "callback_id": .string(callbackID), "private_metadata": .string(privateMetadata),
+                "state": ["values": values], "hash": "1.abc",
+            ],
+            "response_urls": [],
+        ]
+        return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
+    }
+
+    /// A slash command as Slack sends it.
+    public func command(_ text: String, user: String, responseURL: String = "https://hooks.slack.com/commands/T0/1/x") async throws -> Answer {
+        try await slack("/slack/commands", form: FormBody.encode([
+            ("command", "/sentry"), ("text", text), ("user_id", user), ("channel_id", "C0SECALERTS"), ("response_url", responseURL), ("trigger_id", "1.2.3"),
+        ]))
+    }
+
     /// A detection webhook signed with `SENTRY_WEBHOOK_SECRET`.
     public func detection(_ body: JSONValue, secret: String) async throws -> Answer {
         let bytes = Array(body.encoded().utf8)

@@ -12,11 +12,17 @@ final class Harness: Sendable {
     static let botToken = "xoxb-test-token-not-real"
     static let webhookSecret = "test-webhook-secret-not-real"
     static let webhookToken = "test-webhook-token-not-real"
+    static let adminToken = "xoxp-test-admin-token-not-real"
+    static let merakiKey = "test-meraki-key-not-real"
     static let channel = "C0TESTALERTS"
     static let alice = "U0ALICE"
     static let bob = "U0BOB"
 
     let simulator: SlackSimulator
+    let meraki: MerakiSimulator
+    let slackAdmin: SlackAdminSimulator
+    let merakiApp: RunningApplication
+    let adminApp: RunningApplication
     let slackApp: RunningApplication
     let sentryApp: RunningApplication
     let server: SentryServer
@@ -43,16 +49,25 @@ final class Harness: Sendable {
         let simulator = self.simulator
         slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
         slackURL = "http://127.0.0.1:\(slackApp.port)"
+        meraki = MerakiSimulator(apiKey: Self.merakiKey)
+        let meraki = self.meraki
+        merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
+        slackAdmin = SlackAdminSimulator(token: Self.adminToken)
+        let slackAdmin = self.slackAdmin
+        adminApp = try await RunningApplication.start { slackAdmin.application(onRunning: $0) }
         var environment = [
             "SLACK_SIGNING_SECRET": Self.signingSecret, "SLACK_BOT_TOKEN": Self.botToken,
             "SLACK_ALERT_CHANNEL": Self.channel, "SLACK_RESPONDERS": "\(Self.alice),\(Self.bob)",
             "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SENTRY_WEBHOOK_TOKEN": Self.webhookToken,
             "SLACK_API_URL": "\(slackURL)/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
+            "SLACK_ADMIN_TOKEN": Self.adminToken, "SLACK_SCIM_URL": "http://127.0.0.1:\(adminApp.port)/scim/v2",
+            "MERAKI_API_KEY": Self.merakiKey, "MERAKI_ORG_ID": meraki.organizationID, "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
         ]
         for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
         let configuration = try ServerConfiguration.load(environment: environment).get()
         self.clock = clock
-        self.store = try store ?? SQLiteAlertStore.inMemory()
+        let sqlite = try SQLiteAlertStore.inMemory()
+        self.store = store ?? sqlite
         transport = CurlTransport()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let slack = SlackClient(
@@ -61,7 +76,9 @@ final class Harness: Sendable {
         metrics = ServerMetrics()
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
-            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600))
+            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600),
+            containment: LiveContainmentExecutor.make(
+                configuration: configuration, transport: transport, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger))
         self.server = server
         sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
         client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret, clock: clock)
@@ -70,6 +87,8 @@ final class Harness: Sendable {
     func stop() async {
         await sentryApp.stop()
         await slackApp.stop()
+        await merakiApp.stop()
+        await adminApp.stop()
         transport.shutdown()
     }
 
