@@ -2,6 +2,7 @@ import Foundation
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryStore
 import Testing
 
 /// Kills a real `sentry serve` process (SIGKILL, no clean-up) mid-flight and starts it again.
@@ -19,7 +20,7 @@ import Testing
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func startServe(port: Int, database: String, slackURL: String) throws -> Process {
+    func startServe(port: Int, database: String, slackURL: String, extra: [String: String] = [:]) throws -> Process {
         let binary = try #require(ServerBinaryTests.binary, "build the sentry product first")
         let process = Process()
         process.executableURL = binary
@@ -30,7 +31,7 @@ import Testing
             "SLACK_ALERT_CHANNEL": Harness.channel, "SENTRY_WEBHOOK_TOKEN": Harness.webhookToken,
             "SLACK_API_URL": slackURL + "/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": String(port),
             "SENTRY_DATABASE_URL": "sqlite:" + database, "SENTRY_LOG_LEVEL": "error",
-        ]
+        ].merging(extra) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -91,5 +92,71 @@ import Testing
         second.waitUntilExit()
         #expect(second.terminationReason == .exit)
         await slackApp.stop()
+    }
+
+    @Test func containmentExecutesAndRollsBackOnceAcrossKills() async throws {
+        let slack = SlackSimulator(token: Harness.botToken)
+        let slackApp = try await RunningApplication.start { slack.application(onRunning: $0) }
+        let meraki = MerakiSimulator(apiKey: Harness.merakiKey)
+        let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
+        let transport = CurlTransport()
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("crash-c-\(UUID().uuidString).db").path
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            transport.shutdown()
+        }
+        let port = try freePort()
+        let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+        let slackURL = "http://127.0.0.1:\(slackApp.port)"
+        let extra = [
+            "SLACK_RESPONDERS": "\(Harness.alice),\(Harness.bob)", "MERAKI_API_KEY": Harness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
+            "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
+        ]
+        let rulesPath = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules"
+        func marked(_ network: String, _ id: String) -> Int {
+            meraki.l3Rules(networkID: network).filter { $0["comment"]?.stringValue?.contains("sentry:\(id)") == true }.count
+        }
+
+        var process = try startServe(port: port, database: database, slackURL: slackURL, extra: extra)
+        #expect(await waitForReady(client))
+        let requested = try await client.command("block-ip 198.51.100.23 1h", user: Harness.alice, responseURL: "\(slackURL)/response/c")
+        let text = try #require(requested.json?["text"]?.stringValue)
+        let id = try #require(text.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
+
+        // Execution: killed while Meraki holds the answer to the first rule write.
+        meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
+        _ = try await client.click("approve", value: id, user: Harness.bob, responseURL: "\(slackURL)/response/c")
+        #expect(await slack.waitUntil { _ in meraki.requests(path: rulesPath, method: "PUT").count == 1 })
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        process = try startServe(port: port, database: database, slackURL: slackURL, extra: extra)
+        #expect(await waitForReady(client))
+        let store = try SQLiteAlertStore(path: database)
+        let alertID = try #require(try await store.alertID(forContainment: id))
+        #expect(await eventually { try await store.alert(id: alertID)?.containments.first?.status == .active })
+        #expect(marked(MerakiSimulator.mainOffice, id) == 1)
+        #expect(marked(MerakiSimulator.branch, id) == 1)
+
+        // Rollback: killed while Meraki holds the answer to the removal.
+        meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
+        _ = try await client.command("unblock-ip 198.51.100.23", user: Harness.bob)
+        #expect(await slack.waitUntil { _ in meraki.requests(path: rulesPath, method: "PUT").count == 2 })
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        process = try startServe(port: port, database: database, slackURL: slackURL, extra: extra)
+        #expect(await waitForReady(client))
+        #expect(await eventually { try await store.alert(id: alertID)?.containments.first?.status == .released })
+        #expect(marked(MerakiSimulator.mainOffice, id) == 0)
+        #expect(marked(MerakiSimulator.branch, id) == 0)
+        #expect(meraki.l3Rules(networkID: MerakiSimulator.mainOffice).contains { $0["comment"] == "Allow TCP traffic to subnet with HTTP servers." })
+        let audit = try await store.auditEntries(after: 0, limit: 500)
+        #expect(audit.filter { $0.action == "containment.executed" }.count == 1)
+        #expect(audit.filter { $0.action == "containment.released" }.count == 1)
+        #expect(AuditChain.verify(audit) == .intact(entries: audit.count))
+
+        process.terminate()
+        process.waitUntilExit()
+        await slackApp.stop()
+        await merakiApp.stop()
     }
 }
