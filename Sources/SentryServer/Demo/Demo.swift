@@ -14,6 +14,7 @@ public struct Demo {
     static let alice = "U0ALICE"
     static let bob = "U0BOB"
     static let mallory = "U0MALLORY"
+    static let merakiKey = "demo-meraki-key-not-real"
 
     let out: @Sendable (String) -> Void
 
@@ -34,6 +35,8 @@ public struct Demo {
         let simulator = SlackSimulator(token: Self.botToken)
         let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
         let slackURL = "http://127.0.0.1:\(slackApp.port)"
+        let meraki = MerakiSimulator(apiKey: Self.merakiKey)
+        let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -45,6 +48,10 @@ public struct Demo {
             "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SLACK_API_URL": "\(slackURL)/api",
             "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
             "SENTRY_DATABASE_URL": "sqlite:\(folder.path)/sentry.db",
+            "MERAKI_API_KEY": Self.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
+            "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
+            // Real blocks last hours; the demo's lasts seconds.
+            "SENTRY_MIN_TTL": "1",
         ]
         guard case .success(let configuration) = ServerConfiguration.load(environment: environment) else {
             throw Failure.step("built-in configuration rejected")
@@ -61,11 +68,12 @@ public struct Demo {
         let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: quiet)
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, logger: quiet,
-            runnerPollInterval: .milliseconds(200), timerInterval: .milliseconds(200))
+            runnerPollInterval: .milliseconds(200), timerInterval: .milliseconds(200),
+            containment: LiveContainmentExecutor.make(configuration: configuration, transport: transport, journal: store, logger: quiet))
         let sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
         let client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret)
 
-        out("Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), a Slack simulator on 127.0.0.1:\(slackApp.port).")
+        out("Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), Slack and Meraki simulators on 127.0.0.1:\(slackApp.port) and :\(merakiApp.port).")
         out("Responders: @\(Self.alice) and @\(Self.bob). Alert channel: #\(Self.channel). No credentials, nothing leaves this machine.")
         out("")
 
@@ -140,19 +148,57 @@ public struct Demo {
         try await expect(await simulator.waitUntil(timeout: .seconds(10)) { $0.replies(to: secondTS).count >= 1 }, "escalation reply")
         out("    Thread reply after the timeout: \(Transcript.plain(simulator.replies(to: secondTS).last?.text ?? ""))")
 
-        // 8. Resolve.
-        step(8, "@\(Self.alice) resolves the first alert")
+        // 8-12. Containment with approval and automatic rollback.
+        step(8, "@\(Self.alice) presses Block IP… on the first alert; a form opens")
+        _ = try await client.click("block_ip", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        try await expect(await simulator.waitUntil { $0.views.count == 1 }, "modal opened")
+        let view = simulator.views[0]
+        Transcript.blocks(view["blocks"].map { .array(Array(($0.arrayValue ?? []).prefix(1))) }).forEach(out)
+        out("    │ [For how long: \(view["blocks"]?.arrayValue?[1]["element"]?["initial_value"]?.stringValue ?? "?")] [Reason: …]")
+
+        step(9, "She asks for 6 seconds (real blocks last hours) because of password spraying")
+        let values: JSONValue = [
+            ContainmentModal.ttlBlock: [ContainmentModal.ttlAction: ["type": "plain_text_input", "value": "6s"]],
+            ContainmentModal.reasonBlock: [ContainmentModal.reasonAction: ["type": "plain_text_input", "value": "password spraying from this address"]],
+        ]
+        _ = try await client.submitView(
+            callbackID: ContainmentModal.callbackID, user: Self.alice, privateMetadata: view["private_metadata"]?.stringValue ?? "", values: values)
+        try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count >= 2 }, "request reply")
+        out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
+        let containmentID = try await store.alert(id: alertID)?.containments.first?.id ?? "?"
+
+        step(10, "@\(Self.alice) tries to approve her own request")
+        _ = try await client.click("approve", value: containmentID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        try await expect(await simulator.waitUntil { $0.responses.count >= 3 }, "self-approval refused")
+        out("    Only @\(Self.alice) sees: \(Transcript.plain(simulator.responses.last?["text"]?.stringValue ?? ""))")
+
+        step(11, "@\(Self.bob) approves: Sentry writes a deny rule to every Meraki network with an appliance")
+        _ = try await client.click("approve", value: containmentID, user: Self.bob, responseURL: responseURL, messageTS: message.ts)
+        try await expect(await simulator.waitUntil { $0.replies(to: message.ts).contains { $0.text.contains("in place until") } }, "block active")
+        out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
+        for network in [MerakiSimulator.mainOffice, MerakiSimulator.branch] {
+            let top = meraki.l3Rules(networkID: network).first
+            out("    Meraki \(network) first L3 rule: \(top?["policy"]?.stringValue ?? "?") \(top?["destCidr"]?.stringValue ?? "?") — \(top?["comment"]?.stringValue ?? "")")
+        }
+
+        step(12, "Six seconds later the block expires and rolls itself back; other rules are untouched")
+        try await expect(
+            await simulator.waitUntil(timeout: .seconds(20)) { $0.replies(to: message.ts).contains { $0.text.contains("rolled back") } }, "rollback")
+        out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
+        out("    Meraki \(MerakiSimulator.mainOffice) rules now: \(meraki.l3Rules(networkID: MerakiSimulator.mainOffice).map { $0["comment"]?.stringValue ?? "?" })")
+
+        // 13. Resolve.
+        step(13, "@\(Self.alice) resolves the first alert")
+        let repliesBefore = simulator.replies(to: message.ts).count
         _ = try await client.click("resolve", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
-        try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count >= 2 }, "resolve reply")
+        try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count > repliesBefore }, "resolve reply")
         try await expect(await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("resolved") }, "message shows resolved")
         message = simulator.topLevelMessages(channel: Self.channel)[0]
         out("    Message now says: \(line(message, containing: "Status")); its buttons are gone.")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
 
-        step(9, "Containment (block IP with approval, automatic expiry) is not part of this build yet; the Block IP… button answers so.")
-
-        // 10. The audit trail.
-        step(10, "The audit trail (hash chain) of everything above")
+        // 14. The audit trail.
+        step(14, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
             out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail)")
@@ -164,6 +210,7 @@ public struct Demo {
 
         await sentryApp.stop()
         await slackApp.stop()
+        await merakiApp.stop()
     }
 
     func step(_ number: Int, _ text: String) {

@@ -116,7 +116,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
             do {
                 _ = try await meraki.addDenyRule(
                     networkID: network, destination: containment.target, marker: marker,
-                    comment: "\(marker) block \(containment.target) requested by \(containment.requestedBy)")
+                    comment: "block \(containment.target) requested by \(containment.requestedBy)")
                 written.append(network)
             } catch let error as MerakiError where !error.isRetryable {
                 failures.append("\(network): \(error)")
