@@ -44,6 +44,23 @@ public struct Containment: Codable, Equatable, Sendable {
     /// What the executor reported (networks written, sessions reset, …).
     public var report: String?
 
+    public init(
+        id: String, kind: ContainmentAction.Kind, target: String, reason: String, ttl: Int, requestedBy: String, requestedAt: Date,
+        approvalsRequired: Int, approvals: [String], status: Status, dryRun: Bool
+    ) {
+        self.id = id
+        self.kind = kind
+        self.target = target
+        self.reason = reason
+        self.ttl = ttl
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.approvalsRequired = approvalsRequired
+        self.approvals = approvals
+        self.status = status
+        self.dryRun = dryRun
+    }
+
     public var label: String {
         switch kind {
         case .blockUser: "Block user \(SlackID.mention(target))"

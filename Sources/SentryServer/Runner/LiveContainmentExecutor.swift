@@ -154,6 +154,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         for network in networkIDs {
             do {
                 if try await meraki.removeRule(networkID: network, marker: marker) == .removed { removed += 1 }
+            } catch let error as MerakiError where error.isNotFound {
+                // No firewall there (no appliance, network gone): the rule never reached it, nothing to remove.
+                continue
             } catch let error as MerakiError where !error.isRetryable {
                 failures.append("\(network): \(error)")
             } catch let error as MerakiError {
