@@ -54,11 +54,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SentryDetect",
+            dependencies: [
+                "SentryCore",
+                "SentryStore",
+                "SentryConnectors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SentryServer",
             dependencies: [
                 "SentryCore",
                 "SentryStore",
                 "SentryConnectors",
+                "SentryDetect",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,6 +96,7 @@ let package = Package(
                 "SentryStore",
                 "SentryConnectors",
                 "SentryServer",
+                "SentryDetect",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

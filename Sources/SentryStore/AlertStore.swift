@@ -102,3 +102,13 @@ public protocol ContainmentJournal: Sendable {
     func remember(containmentID: String, key: String, value: String) async throws -> String
     func recall(containmentID: String) async throws -> [String: String]
 }
+
+/// What collectors persist between polls and across restarts.
+public protocol DetectorStore: Sendable {
+    func checkpoint(_ name: String) async throws -> String?
+    func setCheckpoint(_ name: String, _ value: String, now: Date) async throws
+    /// Records event ids; returns those never seen before (so a restart neither loses nor double-counts).
+    func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String>
+    func uplinkSnapshots() async throws -> [String: UplinkSnapshot]
+    func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws
+}

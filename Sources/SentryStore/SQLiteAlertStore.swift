@@ -3,7 +3,7 @@ import GRDB
 import SentryCore
 
 /// `AlertStore` on SQLite through GRDB (WAL mode for a file, a queue for tests in memory).
-public final class SQLiteAlertStore: AlertStore, ContainmentJournal {
+public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorStore {
     private let db: any DatabaseWriter
     /// Decoded alerts by id and revision: a click on a hot alert skips JSON decoding. The revision changes
     /// with every applied event, so a stale entry is never used, whoever wrote the row.
@@ -119,6 +119,19 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal {
                   value TEXT NOT NULL,
                   PRIMARY KEY (containment_id, key)
                 );
+                """)
+        }
+        migrator.registerMigration("v5-detection") { db in
+            try db.execute(sql: """
+                CREATE TABLE collector_checkpoint (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL);
+                CREATE TABLE event_seen (source TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (source, id));
+                CREATE INDEX event_seen_by_time ON event_seen(at);
+                CREATE TABLE uplink_snapshot (key TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
+                CREATE TABLE rule_window (
+                  rule TEXT NOT NULL, key TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+                  PRIMARY KEY (rule, key, bucket)
+                );
+                CREATE TABLE rule_fired (rule TEXT NOT NULL, key TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (rule, key, period));
                 """)
         }
         return migrator
@@ -329,6 +342,59 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal {
                 facts[row["key"]] = row["value"]
             }
             return facts
+        }
+    }
+
+    // MARK: Collectors
+
+    public func checkpoint(_ name: String) async throws -> String? {
+        try await db.read { db in try String.fetchOne(db, sql: "SELECT value FROM collector_checkpoint WHERE name = ?", arguments: [name]) }
+    }
+
+    public func setCheckpoint(_ name: String, _ value: String, now: Date) async throws {
+        try await db.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO collector_checkpoint (name, value, updated_at) VALUES (?, ?, ?)",
+                arguments: [name, value, now.timeIntervalSince1970])
+        }
+    }
+
+    public func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await db.write { db in
+            var fresh: Set<String> = []
+            for id in ids {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO event_seen (source, id, at) VALUES (?, ?, ?)", arguments: [source, id, now.timeIntervalSince1970])
+                if db.changesCount > 0 { fresh.insert(id) }
+            }
+            return fresh
+        }
+    }
+
+    public func uplinkSnapshots() async throws -> [String: UplinkSnapshot] {
+        try await db.read { db in
+            var snapshots: [String: UplinkSnapshot] = [:]
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .secondsSince1970
+            for row in try Row.fetchAll(db, sql: "SELECT key, body FROM uplink_snapshot") {
+                let body: String = row["body"]
+                if let snapshot = try? decoder.decode(UplinkSnapshot.self, from: Data(body.utf8)) { snapshots[row["key"]] = snapshot }
+            }
+            return snapshots
+        }
+    }
+
+    public func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws {
+        try await db.write { db in
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            for snapshot in snapshots {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO uplink_snapshot (key, body) VALUES (?, ?)",
+                    arguments: [snapshot.key, String(decoding: try encoder.encode(snapshot), as: UTF8.self)])
+            }
+            for key in gone { try db.execute(sql: "DELETE FROM uplink_snapshot WHERE key = ?", arguments: [key]) }
         }
     }
 
