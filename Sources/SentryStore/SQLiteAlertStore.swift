@@ -140,35 +140,96 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
     // MARK: Events
 
     public func ingest(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, now: Date) async throws -> IngestResult {
+        try await db.write { db in try self.ingest(detection, playbook: playbook, channel: channel, newAlertID: newAlertID, now: now, in: db) }
+    }
+
+    func ingest(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, now: Date, in db: Database) throws -> IngestResult {
+        if let existing = try String.fetchOne(db, sql: "SELECT alert_id FROM detection_seen WHERE id = ?", arguments: [detection.id]) {
+            return IngestResult(alertID: existing, status: .duplicate, transition: nil)
+        }
+        let key = Alert.groupKey(detection: detection.detection, subject: detection.subject)
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT id, body, revision FROM alert
+                WHERE group_key = ? AND group_until > ? AND status IN ('open', 'acknowledged')
+                ORDER BY created_at DESC LIMIT 1
+                """,
+            arguments: [key, now.timeIntervalSince1970])
+        let result: IngestResult
+        if let row {
+            let alert = try Self.decodeAlert(row["body"])
+            let transition = AlertMachine.handle(alert, .detectionGrouped(detection), alertID: alert.id, now: now)
+            try Self.write(transition, alertID: alert.id, revision: row["revision"], now: now, in: db)
+            result = IngestResult(alertID: alert.id, status: .grouped, transition: transition)
+        } else {
+            let transition = AlertMachine.handle(
+                nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
+            try Self.write(transition, alertID: newAlertID, revision: nil, now: now, in: db)
+            result = IngestResult(alertID: newAlertID, status: .created, transition: transition)
+        }
+        try db.execute(
+            sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)",
+            arguments: [detection.id, result.alertID, now.timeIntervalSince1970])
+        return result
+    }
+
+    // MARK: Rule engine state
+
+    /// One transaction for a batch of collected events: which ids are new, what the rules counted and fired,
+    /// and the alerts their detections create or grow. A crash before it commits leaves everything to be
+    /// redone; after, nothing is redone.
+    public func commitRuleBatch(
+        eventIDs: [(source: String, id: String)], counted: [(String, String, Double)], fired: [String],
+        detections: [(Detection, Playbook, String, String)], now: Date
+    ) async throws -> [IngestResult] {
         try await db.write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT alert_id FROM detection_seen WHERE id = ?", arguments: [detection.id]) {
-                return IngestResult(alertID: existing, status: .duplicate, transition: nil)
+            for (source, id) in eventIDs {
+                try db.execute(sql: "INSERT OR IGNORE INTO event_seen (source, id, at) VALUES (?, ?, ?)", arguments: [source, id, now.timeIntervalSince1970])
             }
-            let key = Alert.groupKey(detection: detection.detection, subject: detection.subject)
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT id, body, revision FROM alert
-                    WHERE group_key = ? AND group_until > ? AND status IN ('open', 'acknowledged')
-                    ORDER BY created_at DESC LIMIT 1
-                    """,
-                arguments: [key, now.timeIntervalSince1970])
-            let result: IngestResult
-            if let row {
-                let alert = try Self.decodeAlert(row["body"])
-                let transition = AlertMachine.handle(alert, .detectionGrouped(detection), alertID: alert.id, now: now)
-                try Self.write(transition, alertID: alert.id, revision: row["revision"], now: now, in: db)
-                result = IngestResult(alertID: alert.id, status: .grouped, transition: transition)
-            } else {
-                let transition = AlertMachine.handle(
-                    nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
-                try Self.write(transition, alertID: newAlertID, revision: nil, now: now, in: db)
-                result = IngestResult(alertID: newAlertID, status: .created, transition: transition)
+            for (rule, key, at) in counted {
+                try db.execute(
+                    sql: "INSERT INTO rule_window (rule, key, bucket, count) VALUES (?, ?, ?, 1) ON CONFLICT(rule, key, bucket) DO UPDATE SET count = count + 1",
+                    arguments: [rule, key, Int64((at * 1000).rounded())])
             }
-            try db.execute(
-                sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)",
-                arguments: [detection.id, result.alertID, now.timeIntervalSince1970])
-            return result
+            for key in fired {
+                try db.execute(sql: "INSERT OR IGNORE INTO rule_fired (rule, key, period) VALUES (?, '', 0)", arguments: [key])
+            }
+            var results: [IngestResult] = []
+            for (detection, playbook, channel, alertID) in detections {
+                results.append(try self.ingest(detection, playbook: playbook, channel: channel, newAlertID: alertID, now: now, in: db))
+            }
+            return results
+        }
+    }
+
+    /// Of these event ids, the ones not counted before.
+    public func unseen(source: String, ids: [String]) async throws -> Set<String> {
+        try await db.read { db in
+            var fresh = Set(ids)
+            for id in ids where try Int.fetchOne(db, sql: "SELECT 1 FROM event_seen WHERE source = ? AND id = ?", arguments: [source, id]) != nil {
+                fresh.remove(id)
+            }
+            return fresh
+        }
+    }
+
+    /// The counting state the rule engine resumes from after a restart.
+    public func ruleState(since: Date) async throws -> RuleEngine.State {
+        try await db.read { db in
+            var state = RuleEngine.State()
+            for row in try Row.fetchAll(
+                db, sql: "SELECT rule, key, bucket, count FROM rule_window WHERE bucket >= ? ORDER BY bucket",
+                arguments: [Int64(since.timeIntervalSince1970 * 1000)])
+            {
+                let rule: String = row["rule"]
+                let key: String = row["key"]
+                let at = Double(row["bucket"] as Int64) / 1000
+                let count: Int = row["count"]
+                state.times[rule + "|" + key, default: []] += Array(repeating: at, count: count)
+            }
+            for key in try String.fetchAll(db, sql: "SELECT rule FROM rule_fired") { state.fired.insert(key) }
+            return state
         }
     }
 
@@ -479,7 +540,11 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
             let outbox = db.changesCount
             try db.execute(
                 sql: "DELETE FROM detection_seen WHERE received_at < ?", arguments: [detectionsBefore.timeIntervalSince1970])
-            return outbox + db.changesCount
+            let detections = db.changesCount
+            // Windows are at most a few weeks long; seen event ids only matter while collectors may re-read them.
+            try db.execute(sql: "DELETE FROM rule_window WHERE bucket < ?", arguments: [Int64(detectionsBefore.timeIntervalSince1970 * 1000)])
+            try db.execute(sql: "DELETE FROM event_seen WHERE at < ?", arguments: [detectionsBefore.timeIntervalSince1970])
+            return outbox + detections
         }
     }
 

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import SentryCore
+import SentryStore
+
+/// Collected events → the rule engine → alerts, one transaction per batch: new event ids, window counts,
+/// fired keys and the alerts their detections create or grow commit together, so a restart neither forgets
+/// nor double-counts.
+public actor DetectionPipeline: EventSink {
+    let engine: RuleEngine
+    var state: RuleEngine.State
+    let store: SQLiteAlertStore
+    let catalog: PlaybookCatalog
+    let channel: String?
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let onAlerts: @Sendable () -> Void
+    public private(set) var counters = Counters()
+
+    public struct Counters: Sendable, Equatable {
+        public var events = 0
+        public var duplicates = 0
+        public var detections = 0
+    }
+
+    /// Loads the counting state (the longest window back) and starts.
+    public init(
+        playbooks: [Playbook], store: SQLiteAlertStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
+        onAlerts: @escaping @Sendable () -> Void
+    ) async throws {
+        let engine = try RuleEngine(playbooks: playbooks)
+        self.engine = engine
+        self.store = store
+        self.catalog = PlaybookCatalog(playbooks)
+        self.channel = channel
+        self.now = now
+        self.logger = logger
+        self.onAlerts = onAlerts
+        let longest = engine.rules.map(\.window).max() ?? 86_400
+        self.state = try await store.ruleState(since: now().addingTimeInterval(-Double(max(longest, 2 * 86_400)) * 2))
+    }
+
+    public func deliver(_ events: [SecurityEvent]) async throws {
+        guard !events.isEmpty else { return }
+        var fresh: [SecurityEvent] = []
+        var ids: [SecurityEvent.Source: [String]] = [:]
+        var inBatch = Set<String>()
+        for source in SecurityEvent.Source.allCases {
+            let candidates = events.filter { $0.source == source }
+            guard !candidates.isEmpty else { continue }
+            let unseen = try await store.unseen(source: source.rawValue, ids: candidates.map(\.id))
+            for event in candidates where unseen.contains(event.id) && inBatch.insert(source.rawValue + "|" + event.id).inserted {
+                fresh.append(event)
+                ids[source, default: []].append(event.id)
+            }
+        }
+        counters.duplicates += events.count - fresh.count
+        guard !fresh.isEmpty else { return }
+        fresh.sort { $0.at < $1.at }
+        var next = state
+        let outcome = engine.process(fresh, state: &next)
+        var detections: [(Detection, Playbook, String, String)] = []
+        for detection in outcome.detections {
+            guard let playbook = catalog.playbook(for: detection.detection), let target = playbook.channel ?? channel else {
+                logger.error("detection has no playbook or channel; dropped", metadata: ["detection": "\(detection.detection)"])
+                continue
+            }
+            detections.append((detection, playbook, target, AlertID.make()))
+        }
+        let seen = ids.flatMap { source, list in list.map { (source: source.rawValue, id: $0) } }
+        let results = try await store.commitRuleBatch(
+            eventIDs: seen, counted: outcome.counted, fired: outcome.fired, detections: detections, now: now())
+        state = next
+        counters.events += fresh.count
+        counters.detections += detections.count
+        if results.contains(where: { $0.status != .duplicate }) {
+            for result in results { logger.info("built-in detection", metadata: ["alert.id": "\(result.alertID)", "status": "\(result.status.rawValue)"]) }
+            onAlerts()
+        }
+    }
+}

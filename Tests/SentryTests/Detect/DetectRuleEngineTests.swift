@@ -1,0 +1,146 @@
+import Foundation
+import SentryCore
+import SentryDetect
+import SentryStore
+import Testing
+
+@Suite struct DetectRuleEngineTests {
+    static let day0 = Date(timeIntervalSince1970: 1_795_392_000)  // 2026-11-20T00:00:00Z, a UTC midnight
+
+    static func playbook(_ detection: String, rule: JSONValue, window: Int = 3_600) -> Playbook {
+        Playbook(id: detection, title: detection, detection: detection, severity: .high, groupingWindow: window, rule: rule, source: "\(detection).yml")
+    }
+
+    static func event(_ action: String, at seconds: Double, id: String? = nil, user: String? = "W0USER1", ip: String? = nil, file: String? = nil,
+                      fileID: String? = nil, reason: String? = nil) -> SecurityEvent {
+        SecurityEvent(
+            source: .slackAudit, id: id ?? "\(action)-\(seconds)-\(user ?? "")-\(ip ?? "")-\(file ?? "")", at: day0.addingTimeInterval(seconds), action: action,
+            userID: user, ip: ip, fileID: fileID, fileName: file, reason: reason)
+    }
+
+    func run(_ playbooks: [Playbook], _ events: [SecurityEvent]) throws -> [Detection] {
+        let engine = try RuleEngine(playbooks: playbooks)
+        var state = RuleEngine.State()
+        return engine.process(events, state: &state).detections
+    }
+
+    @Test func failedLoginsFireAboveTheThresholdNotAtIt() throws {
+        let rules = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 5, "window": "10m"])]
+        let five = (0..<5).map { Self.event("user_login_failed", at: Double($0) * 60, ip: "203.0.113.7") }
+        #expect(try run(rules, five).isEmpty)
+        let six = five + [Self.event("user_login_failed", at: 300, ip: "203.0.113.7")]
+        let fired = try run(rules, six)
+        #expect(fired.count == 1)
+        #expect(fired.first?.subject == Subject(ip: "203.0.113.7"))
+        #expect(fired.first?.evidence?["count"] == 6)
+        // Spread wider than the window: never more than 5 in any 10 minutes.
+        let spread = (0..<12).map { Self.event("user_login_failed", at: Double($0) * 121, ip: "203.0.113.7") }
+        #expect(try run(rules, spread).isEmpty)
+        // The window edge: events exactly 10 minutes apart are in different windows.
+        let edge = (0..<5).map { Self.event("user_login_failed", at: Double($0), ip: "203.0.113.7") } + [Self.event("user_login_failed", at: 600, ip: "203.0.113.7")]
+        #expect(try run(rules, edge).isEmpty)
+    }
+
+    @Test func anomaliesCountOnlyForCredentialTesting() throws {
+        let rules = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m", "anomaly_reasons": ["unexpected_credential_testing"]])]
+        let other = (0..<3).map { Self.event("anomaly", at: Double($0), ip: "203.0.113.8", reason: "unexpected_admin_action") }
+        #expect(try run(rules, other).isEmpty)
+        let testing = (0..<2).map { Self.event("anomaly", at: Double($0), ip: "203.0.113.8", reason: "tor,unexpected_credential_testing") }
+        #expect(try run(rules, testing).count == 1)
+    }
+
+    @Test func outOfOrderEventsCountTheSame() throws {
+        let rules = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 3, "window": "10m"])]
+        let events = [500.0, 100, 400, 200].map { Self.event("user_login_failed", at: $0, ip: "198.51.100.1") }
+        #expect(try run(rules, events).count == 1)
+        #expect(try run(rules, events.reversed()).count == 1)
+    }
+
+    @Test func dailyDownloadsResetAtUTCMidnight() throws {
+        let rules = [Self.playbook("slack.max_daily_download", rule: ["threshold": 3])]
+        // 3 before midnight, 3 after: no UTC day has more than 3.
+        let split = [86_397.0, 86_398, 86_399, 86_400, 86_401, 86_402].map { Self.event("file_downloaded", at: $0) }
+        #expect(try run(rules, split).isEmpty)
+        let sameDay = [86_400.0, 86_401, 86_402, 172_799].map { Self.event("file_downloaded", at: $0) }
+        let fired = try run(rules, sameDay)
+        #expect(fired.count == 1)
+        #expect(fired.first?.subject == Subject(slackUserID: "W0USER1"))
+    }
+
+    @Test func sensitiveFilesMatchByNameIDOrChannel() throws {
+        let rules = [Self.playbook("slack.sensitive_file_downloads", rule: ["threshold": 2, "window": "14d", "name_patterns": ["(?i)payroll"], "file_ids": ["F0SECRET"]])]
+        let events = [
+            Self.event("file_downloaded", at: 0, file: "Payroll-2026.xlsx"),
+            Self.event("file_downloaded", at: 86_400, file: "notes.txt", fileID: "F0SECRET"),
+            Self.event("file_downloaded", at: 2 * 86_400, file: "lunch.png"),
+        ]
+        #expect(try run(rules, events).isEmpty)
+        #expect(try run(rules, events + [Self.event("file_downloaded", at: 13 * 86_400, file: "PAYROLL.csv")]).count == 1)
+        #expect(try run(rules, events + [Self.event("file_downloaded", at: 15 * 86_400, file: "PAYROLL.csv")]).isEmpty)
+    }
+
+    @Test func keywordsAcrossActions() throws {
+        let rules = [Self.playbook("slack.filename_keywords", rule: ["threshold": 1, "window": "1h", "keywords": ["confidential"]])]
+        let events = [
+            Self.event("file_uploaded", at: 0, file: "Q3 CONFIDENTIAL deck.pdf"),
+            Self.event("file_public_link_created", at: 60, file: "confidential-roadmap.key"),
+        ]
+        #expect(try run(rules, events).count == 1)
+    }
+
+    @Test func onlyOneDetectionPerSubjectPerGroupingWindow() throws {
+        let rules = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 2, "window": "10m"], window: 3_600)]
+        let burst = (0..<50).map { Self.event("user_login_failed", at: Double($0) * 10, ip: "203.0.113.9") }
+        #expect(try run(rules, burst).count == 1)
+    }
+
+    @Test func uplinkChangesFireEveryTime() throws {
+        let rules = [Self.playbook("meraki.public_ip_change", rule: ["alert_on_recovery": false])]
+        let change = SecurityEvent(source: .merakiUplinks, id: "Q2/wan1/ip/1", at: Self.day0, action: "uplink_public_ip_changed", networkID: "N_1",
+                                   serial: "Q2XX", interface: "wan1", previousPublicIP: "198.51.100.1", publicIP: "198.51.100.2")
+        let recovered = SecurityEvent(source: .merakiUplinks, id: "Q2/wan1/rec/2", at: Self.day0, action: "uplink_recovered", serial: "Q2XX", interface: "wan1")
+        let fired = try run(rules, [change, recovered])
+        #expect(fired.count == 1)
+        #expect(fired.first?.subject == Subject(merakiNetworkID: "N_1", merakiSerial: "Q2XX"))
+        #expect(fired.first?.summary?.contains("198.51.100.1 to 198.51.100.2") == true)
+    }
+
+    @Test func badRuleSettingsAreNamed() {
+        #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 0])]) }
+        #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["window": "soon"])]) }
+        #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.sensitive_file_downloads", rule: ["name_patterns": ["(unclosed"]])]) }
+    }
+
+    @Test func shippedPlaybooksLoadIntoTheEngine() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Playbooks").standardized
+        let loaded = PlaybookLoader.load(directory: root.path)
+        #expect(loaded.problems.isEmpty)
+        let engine = try RuleEngine(playbooks: loaded.playbooks)
+        #expect(Set(engine.rules.map(\.detection)) == Set(RuleEngine.builtIn))
+    }
+
+    @Test func aRestartInTheMiddleOfAWindowNeitherForgetsNorDoubleCounts() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("window-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let playbooks = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 4, "window": "10m"])]
+        let events = (0..<5).map { Self.event("user_login_failed", at: Double($0) * 60, ip: "203.0.113.10") }
+        let clock = Self.day0.addingTimeInterval(600)
+        do {
+            let store = try SQLiteAlertStore(path: path)
+            let pipeline = try await DetectionPipeline(playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
+            try await pipeline.deliver(Array(events.prefix(3)))
+            #expect(try await store.countAlerts().isEmpty)
+        }
+        let store = try SQLiteAlertStore(path: path)
+        let pipeline = try await DetectionPipeline(playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
+        // The first three again (a collector re-reading after the restart) count nothing.
+        try await pipeline.deliver(Array(events.prefix(3)))
+        #expect(try await store.countAlerts().isEmpty)
+        try await pipeline.deliver([events[3]])
+        #expect(try await store.countAlerts().isEmpty)
+        try await pipeline.deliver([events[4]])
+        #expect(try await store.countAlerts()[.open] == 1)
+        let counters = await pipeline.counters
+        #expect(counters.duplicates == 3)
+    }
+}
