@@ -4,19 +4,38 @@ import Foundation
 /// come from the playbooks. Pure: state in, detections and state changes out; time comes from the events.
 public struct RuleEngine: Sendable {
     /// A rule's settings, read from its playbook's `rule:` mapping.
-    public struct Rule: Sendable, Equatable {
-        public var detection: String
-        public var playbook: Playbook
-        public var threshold: Int
-        public var window: Int
-        public var actions: Set<String>
-        public var patterns: [String]
-        public var keywords: [String]
-        public var fileIDs: Set<String>
-        public var channels: Set<String>
-        public var anomalyReasons: Set<String>
-        public var alertOnCellularFailover: Bool
-        public var alertOnRecovery: Bool
+    /// A class so the hot loop passes a reference, not a copy of every field.
+    public final class Rule: Sendable {
+        public let detection: String
+        public let playbook: Playbook
+        public let threshold: Int
+        public let window: Int
+        public let actions: Set<String>
+        public let patterns: [String]
+        public let keywords: [String]
+        public let fileIDs: Set<String>
+        public let channels: Set<String>
+        public let anomalyReasons: Set<String>
+        public let alertOnCellularFailover: Bool
+        public let alertOnRecovery: Bool
+
+        init(
+            detection: String, playbook: Playbook, threshold: Int, window: Int, actions: Set<String>, patterns: [String], keywords: [String],
+            fileIDs: Set<String>, channels: Set<String>, anomalyReasons: Set<String>, alertOnCellularFailover: Bool, alertOnRecovery: Bool
+        ) {
+            self.detection = detection
+            self.playbook = playbook
+            self.threshold = threshold
+            self.window = window
+            self.actions = actions
+            self.patterns = patterns
+            self.keywords = keywords
+            self.fileIDs = fileIDs
+            self.channels = channels
+            self.anomalyReasons = anomalyReasons
+            self.alertOnCellularFailover = alertOnCellularFailover
+            self.alertOnRecovery = alertOnRecovery
+        }
     }
 
     public static let builtIn = [
@@ -24,30 +43,34 @@ public struct RuleEngine: Sendable {
         "meraki.public_ip_change",
     ]
 
-    public private(set) var rules: [Rule]
+    public let rules: [Rule]
+    /// Which rules read which action, so an event is only matched against rules that can count it.
+    private let rulesByAction: [String: [Rule]]
     private let compiled: [String: [NSRegularExpression]]
+    /// File names repeat: remember which matched, so regular expressions run once per name.
+    private let nameMatches: MatchCache
 
     /// Problems in the `rule:` settings, as `file: message` lines.
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
         public var description: String
     }
 
-    public init(playbooks: [Playbook]) throws(Problem) {
+    public init(playbooks: [Playbook]) throws {
         var rules: [Rule] = []
         var compiled: [String: [NSRegularExpression]] = [:]
         for playbook in playbooks where Self.builtIn.contains(playbook.detection) {
             let settings = playbook.rule?.objectValue ?? [:]
-            func int(_ key: String, _ fallback: Int) throws(Problem) -> Int {
+            func int(_ key: String, _ fallback: Int) throws -> Int {
                 guard let value = settings[key] else { return fallback }
                 if let number = value.numberValue, number >= 1, number.rounded() == number { return Int(number) }
                 throw Problem(description: "\(playbook.source): rule.\(key) must be a whole number of at least 1")
             }
-            func duration(_ key: String, _ fallback: Int) throws(Problem) -> Int {
+            func duration(_ key: String, _ fallback: Int) throws -> Int {
                 guard let value = settings[key] else { return fallback }
                 if let text = value.stringValue, let seconds = DurationText.parse(text) { return seconds }
                 throw Problem(description: "\(playbook.source): rule.\(key) must be a duration such as 10m, 24h or 14d")
             }
-            func strings(_ key: String) throws(Problem) -> [String] {
+            func strings(_ key: String) throws -> [String] {
                 guard let value = settings[key] else { return [] }
                 guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
                     throw Problem(description: "\(playbook.source): rule.\(key) must be a list of texts")
@@ -89,7 +112,13 @@ public struct RuleEngine: Sendable {
             rules.append(rule)
         }
         self.rules = rules
+        var byAction: [String: [Rule]] = [:]
+        for rule in rules {
+            for action in rule.actions { byAction[action, default: []].append(rule) }
+        }
+        self.rulesByAction = byAction
         self.compiled = compiled
+        self.nameMatches = MatchCache()
     }
 
     /// Counting state: recent event times per (rule, key), and which (rule, key, period) already fired.
@@ -112,54 +141,93 @@ public struct RuleEngine: Sendable {
     }
 
     /// Counts events and returns the detections they complete. Events may arrive out of order.
-    public func process(_ events: [SecurityEvent], state: inout State) -> Outcome {
+    public func process(_ events: [SecurityEvent], state: inout State, recordCounts: Bool = true) -> Outcome {
         var outcome = Outcome()
         for event in events {
-            for rule in rules {
-                guard let (key, subject) = match(rule, event) else { continue }
-                let stateKey = rule.detection + "|" + key
+            guard let candidates = rulesByAction[event.action] else { continue }
+            for rule in candidates {
+                guard let key = match(rule, event) else { continue }
                 let at = event.at.timeIntervalSince1970
                 if rule.detection == "meraki.public_ip_change" {
-                    fire(rule, key: key, subject: subject, event: event, count: 1, first: at, last: at, period: Int(at), state: &state, outcome: &outcome)
+                    fire(rule, key: key, event: event, count: 1, first: at, last: at, period: Int(at), state: &state, outcome: &outcome)
                     continue
                 }
-                var times = state.times[stateKey] ?? []
-                let index = times.firstIndex { $0 > at } ?? times.count
-                times.insert(at, at: index)
-                outcome.counted.append((rule.detection, key, at))
-                if rule.detection == "slack.max_daily_download" {
-                    // UTC days: count this event's day only.
-                    let day = floor(at / 86_400) * 86_400
-                    let count = times.filter { $0 >= day && $0 < day + 86_400 }.count
-                    if count > rule.threshold {
-                        fire(rule, key: key, subject: subject, event: event, count: count, first: day, last: at, period: Int(day), state: &state, outcome: &outcome)
-                    }
-                } else {
-                    // Any window of `rule.window` seconds that holds this event and more than `threshold` events.
-                    let window = Double(rule.window)
-                    var best: (count: Int, first: Double, last: Double)?
-                    var low = 0
-                    for high in times.indices where times[high] >= at && times[high] < at + window {
-                        while times[high] - times[low] >= window { low += 1 }
-                        let count = high - low + 1
-                        if times[low] <= at, count > (best?.count ?? 0) { best = (count, times[low], times[high]) }
-                    }
-                    if let best, best.count > rule.threshold {
-                        let period = Int(floor(best.last / Double(max(rule.playbook.groupingWindow, 1))))
-                        fire(rule, key: key, subject: subject, event: event, count: best.count, first: best.first, last: best.last, period: period, state: &state, outcome: &outcome)
-                    }
+                if recordCounts { outcome.counted.append((rule.detection, key, at)) }
+                let stateKey = rule.detection + "|" + key
+                // Mutated in place: copying a 14-day window out and back per event would be quadratic.
+                let found: (count: Int, first: Double, last: Double, period: Int)? = Self.count(
+                    &state.times[stateKey, default: []], at: at, rule: rule)
+                if let found {
+                    fire(rule, key: key, event: event, count: found.count, first: found.first, last: found.last, period: found.period, state: &state, outcome: &outcome)
                 }
-                // Keep what any future window can still need: the newest `window` seconds (two days for daily counts).
-                let keep = Double(rule.detection == "slack.max_daily_download" ? 2 * 86_400 : rule.window)
-                if let newest = times.last { times.removeAll { $0 <= newest - keep - Double(rule.window) } }
-                state.times[stateKey] = times
             }
         }
         return outcome
     }
 
+    /// Inserts `at`, prunes what no window can need any more, and returns the largest count above the threshold
+    /// among the windows that hold `at` (UTC days for daily rules).
+    static func count(_ times: inout [Double], at: Double, rule: Rule) -> (count: Int, first: Double, last: Double, period: Int)? {
+        let inOrder = times.last.map { $0 <= at } ?? true
+        let index = inOrder ? times.count : upperBound(times, at)
+        times.insert(at, at: index)
+        var result: (count: Int, first: Double, last: Double, period: Int)?
+        let window = Double(rule.window)
+        if rule.detection == "slack.max_daily_download" {
+            let day = floor(at / 86_400) * 86_400
+            let count = lowerBound(times, day + 86_400) - lowerBound(times, day)
+            if count > rule.threshold { result = (count, day, at, Int(day)) }
+        } else if inOrder {
+            // The common case: the newest event; its window is (at - window, at].
+            let low = upperBound(times, at - window)
+            let count = times.count - low
+            if count > rule.threshold {
+                result = (count, times[low], at, Int(floor(at / Double(max(rule.playbook.groupingWindow, 1)))))
+            }
+        } else {
+            // A late event: any window of `window` seconds holding it.
+            var best: (count: Int, first: Double, last: Double)?
+            var low = upperBound(times, at - window)
+            let end = lowerBound(times, at + window)
+            for high in lowerBound(times, at)..<end {
+                while times[high] - times[low] >= window { low += 1 }
+                let count = high - low + 1
+                if times[low] <= at, count > (best?.count ?? 0) { best = (count, times[low], times[high]) }
+            }
+            if let best, best.count > rule.threshold {
+                result = (best.count, best.first, best.last, Int(floor(best.last / Double(max(rule.playbook.groupingWindow, 1)))))
+            }
+        }
+        // Keep what a future (possibly late) event can still need; prune in chunks, not per event.
+        let keep = rule.detection == "slack.max_daily_download" ? 2 * 86_400.0 : 2 * window
+        if let newest = times.last, let oldest = times.first, oldest < newest - 2 * keep {
+            times.removeFirst(lowerBound(times, newest - keep))
+        }
+        return result
+    }
+
+    /// First index whose time is ≥ value.
+    static func lowerBound(_ times: [Double], _ value: Double) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// First index whose time is > value.
+    static func upperBound(_ times: [Double], _ value: Double) -> Int {
+        var low = 0, high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] <= value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
     /// The key an event counts under for a rule, and the subject of the alert it may raise; nil when it does not count.
-    func match(_ rule: Rule, _ event: SecurityEvent) -> (String, Subject)? {
+    func match(_ rule: Rule, _ event: SecurityEvent) -> String? {
         guard rule.actions.contains(event.action) else { return nil }
         switch rule.detection {
         case "slack.failed_logins_by_ip":
@@ -169,37 +237,61 @@ public struct RuleEngine: Sendable {
                 let wanted = rule.anomalyReasons.isEmpty ? ["unexpected_credential_testing"] : rule.anomalyReasons
                 guard !reasons.isDisjoint(with: wanted) else { return nil }
             }
-            return ("ip=\(ip)", Subject(ip: ip))
+            return "ip=" + ip
         case "slack.max_daily_download":
             guard let user = event.userID else { return nil }
-            return ("user=\(user)", Subject(slackUserID: user))
+            return "user=" + user
         case "slack.sensitive_file_downloads":
             guard let user = event.userID else { return nil }
             let name = event.fileName ?? ""
-            let byName = (compiled[rule.detection] ?? []).contains { $0.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil }
+            let cacheKey = rule.detection + "\u{0}" + name
+            let byName: Bool
+            if let known = nameMatches.get(cacheKey) {
+                byName = known
+            } else {
+                byName = (compiled[rule.detection] ?? []).contains { $0.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil }
+                nameMatches.set(cacheKey, byName)
+            }
             let byID = event.fileID.map(rule.fileIDs.contains) ?? false
             let byChannel = event.channelID.map(rule.channels.contains) ?? false
             guard byName || byID || byChannel else { return nil }
-            return ("user=\(user)", Subject(slackUserID: user))
+            return "user=" + user
         case "slack.filename_keywords":
-            guard let user = event.userID, let name = event.fileName?.lowercased(), rule.keywords.contains(where: { name.contains($0) }) else { return nil }
-            return ("user=\(user)", Subject(slackUserID: user))
+            guard let user = event.userID, let name = event.fileName else { return nil }
+            let cacheKey = rule.detection + "\u{1}" + name
+            let hit: Bool
+            if let known = nameMatches.get(cacheKey) {
+                hit = known
+            } else {
+                let lowered = name.lowercased()
+                hit = rule.keywords.contains { lowered.contains($0) }
+                nameMatches.set(cacheKey, hit)
+            }
+            guard hit else { return nil }
+            return "user=" + user
         case "meraki.public_ip_change":
             if event.action == "uplink_failover", !rule.alertOnCellularFailover { return nil }
             if event.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
-            let device = event.serial ?? "?"
-            return ("device=\(device)", Subject(merakiNetworkID: event.networkID, merakiSerial: event.serial))
+            return "device=" + (event.serial ?? "?")
         default:
             return nil
         }
     }
 
+    /// The alert subject a counting key stands for.
+    static func subject(_ key: String, _ event: SecurityEvent) -> Subject {
+        if key.hasPrefix("ip=") { return Subject(ip: String(key.dropFirst(3))) }
+        if key.hasPrefix("user=") { return Subject(slackUserID: String(key.dropFirst(5))) }
+        return Subject(merakiNetworkID: event.networkID, merakiSerial: event.serial)
+    }
+
     func fire(
-        _ rule: Rule, key: String, subject: Subject, event: SecurityEvent, count: Int, first: Double, last: Double, period: Int,
+        _ rule: Rule, key: String, event: SecurityEvent, count: Int, first: Double, last: Double, period: Int,
         state: inout State, outcome: inout Outcome
     ) {
         let firedKey = "\(rule.detection)|\(key)|\(period)"
         guard !state.fired.contains(firedKey) else { return }
+        let subject = Self.subject(key, event)
         state.fired.insert(firedKey)
         outcome.fired.append(firedKey)
         let (title, summary) = describe(rule, subject: subject, event: event, count: count)
@@ -243,5 +335,24 @@ public struct RuleEngine: Sendable {
                 return ("\(device) \(event.interface ?? "uplink") public IP changed", "Public IP of \(device) \(event.interface ?? "uplink") changed from \(event.previousPublicIP ?? "?") to \(event.publicIP ?? "?").")
             }
         }
+    }
+}
+
+/// A bounded memo of name → matched, shared by copies of an engine (matching is a pure function of the name).
+final class MatchCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: Bool] = [:]
+
+    func get(_ key: String) -> Bool? {
+        lock.lock()
+        defer { lock.unlock() }
+        return results[key]
+    }
+
+    func set(_ key: String, _ value: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if results.count > 100_000 { results.removeAll(keepingCapacity: true) }
+        results[key] = value
     }
 }

@@ -17,10 +17,6 @@ public struct UplinkReport: Sendable, Equatable {
             self.ip = ip
             self.publicIP = publicIP
         }
-
-        /// Meraki names cellular uplinks `cellular` (some models number them); every other interface is wired.
-        public var isCellular: Bool { interface.lowercased().hasPrefix("cellular") }
-        public var isActive: Bool { status?.trimmingCharacters(in: .whitespaces).lowercased() == "active" }
     }
 
     public var serial: String

@@ -1,0 +1,253 @@
+import Foundation
+
+/// Turns successive polls of appliance uplink statuses into uplink change events, keeping one `UplinkSnapshot`
+/// per uplink (`serial/interface`) between polls.
+///
+/// Pure: no I/O, no clock (`now` is passed in). The same reports against the same snapshots always give the same
+/// events with the same ids, so a poll repeated after a crash re-derives ids the seen-ids table already holds.
+///
+/// Decisions:
+/// - First sight of an uplink or device fires nothing; it only records a baseline.
+/// - A public IP that is missing or empty on either side is not a change: the last known public IP stays in the
+///   snapshot, so `A → (none) → A` fires nothing and `A → (none) → B` fires once, `A → B`.
+/// - A report older than `staleAfter` (or without a report time) fires nothing and does not overwrite what is
+///   known: a change seen only in stale data fires once the device reports fresh data showing it. Uplinks seen for
+///   the first time in a stale report get a baseline.
+/// - A report older than what is already known (time going backwards) is ignored whole.
+/// - An uplink missing from a poll keeps its snapshot until its last report time is `forgetAfter` old, then the
+///   snapshot is dropped (no event). Coming back before that is compared with the kept snapshot (a public IP that
+///   changed while gone fires); coming back later is a first sight again.
+/// - The carrier is the first active wired uplink, else the active cellular one, else none. Failover: the carrier
+///   becomes cellular on a device with a wired uplink, from wired or from none (a poll may catch the moment nothing
+///   is active). Recovery: the carrier moves from cellular to wired (not from none, which a wired-only device
+///   passes through after any outage).
+/// - Public IP changes are reported for every uplink, active or not.
+public struct UplinkTracker: Sendable, Equatable {
+    /// The `SecurityEvent.action`s the tracker produces.
+    public enum Change: String, Sendable, CaseIterable {
+        case publicIPChanged = "uplink_public_ip_changed"
+        case failover = "uplink_failover"
+        case recovered = "uplink_recovered"
+    }
+
+    /// Why a device's report changed nothing.
+    public enum IgnoreReason: Sendable, Equatable {
+        /// Reported longer than `staleAfter` before `now`.
+        case stale(lastReportedAt: Date)
+        case noReportTime
+        /// Older than the newest report already recorded for the device.
+        case reportWentBackwards(lastReportedAt: Date, known: Date)
+    }
+
+    public struct Ignored: Sendable, Equatable {
+        public var serial: String
+        public var reason: IgnoreReason
+
+        public init(serial: String, reason: IgnoreReason) {
+            self.serial = serial
+            self.reason = reason
+        }
+    }
+
+    /// What one poll changes.
+    public struct Outcome: Sendable, Equatable {
+        /// Every snapshot to keep after this poll, by `UplinkSnapshot.key`.
+        public var snapshots: [String: UplinkSnapshot]
+        /// The snapshots that are new or differ from before (what to write), by key.
+        public var changed: [UplinkSnapshot]
+        /// Keys whose snapshots are dropped (what to delete), sorted.
+        public var removed: [String]
+        /// By serial; for one device, public IP changes by interface, then the carrier change.
+        public var events: [SecurityEvent]
+        public var ignored: [Ignored]
+
+        public init(
+            snapshots: [String: UplinkSnapshot], changed: [UplinkSnapshot] = [], removed: [String] = [], events: [SecurityEvent] = [],
+            ignored: [Ignored] = []
+        ) {
+            self.snapshots = snapshots
+            self.changed = changed
+            self.removed = removed
+            self.events = events
+            self.ignored = ignored
+        }
+    }
+
+    /// Meraki does not document how often appliances report; below this a short poll interval would make every
+    /// report look stale.
+    public static let minimumStaleAfter: TimeInterval = 300
+    public static let defaultForgetAfter: TimeInterval = 86_400
+
+    /// Seconds after which a report is too old to fire on.
+    public var staleAfter: TimeInterval
+    /// Seconds after its last report that the snapshot of an uplink missing from the polls is dropped.
+    public var forgetAfter: TimeInterval
+
+    public init(staleAfter: TimeInterval, forgetAfter: TimeInterval = UplinkTracker.defaultForgetAfter) {
+        self.staleAfter = staleAfter
+        self.forgetAfter = forgetAfter
+    }
+
+    /// Stale after three poll intervals, and never sooner than `minimumStaleAfter`.
+    public init(pollInterval: Duration, forgetAfter: TimeInterval = UplinkTracker.defaultForgetAfter) {
+        let (seconds, attoseconds) = pollInterval.components
+        let interval = Double(seconds) + Double(attoseconds) / 1e18
+        self.init(staleAfter: max(3 * interval, Self.minimumStaleAfter), forgetAfter: forgetAfter)
+    }
+
+    public func track(previous: [String: UplinkSnapshot], reports: [UplinkReport], now: Date) -> Outcome {
+        var outcome = Outcome(snapshots: previous)
+        var changed: [String: UplinkSnapshot] = [:]
+        var present: Set<String> = []
+        let knownBySerial = Dictionary(grouping: previous.values, by: \.serial)
+
+        func keep(_ snapshot: UplinkSnapshot) {
+            present.insert(snapshot.key)
+            guard previous[snapshot.key] != snapshot else { return }
+            outcome.snapshots[snapshot.key] = snapshot
+            changed[snapshot.key] = snapshot
+        }
+
+        for report in Self.newestPerSerial(reports) {
+            let known = (knownBySerial[report.serial] ?? []).sorted { $0.interface < $1.interface }
+            let uplinks = Self.distinctInterfaces(report.uplinks)
+            let newestKnown = known.compactMap(\.reportedAt).max()
+
+            if let at = report.lastReportedAt, let newestKnown, at < newestKnown {
+                outcome.ignored.append(Ignored(serial: report.serial, reason: .reportWentBackwards(lastReportedAt: at, known: newestKnown)))
+                present.formUnion(known.map(\.key))
+                continue
+            }
+            guard let at = report.lastReportedAt, now.timeIntervalSince(at) <= staleAfter else {
+                let reason = report.lastReportedAt.map { IgnoreReason.stale(lastReportedAt: $0) } ?? .noReportTime
+                outcome.ignored.append(Ignored(serial: report.serial, reason: reason))
+                present.formUnion(known.map(\.key))
+                for uplink in uplinks where previous[Self.key(report.serial, uplink.interface)] == nil {
+                    keep(Self.snapshot(report, uplink, old: nil, reportedAt: report.lastReportedAt))
+                }
+                continue
+            }
+
+            var current: [UplinkSnapshot] = []
+            for uplink in uplinks {
+                let old = previous[Self.key(report.serial, uplink.interface)]
+                let snapshot = Self.snapshot(report, uplink, old: old, reportedAt: at)
+                if let old, let was = Self.address(old.publicIP), let new = Self.address(uplink.publicIP), was != new {
+                    outcome.events.append(
+                        event(
+                            .publicIPChanged, report, at: at, interface: uplink.interface, previousPublicIP: was, publicIP: new,
+                            detail: "\(report.serial) \(uplink.interface) public IP changed from \(was) to \(new)"))
+                }
+                keep(snapshot)
+                current.append(snapshot)
+            }
+            guard !known.isEmpty else { continue }
+            outcome.events += carrierChange(report, at: at, before: known, after: current)
+        }
+
+        for (key, snapshot) in previous where !present.contains(key) {
+            if let at = snapshot.reportedAt, now.timeIntervalSince(at) < forgetAfter { continue }
+            outcome.snapshots[key] = nil
+            outcome.removed.append(key)
+        }
+        outcome.removed.sort()
+        outcome.changed = changed.values.sorted { $0.key < $1.key }
+        return outcome
+    }
+
+    // MARK: Carrier
+
+    private enum Carrier: Equatable {
+        case wired(String)
+        case cellular(String)
+        case none
+    }
+
+    private static func carrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
+        let active = snapshots.filter { isActive($0.status) }.sorted { $0.interface < $1.interface }
+        if let wired = active.first(where: { !isCellular($0.interface) }) { return .wired(wired.interface) }
+        if let cellular = active.first(where: { isCellular($0.interface) }) { return .cellular(cellular.interface) }
+        return .none
+    }
+
+    private func carrierChange(_ report: UplinkReport, at: Date, before: [UplinkSnapshot], after: [UplinkSnapshot]) -> [SecurityEvent] {
+        func publicIP(_ snapshots: [UplinkSnapshot], _ interface: String) -> String? {
+            Self.address(snapshots.first { $0.interface == interface }?.publicIP)
+        }
+        let hasWired = (before + after).contains { !Self.isCellular($0.interface) }
+        switch (Self.carrier(before), Self.carrier(after)) {
+        case (.wired(let wired), .cellular(let cellular)):
+            return [
+                event(
+                    .failover, report, at: at, interface: cellular, previousPublicIP: publicIP(before, wired), publicIP: publicIP(after, cellular),
+                    detail: "\(report.serial) failed over from \(wired) to \(cellular)")
+            ]
+        case (.none, .cellular(let cellular)) where hasWired:
+            return [
+                event(
+                    .failover, report, at: at, interface: cellular, previousPublicIP: nil, publicIP: publicIP(after, cellular),
+                    detail: "\(report.serial) is on \(cellular); no uplink was active before")
+            ]
+        case (.cellular(let cellular), .wired(let wired)):
+            return [
+                event(
+                    .recovered, report, at: at, interface: wired, previousPublicIP: publicIP(before, cellular), publicIP: publicIP(after, wired),
+                    detail: "\(report.serial) moved back from \(cellular) to \(wired)")
+            ]
+        default:
+            return []
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `serial/interface/action/epoch/new public IP`: one id per change, the same on every re-derivation.
+    public static func eventID(serial: String, interface: String, change: Change, reportedAt: Date, publicIP: String?) -> String {
+        let epoch = Int(reportedAt.timeIntervalSince1970.rounded(.down))
+        return "\(serial)/\(interface)/\(change.rawValue)/\(epoch)/\(publicIP ?? "-")"
+    }
+
+    private func event(
+        _ change: Change, _ report: UplinkReport, at: Date, interface: String, previousPublicIP: String?, publicIP: String?, detail: String
+    ) -> SecurityEvent {
+        SecurityEvent(
+            source: .merakiUplinks,
+            id: Self.eventID(serial: report.serial, interface: interface, change: change, reportedAt: at, publicIP: publicIP),
+            at: at, action: change.rawValue, networkID: report.networkID, serial: report.serial, interface: interface,
+            previousPublicIP: previousPublicIP, publicIP: publicIP, detail: detail)
+    }
+
+    private static func snapshot(_ report: UplinkReport, _ uplink: UplinkReport.Uplink, old: UplinkSnapshot?, reportedAt: Date?) -> UplinkSnapshot {
+        UplinkSnapshot(
+            serial: report.serial, interface: uplink.interface, networkID: report.networkID ?? old?.networkID,
+            status: uplink.status?.trimmingCharacters(in: .whitespaces) ?? "", ip: address(uplink.ip),
+            publicIP: address(uplink.publicIP) ?? address(old?.publicIP), reportedAt: reportedAt)
+    }
+
+    static func key(_ serial: String, _ interface: String) -> String { "\(serial)/\(interface)" }
+
+    static func address(_ text: String?) -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        return trimmed
+    }
+
+    static func isActive(_ status: String?) -> Bool { status?.trimmingCharacters(in: .whitespaces).lowercased() == "active" }
+    /// Meraki names cellular uplinks `cellular`; every other interface (`wan1`, `wan2`, …) is wired.
+    static func isCellular(_ interface: String) -> Bool { interface.lowercased().hasPrefix("cellular") }
+
+    /// One report per serial (a listing read across pages may repeat one): the newest.
+    private static func newestPerSerial(_ reports: [UplinkReport]) -> [UplinkReport] {
+        var chosen: [String: UplinkReport] = [:]
+        for report in reports where !report.serial.isEmpty {
+            if let kept = chosen[report.serial], (kept.lastReportedAt ?? .distantPast) > (report.lastReportedAt ?? .distantPast) { continue }
+            chosen[report.serial] = report
+        }
+        return chosen.values.sorted { $0.serial < $1.serial }
+    }
+
+    /// The first entry of each interface, in interface order.
+    private static func distinctInterfaces(_ uplinks: [UplinkReport.Uplink]) -> [UplinkReport.Uplink] {
+        var seen: Set<String> = []
+        return uplinks.filter { !$0.interface.isEmpty && seen.insert($0.interface).inserted }.sorted { $0.interface < $1.interface }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryStore
+import ServiceLifecycle
+
+/// Polls appliance uplink statuses every interval and delivers uplink changes (public IP, failover to cellular,
+/// recovery) to the event sink, each once, across restarts.
+///
+/// One poll: read statuses, load snapshots, run `UplinkTracker`, keep only event ids the seen-ids table has not
+/// had, deliver those, then save snapshots. A crash after delivery and before the save re-derives the same ids
+/// next time, which the table holds back. Ids are recorded before delivery, so events the sink refuses are kept
+/// in memory and offered again first on the next poll; a crash in the short span between recording and delivery
+/// loses that poll's events.
+public final class MerakiUplinkCollector: Service, Sendable {
+    /// Namespace of the ids in the seen-ids table: the events' source.
+    public static let seenSource = SecurityEvent.Source.merakiUplinks.rawValue
+    /// Refused events kept for the next poll, at most (the newest).
+    public static let maxPending = 1_000
+
+    /// Counters since start-up, for `/metrics` and readiness.
+    public struct Statistics: Sendable, Equatable {
+        public var polls = 0
+        public var failedPolls = 0
+        public var eventsDelivered = 0
+        /// Events derived again (after a crash or a failed save) that the seen-ids table held back.
+        public var duplicatesSuppressed = 0
+        /// Device reports that were stale, had no report time, or went back in time.
+        public var reportsIgnored = 0
+        public var lastSuccessAt: Date?
+        public var lastFailureAt: Date?
+        public var lastError: String?
+
+        public init() {}
+    }
+
+    /// Which step of a poll failed.
+    public enum Stage: String, Sendable, Equatable {
+        case source, store, sink
+    }
+
+    public enum PollResult: Sendable, Equatable {
+        case succeeded(delivered: Int, suppressed: Int)
+        /// Nothing was saved; `message` is the error's description.
+        case failed(Stage, message: String)
+    }
+
+    private struct State {
+        var statistics = Statistics()
+        var pending: [SecurityEvent] = []
+        /// A wait Meraki asked for (429 Retry-After) that is longer than the interval.
+        var retryAfter: Duration?
+    }
+
+    let source: any UplinkStatusSource
+    let store: any DetectorStore
+    let sink: any EventSink
+    public let interval: Duration
+    public let tracker: UplinkTracker
+    let now: @Sendable () -> Date
+    let sleep: @Sendable (Duration) async throws -> Void
+    let logger: Logger
+    private let state = LockedState(State())
+
+    /// - Parameter tracker: nil derives it from `interval` (`UplinkTracker(pollInterval:)`).
+    public init(
+        source: any UplinkStatusSource,
+        store: any DetectorStore,
+        sink: any EventSink,
+        interval: Duration,
+        tracker: UplinkTracker? = nil,
+        now: @escaping @Sendable () -> Date = { Date() },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        logger: Logger
+    ) {
+        self.source = source
+        self.store = store
+        self.sink = sink
+        self.interval = interval
+        self.tracker = tracker ?? UplinkTracker(pollInterval: interval)
+        self.now = now
+        self.sleep = sleep
+        self.logger = logger
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Events recorded as seen whose delivery failed, waiting for the next poll.
+    public var pendingEvents: [SecurityEvent] { state.withLock { $0.pending } }
+
+    public func run() async throws {
+        logger.info("meraki uplink collector started", metadata: ["collector.interval": "\(interval)"])
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.pollOnce(now: self.now())
+                let wait = self.state.withLock { state -> Duration in
+                    defer { state.retryAfter = nil }
+                    return max(self.interval, state.retryAfter ?? .zero)
+                }
+                do { try await self.sleep(wait) } catch { return }
+            }
+        }
+    }
+
+    /// One poll at `now`. Never throws: a failure ends this poll only, is logged and counted, and leaves the
+    /// snapshots as they were.
+    @discardableResult
+    public func pollOnce(now: Date) async -> PollResult {
+        state.withLock { $0.statistics.polls += 1 }
+        let reports: [UplinkReport]
+        do {
+            reports = try await source.uplinkReports()
+        } catch {
+            return failed(.source, error, now: now)
+        }
+
+        let outcome: UplinkTracker.Outcome
+        let fresh: [SecurityEvent]
+        do {
+            let previous = try await store.uplinkSnapshots()
+            outcome = tracker.track(previous: previous, reports: reports, now: now)
+            let unseen = try await store.firstSeen(source: Self.seenSource, ids: outcome.events.map(\.id), now: now)
+            fresh = outcome.events.filter { unseen.contains($0.id) }
+        } catch {
+            return failed(.store, error, now: now)
+        }
+        for ignored in outcome.ignored {
+            logger.debug(
+                "uplink report ignored", metadata: ["meraki.serial": "\(ignored.serial)", "uplink.reason": "\(ignored.reason)"])
+        }
+
+        let pending = state.withLock { state -> [SecurityEvent] in
+            defer { state.pending = [] }
+            return state.pending
+        }
+        let deliveries = pending + fresh
+        if !deliveries.isEmpty {
+            do {
+                try await sink.deliver(deliveries)
+            } catch {
+                let dropped = max(0, deliveries.count - Self.maxPending)
+                state.withLock { $0.pending = Array(deliveries.suffix(Self.maxPending)) }
+                if dropped > 0 {
+                    logger.error("uplink events dropped: the sink keeps refusing them", metadata: ["uplink.dropped": "\(dropped)"])
+                }
+                return failed(.sink, error, now: now)
+            }
+        }
+        for event in deliveries {
+            logger.info(
+                "uplink change delivered",
+                metadata: [
+                    "event.action": "\(event.action)", "event.id": "\(event.id)", "meraki.serial": "\(event.serial ?? "?")",
+                    "meraki.network_id": "\(event.networkID ?? "?")",
+                ])
+        }
+
+        do {
+            try await store.saveUplinkSnapshots(outcome.changed, removing: outcome.removed)
+        } catch {
+            return failed(.store, error, now: now)
+        }
+        let suppressed = outcome.events.count - fresh.count
+        state.withLock {
+            $0.statistics.eventsDelivered += deliveries.count
+            $0.statistics.duplicatesSuppressed += suppressed
+            $0.statistics.reportsIgnored += outcome.ignored.count
+            $0.statistics.lastSuccessAt = now
+        }
+        if suppressed > 0 {
+            logger.debug("uplink changes already delivered before", metadata: ["uplink.suppressed": "\(suppressed)"])
+        }
+        return .succeeded(delivered: deliveries.count, suppressed: suppressed)
+    }
+
+    private func failed(_ stage: Stage, _ error: any Error, now: Date) -> PollResult {
+        let message = String(describing: error)
+        state.withLock {
+            $0.statistics.failedPolls += 1
+            $0.statistics.lastFailureAt = now
+            $0.statistics.lastError = "\(stage.rawValue): \(message)"
+            if case MerakiError.rateLimited(let retryAfter)? = error as? MerakiError { $0.retryAfter = retryAfter }
+        }
+        let metadata: Logger.Metadata = ["collector.stage": "\(stage.rawValue)", "error": "\(message)"]
+        if error is CancellationError {
+            logger.debug("uplink poll cancelled", metadata: metadata)
+        } else if stage == .source, (error as? MerakiError)?.isRetryable ?? false {
+            // 429, 5xx and timeouts happen; the next poll tries again.
+            logger.warning("uplink poll failed", metadata: metadata)
+        } else {
+            logger.error("uplink poll failed", metadata: metadata)
+        }
+        return .failed(stage, message: message)
+    }
+}
+
+/// A value behind a lock, for the collector's counters and pending events.
+private final class LockedState<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import SentryCore
+
+struct Detect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Built-in detections.", subcommands: [Replay.self])
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the built-in rules over recorded events; prints detections as JSON lines (a summary goes to standard error).")
+        @Argument(help: "A JSON-lines file (Slack audit entries, Meraki uplink statuses) or a syslog file") var file: String
+        @Option(help: "slack-audit, meraki-uplinks or syslog") var source: String = "slack-audit"
+        @Option(help: "Playbook folder (thresholds, windows, patterns)") var playbooks: String = "Playbooks"
+
+        func run() async throws {
+            guard let kind = SecurityEvent.Source(rawValue: source) else {
+                fail(["--source must be one of slack-audit, meraki-uplinks, syslog"])
+            }
+            let loaded = PlaybookLoader.load(directory: playbooks)
+            if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description)) }
+            let engine: RuleEngine
+            do { engine = try RuleEngine(playbooks: loaded.playbooks) } catch { fail(["\(error)"]) }
+            guard let handle = FileHandle(forReadingAtPath: file) else { fail(["\(file): cannot be read"]) }
+            defer { try? handle.close() }
+
+            var replayer = Replayer(engine: engine, source: kind)
+            let started = ContinuousClock.now
+            try LineReader(handle: handle).forEachLine { line in replayer.consume(line) }
+            replayer.flush()
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let rate = seconds > 0 ? Double(replayer.lines) / seconds : 0
+            FileHandle.standardError.write(Data(String(
+                format: "replayed %d lines (%d events, %d duplicates, %d malformed) → %d detections in %.2f s: %.0f events/s\n",
+                replayer.lines, replayer.events, replayer.duplicates, replayer.malformed, replayer.detections, seconds, rate).utf8))
+        }
+    }
+}
+
+/// Feeds lines to the engine in batches and prints detections as they fire.
+struct Replayer {
+    let engine: RuleEngine
+    let source: SecurityEvent.Source
+    var state = RuleEngine.State()
+    var batch: [SecurityEvent] = []
+    var seen = RecentIDs()
+    var lines = 0
+    var events = 0
+    var duplicates = 0
+    var malformed = 0
+    var detections = 0
+    let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    init(engine: RuleEngine, source: SecurityEvent.Source) {
+        self.engine = engine
+        self.source = source
+        batch.reserveCapacity(4_096)
+    }
+
+    mutating func consume(_ line: UnsafeBufferPointer<UInt8>) {
+        lines += 1
+        if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) {
+            lines -= 1
+            return
+        }
+        let decoded: [SecurityEvent]
+        switch source {
+        case .slackAudit:
+            decoded = AuditLineScanner.event(line).map { [$0] } ?? []
+        case .merakiUplinks, .syslog:
+            decoded = []
+        }
+        guard !decoded.isEmpty else {
+            malformed += 1
+            return
+        }
+        for event in decoded {
+            guard seen.insert(event.id) else {
+                duplicates += 1
+                continue
+            }
+            events += 1
+            batch.append(event)
+        }
+        if batch.count >= 4_096 { flush() }
+    }
+
+    mutating func flush() {
+        guard !batch.isEmpty else { return }
+        let outcome = engine.process(batch, state: &state, recordCounts: false)
+        batch.removeAll(keepingCapacity: true)
+        for detection in outcome.detections {
+            detections += 1
+            if let data = try? encoder.encode(detection) {
+                FileHandle.standardOutput.write(data + Data([0x0a]))
+            }
+        }
+    }
+}
