@@ -85,6 +85,7 @@ let package = Package(
             name: "sentry",
             dependencies: [
                 "SentryServer",
+                "SentryDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

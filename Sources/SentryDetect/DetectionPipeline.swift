@@ -40,6 +40,9 @@ public actor DetectionPipeline: EventSink {
         self.state = try await store.ruleState(since: now().addingTimeInterval(-Double(max(longest, 2 * 86_400)) * 2))
     }
 
+    /// Counted ids live apart from the collectors' own seen ids: a collector may re-deliver, the rules count once.
+    static func namespace(_ source: SecurityEvent.Source) -> String { "rules:" + source.rawValue }
+
     public func deliver(_ events: [SecurityEvent]) async throws {
         guard !events.isEmpty else { return }
         var fresh: [SecurityEvent] = []
@@ -48,7 +51,7 @@ public actor DetectionPipeline: EventSink {
         for source in SecurityEvent.Source.allCases {
             let candidates = events.filter { $0.source == source }
             guard !candidates.isEmpty else { continue }
-            let unseen = try await store.unseen(source: source.rawValue, ids: candidates.map(\.id))
+            let unseen = try await store.unseen(source: Self.namespace(source), ids: candidates.map(\.id))
             for event in candidates where unseen.contains(event.id) && inBatch.insert(source.rawValue + "|" + event.id).inserted {
                 fresh.append(event)
                 ids[source, default: []].append(event.id)
@@ -67,7 +70,7 @@ public actor DetectionPipeline: EventSink {
             }
             detections.append((detection, playbook, target, AlertID.make()))
         }
-        let seen = ids.flatMap { source, list in list.map { (source: source.rawValue, id: $0) } }
+        let seen = ids.flatMap { source, list in list.map { (source: Self.namespace(source), id: $0) } }
         let results = try await store.commitRuleBatch(
             eventIDs: seen, counted: outcome.counted, fired: outcome.fired, detections: detections, now: now())
         state = next

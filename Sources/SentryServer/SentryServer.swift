@@ -39,12 +39,13 @@ public struct SentryServer: Sendable {
 
     /// The application with the runner and scheduler as services; `onRunning` receives the bound port.
     public func application(
+        extraServices: [any Service] = [],
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
-            services: [runner, scheduler],
+            services: [runner, scheduler] + extraServices,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: context.logger)
     }

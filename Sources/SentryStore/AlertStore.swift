@@ -109,6 +109,8 @@ public protocol DetectorStore: Sendable {
     func setCheckpoint(_ name: String, _ value: String, now: Date) async throws
     /// Records event ids; returns those never seen before (so a restart neither loses nor double-counts).
     func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String>
+    /// Of these ids, those not recorded as seen; records nothing.
+    func unseen(source: String, ids: [String]) async throws -> Set<String>
     func uplinkSnapshots() async throws -> [String: UplinkSnapshot]
     func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws
 }

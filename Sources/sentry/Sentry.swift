@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
+import SentryDetect
 import SentryServer
 import SentryStore
 
@@ -58,10 +59,22 @@ struct Serve: AsyncParsableCommand {
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
+        // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
+        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10)
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger,
-            containment: LiveContainmentExecutor.make(configuration: configuration, transport: transport, journal: store, logger: logger))
-        let app = server.application { port in
+            containment: LiveContainmentExecutor.make(
+                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget))
+        let detection: DetectionServices
+        do {
+            detection = try await DetectionServices.make(
+                configuration: configuration, playbooks: loaded.playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
+                logger: logger, onAlerts: { server.runner.wake() })
+        } catch {
+            fail(["built-in detections: \(error)"])
+        }
+        for note in detection.notes { logger.notice("\(note)") }
+        let app = server.application(extraServices: detection.services) { port in
             logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(loaded.playbooks.count)"])
         }
         try await app.runService()

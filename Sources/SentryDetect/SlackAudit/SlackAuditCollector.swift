@@ -189,13 +189,15 @@ public actor SlackAuditCollector: Service {
         for event in page.events where ids.insert(event.id).inserted { unique.append(event) }
 
         let pending = try await storedPending()
-        let fresh = try await store.firstSeen(source: Self.seenSource, ids: unique.map(\.id), now: now())
-        let new = unique.filter { fresh.contains($0.id) }
+        // Kept as pending *before* the ids are recorded as seen: a crash in between then re-delivers (the
+        // detection pipeline counts each event id once) instead of losing the events.
+        let unseen = try await store.unseen(source: Self.seenSource, ids: unique.map(\.id))
+        let new = unique.filter { unseen.contains($0.id) }
         var deliveries = pending + new
         deliveries.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         if !new.isEmpty {
-            // The seen ids are recorded now; until the sink takes the events they are kept here.
             try await store.setCheckpoint(Self.pendingKey, try Self.encode(deliveries), now: now())
+            _ = try await store.firstSeen(source: Self.seenSource, ids: new.map(\.id), now: now())
         }
         if !deliveries.isEmpty {
             try await sink.deliver(deliveries)

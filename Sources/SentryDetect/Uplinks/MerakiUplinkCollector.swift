@@ -120,7 +120,9 @@ public final class MerakiUplinkCollector: Service, Sendable {
         do {
             let previous = try await store.uplinkSnapshots()
             outcome = tracker.track(previous: previous, reports: reports, now: now)
-            let unseen = try await store.firstSeen(source: Self.seenSource, ids: outcome.events.map(\.id), now: now)
+            // Read-only here; the ids are recorded as seen only after delivery, so a crash in between
+            // re-delivers (the detection pipeline counts each id once) rather than loses.
+            let unseen = try await store.unseen(source: Self.seenSource, ids: outcome.events.map(\.id))
             fresh = outcome.events.filter { unseen.contains($0.id) }
         } catch {
             return failed(.store, error, now: now)
@@ -134,7 +136,10 @@ public final class MerakiUplinkCollector: Service, Sendable {
             defer { state.pending = [] }
             return state.pending
         }
-        let deliveries = pending + fresh
+        // Refused events are re-derived from the unchanged snapshots too: offer each id once.
+        let pendingIDs = Set(pending.map(\.id))
+        let newOnes = fresh.filter { !pendingIDs.contains($0.id) }
+        let deliveries = pending + newOnes
         if !deliveries.isEmpty {
             do {
                 try await sink.deliver(deliveries)
@@ -145,6 +150,13 @@ public final class MerakiUplinkCollector: Service, Sendable {
                     logger.error("uplink events dropped: the sink keeps refusing them", metadata: ["uplink.dropped": "\(dropped)"])
                 }
                 return failed(.sink, error, now: now)
+            }
+        }
+        if !deliveries.isEmpty {
+            do {
+                _ = try await store.firstSeen(source: Self.seenSource, ids: deliveries.map(\.id), now: now)
+            } catch {
+                return failed(.store, error, now: now)
             }
         }
         for event in deliveries {
@@ -161,7 +173,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
         } catch {
             return failed(.store, error, now: now)
         }
-        let suppressed = outcome.events.count - fresh.count
+        let suppressed = outcome.events.count - newOnes.count
         state.withLock {
             $0.statistics.eventsDelivered += deliveries.count
             $0.statistics.duplicatesSuppressed += suppressed

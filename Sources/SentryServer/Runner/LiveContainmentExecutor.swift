@@ -193,7 +193,10 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
 
 extension LiveContainmentExecutor {
     /// The executor for the configured credentials; nil when neither Slack admin nor Meraki is set up.
-    public static func make(configuration: ServerConfiguration, transport: any HTTPTransport, journal: any ContainmentJournal, logger: Logger) -> LiveContainmentExecutor? {
+    public static func make(
+        configuration: ServerConfiguration, transport: any HTTPTransport, journal: any ContainmentJournal, logger: Logger,
+        merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10)
+    ) -> LiveContainmentExecutor? {
         let slackAdmin = configuration.slackAdminToken.map { token in
             SlackAdminClient(
                 transport: transport, scimBaseURL: configuration.slackSCIMURL, apiBaseURL: configuration.slackAPIURL, token: token,
@@ -203,7 +206,7 @@ extension LiveContainmentExecutor {
         if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {
             meraki = MerakiClient(
                 transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
-                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), logger: logger)
+                limiter: merakiBudget, logger: logger)
         }
         guard slackAdmin != nil || meraki != nil else { return nil }
         return LiveContainmentExecutor(slackAdmin: slackAdmin, meraki: meraki, networks: configuration.merakiNetworks, journal: journal, logger: logger)
