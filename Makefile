@@ -16,6 +16,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	.build/debug/sentry playbooks lint Playbooks
+	.build/debug/sentry playbooks test Playbooks
 	python3 scripts/check_manifest.py .build/debug/sentry
 
 bench: deps

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SentryConnectors
 import SentryCore
+import SentryDetect
 
 struct Detect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Built-in detections.", subcommands: [Replay.self])
@@ -31,8 +33,8 @@ struct Detect: AsyncParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = seconds > 0 ? Double(replayer.lines) / seconds : 0
             FileHandle.standardError.write(Data(String(
-                format: "replayed %d lines (%d events, %d duplicates, %d malformed) → %d detections in %.2f s: %.0f events/s\n",
-                replayer.lines, replayer.events, replayer.duplicates, replayer.malformed, replayer.detections, seconds, rate).utf8))
+                format: "replayed %d lines (%d events, %d duplicates, %d malformed, %d without an event) → %d detections in %.2f s: %.0f lines/s\n",
+                replayer.lines, replayer.events, replayer.duplicates, replayer.malformed, replayer.ignored, replayer.detections, seconds, rate).utf8))
         }
     }
 }
@@ -49,6 +51,11 @@ struct Replayer {
     var duplicates = 0
     var malformed = 0
     var detections = 0
+    /// Lines that were read fine but describe nothing the rules watch (other syslog categories).
+    var ignored = 0
+    var uplinks: [String: UplinkSnapshot] = [:]
+    let tracker = UplinkTracker(staleAfter: 86_400 * 365)
+    let syslog = SyslogParser()
     let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -71,12 +78,38 @@ struct Replayer {
         let decoded: [SecurityEvent]
         switch source {
         case .slackAudit:
-            decoded = AuditLineScanner.event(line).map { [$0] } ?? []
-        case .merakiUplinks, .syslog:
-            decoded = []
+            guard let event = AuditLineScanner.event(line) else {
+                malformed += 1
+                return
+            }
+            decoded = [event]
+        case .syslog:
+            // Syslog files carry every category; only MX uplink events become events.
+            guard let message = syslog.message(from: String(decoding: line, as: UTF8.self), receivedAt: Date()) else {
+                malformed += 1
+                return
+            }
+            decoded = MerakiSyslogEvents.event(from: message, receivedAt: message.timestamp ?? Date()).map { [$0] } ?? []
+        case .merakiUplinks:
+            // One poll per line: the organisation's appliance uplink statuses (a list), or one device's.
+            let data = Data(UnsafeRawBufferPointer(line))
+            let statuses: [MerakiUplinkStatus]
+            if let list = try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data) {
+                statuses = list
+            } else if let one = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data) {
+                statuses = [one]
+            } else {
+                malformed += 1
+                return
+            }
+            let reports = statuses.map(UplinkReport.init)
+            let newest = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
+            let outcome = tracker.track(previous: uplinks, reports: reports, now: newest)
+            uplinks = outcome.snapshots
+            decoded = outcome.events
         }
-        guard !decoded.isEmpty else {
-            malformed += 1
+        if decoded.isEmpty {
+            ignored += 1
             return
         }
         for event in decoded {

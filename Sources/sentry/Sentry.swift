@@ -96,7 +96,31 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 struct Playbooks: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check playbooks.", subcommands: [Lint.self])
+    static let configuration = CommandConfiguration(abstract: "Check playbooks.", subcommands: [Lint.self, Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the tests each playbook carries; a line per case; exit 1 if any fails.")
+        @Argument(help: "Playbook folder") var directory: String = "Playbooks"
+
+        func run() async throws {
+            let loaded = PlaybookLoader.load(directory: directory)
+            for problem in loaded.problems { print(problem) }
+            if !loaded.problems.isEmpty { throw ExitCode(1) }
+            var failed = 0
+            var total = 0
+            for playbook in loaded.playbooks {
+                let results = await PlaybookTestRunner.run(playbook)
+                if results.isEmpty { print("\(playbook.source): no tests") }
+                for result in results {
+                    total += 1
+                    if !result.passed { failed += 1 }
+                    print("\(result.passed ? "ok  " : "FAIL") \(result.file): \(result.name) — \(result.message)")
+                }
+            }
+            print("\(total - failed) of \(total) playbook tests passed")
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
 
     struct Lint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate playbooks; prints file:line: message for each problem.")

@@ -101,4 +101,54 @@ import Testing
         #expect(changed.status == 1)
         #expect(changed.out.contains("broken at entry 2"))
     }
+
+    @Test func playbookTestsPassAndAFailingCaseFails() throws {
+        let shipped = try run(["playbooks", "test", "Playbooks"])
+        #expect(shipped.status == 0)
+        #expect(shipped.out.contains("playbook tests passed"))
+        #expect(!shipped.out.contains("FAIL"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pbtest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            id: logins
+            title: Logins
+            detection: slack.failed_logins_by_ip
+            rule: {threshold: 3, window: 10m}
+            tests:
+              - name: wrongly expects nothing
+                events:
+                  - {action: user_login_failed, ip: 203.0.113.7, at: "2026-11-22T09:00:00Z", repeat: 4, every: 1m}
+                expect: 0
+              - name: no expectation
+                events: []
+            """.write(to: folder.appendingPathComponent("logins.yml"), atomically: true, encoding: .utf8)
+        let failing = try run(["playbooks", "test", folder.path])
+        #expect(failing.status == 1)
+        #expect(failing.out.contains("FAIL") && failing.out.contains("expected 0 detections, got 1"))
+        #expect(failing.out.contains("needs `expect:`"))
+    }
+
+    @Test func replayReadsEachSource() throws {
+        let samples = DetectReplayTests.shared.appendingPathComponent("specs")
+        let syslog = FileManager.default.temporaryDirectory.appendingPathComponent("mx-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: syslog) }
+        let text = try String(contentsOf: samples.appendingPathComponent("meraki/samples/mx-syslog.examples.txt"), encoding: .utf8)
+        try text.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n").write(to: syslog, atomically: true, encoding: .utf8)
+        let fromSyslog = try run(["detect", "replay", syslog.path, "--source", "syslog"])
+        #expect(fromSyslog.status == 0)
+        #expect(fromSyslog.out.split(separator: "\n").count == 2)
+        #expect(fromSyslog.out.contains("failed over to cellular"))
+
+        let audit = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: audit) }
+        let lines = (0..<25).map { #"{"id":"r\#($0)","date_create":\#(1_795_000_000 + $0),"action":"user_login_failed","context":{"ip_address":"203.0.113.9"}}"# }
+        try (lines + [lines[0], "garbage"]).joined(separator: "\n").write(to: audit, atomically: true, encoding: .utf8)
+        let fromAudit = try run(["detect", "replay", audit.path])
+        #expect(fromAudit.status == 0)
+        #expect(fromAudit.out.split(separator: "\n").count == 1)
+        #expect(fromAudit.err.contains("25 events, 1 duplicates, 1 malformed"))
+        let bad = try run(["detect", "replay", audit.path, "--source", "carrier-pigeon"])
+        #expect(bad.status != 0)
+    }
 }
