@@ -79,3 +79,11 @@ done
 s=$(field rps "$sentry_cmd"); p=$(field rps "$peer_cmd")
 python3 -c "import sys; s,p=sys.argv[1],sys.argv[2]; print(f'slash commands: sentry/bolt = {float(s)/float(p):.1f}x' if p not in ('n/a','0','0.0') else '')" "$s" "$p" || true
 echo "sentry RSS after load: $((rss_kb / 1024)) MiB; outbox rows written by the clicks: $clicks"
+
+# Replay: the built-in rules over a generated audit log, one core, memory measured for two file sizes.
+python3 bench/generate_audit_log.py 1000000 > "$work/audit1m.jsonl"
+python3 bench/generate_audit_log.py 100000 > "$work/audit100k.jsonl"
+for f in audit100k audit1m; do
+  /usr/bin/time -f "max_rss_kb=%M" taskset -c 0 "$bin" detect replay "$work/$f.jsonl" 2>&1 >/dev/null | tr '\n' ' '
+  echo
+done
