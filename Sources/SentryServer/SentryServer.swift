@@ -18,7 +18,7 @@ public struct SentryServer: Sendable {
         configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
         clock: any SentryClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger,
         runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1),
-        containment: (any ContainmentExecutor)? = nil
+        containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil
     ) {
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
@@ -28,7 +28,7 @@ public struct SentryServer: Sendable {
         self.context = SentryContext(
             configuration: configuration, store: store, catalog: catalog, clock: clock, metrics: metrics,
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
-            slack: slack, logger: logger, wake: { runner.wake() })
+            slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
     }
 
     public func router() -> Router<BasicRequestContext> {

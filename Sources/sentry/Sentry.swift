@@ -64,7 +64,14 @@ struct Serve: AsyncParsableCommand {
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger,
             containment: LiveContainmentExecutor.make(
-                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget))
+                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget),
+            uplinks: configuration.merakiAPIKey.flatMap { key in
+                configuration.merakiOrgID.map { organization in
+                    MerakiUplinkLookup(client: MerakiClient(
+                        transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
+                        limiter: merakiBudget, logger: logger))
+                }
+            })
         let detection: DetectionServices
         do {
             detection = try await DetectionServices.make(

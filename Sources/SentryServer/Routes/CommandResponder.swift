@@ -1,4 +1,5 @@
 import Foundation
+import SentryConnectors
 import SentryCore
 import SentryStore
 
@@ -11,6 +12,7 @@ struct CommandResponder {
         • `/sentry help` — this message
         • `/sentry alerts` — open and acknowledged alerts
         • `/sentry alert ID` — one alert, for example `/sentry alert A-7K3M9Q2X`
+        • `/sentry uplinks [network name | serial]` — Meraki appliance uplinks: status, IP, public IP
         • `/sentry block-ip IP [TTL]` — block an IP on the Meraki networks (approval by another responder; TTL like 4h)
         • `/sentry unblock-ip IP` — lift a block now
         Alerts arrive in the alert channel with buttons: *Acknowledge*, *Resolve*, *Dismiss*.
@@ -33,7 +35,7 @@ struct CommandResponder {
             guard words.count == 2 else { return ephemeral("Usage: `/sentry unblock-ip IP`, for example `/sentry unblock-ip 203.0.113.7`.") }
             return ephemeral(try await unblockIP(words[1], command: command))
         case "uplinks":
-            return ephemeral("`/sentry uplinks` is not available in this version of Sentry yet.\n\n" + Self.usage)
+            return await uplinks(filter: words.dropFirst().joined(separator: " "), command: command)
         default:
             let word = AlertMessage.escape(String(words[0].prefix(40)))
             return ephemeral("Sentry does not know `\(word)`.\n\n" + Self.usage)
@@ -133,6 +135,72 @@ struct CommandResponder {
         }
         context.wake()
         return lines.joined(separator: "\n")
+    }
+
+    /// How long a slash command waits for Meraki before answering "working on it" and following up.
+    static let uplinksDeadline: Duration = .seconds(2)
+
+    func uplinks(filter: String, command: SlashCommand) async -> JSONValue {
+        guard let lookup = context.uplinks else {
+            return ephemeral("Meraki is not configured: set MERAKI_API_KEY and MERAKI_ORG_ID to see uplinks.")
+        }
+        let fetch = Task { () -> Result<[UplinkRow], any Error> in
+            do { return .success(try await lookup.uplinkRows()) } catch { return .failure(error) }
+        }
+        let quick = await value(of: fetch, within: Self.uplinksDeadline)
+        if let quick {
+            let messages = Self.uplinkMessages(quick, filter: filter)
+            followUp(Array(messages.dropFirst()), command: command)
+            return messages.first ?? ephemeral("No uplinks.")
+        }
+        // Meraki is slow or rate limited: answer now, follow up through response_url when it answers.
+        let slack = context.slack
+        let logger = context.logger
+        Task {
+            let messages = Self.uplinkMessages(await fetch.value, filter: filter)
+            guard let url = command.responseURL else { return }
+            for message in messages {
+                do {
+                    try await slack.respond(
+                        to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral, replaceOriginal: false)
+                } catch {
+                    logger.warning("uplinks follow-up failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return ephemeral(":hourglass_flowing_sand: Asking Meraki for uplink statuses; the answer follows here.")
+    }
+
+    func followUp(_ messages: [JSONValue], command: SlashCommand) {
+        guard !messages.isEmpty, let url = command.responseURL else { return }
+        let slack = context.slack
+        Task {
+            for message in messages {
+                try? await slack.respond(
+                    to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral, replaceOriginal: false)
+            }
+        }
+    }
+
+    static func uplinkMessages(_ result: Result<[UplinkRow], any Error>, filter: String) -> [JSONValue] {
+        switch result {
+        case .failure(let error):
+            if case let meraki as MerakiError = error, case .rateLimited(let retryAfter) = meraki {
+                return [["response_type": "ephemeral", "text": .string("Meraki is rate limiting requests; try again in \(retryAfter.components.seconds + 1) s.")]]
+            }
+            return [["response_type": "ephemeral", "text": .string("Meraki did not answer: \(AlertMessage.escape(String("\(error)".prefix(300))))")]]
+        case .success(let rows):
+            let shown = UplinksMessage.filter(rows, by: filter)
+            if shown.isEmpty {
+                let names = Set(rows.map(\.networkName)).sorted().prefix(20).joined(separator: ", ")
+                let what = filter.isEmpty ? "Meraki reports no appliances." : "No appliance matches `\(AlertMessage.escape(String(filter.prefix(60))))`."
+                return [["response_type": "ephemeral", "text": .string(names.isEmpty ? what : "\(what) Networks: \(AlertMessage.escape(names))")]]
+            }
+            let heading = filter.isEmpty ? "Uplinks of \(shown.count) appliance\(shown.count == 1 ? "" : "s")" : "Uplinks matching “\(filter)”: \(shown.count)"
+            return UplinksMessage.render(shown, heading: heading).map {
+                ["response_type": "ephemeral", "text": .string(heading), "blocks": $0]
+            }
+        }
     }
 
     /// The short status an @-mention gets.

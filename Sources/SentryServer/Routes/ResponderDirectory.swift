@@ -66,17 +66,7 @@ public actor ResponderDirectory {
             refreshing[group] = refresh
             Task { await self.store(group, await refresh.value) }
         }
-        let deadline = self.deadline
-        let fresh = await withTaskGroup(of: Set<String>??.self) { race in
-            race.addTask { await refresh.value }
-            race.addTask {
-                try? await Task.sleep(for: deadline)
-                return .some(nil)
-            }
-            let first = await race.next() ?? nil
-            race.cancelAll()
-            return first ?? nil
-        }
+        let fresh = await value(of: refresh, within: deadline) ?? nil
         // Keep the last known members rather than locking every responder out during a Slack hiccup.
         return fresh ?? groups[group]?.members ?? []
     }

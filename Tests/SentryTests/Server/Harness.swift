@@ -43,7 +43,7 @@ final class Harness: Sendable {
 
     init(
         environment extra: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks,
-        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date())
+        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true
     ) async throws {
         simulator = SlackSimulator(token: Self.botToken)
         let simulator = self.simulator
@@ -78,7 +78,10 @@ final class Harness: Sendable {
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
             metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600),
             containment: LiveContainmentExecutor.make(
-                configuration: configuration, transport: transport, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger))
+                configuration: configuration, transport: transport, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger),
+            uplinks: !uplinks ? nil : MerakiUplinkLookup(client: MerakiClient(
+                transport: transport, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
+                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)))
         self.server = server
         sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
         client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret, clock: clock)
