@@ -18,11 +18,11 @@ public struct SentryServer: Sendable {
         configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
         clock: any SentryClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger,
         runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1),
-        containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil
+        containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil, pacer: SlackPacer = SlackPacer()
     ) {
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
-            containment: containment)
+            containment: containment, pacer: pacer)
         self.runner = runner
         self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
         self.context = SentryContext(

@@ -21,6 +21,7 @@ public final class EffectRunner: Service, Sendable {
     let maxAttempts: Int
     let pollInterval: Duration
     let containment: (any ContainmentExecutor)?
+    let pacer: SlackPacer
     /// Lanes running at once.
     let concurrency = 16
     private let wakeups: AsyncStream<Void>
@@ -29,9 +30,10 @@ public final class EffectRunner: Service, Sendable {
     public init(
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
         metrics: ServerMetrics = ServerMetrics(), maxAttempts: Int = 12, pollInterval: Duration = .seconds(1),
-        containment: (any ContainmentExecutor)? = nil
+        containment: (any ContainmentExecutor)? = nil, pacer: SlackPacer = SlackPacer()
     ) {
         self.containment = containment
+        self.pacer = pacer
         self.store = store
         self.slack = slack
         self.clock = clock
@@ -165,11 +167,13 @@ public final class EffectRunner: Service, Sendable {
                 // Lanes run in order, so a post still pending would have run first: no message means none will come.
                 guard let message = alert.message else { return .done }
                 let rendered = AlertMessage.render(alert)
+                await pacer.beforeUpdate()
                 try await slack.update(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks, metadata: Self.metadata(alert.id))
                 metrics.effectFinished("update_message", ok: true)
             case .replyInThread(let text):
                 guard let alert = try await loadAlert(entry) else { return .recorded }
                 // The alert message never made it: say it in the channel rather than not at all.
+                await pacer.beforePost(channel: alert.message?.channel ?? alert.channel)
                 _ = try await slack.postMessage(
                     channel: alert.message?.channel ?? alert.channel, text: text, blocks: nil, threadTS: alert.message?.ts, metadata: nil)
                 metrics.effectFinished("reply_in_thread", ok: true)
@@ -177,6 +181,7 @@ public final class EffectRunner: Service, Sendable {
                 try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
                 return .recorded
             case .postNotice(let channel, let text):
+                await pacer.beforePost(channel: channel)
                 _ = try await slack.postMessage(channel: channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
                 metrics.effectFinished("post_notice", ok: true)
                 try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
@@ -218,6 +223,7 @@ public final class EffectRunner: Service, Sendable {
             return .recorded
         }
         let rendered = AlertMessage.render(alert)
+        await pacer.beforePost(channel: alert.channel)
         let ref = try await slack.postMessage(
             channel: alert.channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil, metadata: Self.metadata(alert.id))
         _ = try await shielded {
@@ -314,7 +320,8 @@ public final class EffectRunner: Service, Sendable {
         }
         metrics.effectFinished(kind, ok: false)
         do {
-            if case let slackError as SlackError = error, case .rateLimited(_, let retryAfter) = slackError {
+            if case let slackError as SlackError = error, case .rateLimited(let method, let retryAfter) = slackError {
+                await pacer.rateLimited(channel: method == "chat.update" ? nil : await channel(of: entry), retryAfter: retryAfter)
                 // Slack said when: wait that long, and a rate limit never uses up an attempt.
                 let seconds = Double(retryAfter.components.seconds) + 1
                 logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
@@ -350,6 +357,13 @@ public final class EffectRunner: Service, Sendable {
             logger.error("could not record an effect failure", metadata: ["error": "\(error)"])
             return .pending
         }
+    }
+
+    /// The channel an entry posts to, for rate-limit bookkeeping.
+    private func channel(of entry: OutboxEntry) async -> String? {
+        if case .postNotice(let channel, _) = entry.effect { return channel }
+        guard let alertID = entry.alertID else { return nil }
+        return try? await store.alert(id: alertID)?.channel
     }
 
     /// Runs a store write in a task of its own, so the runner's cancellation at shutdown cannot abandon a

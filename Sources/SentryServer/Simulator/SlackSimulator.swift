@@ -51,7 +51,32 @@ public final class SlackSimulator: Sendable {
         var clock: Double = 0
         var usergroups: [String: [String]] = [:]
         var views: [JSONValue] = []
+        var limits: Limits?
+        var postTimes: [String: [Double]] = [:]
+        var updateTimes: [Double] = []
+        var rateLimited = 0
     }
+
+    /// Slack's posting limits, enforced when set: per-channel posts and workspace-wide updates over a window.
+    public struct Limits: Sendable {
+        public var postsPerChannel: Int
+        public var postWindow: Double
+        public var updates: Int
+        public var updateWindow: Double
+        public init(postsPerChannel: Int = 5, postWindow: Double = 5, updates: Int = 50, updateWindow: Double = 60) {
+            self.postsPerChannel = postsPerChannel
+            self.postWindow = postWindow
+            self.updates = updates
+            self.updateWindow = updateWindow
+        }
+    }
+
+    public func enforce(_ limits: Limits) {
+        state.withLock { $0.limits = limits }
+    }
+
+    /// How many calls were answered 429 because of the enforced limits.
+    public var rateLimitedCount: Int { state.current.rateLimited }
 
     public let token: String
     private let state = Locked(State())
@@ -174,10 +199,40 @@ public final class SlackSimulator: Sendable {
         if !isGet, body?.objectValue == nil { return Self.json(["ok": false, "error": "invalid_json"]) }
         let fault = nextFault(method)
         if let fault, let response = Self.faultResponse(fault) { return response }
+        if overLimit(method, body: body) { return Self.faultResponse(.rateLimited(retryAfter: 1))! }
         let answer = perform(method, body: body ?? [:], query: query)
         if fault == .lostAnswer { return Response(status: .internalServerError) }
         if case .stall(let seconds) = fault { try? await Task.sleep(for: .seconds(seconds)) }
         return Self.json(answer)
+    }
+
+    /// Counts a post or an update against the enforced limits; true when it is over them.
+    func overLimit(_ method: String, body: JSONValue?) -> Bool {
+        state.withLock { state -> Bool in
+            guard let limits = state.limits else { return false }
+            let now = Date().timeIntervalSince1970
+            switch method {
+            case "chat.postMessage":
+                let channel = body?["channel"]?.stringValue ?? ""
+                var times = (state.postTimes[channel] ?? []).filter { $0 > now - limits.postWindow }
+                if times.count >= limits.postsPerChannel {
+                    state.rateLimited += 1
+                    return true
+                }
+                times.append(now)
+                state.postTimes[channel] = times
+            case "chat.update":
+                state.updateTimes = state.updateTimes.filter { $0 > now - limits.updateWindow }
+                if state.updateTimes.count >= limits.updates {
+                    state.rateLimited += 1
+                    return true
+                }
+                state.updateTimes.append(now)
+            default:
+                break
+            }
+            return false
+        }
     }
 
     func perform(_ method: String, body: JSONValue, query: [String: String]) -> JSONValue {
