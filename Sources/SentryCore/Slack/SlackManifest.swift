@@ -11,6 +11,14 @@ public enum SlackManifest {
         "users:read",  // users.info
     ]
 
+    /// The Web API methods the bot token calls, with the scope each needs (none for views.open); the
+    /// manifest asks for exactly these scopes plus `commands` and `app_mentions:read`.
+    public static let methodScopes: [String: [String]] = [
+        "chat.postMessage": ["chat:write"], "chat.update": ["chat:write"], "chat.postEphemeral": ["chat:write"],
+        "conversations.history": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
+        "users.info": ["users:read"], "views.open": [],
+    ]
+
     public static func json(baseURL: String) -> JSONValue {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }

@@ -91,6 +91,11 @@ import Testing
                 #expect(actions.contains(expected), "\(expected)")
             }
             #expect(AuditChain.verify(try await h.store.auditEntries(after: 0, limit: 100)) == .intact(entries: actions.count))
+            // Every method the bot token called is one the manifest asks a scope for.
+            let called = Set(h.simulator.requests.map(\.method).filter { !$0.hasPrefix("admin.") && $0 != "response_url" })
+            #expect(called.isSubset(of: Set(SlackManifest.methodScopes.keys)), "\(called)")
+            let needed = Set(SlackManifest.methodScopes.values.flatMap { $0 }).union(["commands", "app_mentions:read"])
+            #expect(Set(SlackManifest.botScopes) == needed)
         }
     }
 
