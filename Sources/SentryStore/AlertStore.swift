@@ -77,6 +77,7 @@ public protocol AlertStore: Sendable {
     /// Deletes the timer and applies `timerFired` in one transaction.
     func fire(_ timer: DueTimer, now: Date) async throws -> Transition
 
+    func activeContainmentCount() async throws -> Int
     /// The alert that holds a containment.
     func alertID(forContainment id: String) async throws -> String?
     /// Containments of a target that are not released or rejected.

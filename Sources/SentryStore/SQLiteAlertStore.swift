@@ -361,6 +361,10 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
 
     // MARK: Containments
 
+    public func activeContainmentCount() async throws -> Int {
+        try await db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM containment WHERE status = 'active'") ?? 0 }
+    }
+
     public func alertID(forContainment id: String) async throws -> String? {
         try await db.read { db in try String.fetchOne(db, sql: "SELECT alert_id FROM containment WHERE id = ?", arguments: [id]) }
     }

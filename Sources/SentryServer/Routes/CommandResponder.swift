@@ -208,7 +208,8 @@ struct CommandResponder {
         let counts = try await context.store.countAlerts()
         let open = counts[.open] ?? 0
         let acknowledged = counts[.acknowledged] ?? 0
-        return ":shield: Sentry is up. Open alerts: \(open), acknowledged: \(acknowledged). Try `/sentry help`."
+        let blocks = try await context.store.activeContainmentCount()
+        return ":shield: Sentry is up. Open alerts: \(open), acknowledged: \(acknowledged), active blocks: \(blocks). Try `/sentry help`."
     }
 
     func ephemeral(_ text: String) -> JSONValue {

@@ -147,7 +147,7 @@ import Testing
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 1 })
             try await Task.sleep(for: .milliseconds(200))
             #expect(h.simulator.topLevelMessages().count == 1)
-            #expect(h.simulator.topLevelMessages().first?.text.contains("Open alerts: 0") == true)
+            #expect(h.simulator.topLevelMessages().first?.text.contains("Open alerts: 0, acknowledged: 0, active blocks: 0") == true)
         }
     }
 
