@@ -43,8 +43,23 @@ public actor DetectionPipeline: EventSink {
     /// Counted ids live apart from the collectors' own seen ids: a collector may re-deliver, the rules count once.
     static func namespace(_ source: SecurityEvent.Source) -> String { "rules:" + source.rawValue }
 
+    /// Deliveries run one at a time: each builds on the counting state the previous one left, and an actor
+    /// alone would interleave them at every `await`.
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
     public func deliver(_ events: [SecurityEvent]) async throws {
         guard !events.isEmpty else { return }
+        while busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        try await deliverSerially(events)
+    }
+
+    private func deliverSerially(_ events: [SecurityEvent]) async throws {
         var fresh: [SecurityEvent] = []
         var ids: [SecurityEvent.Source: [String]] = [:]
         var inBatch = Set<String>()

@@ -21,7 +21,7 @@ public enum PlaybookTestRunner {
             func result(_ passed: Bool, _ message: String) -> Result {
                 Result(playbook: playbook.id, file: playbook.source, name: name, passed: passed, message: message)
             }
-            guard let expect = testCase["expect"]?.numberValue.map(Int.init) else {
+            guard let expect = testCase["expect"]?.numberValue.flatMap({ Int(exactly: $0) }), expect >= 0, expect <= 1_000_000 else {
                 results.append(result(false, "needs `expect:` with the number of detections (or alerts) expected"))
                 continue
             }
@@ -82,11 +82,12 @@ public enum PlaybookTestRunner {
         guard let atText = object["at"]?.stringValue, let at = Timestamp.parseISO8601(atText) else {
             throw TestProblem(description: "event \(index + 1) needs `at:` as an RFC 3339 time such as 2026-11-22T09:00:00Z")
         }
-        let count = object["repeat"]?.numberValue.map(Int.init) ?? 1
+        let count = object["repeat"].map { $0.numberValue.flatMap { Int(exactly: $0) } ?? -1 } ?? 1
         guard count >= 1, count <= 100_000 else { throw TestProblem(description: "event \(index + 1): `repeat` must be 1 to 100000") }
         var every = 0
         if let text = object["every"]?.stringValue {
             guard let seconds = DurationText.parse(text) else { throw TestProblem(description: "event \(index + 1): `every` must be a duration such as 20s") }
+            guard seconds <= 366 * 86_400 else { throw TestProblem(description: "event \(index + 1): `every` must be at most a year") }
             every = seconds
         }
         let source: SecurityEvent.Source = detection.hasPrefix("meraki.") ? .merakiUplinks : .slackAudit

@@ -260,6 +260,23 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
                 alert = try Self.decodeAlert(body)
             }
         }
+        if case .containmentRequested(let request) = event, let alert,
+            let other = try Row.fetchOne(
+                db,
+                sql: "SELECT id, alert_id, status FROM containment WHERE kind = ? AND target = ? AND status NOT IN ('released', 'rejected') AND id != ?",
+                arguments: [request.kind.rawValue, request.target, request.id])
+        {
+            // One live block per target across all alerts: two would each record the other's state as "before".
+            let otherID: String = other["id"]
+            let otherAlert: String = other["alert_id"]
+            let status: String = other["status"]
+            let reason = "\(request.target) is already \(status.replacingOccurrences(of: "_", with: " ")) as \(otherID) on alert \(otherAlert)"
+            let transition = Transition(
+                alert: alert, outcome: .ignored(reason),
+                effects: [.tellUser(userID: request.requestedBy, text: "Nothing to do: \(reason).", responseURL: request.responseURL)])
+            try Self.write(transition, alertID: alertID, revision: revision, now: now, in: db)
+            return transition
+        }
         let transition = AlertMachine.handle(alert, event, alertID: alertID, now: now)
         try Self.write(transition, alertID: alertID, revision: revision, now: now, in: db)
         if let after = transition.alert {

@@ -32,6 +32,9 @@ struct Detect: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = seconds > 0 ? Double(replayer.lines) / seconds : 0
+            if replayer.late * 2 > replayer.events {
+                FileHandle.standardError.write(Data("note: most events come newest-first; detections are the same, but memory grows with the file. Reverse it (tac FILE) for flat memory.\n".utf8))
+            }
             FileHandle.standardError.write(Data(String(
                 format: "replayed %d lines (%d events, %d duplicates, %d malformed, %d without an event) → %d detections in %.2f s: %.0f lines/s\n",
                 replayer.lines, replayer.events, replayer.duplicates, replayer.malformed, replayer.ignored, replayer.detections, seconds, rate).utf8))
@@ -53,6 +56,9 @@ struct Replayer {
     var detections = 0
     /// Lines that were read fine but describe nothing the rules watch (other syslog categories).
     var ignored = 0
+    /// Events older than one already read: newest-first files are counted right but keep more in memory.
+    var late = 0
+    var newest = 0.0
     var uplinks: [String: UplinkSnapshot] = [:]
     let tracker = UplinkTracker(staleAfter: 86_400 * 365)
     let syslog = SyslogParser()
@@ -118,6 +124,8 @@ struct Replayer {
                 continue
             }
             events += 1
+            let at = event.at.timeIntervalSince1970
+            if at < newest { late += 1 } else { newest = at }
             batch.append(event)
         }
         if batch.count >= 4_096 { flush() }

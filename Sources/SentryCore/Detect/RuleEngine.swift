@@ -124,8 +124,19 @@ public struct RuleEngine: Sendable {
     /// Counting state: recent event times per (rule, key), and which (rule, key, period) already fired.
     public struct State: Sendable, Equatable {
         public var times: [String: [Double]] = [:]
-        public var fired: Set<String> = []
+        /// Fired keys (`detection|key|time`, or `detection|key|event id` for uplink changes), as persisted.
+        public var fired: Set<String> = [] {
+            didSet { for key in fired.subtracting(oldValue) { Self.note(key, in: &lastFired) } }
+        }
+        /// When each (detection, key) last fired, read from `fired`.
+        public private(set) var lastFired: [String: Double] = [:]
         public init() {}
+
+        static func note(_ key: String, in last: inout [String: Double]) {
+            guard let bar = key.lastIndex(of: "|"), let time = Double(key[key.index(after: bar)...]) else { return }
+            let head = String(key[..<bar])
+            last[head] = max(last[head] ?? time, time)
+        }
     }
 
     /// What a batch added to the state (to persist) and the detections it produced.
@@ -182,7 +193,7 @@ public struct RuleEngine: Sendable {
             let low = upperBound(times, at - window)
             let count = times.count - low
             if count > rule.threshold {
-                result = (count, times[low], at, Int(floor(at / Double(max(rule.playbook.groupingWindow, 1)))))
+                result = (count, times[low], at, Int(floor(at / Self.episode(rule))))
             }
         } else {
             // A late event: any window of `window` seconds holding it.
@@ -195,15 +206,22 @@ public struct RuleEngine: Sendable {
                 if times[low] <= at, count > (best?.count ?? 0) { best = (count, times[low], times[high]) }
             }
             if let best, best.count > rule.threshold {
-                result = (best.count, best.first, best.last, Int(floor(best.last / Double(max(rule.playbook.groupingWindow, 1)))))
+                result = (best.count, best.first, best.last, Int(floor(best.last / Self.episode(rule))))
             }
         }
         // Keep what a future (possibly late) event can still need; prune in chunks, not per event.
         let keep = rule.detection == "slack.max_daily_download" ? 2 * 86_400.0 : 2 * window
+        // Never below the window of the event just counted: a late (or newest-first) event must still find its peers.
         if let newest = times.last, let oldest = times.first, oldest < newest - 2 * keep {
-            times.removeFirst(lowerBound(times, newest - keep))
+            times.removeFirst(lowerBound(times, min(newest - keep, at - window)))
         }
         return result
+    }
+
+    /// How long one detection covers a key: the longer of the rule's window and the playbook's grouping window,
+    /// so a count that stays above the threshold is one episode, not a new detection every grouping window.
+    static func episode(_ rule: Rule) -> Double {
+        Double(max(rule.window, rule.playbook.groupingWindow, 1))
     }
 
     /// First index whose time is ≥ value.
@@ -289,8 +307,18 @@ public struct RuleEngine: Sendable {
         _ rule: Rule, key: String, event: SecurityEvent, count: Int, first: Double, last: Double, period: Int,
         state: inout State, outcome: inout Outcome
     ) {
-        let firedKey = "\(rule.detection)|\(key)|\(period)"
-        guard !state.fired.contains(firedKey) else { return }
+        let firedKey: String
+        if rule.detection == "meraki.public_ip_change" {
+            // Uplink changes are each news (two interfaces can change in one report): keyed by the event itself.
+            firedKey = "\(rule.detection)|\(key)|\(event.id)"
+            guard !state.fired.contains(firedKey) else { return }
+        } else {
+            // One detection per episode: while the count stays above the threshold within the rule's window (or
+            // the grouping window, if longer) of the last detection, nothing new fires.
+            let head = "\(rule.detection)|\(key)"
+            if let previous = state.lastFired[head], abs(last - previous) < Self.episode(rule) { return }
+            firedKey = "\(head)|\(Int(last))"
+        }
         let subject = Self.subject(key, event)
         state.fired.insert(firedKey)
         outcome.fired.append(firedKey)
@@ -308,7 +336,7 @@ public struct RuleEngine: Sendable {
         if let previous = event.previousPublicIP { evidence["previous_public_ip"] = .string(previous) }
         if let current = event.publicIP { evidence["public_ip"] = .string(current) }
         if let interface = event.interface { evidence["interface"] = .string(interface) }
-        let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(period)"
+        let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
         outcome.detections.append(Detection(
             id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,
             evidence: .object(evidence), occurredAt: Date(timeIntervalSince1970: last)))

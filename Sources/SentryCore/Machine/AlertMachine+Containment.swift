@@ -90,8 +90,11 @@ extension AlertMachine {
             action = "containment.rejected"
             effects.append(.replyInThread(text: ":raised_hand: \(who) rejected \(item.label). Nothing was executed."))
         case .unblock:
-            guard containment.status == .active else { return notNow() }
+            // A failed containment may have changed things before failing: lifting it rolls back whatever it did.
+            guard containment.status == .active || containment.status == .failed else { return notNow() }
             item.status = .releasing
+            item.failure = nil
+            item.failedPhase = nil
             item.releasedBy = decision.userID
             action = "containment.unblock_requested"
             effects += [.cancelTimer(.containmentExpiry(item.id)), .replyInThread(text: ":unlock: \(who) is lifting \(item.label)."), .releaseContainment(id: item.id)]
@@ -100,6 +103,7 @@ extension AlertMachine {
             item.failure = nil
             item.failedPhase = nil
             action = "containment.retried"
+            effects.append(.cancelTimer(.containmentExpiry(item.id)))
             switch phase {
             case .execute:
                 item.status = .executing
@@ -164,9 +168,16 @@ extension AlertMachine {
         next.containments[index] = item
         next.updatedAt = now
         let what = phase == .execute ? item.label : "lifting \(item.label)"
+        // Nothing may stay blocked for good: a failed rollback is tried again in 10 minutes, and a failed
+        // execution (which may have changed some things) is rolled back when its TTL would have ended.
+        let retryAt = phase == .release ? now.addingTimeInterval(600) : item.requestedAt.addingTimeInterval(TimeInterval(item.ttl))
+        let next2 = phase == .release ? "It is tried again automatically in 10 minutes; Retry or Unblock act now." : "Retry runs it again; Unblock rolls back whatever it did. Otherwise it is rolled back \(SlackDate.format(retryAt))."
         return Transition(
             alert: next, outcome: .applied,
-            effects: [.updateMessage, .replyInThread(text: ":warning: \(what) failed: \(AlertMessage.escape(reason)). A responder can press Retry.")],
+            effects: [
+                .updateMessage, .scheduleTimer(.containmentExpiry(id), at: max(retryAt, now)),
+                .replyInThread(text: ":warning: \(what) failed: \(AlertMessage.escape(reason)). \(next2)"),
+            ],
             audit: AuditRecord(action: "containment.failed", actor: "sentry", detail: "\(id) \(phase.rawValue): \(reason)"))
     }
 
@@ -175,15 +186,25 @@ extension AlertMachine {
             return Transition(alert: alert, outcome: .ignored("unknown containment \(id)"))
         }
         var item = alert.containments[index]
-        guard item.status == .active else { return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue); nothing expires")) }
+        guard item.status == .active || item.status == .failed else {
+            return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue); nothing expires"))
+        }
         item.status = .releasing
-        item.releasedBy = "expiry"
+        item.failure = nil
+        item.failedPhase = nil
+        if item.releasedBy == nil { item.releasedBy = "expiry" }
         var next = alert
         next.containments[index] = item
         next.updatedAt = now
         return Transition(
             alert: next, outcome: .applied,
-            effects: [.updateMessage, .replyInThread(text: ":alarm_clock: \(item.label) reached its time limit; rolling it back."), .releaseContainment(id: id)],
+            effects: [
+                .updateMessage,
+                .replyInThread(text: alert.containments[index].status == .failed
+                    ? ":repeat: Rolling back \(item.label) again after the earlier failure."
+                    : ":alarm_clock: \(item.label) reached its time limit; rolling it back."),
+                .releaseContainment(id: id),
+            ],
             audit: AuditRecord(action: "containment.expired", actor: "sentry", detail: "\(id) ttl \(DurationText.format(item.ttl))"))
     }
 

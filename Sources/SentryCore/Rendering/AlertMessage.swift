@@ -88,7 +88,7 @@ public enum AlertMessage {
             case .active:
                 buttons = [button("Unblock", "unblock", item.id)]
             case .failed:
-                buttons = [button("Retry", "retry", item.id, style: "primary")]
+                buttons = [button("Retry", "retry", item.id, style: "primary"), button("Unblock", "unblock", item.id)]
             default:
                 break
             }

@@ -62,6 +62,9 @@ struct CommandResponder {
             "Detection `\(alert.detection)`, playbook `\(alert.playbookID)`, seen \(alert.occurrences)×, opened \(SlackDate.format(alert.createdAt))",
         ]
         if let summary = alert.summary { lines.append(AlertMessage.escape(summary)) }
+        for item in alert.containments.suffix(20) {
+            lines.append("`\(item.id)` " + AlertMessage.containmentLine(item).replacingOccurrences(of: "\n", with: " — "))
+        }
         if let message = alert.message { lines.append("Message in <#\(message.channel)>") }
         return lines.joined(separator: "\n")
     }
@@ -81,6 +84,9 @@ struct CommandResponder {
             ttl = parsed
         }
         let now = context.clock.now()
+        if let missing = SentryRoutes.missingSetting(for: .blockIP, configuration) {
+            return "Block IP is not set up: \(missing). Nothing was changed."
+        }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.store.recordAudit(
                 AuditRecord(action: "containment.refused", actor: command.userID, detail: "block_ip \(target) via /sentry: not a responder"), now: now)
@@ -99,7 +105,7 @@ struct CommandResponder {
             actions: [ContainmentAction(kind: .blockIP, approvals: approvals, ttl: ttl)])
         let detection = Detection(
             id: "manual:\(containmentID)", detection: "sentry.manual_block", title: "Manual block of \(target)",
-            summary: "Requested by \(SlackID.mention(command.userID)) with `/sentry block-ip`.", subject: Subject(ip: target))
+            summary: "Requested by \(command.userID) with /sentry block-ip.", subject: Subject(ip: target))
         let request = ContainmentRequest(
             id: containmentID, kind: .blockIP, target: target, ttl: ttl, reason: "manual: /sentry block-ip by \(command.userID)",
             requestedBy: command.userID, mayContain: true, approvalsRequired: approvals, dryRun: configuration.dryRun)
@@ -110,7 +116,10 @@ struct CommandResponder {
             let waiting = approvals == 0 ? "It runs now." : "It needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder in <#\(channel)>."
             return "Requested Block IP `\(target)` for \(DurationText.format(ttl)) as `\(containmentID)` on alert `\(alertID)`. \(waiting)\(note.isEmpty ? "" : "\n" + note)\(configuration.dryRun ? "\n_Dry run: recorded and shown, never executed._" : "")"
         }
-        return "Nothing was requested: \(transition.outcome)."
+        switch transition.outcome {
+        case .ignored(let why), .rejected(let why): return "Nothing was requested: \(why)."
+        case .applied: return "Requested."
+        }
     }
 
     func unblockIP(_ text: String, command: SlashCommand) async throws -> String {
@@ -125,6 +134,7 @@ struct CommandResponder {
         guard !live.isEmpty else { return "No block of `\(target)` is active or waiting." }
         var lines: [String] = []
         for item in live {
+            // Pending requests are withdrawn; active or failed ones are rolled back.
             let action: ContainmentDecision.Action = item.status == Containment.Status.awaitingApproval.rawValue ? .reject : .unblock
             let decision = ContainmentDecision(containmentID: item.containmentID, action: action, userID: command.userID, mayContain: true)
             let transition = try await context.store.apply(.containmentDecided(decision), to: item.alertID, now: context.clock.now())

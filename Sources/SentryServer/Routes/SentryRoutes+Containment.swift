@@ -27,6 +27,10 @@ extension SentryRoutes {
             try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
+        if let missing = Self.missingSetting(for: kind, context.configuration) {
+            try await tell(actions.userID, "\(kind == .blockUser ? "Block user" : "Block IP") is not set up: \(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
         let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
         guard mayContain else {
             // Through the machine, so the refusal is on the audit trail.
@@ -117,6 +121,17 @@ extension SentryRoutes {
         logger.info("containment click", metadata: ["containment.id": "\(containmentID)", "outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }
         return Response(status: .ok)
+    }
+}
+
+extension SentryRoutes {
+    /// What must be configured before a kind of containment can run (dry runs need nothing).
+    static func missingSetting(for kind: ContainmentAction.Kind, _ configuration: ServerConfiguration) -> String? {
+        if configuration.dryRun { return nil }
+        switch kind {
+        case .blockUser: return configuration.slackAdminToken == nil ? "set SLACK_ADMIN_TOKEN (an org-admin user token)" : nil
+        case .blockIP: return configuration.merakiAPIKey == nil ? "set MERAKI_API_KEY and MERAKI_ORG_ID" : nil
+        }
     }
 }
 

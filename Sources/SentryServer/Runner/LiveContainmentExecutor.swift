@@ -173,8 +173,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
             _ = try await merakiCall { try await meraki.setClientPolicy(networkID: parts[1], clientID: parts[2], devicePolicy: policy, groupPolicyID: group) }
             restored += 1
         }
-        if !failures.isEmpty && removed == 0 && restored == 0 {
-            throw ContainmentError.permanent("rollback failed on every network: " + failures.joined(separator: "; "))
+        if !failures.isEmpty {
+            // Our rule may still be on those networks: not released until it is gone everywhere.
+            throw ContainmentError.permanent("our rule could not be removed from " + failures.joined(separator: "; "))
         }
         var report = "Our rule removed from \(removed) network\(removed == 1 ? "" : "s")"
         if restored > 0 { report += "; \(restored) client polic\(restored == 1 ? "y" : "ies") restored" }

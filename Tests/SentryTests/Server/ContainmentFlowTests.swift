@@ -232,3 +232,54 @@ import Testing
         }
     }
 }
+
+/// Cases found in review: one live block per target, failures that must not leave a block in place.
+@Suite struct ServerContainmentReviewTests {
+    @Test func aSecondLiveBlockOfTheSameIPIsRefusedEvenFromAnotherAlert() async throws {
+        try await withHarness(playbooks: ServerContainmentFlowTests.playbooks) { h in
+            let first = try await h.postedAlert(id: "evt-1")
+            let flow = ServerContainmentFlowTests()
+            _ = try await flow.requestBlock(h, alertID: first.alertID, ts: first.ts)
+            // A second alert about the same IP (after the grouping window) asks again.
+            h.clock.advance(by: 3_601)
+            let second = try await h.postedAlert(id: "evt-2")
+            _ = try await h.client.click("block_ip", value: second.alertID, user: Harness.bob, responseURL: h.responseURL, messageTS: second.ts)
+            #expect(await h.simulator.waitUntil { $0.views.count == 2 })
+            let metadata = try #require(h.simulator.views.last?["private_metadata"]?.stringValue)
+            let answer = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: Harness.bob, privateMetadata: metadata, values: ServerContainmentFlowTests.ttlValues("1h", "again"))
+            #expect(answer.json?["errors"]?["reason"]?.stringValue?.contains("already awaiting approval") == true)
+            #expect(try await h.store.liveContainments(kind: .blockIP, target: "203.0.113.7").count == 1)
+        }
+    }
+
+    @Test func aFailedRollbackIsRetriedAutomaticallyAndAPartialOneIsNotReleased() async throws {
+        try await withHarness(playbooks: ServerContainmentFlowTests.playbooks) { h in
+            let (alertID, ts) = try await h.postedAlert()
+            let id = try await ServerContainmentFlowTests().requestBlock(h, alertID: alertID, ts: ts)
+            _ = try await h.client.click("approve", value: id, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            #expect(await eventually { try await h.store.alert(id: alertID)?.containments.first?.status == .active })
+            // The branch refuses the rule removal: not released, our rule stays listed as a problem.
+            h.meraki.inject([.status(403)], for: "/networks/\(MerakiSimulator.branch)/appliance/firewall/l3FirewallRules", method: "GET")
+            _ = try await h.client.click("unblock", value: id, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            #expect(await eventually { try await h.store.alert(id: alertID)?.containments.first?.status == .failed })
+            #expect(try await h.store.alert(id: alertID)?.containments.first?.failedPhase == .release)
+            // Ten minutes later it is tried again by itself, and this time it goes through.
+            h.clock.advance(by: 601)
+            #expect(try await h.server.scheduler.fireDue() >= 1)
+            #expect(await eventually { try await h.store.alert(id: alertID)?.containments.first?.status == .released })
+            #expect(h.meraki.l3Rules(networkID: MerakiSimulator.branch).allSatisfy { $0["comment"]?.stringValue?.contains("sentry:") != true })
+        }
+    }
+
+    @Test func blockingWithoutMerakiSaysWhatToSet() async throws {
+        try await withHarness(environment: ["MERAKI_API_KEY": "", "MERAKI_ORG_ID": ""], playbooks: ServerContainmentFlowTests.playbooks) { h in
+            let (alertID, ts) = try await h.postedAlert()
+            _ = try await h.client.click("block_ip", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            #expect(await h.simulator.waitUntil { $0.responses.count == 1 })
+            #expect(h.simulator.responses.first?["text"]?.stringValue?.contains("MERAKI_API_KEY") == true)
+            #expect(h.simulator.views.isEmpty)
+            let slash = try await h.client.command("block-ip 203.0.113.9", user: Harness.alice)
+            #expect(slash.json?["text"]?.stringValue?.contains("MERAKI_API_KEY") == true)
+        }
+    }
+}
