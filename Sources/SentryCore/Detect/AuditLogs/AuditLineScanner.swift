@@ -10,6 +10,12 @@ public enum AuditLineScanner {
         ["details", "channel"], ["entity", "message", "channel"], ["context", "agent_message", "channel_id"], ["details", "reason"],
     ].map { $0.map { Array($0.utf8) } }
 
+    static let topLevel: [[UInt8]] = {
+        var seen: [[UInt8]] = []
+        for path in paths where !seen.contains(path[0]) { seen.append(path[0]) }
+        return seen
+    }()
+
     enum Field: Int {
         case id, dateCreate, action, user, ip, fileID, fileName, fileTitle, entityChannel, detailsChannelID, detailsChannel, messageChannel,
             agentChannel, reason
@@ -92,6 +98,12 @@ public enum AuditLineScanner {
 
         func isPrefixOfWanted() -> Bool {
             guard path.count <= 3 else { return false }
+            if path.count == 1 {
+                // Top-level keys: most of an entry's keys are rejected here on length alone.
+                let key = path[0]
+                for candidate in AuditLineScanner.topLevel where candidate.count == key.count && equal(key, candidate) { return true }
+                return false
+            }
             outer: for candidate in AuditLineScanner.paths where candidate.count >= path.count {
                 for (key, range) in zip(candidate, path) where !equal(range, key) { continue outer }
                 return true
