@@ -76,20 +76,7 @@ public struct MerakiClient: Sendable {
     /// One path segment (an id) made safe for a URL.
     static func segment(_ id: String) -> String { percentEncoded(id) }
 
-    static func percentEncoded(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                result += String(format: "%%%02X", byte)
-            }
-        }
-        return result
-    }
+    static func percentEncoded(_ text: String) -> String { PercentEncoding.encode(text) }
 
     /// Whether the API key may go to `url`: the base URL's own origin, or Meraki's domains over HTTPS (the API
     /// redirects to shard hosts such as `n123.meraki.com`). Anywhere else a redirect or link leads gets no key.
