@@ -100,6 +100,7 @@ let package = Package(
                 "SentryDetect",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ]
