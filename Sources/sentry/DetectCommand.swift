@@ -18,10 +18,9 @@ struct Detect: AsyncParsableCommand {
             guard let kind = SecurityEvent.Source(rawValue: source) else {
                 fail(["--source must be one of slack-audit, meraki-uplinks, syslog"])
             }
-            let loaded = PlaybookLoader.load(directory: playbooks)
-            if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description)) }
+            let loaded = loadPlaybooks(playbooks)
             let engine: RuleEngine
-            do { engine = try RuleEngine(playbooks: loaded.playbooks) } catch { fail(["\(error)"]) }
+            do { engine = try RuleEngine(playbooks: loaded) } catch { fail(["\(error)"]) }
             guard let handle = FileHandle(forReadingAtPath: file) else { fail(["\(file): cannot be read"]) }
             defer { try? handle.close() }
 

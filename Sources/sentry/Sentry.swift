@@ -21,6 +21,13 @@ func fail(_ lines: [String]) -> Never {
     Foundation.exit(1)
 }
 
+/// The playbooks of a folder, or each problem as `file:line: message` and exit 1 — the same for every command.
+func loadPlaybooks(_ directory: String, hint: String? = nil) -> [Playbook] {
+    let loaded = PlaybookLoader.load(directory: directory)
+    guard loaded.problems.isEmpty else { fail(loaded.problems.map(\.description) + (hint.map { [$0] } ?? [])) }
+    return loaded.playbooks
+}
+
 func bootstrapLogging(level: String, format: String) {
     let parsed = Logger.Level(rawValue: level) ?? .info
     LoggingSystem.bootstrap { label in
@@ -42,9 +49,9 @@ struct Serve: AsyncParsableCommand {
         bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "sentry")
 
-        let loaded = PlaybookLoader.load(directory: configuration.playbooksDirectory)
-        if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description) + ["fix the playbooks above (sentry playbooks lint \(configuration.playbooksDirectory))"]) }
-        if configuration.slackAlertChannel == nil, let orphan = loaded.playbooks.first(where: { $0.channel == nil }) {
+        let playbooks = loadPlaybooks(
+            configuration.playbooksDirectory, hint: "fix the playbooks above (sentry playbooks lint \(configuration.playbooksDirectory))")
+        if configuration.slackAlertChannel == nil, let orphan = playbooks.first(where: { $0.channel == nil }) {
             fail(["SLACK_ALERT_CHANNEL is required: playbook '\(orphan.id)' (\(orphan.source)) names no channel"])
         }
         let store: SQLiteAlertStore
@@ -62,7 +69,7 @@ struct Serve: AsyncParsableCommand {
         // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
         let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10)
         let server = SentryServer(
-            configuration: configuration, catalog: PlaybookCatalog(loaded.playbooks), store: store, slack: slack, logger: logger,
+            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, logger: logger,
             containment: LiveContainmentExecutor.make(
                 configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget),
             uplinks: configuration.merakiAPIKey.flatMap { key in
@@ -75,14 +82,14 @@ struct Serve: AsyncParsableCommand {
         let detection: DetectionServices
         do {
             detection = try await DetectionServices.make(
-                configuration: configuration, playbooks: loaded.playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
+                configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
                 logger: logger, onAlerts: { server.runner.wake() })
         } catch {
             fail(["built-in detections: \(error)"])
         }
         for note in detection.notes { logger.notice("\(note)") }
         let app = server.application(extraServices: detection.services) { port in
-            logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(loaded.playbooks.count)"])
+            logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(playbooks.count)"])
         }
         try await app.runService()
     }
@@ -110,12 +117,14 @@ struct Playbooks: AsyncParsableCommand {
         @Argument(help: "Playbook folder") var directory: String = "Playbooks"
 
         func run() async throws {
+            // Like lint: problems on standard output, one line each.
             let loaded = PlaybookLoader.load(directory: directory)
             for problem in loaded.problems { print(problem) }
             if !loaded.problems.isEmpty { throw ExitCode(1) }
+            let playbooks = loaded.playbooks
             var failed = 0
             var total = 0
-            for playbook in loaded.playbooks {
+            for playbook in playbooks {
                 let results = await PlaybookTestRunner.run(playbook)
                 if results.isEmpty { print("\(playbook.source): no tests") }
                 for result in results {
@@ -153,9 +162,7 @@ struct Simulate: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else { fail(["\(file): cannot be read"]) }
         let detection: Detection
         do { detection = try Detection.decodeWebhook(Array(data)) } catch { fail(["\(file): \(error.description)"]) }
-        let loaded = PlaybookLoader.load(directory: playbooks)
-        if !loaded.problems.isEmpty { fail(loaded.problems.map(\.description)) }
-        guard let playbook = PlaybookCatalog(loaded.playbooks).playbook(for: detection.detection) else {
+        guard let playbook = PlaybookCatalog(loadPlaybooks(playbooks)).playbook(for: detection.detection) else {
             fail(["no playbook answers detection '\(detection.detection)' and there is no catch-all playbook"])
         }
         let now = detection.occurredAt ?? Date()

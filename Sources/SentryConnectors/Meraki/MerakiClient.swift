@@ -44,8 +44,7 @@ public struct MerakiClient: Sendable {
         logger: Logger
     ) {
         self.transport = transport
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = baseURL.withoutTrailingSlashes
         self.baseURL = base
         self.apiKey = apiKey
         self.organizationID = organizationID

@@ -28,8 +28,7 @@ public struct SlackClient: Sendable {
         logger: Logger
     ) {
         self.transport = transport
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = baseURL.withoutTrailingSlashes
         self.baseURL = base
         self.token = token
         self.retry = retry

@@ -371,8 +371,7 @@ public struct SlackAdminClient: Sendable {
     }
 
     private static func trimmed(_ url: String) -> String {
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = url.withoutTrailingSlashes
         return base
     }
 

@@ -29,8 +29,7 @@ public struct SlackAuditClient: AuditLogReading {
         logger: Logger
     ) {
         self.transport = transport
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = baseURL.withoutTrailingSlashes
         self.baseURL = base
         self.token = token
         self.budget = budget

@@ -367,20 +367,17 @@ public struct RuleEngine: Sendable {
 }
 
 /// A bounded memo of name → matched, shared by copies of an engine (matching is a pure function of the name).
-final class MatchCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [String: Bool] = [:]
+final class MatchCache: Sendable {
+    private let results = Locked<[String: Bool]>([:])
 
     func get(_ key: String) -> Bool? {
-        lock.lock()
-        defer { lock.unlock() }
-        return results[key]
+        results.withLock { $0[key] }
     }
 
     func set(_ key: String, _ value: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if results.count > 100_000 { results.removeAll(keepingCapacity: true) }
-        results[key] = value
+        results.withLock { results in
+            if results.count > 100_000 { results.removeAll(keepingCapacity: true) }
+            results[key] = value
+        }
     }
 }

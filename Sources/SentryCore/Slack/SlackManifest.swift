@@ -20,8 +20,7 @@ public enum SlackManifest {
     ]
 
     public static func json(baseURL: String) -> JSONValue {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = baseURL.withoutTrailingSlashes
         return [
             "_metadata": ["major_version": 1, "minor_version": 1],
             "display_information": [

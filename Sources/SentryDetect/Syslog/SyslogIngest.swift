@@ -18,7 +18,7 @@ final class SyslogIngest: Sendable {
     private let queue: AsyncStream<SyslogQueueItem>.Continuation
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let state = SyslogLocked(State())
+    private let state = Locked(State())
 
     private struct State {
         var counters = SyslogCounters()

@@ -55,8 +55,8 @@ public final class SyslogListener: Service, Sendable {
     private let logger: Logger
     private let ingest: SyslogIngest
     private let queue: AsyncStream<SyslogQueueItem>
-    private let channels = SyslogLocked(Channels())
-    private let binding = SyslogLocked(Binding.idle([]))
+    private let channels = Locked(Channels())
+    private let binding = Locked(Binding.idle([]))
 
     private struct Channels {
         var listeners: [any Channel] = []

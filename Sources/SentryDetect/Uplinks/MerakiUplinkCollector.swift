@@ -61,7 +61,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
     let now: @Sendable () -> Date
     let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
-    private let state = LockedState(State())
+    private let state = Locked(State())
 
     /// - Parameter tracker: nil derives it from `interval` (`UplinkTracker(pollInterval:)`).
     public init(
@@ -204,19 +204,5 @@ public final class MerakiUplinkCollector: Service, Sendable {
             logger.error("uplink poll failed", metadata: metadata)
         }
         return .failed(stage, message: message)
-    }
-}
-
-/// A value behind a lock, for the collector's counters and pending events.
-private final class LockedState<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

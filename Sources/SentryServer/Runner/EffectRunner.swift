@@ -227,7 +227,7 @@ public final class EffectRunner: Service, Sendable {
         let ref = try await slack.postMessage(
             channel: alert.channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil, metadata: Self.metadata(alert.id))
         _ = try await shielded {
-            try await self.store.apply(.messagePosted(MessageRef(channel: ref.channel, ts: ref.ts)), to: alert.id, now: self.clock.now(), completing: entry.id)
+            try await self.store.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
         }
         metrics.effectFinished("post_alert", ok: true)
         logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])

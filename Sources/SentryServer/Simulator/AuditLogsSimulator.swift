@@ -137,9 +137,7 @@ public final class AuditLogsSimulator: Sendable {
         guard authorization == "Bearer \(token)" else { return Self.json(["ok": false, "error": "invalid_auth"], status: .unauthorized) }
         switch fault {
         case .rateLimited(let seconds):
-            return Response(
-                status: .tooManyRequests, headers: [.retryAfter: "\(seconds)", .contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":false,"error":"ratelimited"}"#)))
+            return SimulatedAnswers.rateLimited(retryAfter: seconds)
         case .status(let code):
             return Response(status: .init(code: code))
         case .error(let code):

@@ -307,9 +307,7 @@ public final class SlackAdminSimulator: Sendable {
         let fault = nextFault(method: "POST", path: request.uri.path)
         switch fault {
         case .rateLimited(let seconds):
-            return Response(
-                status: .tooManyRequests, headers: [.retryAfter: "\(seconds)", .contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":false,"error":"ratelimited"}"#)))
+            return SimulatedAnswers.rateLimited(retryAfter: seconds)
         case .status(let code):
             return Response(status: .init(code: code))
         case .error(let code):

@@ -164,9 +164,7 @@ public final class SlackSimulator: Sendable {
     static func faultResponse(_ fault: Fault) -> Response? {
         switch fault {
         case .rateLimited(let seconds):
-            return Response(
-                status: .tooManyRequests, headers: [.retryAfter: "\(seconds)", .contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"ok":false,"error":"ratelimited"}"#)))
+            return SimulatedAnswers.rateLimited(retryAfter: seconds)
         case .status(let code):
             return Response(status: .init(code: code))
         case .error(let code):

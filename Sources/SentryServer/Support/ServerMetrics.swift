@@ -1,4 +1,5 @@
 import Foundation
+import SentryCore
 
 /// Counters exposed at `/metrics` in the Prometheus text format. Every metric name is in this file.
 public final class ServerMetrics: Sendable {

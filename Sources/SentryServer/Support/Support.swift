@@ -1,4 +1,5 @@
 import Foundation
+import SentryCore
 
 /// Where time comes from; injected so tests drive it.
 public protocol SentryClock: Sendable {
@@ -18,19 +19,6 @@ public final class ManualClock: SentryClock, @unchecked Sendable {
     public func now() -> Date { lock.withLock { current } }
     public func advance(by seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
     public func set(_ date: Date) { lock.withLock { current = date } }
-}
-
-/// A value behind a lock, for the few pieces of shared mutable state outside the store.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    public init(_ value: Value) { self.value = value }
-    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-    public var current: Value { withLock { $0 } }
 }
 
 

@@ -19,3 +19,12 @@ public enum PercentEncoding {
         return result
     }
 }
+
+extension String {
+    /// A base URL without trailing slashes, so paths can be appended with one.
+    public var withoutTrailingSlashes: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}
