@@ -15,7 +15,7 @@ public struct DetectionServices: Sendable {
 
     public static func make(
         configuration: ServerConfiguration, playbooks: [Playbook], store: SQLiteAlertStore, transport: any HTTPTransport,
-        merakiBudget: TokenBucket, logger: Logger, onAlerts: @escaping @Sendable () -> Void
+        merakiBudget: TokenBucket, metrics: ServerMetrics, logger: Logger, onAlerts: @escaping @Sendable () -> Void
     ) async throws -> DetectionServices {
         let pipeline = try await DetectionPipeline(
             playbooks: playbooks, store: store, channel: configuration.slackAlertChannel, now: { Date() }, logger: logger, onAlerts: onAlerts)
@@ -23,25 +23,41 @@ public struct DetectionServices: Sendable {
         var notes: [String] = []
         if let token = configuration.slackAdminToken {
             let client = SlackAuditClient(
-                transport: transport, baseURL: configuration.slackAuditURL, token: token, budget: SlackAuditClient.organizationBudget(), logger: logger)
-            services.append(SlackAuditCollector(
+                transport: transport, baseURL: configuration.slackAuditURL, token: token, budget: SlackAuditClient.organizationBudget(sleep: metrics.meteredSleep(limiter: "slack_audit")),
+                logger: logger)
+            let collector = SlackAuditCollector(
                 source: client, store: store, sink: pipeline,
-                configuration: .init(interval: .seconds(configuration.slackAuditInterval)), logger: logger))
+                configuration: .init(interval: .seconds(configuration.slackAuditInterval)), logger: logger)
+            metrics.addCollector("slack_audit") {
+                let stats = await collector.stats
+                return .init(polls: stats.polls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
+            }
+            services.append(collector)
             notes.append("Slack audit-log collector polls every \(configuration.slackAuditInterval) s")
         }
         if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {
             let client = MerakiClient(
                 transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization, limiter: merakiBudget,
                 logger: logger)
-            services.append(MerakiUplinkCollector(
-                source: client, store: store, sink: pipeline, interval: .seconds(configuration.merakiInterval), logger: logger))
+            let collector = MerakiUplinkCollector(
+                source: client, store: store, sink: pipeline, interval: .seconds(configuration.merakiInterval), logger: logger)
+            metrics.addCollector("meraki_uplinks") {
+                let stats = collector.statistics
+                return .init(polls: stats.polls, failedPolls: stats.failedPolls, events: stats.eventsDelivered, lastSuccessAt: stats.lastSuccessAt)
+            }
+            services.append(collector)
             notes.append("Meraki uplink collector polls every \(configuration.merakiInterval) s")
         }
         var syslog = SyslogListener.Configuration()
         if let udp = configuration.syslogUDP { syslog.udp = try SyslogEndpoint(parsing: udp) }
         if let tcp = configuration.syslogTCP { syslog.tcp = try SyslogEndpoint(parsing: tcp) }
         if syslog.udp != nil || syslog.tcp != nil {
-            services.append(SyslogListener(configuration: syslog, sink: pipeline, logger: logger))
+            let listener = SyslogListener(configuration: syslog, sink: pipeline, logger: logger)
+            metrics.addCollector("syslog") {
+                let counters = listener.counters
+                return .init(events: counters.delivered, dropped: counters.dropped, lastSuccessAt: nil)
+            }
+            services.append(listener)
             notes.append("syslog listener on \([configuration.syslogUDP.map { "udp \($0)" }, configuration.syslogTCP.map { "tcp \($0)" }].compactMap { $0 }.joined(separator: ", "))")
         }
         return DetectionServices(pipeline: pipeline, services: services, notes: notes)

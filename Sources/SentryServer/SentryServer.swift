@@ -18,8 +18,9 @@ public struct SentryServer: Sendable {
         configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
         clock: any SentryClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger,
         runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1),
-        containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil, pacer: SlackPacer = SlackPacer()
+        containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil, pacer: SlackPacer? = nil
     ) {
+        let pacer = pacer ?? SlackPacer(onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) })
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
             containment: containment, pacer: pacer)

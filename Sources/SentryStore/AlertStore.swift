@@ -41,6 +41,17 @@ public struct AuditEntry: Codable, Equatable, Sendable {
     public var hash: String
 }
 
+/// Counts `/metrics` reads from the database, in one snapshot.
+public struct StoreGauges: Equatable, Sendable {
+    public var alertsByStatus: [AlertStatus: Int] = [:]
+    public var containments: [ContainmentAction.Kind: [Containment.Status: Int]] = [:]
+    public var outboxPending = 0
+    /// Effects that gave up and are still kept (finished rows are purged after a while).
+    public var outboxFailed = 0
+
+    public init() {}
+}
+
 /// Persistence of alerts, their audit trail, outbox and timers. Every event is one transaction.
 public protocol AlertStore: Sendable {
     /// A webhook or collector detection: duplicate by id, grouped into an open alert, or a new alert.
@@ -68,6 +79,7 @@ public protocol AlertStore: Sendable {
     /// Deletes finished outbox rows and remembered detection ids older than the given times.
     func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int
     func outboxDepth() async throws -> Int
+    func gauges() async throws -> StoreGauges
     func outbox(alertID: String?) async throws -> [OutboxEntry]
     /// Enqueues an effect not tied to an alert (answers to app mentions); false when the key was seen before.
     func enqueue(_ effect: AlertEffect, idempotencyKey: String, now: Date) async throws -> Bool

@@ -629,6 +629,25 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
         }
     }
 
+    public func gauges() async throws -> StoreGauges {
+        try await db.read { db in
+            var gauges = StoreGauges()
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status") {
+                if let status = AlertStatus(rawValue: row["status"]) { gauges.alertsByStatus[status] = row["n"] }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT kind, status, COUNT(*) AS n FROM containment GROUP BY kind, status") {
+                if let kind = ContainmentAction.Kind(rawValue: row["kind"]), let status = Containment.Status(rawValue: row["status"]) {
+                    gauges.containments[kind, default: [:]][status] = row["n"]
+                }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state") {
+                let n: Int = row["n"]
+                if row["state"] == "pending" { gauges.outboxPending = n } else { gauges.outboxFailed = n }
+            }
+            return gauges
+        }
+    }
+
     public func outboxDepth() async throws -> Int {
         try await db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
     }

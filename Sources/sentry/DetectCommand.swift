@@ -29,7 +29,7 @@ struct Detect: AsyncParsableCommand {
             try LineReader(handle: handle).forEachLine { line in replayer.consume(line) }
             replayer.flush()
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             let rate = seconds > 0 ? Double(replayer.lines) / seconds : 0
             if replayer.late * 2 > replayer.events {
                 FileHandle.standardError.write(Data("note: most events come newest-first; detections are the same, but memory grows with the file. Reverse it (tac FILE) for flat memory.\n".utf8))

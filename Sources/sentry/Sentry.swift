@@ -6,6 +6,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import ServiceLifecycle
 
 @main
 struct Sentry: AsyncParsableCommand {
@@ -30,11 +31,15 @@ func loadPlaybooks(_ directory: String, hint: String? = nil) -> [Playbook] {
 
 func bootstrapLogging(level: String, format: String) {
     let parsed = Logger.Level(rawValue: level) ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-        handler.logLevel = parsed
-        return handler
-    }
+    LoggingSystem.bootstrap(
+        { label, provider in
+            var handler: any LogHandler =
+                format == "json"
+                ? JSONLogHandler(label: label, metadataProvider: provider)
+                : StreamLogHandler.standardError(label: label, metadataProvider: provider)
+            handler.logLevel = parsed
+            return handler
+        }, metadataProvider: RequestContext.metadataProvider)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -63,15 +68,18 @@ struct Serve: AsyncParsableCommand {
         }
         for note in configuration.disabledFeatures { logger.notice("\(note)") }
 
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let metrics = ServerMetrics()
+        let curl = CurlTransport()
+        defer { curl.shutdown() }
+        let transport = MeteredTransport(base: curl, metrics: metrics, configuration: configuration)
         let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
         // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
-        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10)
+        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, sleep: metrics.meteredSleep(limiter: "meraki"))
         let server = SentryServer(
-            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, logger: logger,
+            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, metrics: metrics, logger: logger,
             containment: LiveContainmentExecutor.make(
-                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget),
+                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget,
+                metrics: metrics),
             uplinks: configuration.merakiAPIKey.flatMap { key in
                 configuration.merakiOrgID.map { organization in
                     MerakiUplinkLookup(client: MerakiClient(
@@ -83,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         do {
             detection = try await DetectionServices.make(
                 configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
-                logger: logger, onAlerts: { server.runner.wake() })
+                metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
         } catch {
             fail(["built-in detections: \(error)"])
         }
@@ -91,7 +99,14 @@ struct Serve: AsyncParsableCommand {
         let app = server.application(extraServices: detection.services) { port in
             logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(playbooks.count)"])
         }
-        try await app.runService()
+        // SIGTERM/SIGINT: stop accepting, let in-flight requests and running effects finish; after
+        // SENTRY_SHUTDOWN_TIMEOUT what still runs is cancelled (its effect stays pending in the outbox).
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeout)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
+        logger.info("stopped")
     }
 }
 

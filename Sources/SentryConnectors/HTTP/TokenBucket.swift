@@ -1,4 +1,5 @@
 import Foundation
+import SentryCore
 
 /// A token bucket shared by every caller of one upstream budget (Meraki: 10 requests/s per organisation;
 /// SCIM writes: 180/min). `acquire` waits until a token is free; nothing is dropped.
@@ -38,7 +39,7 @@ public actor TokenBucket {
     /// Empties the bucket after the upstream said 429, so every caller slows down, not just the one told.
     public func drain(for retryAfter: Duration) {
         refill()
-        let seconds = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+        let seconds = retryAfter.inSeconds
         tokens = min(tokens, -seconds * refillPerSecond)
     }
 
@@ -46,7 +47,7 @@ public actor TokenBucket {
         let now = clock.now
         let elapsed = last.duration(to: now)
         last = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         tokens = min(capacity, tokens + seconds * refillPerSecond)
     }
 }

@@ -53,6 +53,9 @@ public struct ServerConfiguration: Sendable {
     public var maxTTL: Int
     public var logLevel: String
     public var logFormat: String
+    /// Seconds SIGTERM/SIGINT may take: in-flight requests and running effects finish within it; after it,
+    /// what still runs is cancelled and stays in the outbox for the next start.
+    public var shutdownTimeout: Int
 
     /// Settings problems, one line each, naming the variable and never echoing a secret.
     public struct Problems: Error, Equatable, CustomStringConvertible {
@@ -183,7 +186,8 @@ public struct ServerConfiguration: Sendable {
             merakiInterval: integer("SENTRY_MERAKI_INTERVAL", default: 60, range: 5...86_400),
             merakiNetworks: value("MERAKI_NETWORKS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
             syslogUDP: hostPort("SENTRY_SYSLOG_UDP"), syslogTCP: hostPort("SENTRY_SYSLOG_TCP"),
-            minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat)
+            minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat,
+            shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 

@@ -46,6 +46,7 @@ public struct SentryRoutes: Sendable {
     static let slackSignature = HTTPField.Name("X-Slack-Signature")!
     static let sentryTimestamp = HTTPField.Name("X-Sentry-Request-Timestamp")!
     static let sentrySignature = HTTPField.Name("X-Sentry-Signature")!
+    static let requestID = HTTPField.Name("X-Request-Id")!
 
     let context: SentryContext
     let slackVerifier: RequestVerifier
@@ -68,14 +69,26 @@ public struct SentryRoutes: Sendable {
     }
 
     /// Counts the request and turns unexpected errors into a logged 500 with no details.
+    /// Every log line written while answering carries `request.id`; the answer carries it as `X-Request-Id`.
     func counted(_ endpoint: String, _ body: () async throws -> Response) async -> Response {
-        let response: Response
-        do {
-            response = try await body()
-        } catch {
-            context.logger.error("request failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
-            response = Self.text(.internalServerError, "internal error; nothing was lost, try again\n")
+        let id = RequestContext.makeID()
+        let started = ContinuousClock.now
+        var response = await RequestContext.$id.withValue(id) { () async -> Response in
+            let response: Response
+            do {
+                response = try await body()
+            } catch {
+                context.logger.error("request failed", metadata: ["http.endpoint": "\(endpoint)", "error": "\(error)"])
+                response = Self.text(.internalServerError, "internal error; nothing was lost, try again (request \(id))\n")
+            }
+            context.logger.debug(
+                "request", metadata: [
+                    "http.endpoint": "\(endpoint)", "http.status": "\(response.status.code)",
+                    "duration_ms": "\((ContinuousClock.now - started).inSeconds * 1000)",
+                ])
+            return response
         }
+        response.headers[Self.requestID] = id
         context.metrics.request(endpoint: endpoint, status: Int(response.status.code))
         return response
     }
@@ -336,10 +349,7 @@ public struct SentryRoutes: Sendable {
     }
 
     func metricsPage() async throws -> Response {
-        let counts = try await context.store.countAlerts()
-        let depth = try await context.store.outboxDepth()
-        let text = context.metrics.render(
-            alertsByStatus: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }), outboxDepth: depth)
+        let text = await context.metrics.render(store: try await context.store.gauges())
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: text)))

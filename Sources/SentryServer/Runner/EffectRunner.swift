@@ -321,6 +321,7 @@ public final class EffectRunner: Service, Sendable {
         metrics.effectFinished(kind, ok: false)
         do {
             if case let slackError as SlackError = error, case .rateLimited(let method, let retryAfter) = slackError {
+                metrics.rateLimitWait(limiter: "slack_retry_after", duration: retryAfter)
                 await pacer.rateLimited(channel: method == "chat.update" ? nil : await channel(of: entry), retryAfter: retryAfter)
                 // Slack said when: wait that long, and a rate limit never uses up an attempt.
                 let seconds = Double(retryAfter.components.seconds) + 1

@@ -196,12 +196,15 @@ extension LiveContainmentExecutor {
     /// The executor for the configured credentials; nil when neither Slack admin nor Meraki is set up.
     public static func make(
         configuration: ServerConfiguration, transport: any HTTPTransport, journal: any ContainmentJournal, logger: Logger,
-        merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10)
+        merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10), metrics: ServerMetrics? = nil
     ) -> LiveContainmentExecutor? {
+        var scimSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        if let metrics { scimSleep = metrics.meteredSleep(limiter: "slack_scim") }
         let slackAdmin = configuration.slackAdminToken.map { token in
             SlackAdminClient(
                 transport: transport, scimBaseURL: configuration.slackSCIMURL, apiBaseURL: configuration.slackAPIURL, token: token,
-                scimWrites: SlackAdminClient.scimWriteBucket(sleep: { try await Task.sleep(for: $0) }), logger: logger)
+                scimWrites: SlackAdminClient.scimWriteBucket(sleep: scimSleep),
+                logger: logger)
         }
         var meraki: MerakiClient?
         if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {

@@ -1,4 +1,5 @@
 import Foundation
+import SentryCore
 
 /// Keeps the bot inside Slack's posting limits instead of bouncing off them: about one message per second per
 /// channel (short bursts allowed), and chat.update within its tier (about 50 a minute), shared by every lane
@@ -17,8 +18,14 @@ public actor SlackPacer {
     private var posts: [String: Bucket] = [:]
     private var updates: Bucket
     private let clock = ContinuousClock()
+    /// Told each wait: `slack_post` or `slack_update`, and how long.
+    private let onWait: @Sendable (String, Duration) -> Void
 
-    public init(postsPerSecond: Double = 1, postBurst: Double = 3, updatesPerMinute: Double = 50, updateBurst: Double = 5) {
+    public init(
+        postsPerSecond: Double = 1, postBurst: Double = 3, updatesPerMinute: Double = 50, updateBurst: Double = 5,
+        onWait: @escaping @Sendable (String, Duration) -> Void = { _, _ in }
+    ) {
+        self.onWait = onWait
         self.postsPerSecond = postsPerSecond
         self.postBurst = postBurst
         self.updatesPerSecond = updatesPerMinute / 60
@@ -31,13 +38,19 @@ public actor SlackPacer {
         var bucket = posts[channel] ?? Bucket(tokens: postBurst, last: clock.now)
         let wait = take(&bucket, rate: postsPerSecond, burst: postBurst)
         posts[channel] = bucket
-        if let wait { try? await Task.sleep(until: wait, clock: clock) }
+        if let wait {
+            onWait("slack_post", clock.now.duration(to: wait))
+            try? await Task.sleep(until: wait, clock: clock)
+        }
     }
 
     /// Waits until a message may be updated.
     public func beforeUpdate() async {
         let wait = take(&updates, rate: updatesPerSecond, burst: updateBurst)
-        if let wait { try? await Task.sleep(until: wait, clock: clock) }
+        if let wait {
+            onWait("slack_update", clock.now.duration(to: wait))
+            try? await Task.sleep(until: wait, clock: clock)
+        }
     }
 
     /// Slack answered 429: hold that channel's posts (or all updates) for as long as it asked.
@@ -58,7 +71,7 @@ public actor SlackPacer {
     private func take(_ bucket: inout Bucket, rate: Double, burst: Double) -> ContinuousClock.Instant? {
         let now = clock.now
         let elapsed = bucket.last.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         bucket.tokens = min(burst, bucket.tokens + max(0, seconds) * rate)
         bucket.last = now
         bucket.tokens -= 1

@@ -6,10 +6,12 @@ import SentryCore
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
     let label: String
 
-    public init(label: String) {
+    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -21,7 +23,10 @@ public struct JSONLogHandler: LogHandler {
         var object: [String: String] = [
             "ts": Timestamp.iso8601(Date()), "level": "\(event.level)", "logger": label, "message": "\(event.message)",
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided, uniquingKeysWith: { _, new in new }) }
+        if let own = event.metadata { merged.merge(own, uniquingKeysWith: { _, new in new }) }
+        for (key, value) in merged {
             object[key] = "\(value)"
         }
         let encoder = JSONEncoder()

@@ -52,6 +52,8 @@ public struct LoopbackClient: Sendable {
     public struct Answer: Sendable {
         public var status: Int
         public var body: [UInt8]
+        /// Lowercased names.
+        public var headers: [String: String] = [:]
         public var text: String { String(decoding: body, as: UTF8.self) }
         public var json: JSONValue? { JSONValue.parse(body) }
     }
@@ -59,7 +61,7 @@ public struct LoopbackClient: Sendable {
     public func send(_ method: String = "POST", _ path: String, body: [UInt8] = [], headers: [HTTPHeader] = []) async throws -> Answer {
         let request = SentryConnectors.HTTPRequest(method: method, url: baseURL + path, headers: headers, body: method == "GET" ? nil : body, timeout: .seconds(10))
         let response = try await transport.send(request)
-        return Answer(status: response.status, body: response.body)
+        return Answer(status: response.status, body: response.body, headers: response.headers)
     }
 
     /// Signs a body as Slack does and posts it.

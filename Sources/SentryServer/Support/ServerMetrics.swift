@@ -1,70 +1,195 @@
+import CoreMetrics
 import Foundation
+import Metrics
+import Prometheus
 import SentryCore
+import SentryStore
 
-/// Counters exposed at `/metrics` in the Prometheus text format. Every metric name is in this file.
+/// Everything `/metrics` shows. Code records through swift-metrics (`Counter`, `Gauge`, `Timer`) bound to
+/// this instance's Prometheus registry, so two servers in one process (tests) never share counts. Every metric
+/// name and its help text is in this file.
 public final class ServerMetrics: Sendable {
     public enum Name {
         public static let requests = "sentry_http_requests_total"
         public static let verificationFailures = "sentry_verification_failures_total"
         public static let effects = "sentry_effects_total"
         public static let alerts = "sentry_alerts"
+        public static let containments = "sentry_containments"
         public static let outboxDepth = "sentry_outbox_pending"
+        public static let outboxFailed = "sentry_outbox_failed"
+        public static let upstreamRequests = "sentry_upstream_requests_total"
+        public static let upstreamDuration = "sentry_upstream_request_duration_seconds"
+        public static let rateLimitWaits = "sentry_rate_limit_waits_total"
+        public static let rateLimitWaitSeconds = "sentry_rate_limit_wait_seconds_total"
+        public static let collectorPolls = "sentry_collector_polls_total"
+        public static let collectorEvents = "sentry_collector_events_total"
+        public static let collectorDropped = "sentry_collector_dropped_total"
+        public static let collectorLag = "sentry_collector_lag_seconds"
     }
 
-    private struct Key: Hashable {
-        var name: String
-        var labels: [String]
+    static let help: [String: String] = [
+        Name.requests: "HTTP requests answered, by endpoint and status",
+        Name.verificationFailures: "Signature or token checks that failed, by reason",
+        Name.effects: "Outbox effects executed, by effect and result (error: will be retried or has failed)",
+        Name.alerts: "Alerts in the database, by status",
+        Name.containments: "Containments in the database, by kind and state",
+        Name.outboxDepth: "Effects waiting in the outbox",
+        Name.outboxFailed: "Effects that gave up after their last attempt",
+        Name.upstreamRequests: "Calls to Slack and Meraki, by API and HTTP status (or transport error)",
+        Name.upstreamDuration: "Time of calls to Slack and Meraki, by API",
+        Name.rateLimitWaits: "Times a call waited for a rate limit, by limiter",
+        Name.rateLimitWaitSeconds: "Seconds calls waited for rate limits, by limiter",
+        Name.collectorPolls: "Collector polls, by collector and result",
+        Name.collectorEvents: "Events collectors handed to the detection rules, by collector",
+        Name.collectorDropped: "Events a collector lost (syslog queue full), by collector",
+        Name.collectorLag: "Seconds since the collector last completed a poll (polling collectors only)",
+    ]
+
+    /// What a collector reports when `/metrics` is read.
+    public struct CollectorSample: Sendable {
+        public var polls: Int?
+        public var failedPolls: Int?
+        public var events: Int
+        public var dropped: Int?
+        public var lastSuccessAt: Date?
+
+        public init(polls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?) {
+            self.polls = polls
+            self.failedPolls = failedPolls
+            self.events = events
+            self.dropped = dropped
+            self.lastSuccessAt = lastSuccessAt
+        }
     }
 
-    private let counters = Locked<[Key: Int]>([:])
+    public let registry: PrometheusCollectorRegistry
+    public let factory: PrometheusMetricsFactory
+    private let collectors = Locked<[(name: String, sample: @Sendable () async -> CollectorSample)]>([])
+    /// Totals already added to counters that mirror a collector's own count.
+    private let mirrored = Locked<[String: Int]>([:])
 
-    public init() {}
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[Name.upstreamDuration] = [
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        self.factory = factory
+    }
+
+    // MARK: recording
 
     public func request(endpoint: String, status: Int) {
-        add(Name.requests, ["endpoint=\"\(endpoint)\"", "status=\"\(status)\""])
+        counter(Name.requests, ("endpoint", endpoint), ("status", String(status))).increment()
     }
 
     public func verificationFailed(reason: String) {
-        add(Name.verificationFailures, ["reason=\"\(reason)\""])
+        counter(Name.verificationFailures, ("reason", reason)).increment()
     }
 
     public func effectFinished(_ kind: String, ok: Bool) {
-        add(Name.effects, ["effect=\"\(kind)\"", "result=\"\(ok ? "ok" : "error")\""])
+        counter(Name.effects, ("effect", kind), ("result", ok ? "ok" : "error")).increment()
     }
 
-    private func add(_ name: String, _ labels: [String]) {
-        counters.withLock { $0[Key(name: name, labels: labels), default: 0] += 1 }
+    /// One call to an upstream API; `status` is the HTTP status or a transport failure ("timeout", …).
+    public func upstream(api: String, status: String, duration: Duration) {
+        counter(Name.upstreamRequests, ("api", api), ("status", status)).increment()
+        Metrics.Timer(label: Name.upstreamDuration, dimensions: [("api", api)], factory: factory).record(duration: duration)
     }
 
-    public func value(_ name: String, _ labels: [String]) -> Int {
-        counters.withLock { $0[Key(name: name, labels: labels)] ?? 0 }
+    /// A call waited `duration` for `limiter` (a token bucket, Slack's posting pace, or a 429's Retry-After).
+    public func rateLimitWait(limiter: String, duration: Duration) {
+        counter(Name.rateLimitWaits, ("limiter", limiter)).increment()
+        CoreMetrics.FloatingPointCounter(label: Name.rateLimitWaitSeconds, dimensions: [("limiter", limiter)], factory: factory)
+            .increment(by: duration.inSeconds)
     }
 
-    /// The exposition text; gauges that live in the store are passed in.
-    public func render(alertsByStatus: [String: Int], outboxDepth: Int) -> String {
-        var lines: [String] = []
-        let snapshot = counters.current
-        let byName = Dictionary(grouping: snapshot, by: { $0.key.name })
-        let help: [String: String] = [
-            Name.requests: "HTTP requests by endpoint and status",
-            Name.verificationFailures: "Signature or token checks that failed, by reason",
-            Name.effects: "Outbox effects executed, by kind and result",
-        ]
-        for name in [Name.requests, Name.verificationFailures, Name.effects] {
-            lines.append("# HELP \(name) \(help[name] ?? "")")
-            lines.append("# TYPE \(name) counter")
-            for (key, count) in (byName[name] ?? []).sorted(by: { $0.key.labels.joined() < $1.key.labels.joined() }) {
-                lines.append("\(name){\(key.labels.joined(separator: ","))} \(count)")
+    /// A sleep for a `TokenBucket` that records each wait under `limiter`.
+    public func meteredSleep(limiter: String) -> @Sendable (Duration) async throws -> Void {
+        { [self] wait in
+            rateLimitWait(limiter: limiter, duration: wait)
+            try await Task.sleep(for: wait)
+        }
+    }
+
+    /// Asks `sample` for the collector's counters each time `/metrics` is read.
+    public func addCollector(_ name: String, sample: @escaping @Sendable () async -> CollectorSample) {
+        collectors.withLock { $0.append((name, sample)) }
+    }
+
+    private func counter(_ name: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+    }
+
+    private func gauge(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
+    }
+
+    // MARK: exposition
+
+    /// Sets the gauges read from the store and the collectors, then renders the Prometheus text.
+    public func render(store: StoreGauges, now: Date = Date()) async -> String {
+        for status in AlertStatus.allCases {
+            gauge(Name.alerts, [("status", status.rawValue)]).record(store.alertsByStatus[status] ?? 0)
+        }
+        for kind in ContainmentAction.Kind.allCases {
+            for status in Containment.Status.allCases {
+                gauge(Name.containments, [("kind", kind.rawValue), ("state", status.rawValue)])
+                    .record(store.containments[kind]?[status] ?? 0)
             }
         }
-        lines.append("# HELP \(Name.alerts) Alerts by status")
-        lines.append("# TYPE \(Name.alerts) gauge")
-        for (status, count) in alertsByStatus.sorted(by: { $0.key < $1.key }) {
-            lines.append("\(Name.alerts){status=\"\(status)\"} \(count)")
+        gauge(Name.outboxDepth, []).record(store.outboxPending)
+        gauge(Name.outboxFailed, []).record(store.outboxFailed)
+        for (name, sample) in collectors.current {
+            let s = await sample()
+            if let polls = s.polls, let failed = s.failedPolls {
+                mirror(Name.collectorPolls, ("collector", name), ("result", "ok"), total: polls - failed)
+                mirror(Name.collectorPolls, ("collector", name), ("result", "error"), total: failed)
+            }
+            mirror(Name.collectorEvents, ("collector", name), total: s.events)
+            if let dropped = s.dropped { mirror(Name.collectorDropped, ("collector", name), total: dropped) }
+            if let last = s.lastSuccessAt {
+                gauge(Name.collectorLag, [("collector", name)]).record(max(0, now.timeIntervalSince(last)))
+            }
         }
-        lines.append("# HELP \(Name.outboxDepth) Effects waiting in the outbox")
-        lines.append("# TYPE \(Name.outboxDepth) gauge")
-        lines.append("\(Name.outboxDepth) \(outboxDepth)")
-        return lines.joined(separator: "\n") + "\n"
+        return Self.addingHelp(to: registry.emitToString())
+    }
+
+    /// Brings a counter up to a total kept elsewhere (a collector's own count), so it stays a counter.
+    private func mirror(_ name: String, _ dimensions: (String, String)..., total: Int) {
+        let key = ([name] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
+        let delta = mirrored.withLock { seen -> Int in
+            let delta = total - (seen[key] ?? 0)
+            if delta > 0 { seen[key] = total }
+            return delta
+        }
+        let counter = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+        counter.increment(by: max(0, delta))
+    }
+
+    /// swift-metrics carries no help text; a `# HELP` line goes before each family's `# TYPE` line.
+    static func addingHelp(to text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 2048)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).prefix { $0 != " " }
+                if let help = help[String(name)] { out += "# HELP \(name) \(help)\n" }
+            }
+            out += line
+            out += "\n"
+        }
+        while out.hasSuffix("\n\n") { out.removeLast() }
+        return out
+    }
+
+    /// The current value of one series, `labels` as `key="value"` in the order recorded (tests, diagnostics).
+    public func value(_ name: String, _ labels: [String]) -> Int {
+        let prefix = labels.isEmpty ? name + " " : "\(name){\(labels.joined(separator: ","))} "
+        for line in registry.emitToString().split(separator: "\n") where line.hasPrefix(prefix) {
+            return Int(Double(line.dropFirst(prefix.count)) ?? 0)
+        }
+        return 0
     }
 }

@@ -14,8 +14,9 @@ import Testing
         let slackApp = try await RunningApplication.start { slack.application(onRunning: $0) }
         let audit = AuditLogsSimulator(token: Harness.adminToken)
         let auditApp = try await RunningApplication.start { audit.application(onRunning: $0) }
-        let transport = CurlTransport()
-        defer { transport.shutdown() }
+        let curl = CurlTransport()
+        defer { curl.shutdown() }
+        let metrics = ServerMetrics()
         let interval = 5
         let configuration = try ServerConfiguration.load(environment: [
             "SLACK_SIGNING_SECRET": Harness.signingSecret, "SLACK_BOT_TOKEN": Harness.botToken, "SLACK_ALERT_CHANNEL": Harness.channel,
@@ -26,13 +27,15 @@ import Testing
         let playbooks = [Playbook(
             id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
             rule: ["threshold": 3, "window": "10m"])]
+        let transport = MeteredTransport(base: curl, metrics: metrics, configuration: configuration)
         let store = try SQLiteAlertStore.inMemory()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let client = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
-        let server = SentryServer(configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: client, logger: logger)
+        let server = SentryServer(configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: client, metrics: metrics,
+            logger: logger)
         let detection = try await DetectionServices.make(
             configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: TokenBucket(capacity: 10, refillPerSecond: 10),
-            logger: logger, onAlerts: { server.runner.wake() })
+            metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
         let app = try await RunningApplication.start { server.application(extraServices: detection.services, onRunning: $0) }
         // Let the collector make its first (empty) poll, then the attack shows up in the audit log.
         #expect(await slack.waitUntil { _ in !audit.requests.isEmpty })
@@ -44,6 +47,16 @@ import Testing
         print("latency audit entry → Slack alert: \(latency) (poll interval \(interval) s)")
         #expect(latency <= .seconds(interval + 2))
         #expect(slack.topLevelMessages().first?.text.contains("failed Slack logins from 203.0.113.77") == true)
+
+        // The same run, as an operator sees it at /metrics: the collector's polls and events, its lag, and the
+        // calls it and the runner made upstream.
+        let text = await metrics.render(store: try await store.gauges())
+        #expect(metrics.value(ServerMetrics.Name.collectorPolls, [#"collector="slack_audit""#, #"result="ok""#]) >= 2)
+        #expect(metrics.value(ServerMetrics.Name.collectorEvents, [#"collector="slack_audit""#]) == 4)
+        #expect(text.contains(#"sentry_collector_lag_seconds{collector="slack_audit"} "#))
+        #expect(metrics.value(ServerMetrics.Name.upstreamRequests, [#"api="slack_audit""#, #"status="200""#]) >= 2)
+        #expect(metrics.value(ServerMetrics.Name.upstreamRequests, [#"api="slack.chat.postMessage""#, #"status="200""#]) == 1)
+        #expect(metrics.value(ServerMetrics.Name.alerts, [#"status="open""#]) == 1)
         await app.stop()
         await auditApp.stop()
         await slackApp.stop()

@@ -70,17 +70,20 @@ final class Harness: Sendable {
         self.store = store ?? sqlite
         transport = CurlTransport()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let slack = SlackClient(
-            transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
-            sleep: { _ in }, logger: logger)
         metrics = ServerMetrics()
+        // What the bot sends upstream goes through the metered transport, as in `sentry serve`.
+        let upstream = MeteredTransport(base: transport, metrics: metrics, configuration: configuration)
+        let slack = SlackClient(
+            transport: upstream, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
+            sleep: { _ in }, logger: logger)
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
             metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600),
             containment: LiveContainmentExecutor.make(
-                configuration: configuration, transport: transport, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger),
+                configuration: configuration, transport: upstream, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger,
+                metrics: metrics),
             uplinks: !uplinks ? nil : MerakiUplinkLookup(client: MerakiClient(
-                transport: transport, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
+                transport: upstream, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
                 limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)))
         self.server = server
         sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }

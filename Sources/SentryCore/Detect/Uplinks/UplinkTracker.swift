@@ -90,9 +90,7 @@ public struct UplinkTracker: Sendable, Equatable {
 
     /// Stale after three poll intervals, and never sooner than `minimumStaleAfter`.
     public init(pollInterval: Duration, forgetAfter: TimeInterval = UplinkTracker.defaultForgetAfter) {
-        let (seconds, attoseconds) = pollInterval.components
-        let interval = Double(seconds) + Double(attoseconds) / 1e18
-        self.init(staleAfter: max(3 * interval, Self.minimumStaleAfter), forgetAfter: forgetAfter)
+        self.init(staleAfter: max(3 * pollInterval.inSeconds, Self.minimumStaleAfter), forgetAfter: forgetAfter)
     }
 
     public func track(previous: [String: UplinkSnapshot], reports: [UplinkReport], now: Date) -> Outcome {
