@@ -1,89 +1,242 @@
 #!/usr/bin/env bash
-# Benchmark: a release `sentry serve` against the Bolt for Python peer (../shared/bench), in one run.
-#   /slack/commands      signed `/sentry help` (ephemeral answer, no database)
-#   /slack/interactivity signed `ack` clicks on a real alert (each click is a transaction: audit/outbox rows)
-# Prints requests/s and p50/p99 for both. Needs wrk (apt) and, for the peer, slack-bolt + gunicorn (PyPI).
+# Benchmark: `sentry serve` against the Bolt for Python peer (../shared/bench), in one run, one table.
+#   /slack/commands      signed `/sentry help` (ephemeral answer, no database)           sentry and peer
+#   /slack/interactivity signed `ack` clicks on a real alert (each click a transaction)  sentry and peer
+#   /hooks/detections    bearer-token detections, a unique id each (bench/webhook_post.lua); the rows
+#                        stored are counted afterwards to show nothing accepted was lost
+#   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS
+# The table (markdown, for the README) goes to standard output; progress and failures to standard error.
+#
+# Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
+#        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
+# Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI); each is installed
+# if missing. Everything listens on 127.0.0.1 only.
 set -euo pipefail
+case "${SENTRY_BIN:-}" in "" | /*) ;; *) SENTRY_BIN="$PWD/$SENTRY_BIN" ;; esac
 cd "$(dirname "$0")/.."
 root=$(pwd)
 shared="$root/../shared/bench"
+tools="$root/bench/bench_tools.py"
 duration=${BENCH_DURATION:-15s}
 connections=${BENCH_CONNECTIONS:-32}
+replay_lines=${BENCH_REPLAY_LINES:-1000000}
 secret="bench-secret-0123456789"
+webhook_token="bench-webhook-token"
+subjects=256 # subject ips per wrk thread for the webhook run
+startup_runs=5
+sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081
+[[ $connections =~ ^[0-9]+$ ]] && [ "$connections" -ge 2 ] || { echo "BENCH_CONNECTIONS must be a number >= 2 (wrk -t2)" >&2; exit 1; }
+[[ $replay_lines =~ ^[0-9]+$ ]] || { echo "BENCH_REPLAY_LINES must be a number" >&2; exit 1; }
 work=$(mktemp -d /tmp/sentry-bench.XXXXXX)
+results="$work/results"
+: >"$results"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+
+log() { echo "bench: $*" >&2; }
+put() { printf '%s=%s\n' "$1" "$2" >>"$results"; }
+fail_step() { log "FAILED: $2"; put "$1.error" "$(tr '\n' ' ' <<<"$2")"; } # key message: shown in the table cell
+die() { log "$*"; exit 1; }
+alive() { local state; state=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $state != Z* ]]; }
+stop() { # pid: TERM, up to 10 s to finish, then KILL
+  local pid=$1 p keep=()
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && { log "pid $pid ignored SIGTERM for 10 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
+  fi
+  wait "$pid" 2>/dev/null || true
+  for p in ${pids[@]+"${pids[@]}"}; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  pids=(${keep[@]+"${keep[@]}"})
+}
+cleanup() {
+  local pid
+  for pid in ${pids[@]+"${pids[@]}"}; do stop "$pid"; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
+port_free() { ! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_http() { # name pid url want(any|CODE): until the URL answers, or the process dies, or 30 s pass
+  local name=$1 pid=$2 url=$3 want=$4 code
+  for _ in $(seq 1 300); do
+    if ! alive "$pid"; then
+      log "$name exited during start-up; the end of $work/$name.log:"; tail -n 20 "$work/$name.log" >&2; return 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null || true)
+    if { [ "$want" = any ] && [ "${code:-000}" != 000 ]; } || [ "$code" = "$want" ]; then return 0; fi
+    sleep 0.1
+  done
+  log "$name did not answer $url with ${want/any/anything} within 30 s; the end of its log:"
+  tail -n 20 "$work/$name.log" >&2
+  return 1
+}
+wrk_error() { # wrk's output: its first line, unless that is only the usage text
+  if [[ $1 == Usage:* ]]; then echo "wrk rejected -t2 -c$connections -d$duration (check BENCH_DURATION, BENCH_CONNECTIONS)"; else head -n 1 <<<"$1"; fi
+}
+record() { # key "k=v k=v ...": one result per pair
+  local kv
+  for kv in $2; do put "$1.${kv%%=*}" "${kv#*=}"; done
+}
+
+# ---- tools ----
 if ! command -v wrk >/dev/null; then
-  echo "installing wrk"
+  log "installing wrk"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk >/dev/null
+  { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk; } >"$work/apt.log" 2>&1 ||
+    { tail -n 5 "$work/apt.log" >&2; die "wrk is missing and apt-get could not install it"; }
 fi
-swift build -c release --product sentry >/dev/null
-bin="$root/.build/release/sentry"
+for tool in python3 curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
+if [ -n "${SENTRY_BIN:-}" ]; then
+  bin=$SENTRY_BIN
+else
+  log "building release sentry (swift build -c release --product sentry)"
+  swift build -c release --product sentry >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; die "release build failed"; }
+  bin="$root/.build/release/sentry"
+fi
+[ -x "$bin" ] || die "sentry binary $bin does not exist or is not executable (set SENTRY_BIN)"
+case "$bin" in */debug/*) log "note: $bin is a debug build; its figures are not the ones to publish" ;; esac
+for port in $sim_port $sentry_port $peer_port $startup_port; do
+  port_free "$port" || die "127.0.0.1:$port is already in use (another benchmark still running?)"
+done
 
-wait_port() { for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
+serve_env=(SLACK_SIGNING_SECRET=$secret SLACK_BOT_TOKEN=xoxb-bench-not-real SLACK_ALERT_CHANNEL=C0BENCH
+  SLACK_API_URL=http://127.0.0.1:$sim_port/api SENTRY_WEBHOOK_TOKEN=$webhook_token
+  SENTRY_PLAYBOOKS="$root/Playbooks" SENTRY_HTTP_HOST=127.0.0.1 SENTRY_LOG_LEVEL=warning)
 
-"$bin" slack-simulator --port 18091 --token xoxb-bench-not-real >"$work/sim.log" 2>&1 & pids+=($!)
-wait_port 18091
-SLACK_SIGNING_SECRET=$secret SLACK_BOT_TOKEN=xoxb-bench-not-real SLACK_ALERT_CHANNEL=C0BENCH \
-SLACK_API_URL=http://127.0.0.1:18091/api SENTRY_WEBHOOK_TOKEN=bench-webhook-token \
-SENTRY_DATABASE_URL="sqlite:$work/sentry.db" SENTRY_PLAYBOOKS="$root/Playbooks" \
-SENTRY_HTTP_HOST=127.0.0.1 SENTRY_HTTP_PORT=18080 SENTRY_LOG_LEVEL=warning \
+run_signed() { # key url bodyfile: wrk with a pre-signed Slack request, after one request to check it is accepted
+  local key=$1 url=$2 body=$3 ts sig code out line
+  read -r ts sig < <(python3 "$shared/sign.py" "$secret" "$body")
+  code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$url" \
+    -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
+    --data-binary @"$body" 2>/dev/null || true)
+  if [[ $code != 2* ]]; then
+    fail_step "$key" "a single signed POST $url answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
+    return 0
+  fi
+  log "wrk $url ($duration)"
+  if ! out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$shared/signed_post.lua" "$url" -- "$body" "$ts" "$sig" 2>&1); then
+    fail_step "$key" "wrk failed against $url: $(wrk_error "$out")"; return 0
+  fi
+  line=$(grep '^RESULT' <<<"$out" || true)
+  [ -n "$line" ] || { fail_step "$key" "wrk printed no RESULT line against $url"; return 0; }
+  record "$key" "${line#RESULT }"
+}
+
+# ---- sentry serve: idle RSS, commands, clicks, webhook ingest, peak RSS ----
+"$bin" slack-simulator --port $sim_port --token xoxb-bench-not-real >"$work/simulator.log" 2>&1 & pids+=($!)
+sim_pid=$!
+wait_http simulator $sim_pid "http://127.0.0.1:$sim_port/api/api.test" any || die "the Slack simulator did not start"
+
+env "${serve_env[@]}" SENTRY_DATABASE_URL="sqlite:$work/sentry.db" SENTRY_HTTP_PORT=$sentry_port \
   "$bin" serve >"$work/sentry.log" 2>&1 & pids+=($!)
-wait_port 18080
+sentry_pid=$!
+wait_http sentry $sentry_pid "http://127.0.0.1:$sentry_port/readyz" 200 || die "sentry serve did not become ready"
+sleep 1
+if out=$(python3 "$tools" rss $sentry_pid 2>&1); then record idle.sentry "$out"; else fail_step idle.sentry "$out"; fi
 
-alert=$(curl -s -X POST http://127.0.0.1:18080/hooks/detections -H 'Content-Type: application/json' \
-  -H 'Authorization: Bearer bench-webhook-token' \
+alert=$(curl -s --max-time 10 -X POST "http://127.0.0.1:$sentry_port/hooks/detections" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $webhook_token" \
   -d '{"id":"bench-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"203.0.113.7"},"title":"bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_id"])')
-python3 - "$alert" > "$work/ack.form" <<'PY'
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_id"])' 2>/dev/null || true)
+[ -n "$alert" ] || log "could not create the alert the clicks act on; the click rows will fail"
+python3 - "${alert:-none}" $sim_port >"$work/ack.form" <<'PY'
 import json, sys, urllib.parse
 payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
            "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
-           "channel": {"id": "C0BENCH"}, "response_url": "http://127.0.0.1:18091/response/bench",
+           "channel": {"id": "C0BENCH"}, "response_url": f"http://127.0.0.1:{sys.argv[2]}/response/bench",
            "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": sys.argv[1]}]}
 sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
 PY
 
-run_wrk() { # url bodyfile
-  read -r ts sig < <(python3 "$shared/sign.py" "$secret" "$2")
-  wrk -t2 -c"$connections" -d"$duration" --latency -s "$shared/signed_post.lua" "$1" -- "$2" "$ts" "$sig" | grep RESULT
-}
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+run_signed cmd.sentry "http://127.0.0.1:$sentry_port/slack/commands" "$shared/slash_help.form"
+run_signed ack.sentry "http://127.0.0.1:$sentry_port/slack/interactivity" "$work/ack.form"
+if out=$(python3 "$tools" count "$work/sentry.db" "bench-" 2>&1); then put ack.outbox "$(sed -n 's/.*outbox=\([0-9]*\).*/\1/p' <<<"$out")"; fi
 
-sentry_cmd=$(run_wrk http://127.0.0.1:18080/slack/commands "$shared/slash_help.form")
-sentry_ack=$(run_wrk http://127.0.0.1:18080/slack/interactivity "$work/ack.form")
-rss_kb=$(ps -o rss= -p "${pids[1]}" | tr -d ' ')
-clicks=$(sqlite3 "$work/sentry.db" "SELECT COUNT(*) FROM outbox" 2>/dev/null || echo "?")
-
-peer_cmd="RESULT requests=0 rps=n/a p50_ms=n/a p99_ms=n/a non2xx=0 sockerr=0"; peer_ack="$peer_cmd"
-if python3 -c 'import slack_bolt, gunicorn, flask' 2>/dev/null || python3 -m pip install -q slack-bolt==1.30.0 gunicorn flask >/dev/null 2>&1; then
-  (cd "$shared" && SLACK_SIGNING_SECRET=$secret python3 -m gunicorn -w 2 -k gthread --threads 8 -b 127.0.0.1:18090 bolt_peer:flask_app >"$work/peer.log" 2>&1) & pids+=($!)
-  wait_port 18090
-  peer_cmd=$(run_wrk http://127.0.0.1:18090/slack/commands "$shared/slash_help.form")
-  peer_ack=$(run_wrk http://127.0.0.1:18090/slack/interactivity "$work/ack.form")
+tag="run$(date +%s)"
+put hook.subjects $subjects
+hook_url="http://127.0.0.1:$sentry_port/hooks/detections"
+code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$hook_url" -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $webhook_token" \
+  -d '{"id":"bench-preflight-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"10.0.0.1"}}' 2>/dev/null || true)
+if [ "$code" != 202 ]; then
+  fail_step hook "a single POST $hook_url answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
 else
-  echo "(Bolt peer not installed: pip install slack-bolt==1.30.0 gunicorn flask)"
+  log "wrk $hook_url ($duration)"
+  if ! out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/bench/webhook_post.lua" "$hook_url" -- \
+    "$webhook_token" "$tag" $subjects 2>&1); then
+    fail_step hook "wrk failed against $hook_url: $(wrk_error "$out")"
+  elif line=$(grep '^RESULT' <<<"$out"); then
+    record hook "${line#RESULT }"
+  else
+    fail_step hook "wrk printed no RESULT line against $hook_url: $(tail -n 1 <<<"$out")"
+  fi
 fi
 
-echo
-echo "Benchmark $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$connections -d$duration, server and load on the same machine"
-printf '%-34s %10s %9s %9s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "non-2xx"
-for row in "sentry /slack/commands (help)|$sentry_cmd" "bolt   /slack/commands (help)|$peer_cmd" \
-           "sentry /slack/interactivity (ack)|$sentry_ack" "bolt   /slack/interactivity (ack)|$peer_ack"; do
-  name=${row%%|*}; r=${row#*|}
-  printf '%-34s %10s %9s %9s %8s\n' "$name" "$(field rps "$r")" "$(field p50_ms "$r")" "$(field p99_ms "$r")" "$(field non2xx "$r")"
-done
-s=$(field rps "$sentry_cmd"); p=$(field rps "$peer_cmd")
-python3 -c "import sys; s,p=sys.argv[1],sys.argv[2]; print(f'slash commands: sentry/bolt = {float(s)/float(p):.1f}x' if p not in ('n/a','0','0.0') else '')" "$s" "$p" || true
-echo "sentry RSS after load: $((rss_kb / 1024)) MiB; outbox rows written by the clicks: $clicks"
+if out=$(python3 "$tools" rss $sentry_pid 2>&1); then record load.sentry "$out"; else fail_step load.sentry "$out"; fi
+log "stopping sentry serve, then counting what the webhook run stored"
+stop $sentry_pid
+if out=$(python3 "$tools" count "$work/sentry.db" "bench-$tag-" 2>&1); then
+  put hook.stored "$(sed -n 's/.*detections=\([0-9]*\).*/\1/p' <<<"$out")"
+  put hook.alerts "$(sed -n 's/.*alerts=\([0-9]*\).*/\1/p' <<<"$out")"
+else
+  fail_step hook.stored "could not count rows in $work/sentry.db: $out"
+fi
 
-# Replay: the built-in rules over a generated audit log, one core, memory measured for two file sizes.
-python3 bench/generate_audit_log.py 1000000 > "$work/audit1m.jsonl"
-python3 bench/generate_audit_log.py 100000 > "$work/audit100k.jsonl"
-for f in audit100k audit1m; do
-  /usr/bin/time -f "max_rss_kb=%M" taskset -c 0 "$bin" detect replay "$work/$f.jsonl" 2>&1 >/dev/null | tr '\n' ' '
-  echo
-done
+# ---- the Bolt peer: idle RSS, commands, clicks, peak RSS ----
+peer_ok=yes
+if ! python3 -c 'import slack_bolt, gunicorn, flask' 2>/dev/null; then
+  log "installing the Bolt peer (pip install slack-bolt==1.30.0 gunicorn flask)"
+  python3 -m pip install -q slack-bolt==1.30.0 gunicorn flask >"$work/pip.log" 2>&1 || { tail -n 5 "$work/pip.log" >&2; peer_ok=no; }
+fi
+peer_failed() { local key; for key in cmd.peer ack.peer idle.peer load.peer; do fail_step $key "$1"; done; }
+if [ $peer_ok = no ]; then
+  peer_failed "peer not installed (pip install slack-bolt==1.30.0 gunicorn flask failed)"
+else
+  SLACK_SIGNING_SECRET=$secret python3 -m gunicorn --chdir "$shared" -w 2 -k gthread --threads 8 \
+    -b 127.0.0.1:$peer_port bolt_peer:flask_app >"$work/peer.log" 2>&1 & pids+=($!)
+  peer_pid=$!
+  if ! wait_http peer $peer_pid "http://127.0.0.1:$peer_port/slack/commands" any; then
+    peer_failed "the peer did not start (gunicorn bolt_peer:flask_app)"
+  else
+    sleep 2 # both workers import the app after the master binds the port
+    peer_tree() { echo "$peer_pid" $(ps -o pid= --ppid "$peer_pid"); }
+    if out=$(python3 "$tools" rss $(peer_tree) 2>&1); then record idle.peer "$out"; else fail_step idle.peer "$out"; fi
+    run_signed cmd.peer "http://127.0.0.1:$peer_port/slack/commands" "$shared/slash_help.form"
+    run_signed ack.peer "http://127.0.0.1:$peer_port/slack/interactivity" "$work/ack.form"
+    if out=$(python3 "$tools" rss $(peer_tree) 2>&1); then record load.peer "$out"; else fail_step load.peer "$out"; fi
+  fi
+  stop $peer_pid
+fi
+
+# ---- start-up time to ready (the simulator stays up: serve may call Slack while starting) ----
+log "start-up: $startup_runs starts of sentry serve on fresh databases"
+if out=$(env "${serve_env[@]}" python3 "$tools" startup "$bin" $startup_port $startup_runs "$work/startup" 2>&1); then
+  record startup "$out"
+else
+  fail_step startup "$(tail -n 3 <<<"$out" | tr '\n|' '  ')"
+fi
+stop $sim_pid
+
+# ---- replay: the built-in rules over a generated audit log, one core ----
+log "replay: generating $replay_lines audit lines"
+put replay.requested "$replay_lines"
+if python3 bench/generate_audit_log.py "$replay_lines" >"$work/audit.jsonl" 2>"$work/generate.log"; then
+  log "replay: sentry detect replay (taskset -c 0)"
+  if out=$(python3 "$tools" replay "$bin" "$work/audit.jsonl" "$root/Playbooks" 2>&1); then
+    record replay "$(grep '^lines=' <<<"$out")"
+  else
+    fail_step replay "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
+  fi
+else
+  fail_step replay "generate_audit_log.py failed: $(tail -n 1 "$work/generate.log")"
+fi
+rm -f "$work/audit.jsonl"
+
+# ---- the table ----
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo
+echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr); wrk -t2 -c$connections -d$duration; server and load on the same machine"
+echo
+python3 "$tools" table "$results"

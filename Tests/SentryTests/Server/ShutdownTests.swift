@@ -99,6 +99,7 @@ import Testing
         process.waitUntilExit()
         let took = ContinuousClock.now - signalled
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        print("SIGTERM → exit with a 3 s Slack call running: \(took)")
         #expect(took < .seconds(10), "stopped in \(took)")
 
         let store = try SQLiteAlertStore(path: database)
@@ -132,6 +133,7 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         let took = ContinuousClock.now - signalled
+        print("SIGTERM → exit with Slack hanging and SENTRY_SHUTDOWN_TIMEOUT=2: \(took)")
         // The 2 s allowance, then cancellation: far sooner than Slack's 60 s.
         #expect(took >= .seconds(2) && took < .seconds(6), "stopped in \(took)")
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)

@@ -1,0 +1,259 @@
+"""Helpers for bench/run.sh: the measurements that are easier in Python than in bash, and the table.
+
+  startup BIN PORT RUNS DIR    spawn `BIN serve` RUNS times, each on a fresh SQLite database in DIR, and time
+                               spawn -> first 200 from GET /readyz (polled every 10 ms); the serve environment
+                               is inherited, SENTRY_DATABASE_URL and SENTRY_HTTP_PORT are overridden
+  replay BIN FILE PLAYBOOKS    `taskset -c 0 BIN detect replay FILE`; its rate and the child's peak RSS
+  rss PID...                   VmRSS and VmHWM summed over the processes, in kB
+  count DB PREFIX              rows in the database: detections whose id starts with PREFIX, the alerts they
+                               landed on, and every outbox and audit row
+  table RESULTS                the markdown table from run.sh's key=value results file
+
+Every command prints key=value pairs on one line; on failure it says why on stderr and exits non-zero."""
+import os
+import re
+import resource
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def die(message):
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
+def terminate(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def startup(binary, port, runs, folder):
+    os.makedirs(folder, exist_ok=True)
+    url = f"http://127.0.0.1:{port}/readyz"
+    times = []
+    for run in range(int(runs)):
+        database = os.path.join(folder, f"startup-{run}.db")
+        log_path = os.path.join(folder, f"startup-{run}.log")
+        env = dict(os.environ, SENTRY_DATABASE_URL=f"sqlite:{database}", SENTRY_HTTP_PORT=str(port),
+                   SENTRY_HTTP_HOST="127.0.0.1")
+        with open(log_path, "wb") as log:
+            started = time.monotonic()
+            process = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                while True:
+                    if process.poll() is not None:
+                        tail = open(log_path, errors="replace").read()[-600:]
+                        die(f"start {run + 1}: sentry serve exited with {process.returncode} before /readyz answered 200:\n{tail}")
+                    if time.monotonic() - started > 60:
+                        die(f"start {run + 1}: GET {url} did not answer 200 within 60 s")
+                    try:
+                        with urllib.request.urlopen(url, timeout=1) as answer:
+                            if answer.status == 200:
+                                times.append((time.monotonic() - started) * 1000)
+                                break
+                    except (urllib.error.URLError, ConnectionError, OSError):
+                        pass
+                    time.sleep(0.01)
+            finally:
+                terminate(process)
+    print(f"median_ms={statistics.median(times):.1f} min_ms={min(times):.1f} max_ms={max(times):.1f} runs={len(times)}")
+
+
+def replay(binary, path, playbooks):
+    command = [binary, "detect", "replay", path, "--playbooks", playbooks]
+    pinned = shutil.which("taskset") is not None
+    if pinned:
+        command = ["taskset", "-c", "0"] + command
+    else:
+        print("taskset not found: replay runs unpinned", file=sys.stderr)
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Only this child has been waited for, so the children's maximum is its peak RSS (kB on Linux).
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if result.returncode != 0:
+        die(f"sentry detect replay exited with {result.returncode}: {result.stderr.strip()[-400:]}")
+    match = re.search(r"replayed (\d+) lines \((\d+) events.*?\) → (\d+) detections in ([\d.]+) s", result.stderr)
+    if not match:
+        die(f"sentry detect replay printed no summary line: {result.stderr.strip()[-400:]}")
+    lines, events, detections, seconds = int(match[1]), int(match[2]), int(match[3]), float(match[4])
+    print(f"lines={lines} events={events} detections={detections} seconds={seconds:.2f} "
+          f"events_per_s={events / seconds if seconds else 0:.0f} lines_per_s={lines / seconds if seconds else 0:.0f} "
+          f"peak_rss_kb={peak_kb} pinned={'yes' if pinned else 'no'}")
+
+
+def rss(pids):
+    total = {"VmRSS": 0, "VmHWM": 0}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    key, _, value = line.partition(":")
+                    if key in total:
+                        total[key] += int(value.split()[0])
+        except FileNotFoundError:
+            die(f"process {pid} is gone")
+    print(f"rss_kb={total['VmRSS']} hwm_kb={total['VmHWM']}")
+
+
+def count(database, prefix):
+    if not os.path.exists(database):
+        die(f"{database} does not exist")
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    detections, alerts = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT alert_id) FROM detection_seen WHERE id LIKE ? ESCAPE '\\'", (like,)).fetchone()
+    outbox = db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    audit = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    print(f"detections={detections} alerts={alerts} outbox={outbox} audit={audit}")
+
+
+# ---- the table ----
+
+def number(value, digits=None):
+    """Thousands separators for rates, a few significant digits for small figures."""
+    value = float(value)
+    if digits is not None:
+        return f"{value:,.{digits}f}"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(path):
+    r = {}
+    with open(path) as results:
+        for line in results:
+            key, sep, value = line.rstrip("\n").partition("=")
+            if sep:
+                r[key] = value
+
+    def failure(prefix):
+        if f"{prefix}.error" in r:
+            return "FAILED: " + r[prefix + ".error"].replace("|", "\\|")
+        return None
+
+    def cell(prefix, key, fmt=number):
+        broken = failure(prefix)
+        if broken:
+            return broken
+        if f"{prefix}.{key}" not in r:
+            return "FAILED: no result recorded (see the log above)"
+        return fmt(r[f"{prefix}.{key}"])
+
+    def mib(prefix, key):
+        return cell(prefix, key, lambda kb: number(int(kb) / 1024))
+
+    def latency(prefix):
+        if failure(prefix) or f"{prefix}.p50_ms" not in r:
+            return cell(prefix, "p50_ms")
+        return f"{cell(prefix, 'p50_ms')} / {cell(prefix, 'p99_ms')}"
+
+    def errors(prefix):
+        if failure(prefix) or f"{prefix}.non2xx" not in r:
+            return "?"
+        return f"{r[prefix + '.non2xx']}/{r[prefix + '.sockerr']}"
+
+    def ratio(a, b):
+        try:
+            return f"{float(r[a + '.rps']) / float(r[b + '.rps']):.1f}×"
+        except (KeyError, ValueError, ZeroDivisionError):
+            return "n/a"
+
+    def warn(prefix):
+        try:
+            bad = int(r[f"{prefix}.non2xx"]) + int(r[f"{prefix}.sockerr"])
+            return f" **{bad} failed requests: figures are not valid**" if bad else ""
+        except (KeyError, ValueError):
+            return ""
+
+    rows = [
+        ("`/slack/commands` (`/sentry help`) throughput", cell("cmd.sentry", "rps"), cell("cmd.peer", "rps"),
+         f"req/s; sentry/peer {ratio('cmd.sentry', 'cmd.peer')}; "
+         f"HTTP errors/socket errors {errors('cmd.sentry')} vs {errors('cmd.peer')}{warn('cmd.sentry')}"),
+        ("`/slack/commands` latency p50 / p99", latency("cmd.sentry"), latency("cmd.peer"), "ms"),
+        ("`/slack/interactivity` (`ack` click) throughput", cell("ack.sentry", "rps"), cell("ack.peer", "rps"),
+         f"req/s; sentry/peer {ratio('ack.sentry', 'ack.peer')}; each Sentry click is a SQLite transaction "
+         f"({r.get('ack.outbox', '?')} outbox rows), the peer persists nothing; "
+         f"HTTP errors/socket errors {errors('ack.sentry')} vs {errors('ack.peer')}{warn('ack.sentry')}"),
+        ("`/slack/interactivity` latency p50 / p99", latency("ack.sentry"), latency("ack.peer"), "ms"),
+        ("`/hooks/detections` ingest", cell("hook", "accepted_rps"), "—",
+         f"202s/s; a unique id per request, subject ip from {r.get('hook.subjects', '?')} per wrk thread "
+         f"(first creates an alert, the rest are grouped); {hook_errors(r)}{warn('hook')}"),
+        ("`/hooks/detections` latency p50 / p99", latency("hook"), "—", "ms"),
+        ("detections stored / accepted", stored(r), "—",
+         f"`detection_seen` rows with the run's ids vs 202 answers, counted after shutdown "
+         f"({r.get('hook.alerts', '?')} alerts; {r.get('hook.duplicates', '?')} answered duplicate)"),
+        ("replay (`sentry detect replay`)", cell("replay", "events_per_s"), "—", replay_notes(r)),
+        ("replay peak RSS", mib("replay", "peak_rss_kb"), "—", "MiB (peak RSS of the replay process)"),
+        ("RSS idle", mib("idle.sentry", "rss_kb"), mib("idle.peer", "rss_kb"),
+         "MiB after start, before load; peer: gunicorn master + 2 workers"),
+        ("RSS peak under load", mib("load.sentry", "hwm_kb"), mib("load.peer", "hwm_kb"),
+         "MiB, VmHWM after all wrk runs (peer: summed over its processes)"),
+        ("start-up to ready", cell("startup", "median_ms"), "—",
+         f"ms from spawn to the first 200 from `GET /readyz` (polled every 10 ms), median of "
+         f"{r.get('startup.runs', '?')} starts on fresh databases "
+         f"(min {r.get('startup.min_ms', '?')}, max {r.get('startup.max_ms', '?')})"),
+    ]
+    print("| measure | sentry | Bolt peer | unit/notes |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def hook_errors(r):
+    try:
+        return f"non-202 answers {int(r['hook.requests']) - int(r['hook.accepted'])}, socket errors {r['hook.sockerr']}"
+    except (KeyError, ValueError):
+        return "non-202 answers ?"
+
+
+def replay_notes(r):
+    pinned = "`taskset -c 0`" if r.get("replay.pinned", "yes") == "yes" else "NOT pinned: taskset missing"
+    notes = f"events/s on one core ({pinned}) over {number(r.get('replay.requested', 0), 0)} generated audit lines"
+    if "replay.events" in r:
+        notes += (f": {number(r['replay.events'], 0)} events (the rest duplicates), {r['replay.detections']} detections "
+                  f"in {r['replay.seconds']} s")
+    return notes
+
+
+def stored(r):
+    for key in ("hook.error", "hook.stored.error"):
+        if key in r:
+            return "FAILED: " + r[key].replace("|", "\\|")
+    try:
+        stored_rows, accepted = int(r["hook.stored"]), int(r["hook.accepted"])
+    except (KeyError, ValueError):
+        return "FAILED: no count recorded (see the log above)"
+    # A request in flight when wrk stops can be stored without its answer being counted: more is fine, fewer is loss.
+    if stored_rows < accepted:
+        verdict = f"**{accepted - stored_rows} LOST**"
+    elif stored_rows > accepted:
+        verdict = f"nothing lost; {stored_rows - accepted} more were in flight when wrk stopped"
+    else:
+        verdict = "nothing lost"
+    return f"{number(stored_rows, 0)} / {number(accepted, 0)} ({verdict})"
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args = sys.argv[1:]
+    commands = {"startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1)}
+    if args and args[0] == "rss" and len(args) > 1:
+        rss(args[1:])
+    elif args and args[0] in commands and len(args) == commands[args[0]][1] + 1:
+        commands[args[0]][0](*args[1:])
+    else:
+        die(__doc__)
