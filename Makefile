@@ -13,6 +13,7 @@ demo: build
 	.build/debug/sentry demo
 
 test: deps
+	python3 scripts/check_deploy.py
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	.build/debug/sentry playbooks lint Playbooks

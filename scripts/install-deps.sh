@@ -9,6 +9,10 @@ done
 if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
   needed+=(python3 python3-jsonschema)
 fi
+# The deployment-file check (scripts/check_deploy.py) reads the Kubernetes manifests with PyYAML.
+if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+  needed+=(python3 python3-yaml)
+fi
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   sudo_cmd=""

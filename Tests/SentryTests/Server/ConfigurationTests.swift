@@ -22,6 +22,7 @@ import Testing
         #expect(configuration.maxTTL == 2_592_000)
         #expect(configuration.logLevel == "info")
         #expect(configuration.logFormat == "text")
+        #expect(configuration.shutdownTimeout == 10)
         #expect(configuration.responders.isEmpty)
         #expect(configuration.disabledFeatures.contains { $0.contains("SLACK_ADMIN_TOKEN") })
         #expect(configuration.disabledFeatures.contains { $0.contains("POST /hooks/detections answers 404") })
@@ -49,6 +50,8 @@ import Testing
         ("SENTRY_LOG_LEVEL", "loud", "SENTRY_LOG_LEVEL must be one of"),
         ("SENTRY_LOG_FORMAT", "xml", "SENTRY_LOG_FORMAT must be text or json"),
         ("SENTRY_MIN_TTL", "0", "SENTRY_MIN_TTL must be a whole number"),
+        ("SENTRY_SHUTDOWN_TIMEOUT", "0", "SENTRY_SHUTDOWN_TIMEOUT must be a whole number"),
+        ("SENTRY_SHUTDOWN_TIMEOUT", "10s", "SENTRY_SHUTDOWN_TIMEOUT must be a whole number"),
         ("SENTRY_SYSLOG_UDP", "nohost", "SENTRY_SYSLOG_UDP must be host:port"),
         ("MERAKI_API_KEY", "0123456789abcdef", "MERAKI_API_KEY and MERAKI_ORG_ID must be set together"),
         ("SLACK_ADMIN_TOKEN", "xoxb-not-admin-secret", "SLACK_ADMIN_TOKEN must be an org-admin user token"),
