@@ -101,8 +101,10 @@ struct Serve: AsyncParsableCommand {
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests and running effects finish; after
         // SENTRY_SHUTDOWN_TIMEOUT what still runs is cancelled (its effect stays pending in the outbox).
+        // SIGQUIT cancels at once.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
+            logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeout)
         group.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: group).run()

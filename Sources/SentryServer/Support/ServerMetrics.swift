@@ -37,7 +37,7 @@ public final class ServerMetrics: Sendable {
         Name.outboxFailed: "Effects that gave up after their last attempt",
         Name.upstreamRequests: "Calls to Slack and Meraki, by API and HTTP status (or transport error)",
         Name.upstreamDuration: "Time of calls to Slack and Meraki, by API",
-        Name.rateLimitWaits: "Times a call waited for a rate limit, by limiter",
+        Name.rateLimitWaits: "Waits for a rate limit, by limiter (a call that loses a race for a token waits again)",
         Name.rateLimitWaitSeconds: "Seconds calls waited for rate limits, by limiter",
         Name.collectorPolls: "Collector polls, by collector and result",
         Name.collectorEvents: "Events collectors handed to the detection rules, by collector",
@@ -99,10 +99,13 @@ public final class ServerMetrics: Sendable {
     }
 
     /// A call waited `duration` for `limiter` (a token bucket, Slack's posting pace, or a 429's Retry-After).
+    /// Zero and negative waits (a deadline that passed between two clock readings) are not waits.
     public func rateLimitWait(limiter: String, duration: Duration) {
+        let seconds = duration.inSeconds
+        guard seconds > 0 else { return }
         counter(Name.rateLimitWaits, ("limiter", limiter)).increment()
         CoreMetrics.FloatingPointCounter(label: Name.rateLimitWaitSeconds, dimensions: [("limiter", limiter)], factory: factory)
-            .increment(by: duration.inSeconds)
+            .increment(by: seconds)
     }
 
     /// A sleep for a `TokenBucket` that records each wait under `limiter`.
@@ -118,8 +121,17 @@ public final class ServerMetrics: Sendable {
         collectors.withLock { $0.append((name, sample)) }
     }
 
+    /// Counters by name and labels, made once: the request path then costs one dictionary lookup.
+    private let counters = Locked<[[String]: CoreMetrics.Counter]>([:])
+
     private func counter(_ name: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+        var key = [name]
+        key.reserveCapacity(1 + 2 * dimensions.count)
+        for (label, value) in dimensions { key += [label, value] }
+        if let made = counters.withLock({ $0[key] }) { return made }
+        let made = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+        counters.withLock { $0[key] = made }
+        return made
     }
 
     private func gauge(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {

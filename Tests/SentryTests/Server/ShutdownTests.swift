@@ -5,152 +5,162 @@ import SentryServer
 import SentryStore
 import Testing
 
-/// SIGTERM on a real `sentry serve`: stop accepting, finish what is in flight, exit within the bound, lose nothing.
-@Suite(.serialized) struct ServerShutdownTests {
-    let crash = ServerCrashTests()
+extension ServeProcesses {
+    /// SIGTERM on a real `sentry serve`: stop accepting, finish what is in flight, exit within the bound, lose nothing.
+    @Suite(.serialized) struct ServerShutdownTests {
+        let crash = ServerCrashTests()
 
-    /// A plain TCP connection, to hold a request half-sent across the signal.
-    final class RawConnection {
-        let fd: Int32
+        /// A plain TCP connection, to hold a request half-sent across the signal.
+        final class RawConnection: @unchecked Sendable {
+            let fd: Int32
 
-        init?(port: Int) {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            init?(port: Int) {
+                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                address.sin_port = UInt16(port).bigEndian
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                if connected != 0 {
+                    close(fd)
+                    return nil
+                }
+                var timeout = timeval(tv_sec: 15, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             }
-            if connected != 0 {
-                close(fd)
-                return nil
+
+            deinit { close(fd) }
+
+            func write(_ bytes: [UInt8]) {
+                bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
-            var timeout = timeval(tv_sec: 15, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
 
-        deinit { close(fd) }
-
-        func write(_ bytes: [UInt8]) {
-            bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        }
-
-        /// Everything the server sends until it closes the connection (or 15 s pass).
-        func readAll() -> String {
-            var data: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { break }
-                data += buffer[0..<n]
-                if let text = String(bytes: data, encoding: .utf8), text.contains("\r\n\r\n"), text.contains("alert_id"), text.hasSuffix("}") { break }
+            /// `readAll` on a thread of its own, so the blocking reads hold no thread of the shared pool.
+            func answer() async -> String {
+                await withCheckedContinuation { continuation in
+                    Thread.detachNewThread { continuation.resume(returning: self.readAll()) }
+                }
             }
-            return String(decoding: data, as: UTF8.self)
+
+            /// Everything the server sends until it closes the connection (or 15 s pass).
+            func readAll() -> String {
+                var data: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 { break }
+                    data += buffer[0..<n]
+                    if let text = String(bytes: data, encoding: .utf8), text.contains("\r\n\r\n"), text.contains("alert_id"), text.hasSuffix("}") { break }
+                }
+                return String(decoding: data, as: UTF8.self)
+            }
         }
-    }
 
-    func webhookPost(id: String, port: Int) -> (head: [UInt8], body: [UInt8]) {
-        let body = Array(Harness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
-        let head = "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
-            + "Authorization: Bearer \(Harness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n"
-        return (Array(head.utf8), body)
-    }
-
-    func detection(_ client: LoopbackClient, id: String) async throws -> String? {
-        let answer = try await client.send(
-            "POST", "/hooks/detections", body: Array(Harness.detection(id: id).encoded().utf8),
-            headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Harness.webhookToken)")])
-        return answer.json?["alert_id"]?.stringValue
-    }
-
-    @Test func sigtermFinishesTheRunningEffectAndTheHalfSentRequestThenExits() async throws {
-        let simulator = SlackSimulator(token: Harness.botToken)
-        let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-        let transport = CurlTransport()
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString).db").path
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-            transport.shutdown()
+        func webhookPost(id: String, port: Int) -> (head: [UInt8], body: [UInt8]) {
+            let body = Array(Harness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
+            let head = "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer \(Harness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n"
+            return (Array(head.utf8), body)
         }
-        let port = try crash.freePort()
-        let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
-        // Slack takes 3 s to answer the alert's post: the effect is running when the signal comes.
-        simulator.inject([.stall(seconds: 3)], for: "chat.postMessage")
-        let process = try crash.startServe(
-            port: port, database: database, slackURL: "http://127.0.0.1:\(slackApp.port)", extra: ["SENTRY_SHUTDOWN_TIMEOUT": "20"])
-        #expect(await crash.waitForReady(client))
-        let first = try #require(try await detection(client, id: "stop-1"))
-        #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
 
-        // A second detection is half-sent when SIGTERM arrives.
-        let connection = try #require(RawConnection(port: port))
-        let (head, body) = webhookPost(id: "stop-2", port: port)
-        connection.write(head + body.prefix(10))
-        try await Task.sleep(for: .milliseconds(200))
-        let signalled = ContinuousClock.now
-        kill(process.processIdentifier, SIGTERM)
-        // No new connections while it drains.
-        #expect(await eventually(timeout: .seconds(2)) { RawConnection(port: port) == nil })
-        #expect(process.isRunning, "still finishing the running effect")
-        connection.write(Array(body.dropFirst(10)))
-        let answer = connection.readAll()
-        #expect(answer.hasPrefix("HTTP/1.1 202"), "the half-sent request was answered: \(answer.prefix(80))")
-        process.waitUntilExit()
-        let took = ContinuousClock.now - signalled
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-        print("SIGTERM → exit with a 3 s Slack call running: \(took)")
-        #expect(took < .seconds(10), "stopped in \(took)")
-
-        let store = try SQLiteAlertStore(path: database)
-        // The running effect finished and was recorded: the alert knows its message.
-        #expect(try await store.alert(id: first)?.message != nil)
-        #expect(try await store.outbox(alertID: first).first { $0.effect == .postAlert }?.state == "done")
-        // The request answered during shutdown was stored; its post waits in the outbox for the next start.
-        let alerts = try await store.alerts(statuses: [.open], limit: 10)
-        #expect(alerts.count == 2)
-        await slackApp.stop()
-    }
-
-    @Test func sigtermIsBoundedWhenSlackHangsAndTheEffectStaysPending() async throws {
-        let simulator = SlackSimulator(token: Harness.botToken)
-        let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-        let transport = CurlTransport()
-        let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-b-\(UUID().uuidString).db").path
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-            transport.shutdown()
+        func detection(_ client: LoopbackClient, id: String) async throws -> String? {
+            let answer = try await client.send(
+                "POST", "/hooks/detections", body: Array(Harness.detection(id: id).encoded().utf8),
+                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Harness.webhookToken)")])
+            return answer.json?["alert_id"]?.stringValue
         }
-        let port = try crash.freePort()
-        let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
-        let slackURL = "http://127.0.0.1:\(slackApp.port)"
-        simulator.inject([.stall(seconds: 60)], for: "chat.postMessage")
-        let process = try crash.startServe(port: port, database: database, slackURL: slackURL, extra: ["SENTRY_SHUTDOWN_TIMEOUT": "2"])
-        #expect(await crash.waitForReady(client))
-        let alertID = try #require(try await detection(client, id: "hang-1"))
-        #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
-        let signalled = ContinuousClock.now
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        let took = ContinuousClock.now - signalled
-        print("SIGTERM → exit with Slack hanging and SENTRY_SHUTDOWN_TIMEOUT=2: \(took)")
-        // The 2 s allowance, then cancellation: far sooner than Slack's 60 s.
-        #expect(took >= .seconds(2) && took < .seconds(6), "stopped in \(took)")
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
 
-        let store = try SQLiteAlertStore(path: database)
-        let post = try #require(try await store.outbox(alertID: alertID).first { $0.effect == .postAlert })
-        #expect(post.state == "pending", "left in the outbox, not lost or failed")
+        @Test func sigtermFinishesTheRunningEffectAndTheHalfSentRequestThenExits() async throws {
+            let simulator = SlackSimulator(token: Harness.botToken)
+            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+            let transport = CurlTransport()
+            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString).db").path
+            defer {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                transport.shutdown()
+            }
+            let port = try crash.freePort()
+            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            // Slack takes 3 s to answer the alert's post: the effect is running when the signal comes.
+            simulator.inject([.stall(seconds: 3)], for: "chat.postMessage")
+            let process = try crash.startServe(
+                port: port, database: database, slackURL: "http://127.0.0.1:\(slackApp.port)", extra: ["SENTRY_SHUTDOWN_TIMEOUT": "20"])
+            #expect(await crash.waitForReady(client))
+            let first = try #require(try await detection(client, id: "stop-1"))
+            #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
 
-        // The next start finds the message Slack did receive instead of posting it twice.
-        let again = try crash.startServe(port: port, database: database, slackURL: slackURL)
-        defer {
-            again.terminate()
-            again.waitUntilExit()
+            // A second detection is half-sent when SIGTERM arrives.
+            let connection = try #require(RawConnection(port: port))
+            let (head, body) = webhookPost(id: "stop-2", port: port)
+            connection.write(head + body.prefix(10))
+            // Time for the server to read the head, so the request counts as in flight.
+            try await Task.sleep(for: .milliseconds(500))
+            let signalled = ContinuousClock.now
+            kill(process.processIdentifier, SIGTERM)
+            // No new connections while it drains.
+            #expect(await eventually(timeout: .seconds(2)) { RawConnection(port: port) == nil })
+            #expect(process.isRunning, "still draining: the half-sent request and the running effect")
+            connection.write(Array(body.dropFirst(10)))
+            let answer = await connection.answer()
+            #expect(answer.hasPrefix("HTTP/1.1 202"), "the half-sent request was answered: \(answer.prefix(80))")
+            await ServeProcesses.exit(process)
+            let took = ContinuousClock.now - signalled
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            print("SIGTERM → exit with a 3 s Slack call running: \(took)")
+            #expect(took < .seconds(10), "stopped in \(took)")
+
+            let store = try SQLiteAlertStore(path: database)
+            // The running effect finished and was recorded: the alert knows its message.
+            #expect(try await store.alert(id: first)?.message != nil)
+            #expect(try await store.outbox(alertID: first).first { $0.effect == .postAlert }?.state == "done")
+            // The request answered during shutdown was stored (and its alert posted or left in the outbox).
+            let alerts = try await store.alerts(statuses: [.open], limit: 10)
+            #expect(alerts.count == 2)
+            await slackApp.stop()
         }
-        #expect(await crash.waitForReady(client))
-        #expect(await eventually { try await store.alert(id: alertID)?.message != nil })
-        #expect(simulator.topLevelMessages().count == 1)
-        await slackApp.stop()
+
+        @Test func sigtermIsBoundedWhenSlackHangsAndTheEffectStaysPending() async throws {
+            let simulator = SlackSimulator(token: Harness.botToken)
+            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+            let transport = CurlTransport()
+            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-b-\(UUID().uuidString).db").path
+            defer {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                transport.shutdown()
+            }
+            let port = try crash.freePort()
+            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let slackURL = "http://127.0.0.1:\(slackApp.port)"
+            simulator.inject([.stall(seconds: 60)], for: "chat.postMessage")
+            let process = try crash.startServe(port: port, database: database, slackURL: slackURL, extra: ["SENTRY_SHUTDOWN_TIMEOUT": "2"])
+            #expect(await crash.waitForReady(client))
+            let alertID = try #require(try await detection(client, id: "hang-1"))
+            #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
+            let signalled = ContinuousClock.now
+            kill(process.processIdentifier, SIGTERM)
+            await ServeProcesses.exit(process)
+            let took = ContinuousClock.now - signalled
+            print("SIGTERM → exit with Slack hanging and SENTRY_SHUTDOWN_TIMEOUT=2: \(took)")
+            // The 2 s allowance, then cancellation: far sooner than Slack's 60 s.
+            #expect(took >= .seconds(2) && took < .seconds(10), "stopped in \(took)")
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+
+            let store = try SQLiteAlertStore(path: database)
+            let post = try #require(try await store.outbox(alertID: alertID).first { $0.effect == .postAlert })
+            #expect(post.state == "pending", "left in the outbox, not lost or failed")
+
+            // The next start finds the message Slack did receive instead of posting it twice.
+            let again = try crash.startServe(port: port, database: database, slackURL: slackURL)
+            defer {
+                again.terminate()
+                again.waitUntilExit()
+            }
+            #expect(await crash.waitForReady(client))
+            #expect(await eventually { try await store.alert(id: alertID)?.message != nil })
+            #expect(simulator.topLevelMessages().count == 1)
+            await slackApp.stop()
+        }
     }
 }
