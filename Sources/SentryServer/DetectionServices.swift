@@ -23,8 +23,9 @@ public struct DetectionServices: Sendable {
         var notes: [String] = []
         if let token = configuration.slackAdminToken {
             let client = SlackAuditClient(
-                transport: transport, baseURL: configuration.slackAuditURL, token: token, budget: SlackAuditClient.organizationBudget(sleep: metrics.meteredSleep(limiter: "slack_audit")),
-                logger: logger)
+                transport: transport, baseURL: configuration.slackAuditURL, token: token,
+                budget: SlackAuditClient.organizationBudget(sleep: metrics.meteredSleep(limiter: "slack_audit")),
+                sleep: metrics.meteredSleep(limiter: "slack_audit_retry"), logger: logger)
             let collector = SlackAuditCollector(
                 source: client, store: store, sink: pipeline,
                 configuration: .init(interval: .seconds(configuration.slackAuditInterval)), logger: logger)
@@ -38,7 +39,7 @@ public struct DetectionServices: Sendable {
         if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {
             let client = MerakiClient(
                 transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization, limiter: merakiBudget,
-                logger: logger)
+                sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger)
             let collector = MerakiUplinkCollector(
                 source: client, store: store, sink: pipeline, interval: .seconds(configuration.merakiInterval), logger: logger)
             metrics.addCollector("meraki_uplinks") {

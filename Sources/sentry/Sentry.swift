@@ -72,7 +72,9 @@ struct Serve: AsyncParsableCommand {
         let curl = CurlTransport()
         defer { curl.shutdown() }
         let transport = MeteredTransport(base: curl, metrics: metrics, configuration: configuration)
-        let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
+        let slack = SlackClient(
+            transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
+            sleep: metrics.meteredSleep(limiter: "slack_retry"), logger: logger)
         // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
         let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, sleep: metrics.meteredSleep(limiter: "meraki"))
         let server = SentryServer(
@@ -84,7 +86,7 @@ struct Serve: AsyncParsableCommand {
                 configuration.merakiOrgID.map { organization in
                     MerakiUplinkLookup(client: MerakiClient(
                         transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
-                        limiter: merakiBudget, logger: logger))
+                        limiter: merakiBudget, sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger))
                 }
             })
         let detection: DetectionServices

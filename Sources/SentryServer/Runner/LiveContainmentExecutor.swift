@@ -198,19 +198,20 @@ extension LiveContainmentExecutor {
         configuration: ServerConfiguration, transport: any HTTPTransport, journal: any ContainmentJournal, logger: Logger,
         merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10), metrics: ServerMetrics? = nil
     ) -> LiveContainmentExecutor? {
-        var scimSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-        if let metrics { scimSleep = metrics.meteredSleep(limiter: "slack_scim") }
+        let plainSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        let scimSleep = metrics?.meteredSleep(limiter: "slack_scim") ?? plainSleep
+        let retrySleep = { (limiter: String) in metrics?.meteredSleep(limiter: limiter) ?? plainSleep }
         let slackAdmin = configuration.slackAdminToken.map { token in
             SlackAdminClient(
                 transport: transport, scimBaseURL: configuration.slackSCIMURL, apiBaseURL: configuration.slackAPIURL, token: token,
-                scimWrites: SlackAdminClient.scimWriteBucket(sleep: scimSleep),
+                scimWrites: SlackAdminClient.scimWriteBucket(sleep: scimSleep), sleep: retrySleep("slack_scim_retry"),
                 logger: logger)
         }
         var meraki: MerakiClient?
         if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {
             meraki = MerakiClient(
                 transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
-                limiter: merakiBudget, logger: logger)
+                limiter: merakiBudget, sleep: retrySleep("meraki_retry"), logger: logger)
         }
         guard slackAdmin != nil || meraki != nil else { return nil }
         return LiveContainmentExecutor(slackAdmin: slackAdmin, meraki: meraki, networks: configuration.merakiNetworks, journal: journal, logger: logger)
