@@ -4,20 +4,38 @@ public enum FormBody {
         public var description: String
     }
 
+    /// One pass over the body: no intermediate arrays of pieces (this runs on every Slack callback).
     public static func parse(_ bytes: [UInt8]) throws(Malformed) -> [String: String] {
         var fields: [String: String] = [:]
-        guard !bytes.isEmpty else { return fields }
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try decode(parts[0])
-            guard !name.isEmpty else { throw Malformed(description: "form field with an empty name") }
-            let value = parts.count > 1 ? try decode(parts[1]) : ""
-            fields[name] = value
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            var end = start
+            var equals: Int?
+            while end < bytes.endIndex && bytes[end] != UInt8(ascii: "&") {
+                if equals == nil && bytes[end] == UInt8(ascii: "=") { equals = end }
+                end += 1
+            }
+            if end > start {
+                let nameEnd = equals ?? end
+                let name = try decode(bytes[start..<nameEnd])
+                guard !name.isEmpty else { throw Malformed(description: "form field with an empty name") }
+                if let equals {
+                    fields[name] = try decode(bytes[(equals + 1)..<end])
+                } else {
+                    fields[name] = ""
+                }
+            }
+            start = end + 1
         }
         return fields
     }
 
     static func decode(_ bytes: ArraySlice<UInt8>) throws(Malformed) -> String {
+        // Most fields carry no escapes: validate and copy them as they are.
+        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw Malformed(description: "form body is not UTF-8") }
+            return text
+        }
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
         var index = bytes.startIndex

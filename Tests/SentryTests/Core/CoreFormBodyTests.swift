@@ -23,6 +23,7 @@ import Testing
     @Test func emptyValuesAndBareNamesAreEmptyStrings() throws {
         #expect(try parse("text=&flag&x=1") == ["text": "", "flag": "", "x": "1"])
         #expect(try parse("") == [:])
+        #expect(try parse("a=b=c&&d=1&") == ["a": "b=c", "d": "1"])
     }
 
     @Test(arguments: ["a=%", "a=%4", "a=%zz", "a=%4g", "a=%g4", "a=1%", "%=x", "a=%%41", "a=%-1"])
