@@ -136,7 +136,12 @@ public struct SentryRoutes: Sendable {
     }
 
     static func isSSLCheck(_ body: [UInt8]) -> Bool {
-        guard body.count < 1_024, let form = try? FormBody.parse(body) else { return false }
+        // Parsed only when the bytes name the field: every slash command passes through here.
+        let marker = Array("ssl_check=".utf8)
+        guard body.count < 1_024, body.count >= marker.count,
+            (0...(body.count - marker.count)).contains(where: { body[$0..<($0 + marker.count)].elementsEqual(marker) }),
+            let form = try? FormBody.parse(body)
+        else { return false }
         return form["ssl_check"] == "1"
     }
 
