@@ -31,7 +31,7 @@ public struct DetectionServices: Sendable {
                 configuration: .init(interval: .seconds(configuration.slackAuditInterval)), logger: logger)
             metrics.addCollector("slack_audit") {
                 let stats = await collector.stats
-                return .init(polls: stats.polls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
+                return .init(succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
             }
             services.append(collector)
             notes.append("Slack audit-log collector polls every \(configuration.slackAuditInterval) s")
@@ -44,7 +44,7 @@ public struct DetectionServices: Sendable {
                 source: client, store: store, sink: pipeline, interval: .seconds(configuration.merakiInterval), logger: logger)
             metrics.addCollector("meraki_uplinks") {
                 let stats = collector.statistics
-                return .init(polls: stats.polls, failedPolls: stats.failedPolls, events: stats.eventsDelivered, lastSuccessAt: stats.lastSuccessAt)
+                return .init(succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.eventsDelivered, lastSuccessAt: stats.lastSuccessAt)
             }
             services.append(collector)
             notes.append("Meraki uplink collector polls every \(configuration.merakiInterval) s")

@@ -74,7 +74,9 @@ public actor SlackAuditCollector: Service {
 
     /// Counters since start-up and the collector's position, for `/metrics` and logs.
     public struct Stats: Sendable, Equatable {
+        /// Polls started; `succeededPolls` and `failedPolls` count the finished ones.
         public var polls = 0
+        public var succeededPolls = 0
         public var failedPolls = 0
         public var pages = 0
         public var fetched = 0
@@ -155,6 +157,7 @@ public actor SlackAuditCollector: Service {
         do {
             let result = try await poll(at: started)
             stats.lastSuccessAt = started
+            stats.succeededPolls += 1
             stats.lag = stats.newestEntryAt.map { started.timeIntervalSince($0) }
             return result
         } catch {

@@ -21,7 +21,9 @@ public final class MerakiUplinkCollector: Service, Sendable {
 
     /// Counters since start-up, for `/metrics` and readiness.
     public struct Statistics: Sendable, Equatable {
+        /// Polls started; `succeededPolls` and `failedPolls` count the finished ones.
         public var polls = 0
+        public var succeededPolls = 0
         public var failedPolls = 0
         public var eventsDelivered = 0
         /// Events derived again (after a crash or a failed save) that the seen-ids table held back.
@@ -179,6 +181,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
             $0.statistics.duplicatesSuppressed += suppressed
             $0.statistics.reportsIgnored += outcome.ignored.count
             $0.statistics.lastSuccessAt = now
+            $0.statistics.succeededPolls += 1
         }
         if suppressed > 0 {
             logger.debug("uplink changes already delivered before", metadata: ["uplink.suppressed": "\(suppressed)"])

@@ -47,6 +47,7 @@ public struct SentryRoutes: Sendable {
     static let sentryTimestamp = HTTPField.Name("X-Sentry-Request-Timestamp")!
     static let sentrySignature = HTTPField.Name("X-Sentry-Signature")!
     static let requestID = HTTPField.Name("X-Request-Id")!
+    static let sslCheckMarker = Array("ssl_check=".utf8)
 
     let context: SentryContext
     let slackVerifier: RequestVerifier
@@ -137,7 +138,7 @@ public struct SentryRoutes: Sendable {
 
     static func isSSLCheck(_ body: [UInt8]) -> Bool {
         // Parsed only when the bytes name the field: every slash command passes through here.
-        let marker = Array("ssl_check=".utf8)
+        let marker = sslCheckMarker
         guard body.count < 1_024, body.count >= marker.count,
             (0...(body.count - marker.count)).contains(where: { body[$0..<($0 + marker.count)].elementsEqual(marker) }),
             let form = try? FormBody.parse(body)

@@ -47,14 +47,15 @@ public final class ServerMetrics: Sendable {
 
     /// What a collector reports when `/metrics` is read.
     public struct CollectorSample: Sendable {
-        public var polls: Int?
+        /// Finished polls (nil for a listener, which does not poll).
+        public var succeededPolls: Int?
         public var failedPolls: Int?
         public var events: Int
         public var dropped: Int?
         public var lastSuccessAt: Date?
 
-        public init(polls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?) {
-            self.polls = polls
+        public init(succeededPolls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?) {
+        self.succeededPolls = succeededPolls
             self.failedPolls = failedPolls
             self.events = events
             self.dropped = dropped
@@ -155,8 +156,8 @@ public final class ServerMetrics: Sendable {
         gauge(Name.outboxFailed, []).record(store.outboxFailed)
         for (name, sample) in collectors.current {
             let s = await sample()
-            if let polls = s.polls, let failed = s.failedPolls {
-                mirror(Name.collectorPolls, ("collector", name), ("result", "ok"), total: polls - failed)
+            if let succeeded = s.succeededPolls, let failed = s.failedPolls {
+            mirror(Name.collectorPolls, ("collector", name), ("result", "ok"), total: succeeded)
                 mirror(Name.collectorPolls, ("collector", name), ("result", "error"), total: failed)
             }
             mirror(Name.collectorEvents, ("collector", name), total: s.events)

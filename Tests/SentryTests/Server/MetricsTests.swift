@@ -107,7 +107,7 @@ import Testing
 
     @Test func collectorCountersStayMonotonicAndLagIsSinceLastSuccess() async throws {
         let metrics = ServerMetrics()
-        let sample = Locked(ServerMetrics.CollectorSample(polls: 3, failedPolls: 1, events: 10, lastSuccessAt: nil))
+        let sample = Locked(ServerMetrics.CollectorSample(succeededPolls: 2, failedPolls: 1, events: 10, lastSuccessAt: nil))
         metrics.addCollector("slack_audit") { sample.current }
         let now = Date()
         var text = await metrics.render(store: StoreGauges(), now: now)
@@ -115,7 +115,7 @@ import Testing
         #expect(text.contains(#"sentry_collector_polls_total{collector="slack_audit",result="error"} 1"#))
         #expect(text.contains(#"sentry_collector_events_total{collector="slack_audit"} 10"#))
         #expect(!text.contains("sentry_collector_lag_seconds{"), "no lag before a first successful poll")
-        sample.withLock { $0 = .init(polls: 5, failedPolls: 1, events: 12, lastSuccessAt: now.addingTimeInterval(-42)) }
+        sample.withLock { $0 = .init(succeededPolls: 4, failedPolls: 1, events: 12, lastSuccessAt: now.addingTimeInterval(-42)) }
         text = await metrics.render(store: StoreGauges(), now: now)
         #expect(text.contains(#"sentry_collector_polls_total{collector="slack_audit",result="ok"} 4"#))
         #expect(text.contains(#"sentry_collector_events_total{collector="slack_audit"} 12"#))

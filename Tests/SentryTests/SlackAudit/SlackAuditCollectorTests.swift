@@ -60,7 +60,7 @@ import Testing
             // Asked again from the checkpoint less the 120 s overlap.
             #expect(world.simulator.requests.last?.query["oldest"] == "\(F.t0 + 30 - 120)")
             let stats = await collector.stats
-            #expect(stats.polls == 2 && stats.delivered == 2 && stats.duplicates == 2 && stats.failedPolls == 0)
+            #expect(stats.polls == 2 && stats.succeededPolls == 2 && stats.delivered == 2 && stats.duplicates == 2 && stats.failedPolls == 0)
         }
     }
 

@@ -38,7 +38,7 @@ import Testing
         // The ids went to the seen-ids table under the events' source.
         #expect(try await store.firstSeen(source: "meraki-uplinks", ids: sink.events.map(\.id), now: F.at(200)).isEmpty)
         let statistics = collector.statistics
-        #expect(statistics.polls == 3 && statistics.failedPolls == 0 && statistics.eventsDelivered == 2)
+        #expect(statistics.polls == 3 && statistics.succeededPolls == 3 && statistics.failedPolls == 0 && statistics.eventsDelivered == 2)
         #expect(statistics.lastSuccessAt == F.at(100))
         #expect(try await store.uplinkSnapshots()["\(F.mx)/wan1"]?.publicIP == "203.0.113.77")
     }
@@ -145,7 +145,7 @@ import Testing
         try await collector.run()
         #expect(waits.durations == [.seconds(120), .seconds(60), .seconds(60)])
         #expect(source.calls == 3)
-        #expect(collector.statistics.polls == 3 && collector.statistics.failedPolls == 1)
+        #expect(collector.statistics.polls == 3 && collector.statistics.failedPolls == 1 && collector.statistics.succeededPolls == 2)
     }
 
     // MARK: Through the real Meraki client
