@@ -658,6 +658,38 @@ def check_everywhere(root: Path, app: AppFacts, report: Report) -> None:
     report.check("deploy: no real-looking secret, only placeholders", problems, f"{len(files)} files scanned")
 
 
+def check_prometheus_rules(root: Path, app: AppFacts, report: Report) -> None:
+    """Alerting rules parse and name only metrics the app exports (or Prometheus's own `up`)."""
+    folder = root / "deploy/prometheus"
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        report.fail("prometheus: alerting rules", f"no YAML files in {folder}")
+        return
+    metrics_file = root / "Sources/SentryServer/Support/ServerMetrics.swift"
+    exported = set(re.findall(r'"((?:sentry|process)_[a-z0-9_]+)"', metrics_file.read_text(encoding="utf-8"))) if metrics_file.exists() else set()
+    problems = []
+    rules = 0
+    for path in files:
+        try:
+            documents = load_yaml_all(path)
+        except Exception as error:  # noqa: BLE001 - a parse error is a finding
+            problems.append(f"{path.name}: {error}")
+            continue
+        for document in documents:
+            for group in (document or {}).get("groups", []):
+                for rule in group.get("rules", []):
+                    rules += 1
+                    expr = str(rule.get("expr", ""))
+                    if not rule.get("alert") or not expr:
+                        problems.append(f"{path.name}: a rule without alert or expr")
+                    for name in re.findall(r"\b((?:sentry|process)_[a-z0-9_]+)", expr):
+                        if name not in exported:
+                            problems.append(f"{path.name}: {rule.get('alert')} uses {name}, which ServerMetrics.swift does not export")
+    if rules == 0:
+        problems.append("no rules found")
+    report.check("prometheus: alerting rules use exported metrics", problems, f"{rules} rules, {len(exported)} metric names")
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1]).resolve() if len(argv) > 1 else Path(__file__).resolve().parent.parent
     if not (root / "deploy").is_dir():
@@ -670,6 +702,7 @@ def main(argv: list[str]) -> int:
     check_env_example(root, app, report)
     check_dockerfile(root, app, report)
     check_everywhere(root, app, report)
+    check_prometheus_rules(root, app, report)
     total = report.passed + report.failed
     if report.failed:
         print(f"check_deploy: {report.failed} of {total} checks FAILED")

@@ -25,6 +25,9 @@ public final class ServerMetrics: Sendable {
         public static let collectorEvents = "sentry_collector_events_total"
         public static let collectorDropped = "sentry_collector_dropped_total"
         public static let collectorLag = "sentry_collector_lag_seconds"
+        public static let residentMemory = "process_resident_memory_bytes"
+        public static let openFDs = "process_open_fds"
+        public static let startTime = "process_start_time_seconds"
     }
 
     static let help: [String: String] = [
@@ -43,6 +46,9 @@ public final class ServerMetrics: Sendable {
         Name.collectorEvents: "Events collectors handed to the detection rules, by collector",
         Name.collectorDropped: "Events a collector lost (syslog queue full), by collector",
         Name.collectorLag: "Seconds since the collector last completed a poll (polling collectors only)",
+        Name.residentMemory: "Resident memory of the process",
+        Name.openFDs: "Open file descriptors of the process",
+        Name.startTime: "When the process started, in seconds since the Unix epoch",
     ]
 
     /// What a collector reports when `/metrics` is read.
@@ -64,6 +70,8 @@ public final class ServerMetrics: Sendable {
     }
 
     public let registry: PrometheusCollectorRegistry
+    /// When this server's metrics began: the process start as far as an operator is concerned.
+    private let started = Date()
     public let factory: PrometheusMetricsFactory
     private let collectors = Locked<[(name: String, sample: @Sendable () async -> CollectorSample)]>([])
     /// Totals already added to counters that mirror a collector's own count.
@@ -154,6 +162,11 @@ public final class ServerMetrics: Sendable {
         }
         gauge(Name.outboxDepth, []).record(store.outboxPending)
         gauge(Name.outboxFailed, []).record(store.outboxFailed)
+        gauge(Name.startTime, []).record(started.timeIntervalSince1970)
+        if let process = ProcessSample.read() {
+            gauge(Name.residentMemory, []).record(process.residentBytes)
+            gauge(Name.openFDs, []).record(process.openFDs)
+        }
         for (name, sample) in collectors.current {
             let s = await sample()
             if let succeeded = s.succeededPolls, let failed = s.failedPolls {
@@ -204,5 +217,20 @@ public final class ServerMetrics: Sendable {
             return Int(Double(line.dropFirst(prefix.count)) ?? 0)
         }
         return 0
+    }
+}
+
+/// Memory and file descriptors from /proc (Linux); nil elsewhere.
+struct ProcessSample {
+    var residentBytes: Int
+    var openFDs: Int
+
+    static func read() -> ProcessSample? {
+        // statm: size resident shared … in pages.
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+            let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        return ProcessSample(residentBytes: pages * Int(sysconf(Int32(_SC_PAGESIZE))), openFDs: descriptors)
     }
 }

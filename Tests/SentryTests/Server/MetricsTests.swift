@@ -61,6 +61,11 @@ import Testing
             #expect(text.contains(#"sentry_alerts{status="open"} 1"#))
             #expect(text.contains("sentry_outbox_pending "))
             #expect(text.contains("sentry_outbox_failed 0"))
+            // Process figures an operator expects next to the service's own.
+            let rss = text.split(separator: "\n").first { $0.hasPrefix("process_resident_memory_bytes ") }
+            #expect((rss.flatMap { Double($0.split(separator: " ")[1]) } ?? 0) > 1_000_000)
+            #expect(text.contains("process_open_fds "))
+            #expect(text.contains("process_start_time_seconds "))
             let m = h.metrics
             typealias N = ServerMetrics.Name
             #expect(m.value(N.requests, [#"endpoint="slack_commands""#, #"status="200""#]) == 1)
