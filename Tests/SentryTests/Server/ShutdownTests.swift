@@ -121,6 +121,36 @@ extension ServeProcesses {
             await slackApp.stop()
         }
 
+        @Test func aClientThatNeverFinishesItsRequestDoesNotHoldTheShutdown() async throws {
+            let simulator = SlackSimulator(token: Harness.botToken)
+            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+            let transport = CurlTransport()
+            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-c-\(UUID().uuidString).db").path
+            defer {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                transport.shutdown()
+            }
+            let port = try crash.freePort()
+            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let process = try crash.startServe(
+                port: port, database: database, slackURL: "http://127.0.0.1:\(slackApp.port)", extra: ["SENTRY_SHUTDOWN_TIMEOUT": "2"])
+            defer { if process.isRunning { process.terminate() } }
+            #expect(await crash.waitForReady(client))
+            let connection = try #require(RawConnection(port: port))
+            let (head, body) = webhookPost(id: "stuck-1", port: port)
+            connection.write(head + body.prefix(5))
+            try await Task.sleep(for: .milliseconds(500))
+            let signalled = ContinuousClock.now
+            kill(process.processIdentifier, SIGTERM)
+            await ServeProcesses.exit(process, within: .seconds(30))
+            let took = ContinuousClock.now - signalled
+            print("SIGTERM → exit with a request that never completes and SENTRY_SHUTDOWN_TIMEOUT=2: \(took)")
+            #expect(!process.isRunning)
+            #expect(took >= .seconds(2) && took < .seconds(10), "stopped in \(took)")
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            await slackApp.stop()
+        }
+
         @Test func sigtermIsBoundedWhenSlackHangsAndTheEffectStaysPending() async throws {
             let simulator = SlackSimulator(token: Harness.botToken)
             let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
