@@ -23,11 +23,16 @@ public final class SyslogListener: Service, Sendable {
         public var flushInterval: Duration
         /// TCP connections open at once, at most; more are closed as they arrive.
         public var maxConnections: Int
+        /// Once `run` is cancelled, how long queued events may still take to reach the sink (below the service
+        /// group's 5 s cancellation bound).
+        public var drainAfterCancellation: Duration
 
         public init(
             udp: SyslogEndpoint? = nil, tcp: SyslogEndpoint? = nil, maxMessageBytes: Int = SyslogParser.defaultMaxLength,
-            queueCapacity: Int = 10_000, batchSize: Int = 100, flushInterval: Duration = .milliseconds(200), maxConnections: Int = 256
+            queueCapacity: Int = 10_000, batchSize: Int = 100, flushInterval: Duration = .milliseconds(200), maxConnections: Int = 256,
+            drainAfterCancellation: Duration = .seconds(3)
         ) {
+            self.drainAfterCancellation = drainAfterCancellation
             self.udp = udp
             self.tcp = tcp
             self.maxMessageBytes = maxMessageBytes
@@ -160,8 +165,21 @@ public final class SyslogListener: Service, Sendable {
         }
         ticker.cancel()
         ingest.finish()
-        await delivery.value
+        // Cancelled (the service group's shutdown bound passed, or a test stopped it): what is queued still gets
+        // `drainAfterCancellation` to reach the sink, then the rest is given up, so stopping stays bounded.
+        await withTaskCancellationHandler {
+            await delivery.value
+        } onCancel: { [drain = configuration.drainAfterCancellation] in
+            Task {
+                try? await Task.sleep(for: drain)
+                delivery.cancel()
+            }
+        }
         let counters = ingest.counters
+        let undelivered = counters.events - counters.dropped - counters.delivered - counters.deliveryFailures
+        if undelivered > 0 {
+            logger.warning("syslog events given up at shutdown", metadata: ["syslog.undelivered": "\(undelivered)"])
+        }
         logger.info(
             "syslog listener stopped",
             metadata: [

@@ -180,6 +180,30 @@ import Testing
         #expect(throws: POSIXSocketError.self) { try TCPSender(port: try #require(ports.tcp)) }
     }
 
+    @Test func aSinkThatHangsDoesNotHoldACancelledListenerPastItsDrainTime() async throws {
+        let configuration = SyslogListener.Configuration(
+            udp: SyslogEndpoint(host: "127.0.0.1", port: 0), batchSize: 1, flushInterval: .milliseconds(20),
+            drainAfterCancellation: .milliseconds(500))
+        let sink = HangingEventSink()
+        let listener = SyslogListener(configuration: configuration, sink: sink, logger: SyslogFixtures.logger, now: { SyslogFixtures.now })
+        let finished = Locked(false)
+        let task = Task {
+            defer { finished.withLock { $0 = true } }
+            try await listener.run()
+        }
+        let ports = try await listener.boundPorts()
+        let sender = try UDPSender(port: try #require(ports.udp))
+        for n in 0..<5 { sender.send(SyslogFixtures.failoverLine(n)) }
+        #expect(await syslogEventually { listener.counters.events == 5 && sink.calls.current >= 1 })
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        // Polled, not awaited: a listener that hangs fails this test instead of hanging the suite.
+        #expect(await syslogEventually(timeout: .seconds(6)) { finished.current })
+        let took = ContinuousClock.now - cancelled
+        #expect(took >= .milliseconds(500) && took < .seconds(4), "stopped in \(took)")
+        #expect(listener.counters.delivered < 5)
+    }
+
     @Test func bindFailureIsReportedToRunAndToWaiters() async throws {
         let first = try await RunningSyslogListener.start(udp: false, sink: RecordingEventSink())
         let taken = try #require(first.ports.tcp)

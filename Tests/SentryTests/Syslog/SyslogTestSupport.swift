@@ -181,3 +181,13 @@ final class TCPSender {
 
 /// `MSG-LEN SP MSG`, RFC 6587 octet counting.
 func octetCounted(_ message: String) -> String { "\(message.utf8.count) \(message)" }
+
+/// A sink that never answers until its task is cancelled, like a database that hangs.
+final class HangingEventSink: EventSink, Sendable {
+    let calls = Locked(0)
+
+    func deliver(_ events: [SecurityEvent]) async throws {
+        calls.withLock { $0 += 1 }
+        try await Task.sleep(for: .seconds(3_600))
+    }
+}
