@@ -7,11 +7,6 @@ public enum SlackDate {
         return "<!date^\(epoch)^\(style)|\(fallback(date))>"
     }
 
-    static func fallback(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return formatter.string(from: date)
-    }
+    /// What clients that cannot render the token show: the time in UTC to the minute.
+    static func fallback(_ date: Date) -> String { Timestamp.utcMinute(date) }
 }

@@ -14,11 +14,25 @@ public enum Timestamp {
 
     /// `2026-11-22T09:00:00Z`; by hand, because a formatter per call is slow and formatters are not Sendable.
     public static func iso8601(_ date: Date) -> String {
+        let p = utcParts(date)
+        return "\(p.year)-\(p.month)-\(p.day)T\(p.hour):\(p.minute):\(p.second)Z"
+    }
+
+    /// `2026-11-22 09:00 UTC`, the fallback text of Slack date tokens; by hand for the same reasons.
+    public static func utcMinute(_ date: Date) -> String {
+        let p = utcParts(date)
+        return "\(p.year)-\(p.month)-\(p.day) \(p.hour):\(p.minute) UTC"
+    }
+
+    /// The UTC calendar fields of `date`, zero-padded as ISO 8601 writes them.
+    static func utcParts(_ date: Date) -> (year: String, month: String, day: String, hour: String, minute: String, second: String) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        let year = parts.tm_year + 1900
+        let yearText = year >= 0 && year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return (yearText, two(parts.tm_mon + 1), two(parts.tm_mday), two(parts.tm_hour), two(parts.tm_min), two(parts.tm_sec))
     }
 }
 
