@@ -34,28 +34,71 @@ import Testing
         }
     }
 
+    static func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
+        switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2: return .number(numbers.randomElement(using: &generator)!)
+        case 3: return .string(strings.randomElement(using: &generator)!)
+        case 4: return .array((0..<Int.random(in: 0..<4, using: &generator)).map { _ in randomValue(depth: depth + 1, using: &generator) })
+        default:
+            let keys = ["b", "a", "B", "A", "_x", "10", "9", "é", "e", "z1", "Z", "aa", "a b", "", "q\"uote"]
+            var object: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0..<6, using: &generator) {
+                object[keys.randomElement(using: &generator)!] = randomValue(depth: depth + 1, using: &generator)
+            }
+            return .object(object)
+        }
+    }
+
     @Test func nestedDocumentsMatchFoundationWithKeysSorted() throws {
         var generator = SystemRandomNumberGenerator()
-        func random(depth: Int) -> JSONValue {
-            switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
-            case 0: return .null
-            case 1: return .bool(Bool.random(using: &generator))
-            case 2: return .number(Self.numbers.randomElement(using: &generator)!)
-            case 3: return .string(Self.strings.randomElement(using: &generator)!)
-            case 4: return .array((0..<Int.random(in: 0..<4, using: &generator)).map { _ in random(depth: depth + 1) })
-            default:
-                let keys = ["b", "a", "B", "A", "_x", "10", "9", "é", "e", "z1", "Z", "aa", "a b", ""]
-                var object: [String: JSONValue] = [:]
-                for _ in 0..<Int.random(in: 0..<6, using: &generator) { object[keys.randomElement(using: &generator)!] = random(depth: depth + 1) }
-                return .object(object)
-            }
-        }
         for _ in 0..<300 {
-            let value = random(depth: 0)
+            let value = Self.randomValue(depth: 0, using: &generator)
             let mine = value.encoded()
             let theirs = try Self.foundation(value)
             #expect(mine == theirs, "\(mine) vs \(theirs)")
             #expect(JSONValue.parse(Array(mine.utf8)) == value)
+        }
+    }
+
+    static func decoded(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    static let inputs: [String] = [
+        // valid
+        "{}", "[]", " { \"a\" : [ 1 , 2.5 , -0.0 , 1e3 , 1E-2 , 12.5e+1 ] } ", "\"x\"", "0", "-1", "true", "false", "null",
+        #"{"a":"\u00e9\u20AC\ud83d\ude00\/\b\f\n\r\t\\\""}"#, #"{"a":1,"a":2}"#, "[[[[[]]]]]", "\t[\r\n]", #""é""#,
+        #"{"nested":{"list":[{"k":null}],"s":""}}"#, "123456789012345678901234567890", "1.7976931348623157e308",
+        // invalid
+        "", " ", "{", "}", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "1e+", "--1", #""\x""#, "\"\u{01}\"",
+        #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\u12""#, "tru", "nul", "falsey", "[1 2]", "{1:2}", #"{"a" 1}"#,
+        #""a" "b""#, "[", "[1", #"{"a":"#, "\"unterminated", "1e400", "-1e400", "NaN", "Infinity", "[01]", "{\"a\":tru}", "[,]", "{,}", "[1,,2]", #"{"a":1,,}"#, "[1,]]", " [1 , ] ", #"{"a":[1,],}"#,
+    ]
+
+    @Test func parseAgreesWithJSONDecoderOnValidAndInvalidInput() {
+        for input in Self.inputs {
+            let bytes = Array(input.utf8)
+            #expect(JSONValue.parse(bytes) == Self.decoded(bytes), "\(input.debugDescription)")
+        }
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x5B, 0x22, 0xE2, 0x82, 0x22, 0x5D], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(JSONValue.parse(bytes) == nil && Self.decoded(bytes) == nil, "\(bytes)")
+        }
+        // Deep nesting is refused, not a stack overflow.
+        #expect(JSONValue.parse(Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)) == nil)
+        #expect(JSONValue.parse(Array((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8)) != nil)
+    }
+
+    @Test func parseReadsBackWhatEncodedWrote() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let value = Self.randomValue(depth: 0, using: &generator)
+            let text = value.encoded()
+            #expect(JSONValue.parse(Array(text.utf8)) == value)
+            #expect(JSONValue.parse(Array(text.utf8)) == Self.decoded(Array(text.utf8)))
+            let spaced = text.replacingOccurrences(of: ",", with: " ,\n ").replacingOccurrences(of: ":", with: " : ")
+            #expect(JSONValue.parse(Array(spaced.utf8)) == Self.decoded(Array(spaced.utf8)), "\(spaced)")
         }
     }
 
