@@ -76,12 +76,15 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         return nil
     }
 
-    /// Parses JSON bytes (RFC 8259, UTF-8); nil when they are not JSON, nest deeper than 512, or hold a number
-    /// a Double cannot represent. Written by hand: every webhook and Slack callback is parsed here, and
-    /// `JSONDecoder` spent most of a click's time trying each case of this enum in turn. A test checks it
-    /// against `JSONDecoder` on valid and invalid inputs.
+    /// Parses JSON bytes (UTF-8, RFC 8259, a leading byte-order mark skipped); nil when they are not JSON,
+    /// nest deeper than 512, or hold a number too large for a Double (one too small to tell from zero reads
+    /// as 0). Written by hand: every webhook and Slack callback is parsed here, and `JSONDecoder` spent most of
+    /// a click's time trying each case of this enum in turn. Like `JSONDecoder` it tolerates a trailing comma
+    /// and keeps the first of duplicate keys; unlike it, it accepts `0e2` (valid JSON) and refuses UTF-16 and
+    /// NUL-terminated bodies and a bad value under a duplicate key. A test compares the two.
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        let array = Array(bytes)
+        var array = Array(bytes)
+        if array.starts(with: [0xEF, 0xBB, 0xBF]) { array.removeFirst(3) }
         return array.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
             return parser.document()
@@ -182,7 +185,7 @@ struct JSONParser {
         skipWhitespace()
         guard let value = value() else { return nil }
         skipWhitespace()
-        // `Optional.none`, spelled out: a bare `nil` here would be the `JSONValue` literal `.null`.
+        // `Optional.none`, spelled out: in a ternary with `value`, `nil` was read as the `JSONValue` literal `.null`.
         guard index == bytes.count else { return Optional.none }
         return value
     }

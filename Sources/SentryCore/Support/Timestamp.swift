@@ -24,7 +24,9 @@ public enum Timestamp {
         return "\(p.year)-\(p.month)-\(p.day) \(p.hour):\(p.minute) UTC"
     }
 
-    /// The UTC calendar fields of `date`, zero-padded as ISO 8601 writes them.
+    /// The UTC calendar fields of `date`, zero-padded as ISO 8601 writes them; proleptic Gregorian, so
+    /// exact for the years 1583–9999 that alerts live in (before 1582, Foundation's formatters switch to
+    /// the Julian calendar). Seconds are rounded down, like the epoch in a Slack date token.
     static func utcParts(_ date: Date) -> (year: String, month: String, day: String, hour: String, minute: String, second: String) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()

@@ -167,14 +167,18 @@ public final class SyslogListener: Service, Sendable {
         ingest.finish()
         // Cancelled (the service group's shutdown bound passed, or a test stopped it): what is queued still gets
         // `drainAfterCancellation` to reach the sink, then the rest is given up, so stopping stays bounded.
+        let deadline = Locked<Task<Void, Never>?>(nil)
         await withTaskCancellationHandler {
             await delivery.value
         } onCancel: { [drain = configuration.drainAfterCancellation] in
-            Task {
-                try? await Task.sleep(for: drain)
-                delivery.cancel()
+            deadline.withLock {
+                $0 = Task {
+                    try? await Task.sleep(for: drain)
+                    delivery.cancel()
+                }
             }
         }
+        deadline.current?.cancel()
         let counters = ingest.counters
         let undelivered = counters.events - counters.dropped - counters.delivered - counters.deliveryFailures
         if undelivered > 0 {
@@ -309,6 +313,8 @@ public final class SyslogListener: Service, Sendable {
         var batch: [SecurityEvent] = []
         batch.reserveCapacity(batchSize)
         for await item in queue {
+            // Cancelled and out of drain time: what is still queued is given up (and counted as such), not tried.
+            if Task.isCancelled { break }
             switch item {
             case .event(let event):
                 batch.append(event)
@@ -317,7 +323,7 @@ public final class SyslogListener: Service, Sendable {
                 if !batch.isEmpty { await deliver(&batch) }
             }
         }
-        if !batch.isEmpty { await deliver(&batch) }
+        if !batch.isEmpty && !Task.isCancelled { await deliver(&batch) }
     }
 
     private func deliver(_ batch: inout [SecurityEvent]) async {
@@ -326,6 +332,8 @@ public final class SyslogListener: Service, Sendable {
         do {
             try await sink.deliver(events)
             ingest.update { $0.delivered += events.count }
+        } catch is CancellationError {
+            // Given up at shutdown: counted as undelivered when the listener stops.
         } catch {
             ingest.update { $0.deliveryFailures += events.count }
             logger.error("syslog events not delivered", metadata: ["syslog.events": "\(events.count)", "error": "\(error)"])

@@ -85,7 +85,11 @@ import Testing
         for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x5B, 0x22, 0xE2, 0x82, 0x22, 0x5D], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
             #expect(JSONValue.parse(bytes) == nil && Self.decoded(bytes) == nil, "\(bytes)")
         }
-        // Deep nesting is refused, not a stack overflow.
+        // Where the two differ, on purpose: a byte-order mark is skipped; `0e2` is valid JSON (JSONDecoder refuses it).
+    #expect(JSONValue.parse([0xEF, 0xBB, 0xBF] + Array("{\"a\":1}".utf8)) == ["a": 1])
+    #expect(JSONValue.parse(Array("0e2".utf8)) == .number(0))
+    #expect(JSONValue.parse(Array("1e-400".utf8)) == .number(0))
+    // Deep nesting is refused, not a stack overflow.
         #expect(JSONValue.parse(Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)) == nil)
         #expect(JSONValue.parse(Array((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8)) != nil)
     }
