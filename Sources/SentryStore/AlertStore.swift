@@ -61,7 +61,6 @@ public protocol AlertStore: Sendable {
     func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64?) async throws -> Transition
     func alert(id: String) async throws -> Alert?
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
-    func countAlerts() async throws -> [AlertStatus: Int]
 
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
     /// Counts an attempt before a non-idempotent effect is executed; returns how many attempts came before it.
@@ -78,7 +77,6 @@ public protocol AlertStore: Sendable {
     func releaseCoalesceKey(_ id: Int64) async throws
     /// Deletes finished outbox rows and remembered detection ids older than the given times.
     func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int
-    func outboxDepth() async throws -> Int
     func gauges() async throws -> StoreGauges
     func outbox(alertID: String?) async throws -> [OutboxEntry]
     /// Enqueues an effect not tied to an alert (answers to app mentions); false when the key was seen before.
@@ -107,6 +105,12 @@ extension AlertStore {
     public func apply(_ event: AlertEvent, to alertID: String, now: Date) async throws -> Transition {
         try await apply(event, to: alertID, now: now, completing: nil)
     }
+
+    /// Alerts by status, from the same snapshot `/metrics` reads.
+    public func countAlerts() async throws -> [AlertStatus: Int] { try await gauges().alertsByStatus }
+
+    /// Effects waiting in the outbox.
+    public func outboxDepth() async throws -> Int { try await gauges().outboxPending }
 }
 
 /// What a containment executor must remember to roll back exactly what it did.

@@ -499,16 +499,6 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
         }
     }
 
-    public func countAlerts() async throws -> [AlertStatus: Int] {
-        try await db.read { db in
-            var counts: [AlertStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status") {
-                if let status = AlertStatus(rawValue: row["status"]) { counts[status] = row["n"] }
-            }
-            return counts
-        }
-    }
-
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
@@ -646,10 +636,6 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
             }
             return gauges
         }
-    }
-
-    public func outboxDepth() async throws -> Int {
-        try await db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
     }
 
     public func enqueue(_ effect: AlertEffect, idempotencyKey: String, now: Date) async throws -> Bool {

@@ -46,7 +46,7 @@ public enum FormBody {
                 index += 1
             } else if byte == UInt8(ascii: "%") {
                 guard index + 2 < bytes.endIndex,
-                    let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2])
+                    let high = Crypto.nibble(bytes[index + 1]), let low = Crypto.nibble(bytes[index + 2])
                 else { throw Malformed(description: "bad percent escape in form body") }
                 out.append(high << 4 | low)
                 index += 3
@@ -61,14 +61,6 @@ public enum FormBody {
         return text
     }
 
-    private static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: c - 48
-        case 97...102: c - 87
-        case 65...70: c - 55
-        default: nil
-        }
-    }
 
     /// Encodes fields for tests, the demo and the simulators.
     public static func encode(_ fields: [(String, String)]) -> String {

@@ -34,16 +34,16 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            // Integers stay integers on the wire (Slack rejects `1.0` where it wants an int in places).
-            if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
-                try container.encode(Int64(value))
-            } else {
-                try container.encode(value)
-            }
+            if let integer = Self.exactInteger(value) { try container.encode(integer) } else { try container.encode(value) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+
+    /// Integers stay integers on the wire (Slack rejects `1.0` where it wants an int in places).
+    static func exactInteger(_ value: Double) -> Int64? {
+        value.rounded() == value && abs(value) < 9_007_199_254_740_992 ? Int64(value) : nil
     }
 
     public subscript(key: String) -> JSONValue? {
@@ -103,18 +103,18 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
 
     private func write(into out: inout [UInt8]) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case .bool(let value): out += Array((value ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
             if !value.isFinite {
-                out += Array("null".utf8)
-            } else if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
-                out += Array(String(Int64(value)).utf8)
+                out.append(contentsOf: "null".utf8)
+            } else if let integer = Self.exactInteger(value) {
+                out.append(contentsOf: String(integer).utf8)
             } else {
                 // Swift's shortest form, as Foundation writes it: an integral value without ".0".
                 var text = "\(value)"
                 if text.hasSuffix(".0") { text.removeLast(2) }
-                out += Array(text.utf8)
+                out.append(contentsOf: text.utf8)
             }
         case .string(let value): Self.writeString(value, into: &out)
         case .array(let values):
@@ -148,8 +148,8 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
             case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
             case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
             case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(contentsOf: Crypto.hex([byte]).utf8)
             default: out.append(byte)
             }
         }
@@ -219,73 +219,58 @@ struct JSONParser {
     }
 
     private mutating func object() -> JSONValue? {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { return nil }
-        index += 1
         var object: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(object)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-            index += 1
-            skipWhitespace()
-            guard let value = value() else { return nil }
+        let closed = elements(closedBy: UInt8(ascii: "}")) { parser in
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\""), let key = parser.string() else {
+                return false
+            }
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else { return false }
+            parser.index += 1
+            parser.skipWhitespace()
+            guard let value = parser.value() else { return false }
             // The first of duplicate keys wins, as with JSONDecoder.
             if object[key] == nil { object[key] = value }
-            skipWhitespace()
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                // A trailing comma is tolerated, as JSONDecoder tolerates it.
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .object(object)
-                }
-                continue
-            }
-            guard bytes[index] == UInt8(ascii: "}") else { return nil }
-            index += 1
-            return .object(object)
+            return true
         }
+        return closed ? .object(object) : nil
     }
 
     private mutating func array() -> JSONValue? {
+        var array: [JSONValue] = []
+        let closed = elements(closedBy: UInt8(ascii: "]")) { parser in
+            guard let value = parser.value() else { return false }
+            array.append(value)
+            return true
+        }
+        return closed ? .array(array) : nil
+    }
+
+    /// At `[` or `{`: elements separated by commas up to `close`, each read by `element`; a trailing comma is
+    /// tolerated, as JSONDecoder tolerates it. False when the container is malformed or nests too deep.
+    private mutating func elements(closedBy close: UInt8, _ element: (inout JSONParser) -> Bool) -> Bool {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maxDepth else { return nil }
+        guard depth <= Self.maxDepth else { return false }
         index += 1
-        var array: [JSONValue] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(array)
-        }
         while true {
+            // Empty, or after a trailing comma.
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return true
+            }
+            guard element(&self) else { return false }
             skipWhitespace()
-            guard let value = value() else { return nil }
-            array.append(value)
-            skipWhitespace()
-            guard index < bytes.count else { return nil }
+            guard index < bytes.count else { return false }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return .array(array)
-                }
                 continue
             }
-            guard bytes[index] == UInt8(ascii: "]") else { return nil }
+            guard bytes[index] == close else { return false }
             index += 1
-            return .array(array)
+            return true
         }
     }
 
@@ -357,15 +342,8 @@ struct JSONParser {
         guard index + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-            value = value << 4 | digit
+            guard let digit = Crypto.nibble(bytes[index]) else { return nil }
+            value = value << 4 | UInt32(digit)
             index += 1
         }
         return value

@@ -152,7 +152,6 @@ public final class EffectRunner: Service, Sendable {
     /// Executes one entry. Pending entries (deferred, or retried later) hold back the alert's later effects so
     /// they keep their order.
     func execute(_ entry: OutboxEntry) async -> Result {
-        let now = clock.now()
         var logger = self.logger
         logger[metadataKey: "outbox.id"] = "\(entry.id)"
         if let alertID = entry.alertID { logger[metadataKey: "alert.id"] = "\(alertID)" }

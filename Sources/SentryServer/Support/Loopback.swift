@@ -121,6 +121,13 @@ public struct LoopbackClient: Sendable {
         ]))
     }
 
+    /// A detection webhook authenticated with `SENTRY_WEBHOOK_TOKEN` (`Authorization: Bearer`).
+    public func detection(_ body: JSONValue, token: String) async throws -> Answer {
+        try await send(
+            "POST", "/hooks/detections", body: Array(body.encoded().utf8),
+            headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(token)")])
+    }
+
     /// A detection webhook signed with `SENTRY_WEBHOOK_SECRET`.
     public func detection(_ body: JSONValue, secret: String) async throws -> Answer {
         let bytes = Array(body.encoded().utf8)

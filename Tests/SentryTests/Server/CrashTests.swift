@@ -17,6 +17,34 @@ import Testing
 }
 
 extension ServeProcesses {
+    /// A Slack simulator, a database path and a free port for one `sentry serve` under test.
+    struct ServeWorld {
+        let simulator: SlackSimulator
+        let slackApp: RunningApplication
+        let transport: CurlTransport
+        let database: String
+        let port: Int
+        let client: LoopbackClient
+
+        static func start(_ name: String) async throws -> ServeWorld {
+            let simulator = SlackSimulator(token: Harness.botToken)
+            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+            let transport = CurlTransport()
+            let port = try ServerCrashTests().freePort()
+            return ServeWorld(
+                simulator: simulator, slackApp: slackApp, transport: transport,
+                database: FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).db").path,
+                port: port,
+                client: LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret))
+        }
+
+        /// Removes the database and its WAL files and stops the client's transport.
+        func removeFiles() {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            transport.shutdown()
+        }
+    }
+
     /// Kills a real `sentry serve` process (SIGKILL, no clean-up) mid-flight and starts it again.
     @Suite struct ServerCrashTests {
         func freePort() throws -> Int {
@@ -59,26 +87,16 @@ extension ServeProcesses {
         }
 
         @Test func killedWhileSlackHoldsThePostAnswerThenRestartedPostsOnce() async throws {
-            let simulator = SlackSimulator(token: Harness.botToken)
-            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-            let transport = CurlTransport()
-            let database = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).db").path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-                transport.shutdown()
-            }
-            let port = try freePort()
-            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let world = try await ServeWorld.start("crash")
+            defer { world.removeFiles() }
+            let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
 
             // Slack receives the post, then the process dies before the answer comes back.
             simulator.inject([.stall(seconds: 30)], for: "chat.postMessage")
             let first = try startServe(port: port, database: database, slackURL: slackURL)
             #expect(await waitForReady(client))
-            let body = Array(Harness.detection(id: "crash-1").encoded().utf8)
-            let answer = try await client.send(
-                "POST", "/hooks/detections", body: body,
-                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Harness.webhookToken)")])
+            let answer = try await client.detection(Harness.detection(id: "crash-1"), token: Harness.webhookToken)
             #expect(answer.status == 202)
             #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
             kill(first.processIdentifier, SIGKILL)
@@ -107,18 +125,11 @@ extension ServeProcesses {
         }
 
         @Test func containmentExecutesAndRollsBackOnceAcrossKills() async throws {
-            let slack = SlackSimulator(token: Harness.botToken)
-            let slackApp = try await RunningApplication.start { slack.application(onRunning: $0) }
+            let world = try await ServeWorld.start("crash-c")
+            defer { world.removeFiles() }
+            let (slack, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let meraki = MerakiSimulator(apiKey: Harness.merakiKey)
             let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
-            let transport = CurlTransport()
-            let database = FileManager.default.temporaryDirectory.appendingPathComponent("crash-c-\(UUID().uuidString).db").path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-                transport.shutdown()
-            }
-            let port = try freePort()
-            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             let extra = [
                 "SLACK_RESPONDERS": "\(Harness.alice),\(Harness.bob)", "MERAKI_API_KEY": Harness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,

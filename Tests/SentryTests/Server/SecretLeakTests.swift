@@ -76,9 +76,8 @@ extension ServeProcesses {
             let signed = try await client.detection(Harness.detection(id: "leak-1"), secret: Self.secrets["SENTRY_WEBHOOK_SECRET"]!)
             #expect(signed.status == 202)
             let alertID = try #require(signed.json?["alert_id"]?.stringValue)
-            let bearer = try await client.send(
-                "POST", "/hooks/detections", body: Array(Harness.detection(id: "leak-2", ip: "198.51.100.77").encoded().utf8),
-                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)")])
+            let bearer = try await client.detection(
+                Harness.detection(id: "leak-2", ip: "198.51.100.77"), token: Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)
             #expect(bearer.status == 202)
             let wrongBearer = try await client.send(
                 "POST", "/hooks/detections", body: Array(Harness.detection(id: "leak-3").encoded().utf8),

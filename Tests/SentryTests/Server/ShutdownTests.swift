@@ -66,23 +66,13 @@ extension ServeProcesses {
         }
 
         func detection(_ client: LoopbackClient, id: String) async throws -> String? {
-            let answer = try await client.send(
-                "POST", "/hooks/detections", body: Array(Harness.detection(id: id).encoded().utf8),
-                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(Harness.webhookToken)")])
-            return answer.json?["alert_id"]?.stringValue
+            try await client.detection(Harness.detection(id: id), token: Harness.webhookToken).json?["alert_id"]?.stringValue
         }
 
         @Test func sigtermFinishesTheRunningEffectAndTheHalfSentRequestThenExits() async throws {
-            let simulator = SlackSimulator(token: Harness.botToken)
-            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-            let transport = CurlTransport()
-            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString).db").path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-                transport.shutdown()
-            }
-            let port = try crash.freePort()
-            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let world = try await ServeWorld.start("stop")
+            defer { world.removeFiles() }
+            let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             // Slack takes 3 s to answer the alert's post: the effect is running when the signal comes.
             simulator.inject([.stall(seconds: 3)], for: "chat.postMessage")
             let process = try crash.startServe(
@@ -122,16 +112,9 @@ extension ServeProcesses {
         }
 
         @Test func aClientThatNeverFinishesItsRequestDoesNotHoldTheShutdown() async throws {
-            let simulator = SlackSimulator(token: Harness.botToken)
-            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-            let transport = CurlTransport()
-            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-c-\(UUID().uuidString).db").path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-                transport.shutdown()
-            }
-            let port = try crash.freePort()
-            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let world = try await ServeWorld.start("stop-c")
+            defer { world.removeFiles() }
+            let (slackApp, database, port, client) = (world.slackApp, world.database, world.port, world.client)
             let process = try crash.startServe(
                 port: port, database: database, slackURL: "http://127.0.0.1:\(slackApp.port)", extra: ["SENTRY_SHUTDOWN_TIMEOUT": "2"])
             defer { if process.isRunning { process.terminate() } }
@@ -152,16 +135,9 @@ extension ServeProcesses {
         }
 
         @Test func sigtermIsBoundedWhenSlackHangsAndTheEffectStaysPending() async throws {
-            let simulator = SlackSimulator(token: Harness.botToken)
-            let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
-            let transport = CurlTransport()
-            let database = FileManager.default.temporaryDirectory.appendingPathComponent("stop-b-\(UUID().uuidString).db").path
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-                transport.shutdown()
-            }
-            let port = try crash.freePort()
-            let client = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret)
+            let world = try await ServeWorld.start("stop-b")
+            defer { world.removeFiles() }
+            let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             simulator.inject([.stall(seconds: 60)], for: "chat.postMessage")
             let process = try crash.startServe(port: port, database: database, slackURL: slackURL, extra: ["SENTRY_SHUTDOWN_TIMEOUT": "2"])

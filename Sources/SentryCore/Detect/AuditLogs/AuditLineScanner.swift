@@ -157,11 +157,11 @@ public enum AuditLineScanner {
             while high > low, bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 || bytes[high - 1] == 0x0a || bytes[high - 1] == 0x0d { high -= 1 }
             guard low < high else { return nil }
             if !capture.escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self) }
-            // Rare: let Foundation's decoder handle escapes exactly.
+            // Rare: the JSON reader decodes the escapes.
             var quoted: [UInt8] = [UInt8(ascii: "\"")]
             quoted.append(contentsOf: bytes[capture.range])
             quoted.append(UInt8(ascii: "\""))
-            guard let decoded = try? JSONDecoder().decode(String.self, from: Data(quoted)) else { return nil }
+            guard case .string(let decoded)? = JSONValue.parse(quoted) else { return nil }
             let trimmed = decoded.trimmingCharacters(in: .whitespacesAndNewlines)
             return trimmed.isEmpty ? nil : trimmed
         }
