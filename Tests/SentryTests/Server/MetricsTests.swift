@@ -75,12 +75,13 @@ import Testing
             #expect(m.value(N.upstreamRequests, [#"api="meraki""#, #"status="503""#]) == 1)
             #expect(m.value(N.upstreamRequests, [#"api="meraki""#, #"status="200""#]) >= 2)
             // The alert, and the thread replies that tell the channel about the block.
-            #expect(m.value(N.upstreamRequests, [#"api="slack.chat.postMessage""#, #"status="200""#]) >= 2)
+            // Counted once the call or its record is finished, a moment after what the test waited for.
+            #expect(await eventually { m.value(N.upstreamRequests, [#"api="slack.chat.postMessage""#, #"status="200""#]) >= 2 })
             #expect(m.value(N.upstreamRequests, [#"api="slack.views.open""#, #"status="200""#]) == 1)
             #expect(text.contains(#"sentry_upstream_request_duration_seconds_count{api="meraki"} "#))
             // The 503 was retried inside the Meraki client; the effect itself succeeded once.
-            #expect(m.value(N.effects, [#"effect="execute_containment""#, #"result="ok""#]) == 1)
-            #expect(m.value(N.effects, [#"effect="post_alert""#, #"result="ok""#]) == 1)
+            #expect(await eventually { m.value(N.effects, [#"effect="execute_containment""#, #"result="ok""#]) == 1 })
+            #expect(await eventually { m.value(N.effects, [#"effect="post_alert""#, #"result="ok""#]) == 1 })
         }
     }
 
