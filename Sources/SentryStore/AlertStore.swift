@@ -69,8 +69,10 @@ public protocol AlertStore: Sendable {
     func completeEffects(_ ids: [Int64], now: Date) async throws
     /// The alert's playbook id without decoding the whole alert (the click path reads it).
     func playbookID(ofAlert id: String) async throws -> String?
-    /// Schedules another try; `countAttempt` is false when `beginAttempt` already counted this one.
-    func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws
+    /// Schedules another try, changing the attempt count by `attemptDelta`: 1 for an attempt nobody counted yet,
+    /// 0 when `beginAttempt` already counted it, -1 to take back one that `beginAttempt` counted but that Slack
+    /// certainly never acted on (a rate limit).
+    func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws
     func failEffect(_ id: Int64, error: String, now: Date) async throws
     func hasPendingPost(alertID: String) async throws -> Bool
     /// Takes an update out of coalescing once it starts, so a change made while it runs queues a new one.
@@ -130,4 +132,11 @@ public protocol DetectorStore: Sendable {
     func unseen(source: String, ids: [String]) async throws -> Set<String>
     func uplinkSnapshots() async throws -> [String: UplinkSnapshot]
     func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws
+}
+
+extension AlertStore {
+    /// Schedules another try; `countAttempt` is false when `beginAttempt` already counted this one.
+    public func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws {
+        try await retryEffect(id, error: error, at: at, attemptDelta: countAttempt ? 1 : 0)
+    }
 }

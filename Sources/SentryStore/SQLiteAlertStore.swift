@@ -596,11 +596,11 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
         try await db.write { db in try Self.finish(id, state: "failed", error: error, now: now, in: db) }
     }
 
-    public func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws {
+    public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
         try await db.write { db in
             try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
-                arguments: [countAttempt ? 1 : 0, error, at.timeIntervalSince1970, id])
+                sql: "UPDATE outbox SET attempts = MAX(0, attempts + ?), last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+                arguments: [attemptDelta, error, at.timeIntervalSince1970, id])
         }
     }
 

@@ -17,6 +17,8 @@ public struct SlackClient: Sendable {
     private let token: String
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
+    /// Deadlines set by 429 answers, shared by every copy of this client.
+    public let rateLimits: SlackRateLimitHold
 
     public init(
         transport: any HTTPTransport,
@@ -25,8 +27,10 @@ public struct SlackClient: Sendable {
         retry: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(10),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        rateLimits: SlackRateLimitHold = SlackRateLimitHold(),
         logger: Logger
     ) {
+        self.rateLimits = rateLimits
         self.transport = transport
         let base = baseURL.withoutTrailingSlashes
         self.baseURL = base
@@ -53,7 +57,7 @@ public struct SlackClient: Sendable {
         body["thread_ts"] = threadTS.map(JSONValue.string)
         body["metadata"] = metadata?.json
         let method = "chat.postMessage"
-        let answer = try await post(method, body, safeToRepeat: false)
+        let answer = try await post(method, body, safeToRepeat: false, channel: channel)
         guard let postedChannel = answer["channel"]?.stringValue, let ts = answer["ts"]?.stringValue else {
             throw SlackError.malformedResponse(method: method)
         }
@@ -140,6 +144,19 @@ public struct SlackClient: Sendable {
         return messages.compactMap(SlackHistoryMessage.init(json:))
     }
 
+    /// One page of a thread, oldest first (the parent message first), metadata included; `cursor` pages on.
+    public func replies(channel: String, ts: String, cursor: String? = nil, limit: Int = 200) async throws -> (messages: [SlackHistoryMessage], nextCursor: String?) {
+        let method = "conversations.replies"
+        var query = [("channel", channel), ("ts", ts), ("limit", String(limit)), ("include_all_metadata", "true")]
+        if let cursor { query.append(("cursor", cursor)) }
+        let answer = try await get(method, query)
+        guard let messages = answer["messages"]?.arrayValue else {
+            throw SlackError.malformedResponse(method: method)
+        }
+        let next = answer["response_metadata"]?["next_cursor"]?.stringValue
+        return (messages.compactMap(SlackHistoryMessage.init(json:)), next?.isEmpty == false ? next : nil)
+    }
+
     /// User ids in a user group (`S…`).
     public func usergroupMembers(id: String) async throws -> [String] {
         let method = "usergroups.users.list"
@@ -156,7 +173,7 @@ public struct SlackClient: Sendable {
 
     private var authorization: HTTPHeader { HTTPHeader("Authorization", "Bearer \(token)") }
 
-    private func post(_ method: String, _ body: [String: JSONValue], safeToRepeat: Bool) async throws -> [String: JSONValue] {
+    private func post(_ method: String, _ body: [String: JSONValue], safeToRepeat: Bool, channel: String? = nil) async throws -> [String: JSONValue] {
         let request = HTTPRequest(
             method: "POST",
             url: "\(baseURL)/\(method)",
@@ -164,7 +181,7 @@ public struct SlackClient: Sendable {
             body: try encode(body),
             timeout: requestTimeout
         )
-        return try await execute(method, request, safeToRepeat: safeToRepeat, requireOK: true)
+        return try await execute(method, request, safeToRepeat: safeToRepeat, requireOK: true, channel: channel)
     }
 
     private func get(_ method: String, _ query: [(String, String)]) async throws -> [String: JSONValue] {
@@ -198,11 +215,26 @@ public struct SlackClient: Sendable {
         _ method: String,
         _ request: HTTPRequest,
         safeToRepeat: Bool,
-        requireOK: Bool
+        requireOK: Bool,
+        channel: String? = nil
     ) async throws -> [String: JSONValue] {
+        let limitClass = SlackRateLimitHold.key(method: method, channel: channel)
         var attempt = 0
+        var waitedOutRetryAfter = false
         while true {
             attempt += 1
+            // Another call of this class was answered 429: wait out its deadline before asking (unless this call
+            // has just waited out its own).
+            let held = waitedOutRetryAfter ? .zero : await rateLimits.remaining(limitClass)
+            waitedOutRetryAfter = false
+            if held > retry.maxRetryAfter {
+                // Longer than this client waits in place: the caller reschedules, as after its own 429.
+                throw SlackError.rateLimited(method: method, retryAfter: held)
+            }
+            if held > .zero {
+                logger.debug("slack call held by an earlier rate limit", metadata: ["slack.method": "\(method)", "slack.wait": "\(held)"])
+                try await sleep(held)
+            }
             let outcome: Outcome
             do {
                 let response = try await transport.send(request)
@@ -225,12 +257,18 @@ public struct SlackClient: Sendable {
             case .done(let answer):
                 return answer
             case .fail(let error):
+                if case .rateLimited(_, let retryAfter) = error { await rateLimits.hold(limitClass, for: retryAfter) }
                 logger.warning(
                     "slack call failed",
                     metadata: ["slack.method": "\(method)", "slack.error": "\(error)", "slack.attempt": "\(attempt)"]
                 )
                 throw error
             case .retry(let error, let delay):
+                if case .rateLimited(_, let retryAfter) = error {
+                    // Told at once, so every call of this class waits, not only this one.
+                    await rateLimits.hold(limitClass, for: retryAfter)
+                    waitedOutRetryAfter = true
+                }
                 guard attempt < retry.maxAttempts else {
                     logger.warning(
                         "slack call failed; no attempts left",

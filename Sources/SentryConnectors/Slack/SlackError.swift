@@ -35,6 +35,13 @@ public enum SlackError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Slack refused what the message says (its blocks or its length), not the call: the same message in a
+    /// simpler form may go through.
+    public var refusedContent: Bool {
+        if case .api(_, let code) = self { return ["invalid_blocks", "invalid_blocks_format", "msg_too_long"].contains(code) }
+        return false
+    }
+
     /// Repeating the same call cannot succeed (bad token, unknown channel, invalid request).
     public var isPermanent: Bool { !isRetryable }
 

@@ -119,6 +119,30 @@ public struct ContainmentDecision: Codable, Equatable, Sendable {
     }
 }
 
+/// The one rule for what a containment may target, applied by the machine wherever a containment is requested
+/// (button, form, slash command), so no entry path can skip it.
+public enum ContainmentTarget {
+    /// The canonical target and a note for the responder (empty when unremarkable); or why it cannot be contained.
+    public static func validate(kind: ContainmentAction.Kind, target: String) throws(BlockTarget.Invalid) -> (target: String, note: String) {
+        switch kind {
+        case .blockIP:
+            return try BlockTarget.ip(target)
+        case .blockUser:
+            guard SlackID.isUser(target) else {
+                throw BlockTarget.Invalid(description: "`\(target.prefix(30))` is not a Slack user id (U… or W… and capitals or digits)")
+            }
+            return (target, "")
+        }
+    }
+
+    /// What a containment on this alert targets: its subject's address or user, canonical; nil when it has none or
+    /// the subject is not a valid target.
+    public static func subjectTarget(of alert: Alert, kind: ContainmentAction.Kind) -> String? {
+        let raw = kind == .blockIP ? alert.subject.ip : alert.subject.slackUserID
+        return raw.flatMap { try? validate(kind: kind, target: $0).target }
+    }
+}
+
 /// What a block-IP target is, and what blocking it will do — said to the responder before anything runs.
 public enum BlockTarget {
     public struct Invalid: Error, Equatable, Sendable, CustomStringConvertible {

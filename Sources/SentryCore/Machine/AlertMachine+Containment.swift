@@ -14,6 +14,18 @@ extension AlertMachine {
         if alert.containments.contains(where: { $0.id == request.id }) {
             return Transition(alert: alert, outcome: .ignored("containment \(request.id) already requested"))
         }
+        // Whatever the entry path, the target is checked here: a form's private_metadata is input like any other.
+        let target: String
+        do {
+            target = try ContainmentTarget.validate(kind: request.kind, target: request.target).target
+        } catch {
+            return refused(alert, request, tell, reason: "cannot \(request.kind == .blockIP ? "block" : "block user") that target: \(error.description)")
+        }
+        guard ContainmentTarget.subjectTarget(of: alert, kind: request.kind) == target else {
+            return refused(alert, request, tell, reason: "a containment on alert \(alert.id) can only target its own subject, not `\(target.prefix(50))`")
+        }
+        var request = request
+        request.target = target
         if let existing = alert.containments.first(where: { $0.kind == request.kind && $0.target == request.target && !$0.status.isFinal }) {
             let reason = "\(existing.label) is already \(describe(existing.status)) (\(existing.id))"
             return Transition(alert: alert, outcome: .ignored(reason), effects: [tell("Nothing to do: \(reason).")])
@@ -39,6 +51,13 @@ extension AlertMachine {
             audit: AuditRecord(
                 action: "containment.requested", actor: request.requestedBy,
                 detail: "\(request.id) \(request.kind.rawValue) \(request.target) ttl=\(DurationText.format(request.ttl)) approvals=\(request.approvalsRequired)\(request.dryRun ? " dry_run" : "") reason=\(request.reason)"))
+    }
+
+    /// A request refused before anything was recorded on the alert, with the reason on the audit trail.
+    private static func refused(_ alert: Alert, _ request: ContainmentRequest, _ tell: (String) -> AlertEffect, reason: String) -> Transition {
+        Transition(
+            alert: alert, outcome: .rejected(reason), effects: [tell("Sorry, \(reason). Nothing was changed.")],
+            audit: AuditRecord(action: "containment.refused", actor: request.requestedBy, detail: "\(request.kind.rawValue) \(request.target.prefix(80)): \(reason)"))
     }
 
     static func decided(_ alert: Alert, _ decision: ContainmentDecision, now: Date) -> Transition {

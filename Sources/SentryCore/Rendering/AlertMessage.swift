@@ -47,22 +47,45 @@ public enum AlertMessage {
         if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }
         blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(truncate(context, Limits.contextElementText))]]])
         blocks += containmentBlocks(alert)
-        if !alert.status.isFinished {
-            var buttons: [JSONValue] = []
-            if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
-            buttons.append(button("Resolve", "resolve", alert.id))
-            buttons.append(button("Dismiss", "dismiss", alert.id))
-            let offered = Set(alert.policy.actions.map(\.kind))
-            if offered.contains(.blockUser), alert.subject.slackUserID != nil {
-                buttons.append(button("Block user…", "block_user", alert.id, style: "danger"))
-            }
-            if offered.contains(.blockIP), alert.subject.ip != nil {
-                buttons.append(button("Block IP…", "block_ip", alert.id, style: "danger"))
-            }
-            blocks.append(["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)])
-        }
+        if let actions = actionsBlock(alert) { blocks.append(actions) }
         let text = truncate("\(alert.severity.rawValue.uppercased()) \(escape(alert.title)) — \(alert.status.rawValue)", Limits.messageText)
         return (text, .array(blocks))
+    }
+
+    /// The smallest message that still lets a responder act: the title as plain text, the alert id, the buttons.
+    /// Sent when Slack refuses the full rendering, so a rendering bug never costs an alert.
+    public static func renderMinimal(_ alert: Alert) -> (text: String, blocks: JSONValue) {
+        let line = "\(alert.severity.emoji) \(alert.title) — \(alert.status.rawValue) (alert \(alert.id))"
+        var blocks: [JSONValue] = [
+            ["type": "section", "text": ["type": "plain_text", "text": .string(truncate(line, Limits.sectionText)), "emoji": true]]
+        ]
+        // Containments that still need a decision keep their buttons, each under one plain line.
+        for item in alert.containments.filter({ !$0.status.isFinal }).suffix(shownContainments) {
+            guard let actions = containmentActions(item) else { continue }
+            let state = "\(item.label): \(item.status.rawValue.replacingOccurrences(of: "_", with: " ")) (\(item.id))"
+            blocks.append(["type": "section", "text": ["type": "plain_text", "text": .string(truncate(state, Limits.sectionText)), "emoji": false]])
+            blocks.append(actions)
+        }
+        if let actions = actionsBlock(alert) { blocks.append(actions) }
+        let text = truncate("\(alert.severity.rawValue.uppercased()) \(escape(alert.title)) — \(alert.status.rawValue)", Limits.messageText)
+        return (text, .array(blocks))
+    }
+
+    /// The alert's own buttons, while it is not finished.
+    static func actionsBlock(_ alert: Alert) -> JSONValue? {
+        guard !alert.status.isFinished else { return nil }
+        var buttons: [JSONValue] = []
+        if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
+        buttons.append(button("Resolve", "resolve", alert.id))
+        buttons.append(button("Dismiss", "dismiss", alert.id))
+        let offered = Set(alert.policy.actions.map(\.kind))
+        if offered.contains(.blockUser), alert.subject.slackUserID != nil {
+            buttons.append(button("Block user…", "block_user", alert.id, style: "danger"))
+        }
+        if offered.contains(.blockIP), alert.subject.ip != nil {
+            buttons.append(button("Block IP…", "block_ip", alert.id, style: "danger"))
+        }
+        return ["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)]
     }
 
     /// Shown containments at most; older finished ones are summarised.
@@ -81,22 +104,25 @@ public enum AlertMessage {
         }
         for item in shown {
             blocks.append(section(containmentLine(item)))
-            var buttons: [JSONValue] = []
-            switch item.status {
-            case .awaitingApproval:
-                buttons = [button("Approve", "approve", item.id, style: "primary"), button("Reject", "reject", item.id)]
-            case .active:
-                buttons = [button("Unblock", "unblock", item.id)]
-            case .failed:
-                buttons = [button("Retry", "retry", item.id, style: "primary"), button("Unblock", "unblock", item.id)]
-            default:
-                break
-            }
-            if !buttons.isEmpty {
-                blocks.append(["type": "actions", "block_id": .string("containment_\(item.id)"), "elements": .array(buttons)])
-            }
+            if let actions = containmentActions(item) { blocks.append(actions) }
         }
         return blocks
+    }
+
+    /// The buttons a containment's state allows, if any.
+    static func containmentActions(_ item: Containment) -> JSONValue? {
+        let buttons: [JSONValue]
+        switch item.status {
+        case .awaitingApproval:
+            buttons = [button("Approve", "approve", item.id, style: "primary"), button("Reject", "reject", item.id)]
+        case .active:
+            buttons = [button("Unblock", "unblock", item.id)]
+        case .failed:
+            buttons = [button("Retry", "retry", item.id, style: "primary"), button("Unblock", "unblock", item.id)]
+        default:
+            return nil
+        }
+        return ["type": "actions", "block_id": .string("containment_\(item.id)"), "elements": .array(buttons)]
     }
 
     public static func containmentLine(_ item: Containment) -> String {
@@ -168,11 +194,7 @@ public enum AlertMessage {
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    /// Cuts at a character boundary, never inside an escape, and says it was cut.
-    public static func truncate(_ text: String, _ limit: Int) -> String {
-        guard text.count > limit else { return text }
-        var cut = String(text.prefix(limit - 1))
-        if let amp = cut.lastIndex(of: "&"), !cut[amp...].contains(";") { cut = String(cut[..<amp]) }
-        return cut + "…"
-    }
+    /// Cuts to at most `limit` Unicode scalars (Slack's measure), on a grapheme boundary, never inside an escape,
+    /// and says it was cut.
+    public static func truncate(_ text: String, _ limit: Int) -> String { BlockKitText.truncate(text, limit) }
 }

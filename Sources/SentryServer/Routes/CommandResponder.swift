@@ -73,7 +73,7 @@ struct CommandResponder {
         let configuration = context.configuration
         let target: String
         let note: String
-        do { (target, note) = try BlockTarget.ip(text) } catch { return "Cannot block: \(error.description)." }
+        do { (target, note) = try ContainmentTarget.validate(kind: .blockIP, target: text) } catch { return "Cannot block: \(error.description)." }
         let offering = context.catalog.playbooks.compactMap { $0.actions.first { $0.kind == .blockIP } }
         var ttl = min(max(offering.map(\.ttl).max() ?? 14_400, configuration.minTTL), configuration.maxTTL)
         if let ttlText {
@@ -124,7 +124,7 @@ struct CommandResponder {
 
     func unblockIP(_ text: String, command: SlashCommand) async throws -> String {
         let target: String
-        do { target = try BlockTarget.ip(text).target } catch { return "Cannot unblock: \(error.description)." }
+        do { target = try ContainmentTarget.validate(kind: .blockIP, target: text).target } catch { return "Cannot unblock: \(error.description)." }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.store.recordAudit(
                 AuditRecord(action: "containment.refused", actor: command.userID, detail: "unblock_ip \(target) via /sentry: not a responder"), now: context.clock.now())

@@ -23,7 +23,7 @@ extension SentryRoutes {
         case .blockUser: target = alert.subject.slackUserID
         case .blockIP: target = alert.subject.ip
         }
-        guard let target, let policy = alert.policy.actions.first(where: { $0.kind == kind }) ?? (alert.manual ? ContainmentAction(kind: kind, approvals: 1, ttl: 3_600) : nil) else {
+        guard let target, let policy = Self.offered(kind, on: alert) else {
             try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
@@ -41,12 +41,11 @@ extension SentryRoutes {
             if !transition.effects.isEmpty { context.wake() }
             return Response(status: .ok)
         }
-        var note = ""
-        if kind == .blockIP {
-            do { note = try BlockTarget.ip(target).note } catch {
-                try await tell(actions.userID, "Cannot block this alert's IP: \(error.description).", responseURL: actions.responseURL, now: now)
-                return Response(status: .ok)
-            }
+        // Checked again by the machine when the form comes back; here so the form never opens for a bad target.
+        let note: String
+        do { note = try ContainmentTarget.validate(kind: kind, target: target).note } catch {
+            try await tell(actions.userID, "Cannot block this alert's \(kind == .blockIP ? "IP" : "user"): \(error.description).", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
         }
         guard let trigger = actions.triggerID else {
             try await tell(actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now)
@@ -92,7 +91,12 @@ extension SentryRoutes {
             }
             return Response(status: .ok)
         }
-        let approvals = alert.policy.actions.first(where: { $0.kind == metadata.kind })?.approvals ?? 1
+        // private_metadata comes back from the client: the kind must be one this alert offers (the machine checks
+        // the target).
+        guard let policy = Self.offered(metadata.kind, on: alert) else {
+            return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This alert does not offer that containment; close the form."]])
+        }
+        let approvals = policy.approvals
         let mayContain = await context.responders.mayContain(userID: userID, playbookResponders: try await playbookResponders(alertID: alert.id))
         let request = ContainmentRequest(
             id: ContainmentID.make(), kind: metadata.kind, target: metadata.target, ttl: input.ttl, reason: input.reason, requestedBy: userID,
@@ -125,6 +129,11 @@ extension SentryRoutes {
 }
 
 extension SentryRoutes {
+    /// The policy under which an alert offers a kind of containment: its playbook's, or a default for manual alerts.
+    static func offered(_ kind: ContainmentAction.Kind, on alert: Alert) -> ContainmentAction? {
+        alert.policy.actions.first(where: { $0.kind == kind }) ?? (alert.manual ? ContainmentAction(kind: kind, approvals: 1, ttl: 3_600) : nil)
+    }
+
     /// What must be configured before a kind of containment can run (dry runs need nothing).
     static func missingSetting(for kind: ContainmentAction.Kind, _ configuration: ServerConfiguration) -> String? {
         if configuration.dryRun { return nil }

@@ -12,6 +12,8 @@ import ServiceLifecycle
 /// it is posted again, so a restart never duplicates an alert message.
 public final class EffectRunner: Service, Sendable {
     public static let metadataEventType = "sentry_alert"
+    /// Thread replies and notices: their metadata carries the outbox key that makes them happen once.
+    public static let replyEventType = "sentry_reply"
 
     let store: any AlertStore
     let slack: any SlackMessaging
@@ -24,6 +26,8 @@ public final class EffectRunner: Service, Sendable {
     let pacer: SlackPacer
     /// Lanes running at once.
     let concurrency = 16
+    /// Alerts whose refused blocks were already logged: once each is enough.
+    private let refusalsLogged = Locked(Set<String>())
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -165,25 +169,20 @@ public final class EffectRunner: Service, Sendable {
                 guard let alert = try await loadAlert(entry) else { return .recorded }
                 // Lanes run in order, so a post still pending would have run first: no message means none will come.
                 guard let message = alert.message else { return .done }
-                let rendered = AlertMessage.render(alert)
-                await pacer.beforeUpdate()
-                try await slack.update(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks, metadata: Self.metadata(alert.id))
+                try await sendRendered(alert, kind: "update_message", logger: logger) { text, blocks in
+                    await self.pacer.beforeUpdate()
+                    try await self.slack.update(channel: message.channel, ts: message.ts, text: text, blocks: blocks, metadata: Self.metadata(alert.id))
+                }
                 metrics.effectFinished("update_message", ok: true)
             case .replyInThread(let text):
                 guard let alert = try await loadAlert(entry) else { return .recorded }
                 // The alert message never made it: say it in the channel rather than not at all.
-                await pacer.beforePost(channel: alert.message?.channel ?? alert.channel)
-                _ = try await slack.postMessage(
-                    channel: alert.message?.channel ?? alert.channel, text: text, blocks: nil, threadTS: alert.message?.ts, metadata: nil)
+                try await postOnce(entry, channel: alert.message?.channel ?? alert.channel, thread: alert.message?.ts, text: text, alertID: alert.id)
                 metrics.effectFinished("reply_in_thread", ok: true)
-                // A post is not safe to repeat: record it now, not with the batch.
-                try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
                 return .recorded
             case .postNotice(let channel, let text):
-                await pacer.beforePost(channel: channel)
-                _ = try await slack.postMessage(channel: channel, text: text, blocks: nil, threadTS: nil, metadata: nil)
+                try await postOnce(entry, channel: channel, thread: nil, text: text, alertID: entry.alertID)
                 metrics.effectFinished("post_notice", ok: true)
-                try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
                 return .recorded
             case .tellUser(let user, let text, let responseURL):
                 if let responseURL {
@@ -221,10 +220,10 @@ public final class EffectRunner: Service, Sendable {
             metrics.effectFinished("post_alert", ok: true)
             return .recorded
         }
-        let rendered = AlertMessage.render(alert)
-        await pacer.beforePost(channel: alert.channel)
-        let ref = try await slack.postMessage(
-            channel: alert.channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil, metadata: Self.metadata(alert.id))
+        let ref = try await sendRendered(alert, kind: "post_alert", logger: logger) { text, blocks in
+            await self.pacer.beforePost(channel: alert.channel)
+            return try await self.slack.postMessage(channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
+        }
         _ = try await shielded {
             try await self.store.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
         }
@@ -233,6 +232,73 @@ public final class EffectRunner: Service, Sendable {
         // The message now exists: anything that waited for it can run.
         wake()
         return .recorded
+    }
+
+    /// Sends the alert as rendered; when Slack refuses those blocks (a rendering bug, a limit Slack counts
+    /// differently), sends the minimal form instead, so the alert and its buttons still reach the channel.
+    private func sendRendered<T: Sendable>(
+        _ alert: Alert, kind: String, logger: Logger, _ send: (String, JSONValue) async throws -> T
+    ) async throws -> T {
+        let rendered = AlertMessage.render(alert)
+        do {
+            return try await send(rendered.text, rendered.blocks)
+        } catch let error as SlackError where error.refusedContent {
+            if refusalsLogged.withLock({ $0.insert(alert.id).inserted && $0.count < 10_000 }) {
+                logger.error(
+                    "Slack refused the alert's blocks; sending the minimal form",
+                    metadata: ["effect": "\(kind)", "slack.error": "\(error)"])
+            }
+            metrics.slackFallback(kind)
+            let minimal = AlertMessage.renderMinimal(alert)
+            return try await send(minimal.text, minimal.blocks)
+        }
+    }
+
+    /// Posts a thread reply or a notice at most once. Each carries its outbox key in its metadata; an attempt
+    /// after one whose answer was lost (a timeout, a crash between Slack's answer and the commit) first looks for
+    /// that key in the thread (or the channel), and adopts the message it finds instead of posting again.
+    private func postOnce(_ entry: OutboxEntry, channel: String, thread: String?, text: String, alertID: String?) async throws {
+        let earlierAttempts = try await store.beginAttempt(entry.id)
+        if earlierAttempts > 0, try await findPosted(key: entry.idempotencyKey, channel: channel, thread: thread) {
+            logger.notice(
+                "message found in Slack; not posting again",
+                metadata: ["outbox.id": "\(entry.id)", "effect": "\(Self.kind(entry.effect))"])
+        } else {
+            var payload: [String: JSONValue] = ["effect_key": .string(entry.idempotencyKey)]
+            if let alertID { payload["alert_id"] = .string(alertID) }
+            await pacer.beforePost(channel: channel)
+            _ = try await slack.postMessage(
+                channel: channel, text: text, blocks: nil, threadTS: thread,
+                metadata: SlackMessageMetadata(eventType: Self.replyEventType, payload: payload))
+        }
+        // A post is not safe to repeat: record it now, not with the batch.
+        try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
+    }
+
+    /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last hour).
+    private func findPosted(key: String, channel: String, thread: String?) async throws -> Bool {
+        func carries(_ message: SlackHistoryMessage) -> Bool {
+            message.metadata?.eventType == Self.replyEventType && message.metadata?.payload["effect_key"]?.stringValue == key
+        }
+        if let thread {
+            var cursor: String?
+            for _ in 0..<50 {
+                let page = try await slack.replies(channel: channel, ts: thread, cursor: cursor, limit: 200)
+                if page.messages.contains(where: carries) { return true }
+                guard let next = page.nextCursor else { return false }
+                cursor = next
+            }
+            return false
+        }
+        let oldest = String(format: "%.6f", clock.now().timeIntervalSince1970 - 3_600)
+        var latest: String?
+        for _ in 0..<25 {
+            let page = try await slack.history(channel: channel, oldest: oldest, latest: latest, limit: 200)
+            if page.contains(where: carries) { return true }
+            guard page.count == 200, let last = page.last?.ts else { return false }
+            latest = last
+        }
+        return false
     }
 
     /// Executes or releases a containment and feeds the outcome back in the same transaction that
@@ -325,7 +391,11 @@ public final class EffectRunner: Service, Sendable {
                 // Slack said when: wait that long, and a rate limit never uses up an attempt.
                 let seconds = Double(retryAfter.components.seconds) + 1
                 logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
-                try await shielded { try await self.store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), countAttempt: false) }
+                // Slack did not act on a rate-limited post: the attempt `beginAttempt` counted is taken back, so
+                // neither the give-up count nor the "look before posting again" check sees it. (Not when the
+                // look-up itself was limited: the attempt before it may still have posted.)
+                let delta = Self.countsOwnAttempts(entry.effect) && method == "chat.postMessage" ? -1 : 0
+                try await shielded { try await self.store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
                 return .pending
             }
             let attempts = entry.attempts + 1
@@ -375,7 +445,7 @@ public final class EffectRunner: Service, Sendable {
     /// Effects that count their attempt with `beginAttempt` before running.
     static func countsOwnAttempts(_ effect: AlertEffect) -> Bool {
         switch effect {
-        case .postAlert, .executeContainment, .releaseContainment: true
+        case .postAlert, .replyInThread, .postNotice, .executeContainment, .releaseContainment: true
         default: false
         }
     }

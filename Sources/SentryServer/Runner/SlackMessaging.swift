@@ -8,6 +8,7 @@ public protocol SlackMessaging: Sendable {
     func postEphemeral(channel: String, user: String, text: String, blocks: JSONValue?, threadTS: String?) async throws
     func respond(to responseURL: String, text: String, blocks: JSONValue?, responseType: SlackResponseType, replaceOriginal: Bool) async throws
     func history(channel: String, oldest: String?, latest: String?, limit: Int) async throws -> [SlackHistoryMessage]
+    func replies(channel: String, ts: String, cursor: String?, limit: Int) async throws -> (messages: [SlackHistoryMessage], nextCursor: String?)
     func usergroupMembers(id: String) async throws -> [String]
     func openView(triggerID: String, view: JSONValue) async throws
 }

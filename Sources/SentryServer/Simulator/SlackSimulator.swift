@@ -239,7 +239,9 @@ public final class SlackSimulator: Sendable {
             guard let channel = body["channel"]?.stringValue, !channel.isEmpty else { return ["ok": false, "error": "channel_not_found"] }
             let text = body["text"]?.stringValue ?? ""
             if text.isEmpty && body["blocks"] == nil { return ["ok": false, "error": "no_text"] }
-            if let problem = Self.blockProblem(body["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            if let problem = BlockKitCheck.messageProblem(text: text, blocks: body["blocks"]) {
+                return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)]
+            }
             let thread = body["thread_ts"]?.stringValue
             return state.withLock { state -> JSONValue in
                 if let thread, !state.messages.contains(where: { $0.ts == thread && $0.channel == channel }) {
@@ -285,6 +287,28 @@ public final class SlackSimulator: Sendable {
                     return .object(object)
                 }),
             ]
+        case "conversations.replies":
+            guard let channel = query["channel"], let parent = query["ts"],
+                let head = messages.first(where: { $0.channel == channel && $0.ts == parent && $0.threadTS == nil })
+            else { return ["ok": false, "error": "thread_not_found"] }
+            let limit = max(1, min(Int(query["limit"] ?? "100") ?? 100, 1_000))
+            let start = Int(query["cursor"] ?? "") ?? 0
+            let thread = [head] + messages.filter { $0.channel == channel && $0.threadTS == parent }
+            let page = thread.dropFirst(start).prefix(limit)
+            let withMetadata = query["include_all_metadata"] == "true" || query["include_all_metadata"] == "1"
+            let more = start + page.count < thread.count
+            return [
+                "ok": true, "has_more": .bool(more),
+                "messages": .array(page.map { message in
+                    var object: [String: JSONValue] = [
+                        "type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY",
+                        "thread_ts": .string(parent),
+                    ]
+                    if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
+                    return .object(object)
+                }),
+                "response_metadata": ["next_cursor": .string(more ? String(start + page.count) : "")],
+            ]
         case "usergroups.users.list":
             guard let group = query["usergroup"], let members = state.current.usergroups[group] else {
                 return ["ok": false, "error": "no_such_subteam"]
@@ -298,7 +322,7 @@ public final class SlackSimulator: Sendable {
             guard let view = body["view"], view["type"] == "modal", view["title"] != nil, view["blocks"]?.arrayValue != nil else {
                 return ["ok": false, "error": "invalid_arguments"]
             }
-            if let problem = Self.blockProblem(view["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            if let problem = BlockKitCheck.viewProblem(view) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
             state.withLock { $0.views.append(view) }
             return ["ok": true, "view": ["id": "V0SIMULATED", "type": "modal"]]
         case "admin.users.session.reset":
@@ -317,48 +341,8 @@ public final class SlackSimulator: Sendable {
         return String(format: "%.6f", state.clock)
     }
 
-    /// The Block Kit rules Slack enforces that a renderer is likely to break.
-    public static func blockProblem(_ blocks: JSONValue?) -> String? {
-        guard let blocks else { return nil }
-        guard let list = blocks.arrayValue else { return "blocks must be an array" }
-        if list.count > 50 { return "more than 50 blocks" }
-        for (index, block) in list.enumerated() {
-            guard let type = block["type"]?.stringValue else { return "block \(index) has no type" }
-            switch type {
-            case "header":
-                guard block["text"]?["type"]?.stringValue == "plain_text", let text = block["text"]?["text"]?.stringValue, text.count <= 150 else {
-                    return "header \(index) needs plain_text of at most 150 characters"
-                }
-            case "section":
-                if let text = block["text"]?["text"]?.stringValue, text.count > 3_000 { return "section \(index) text over 3000" }
-                if let fields = block["fields"]?.arrayValue {
-                    if fields.count > 10 { return "section \(index) has more than 10 fields" }
-                    if fields.contains(where: { ($0["text"]?.stringValue?.count ?? 0) > 2_000 }) { return "section \(index) field over 2000" }
-                }
-                if block["text"] == nil && block["fields"] == nil { return "section \(index) has neither text nor fields" }
-            case "actions":
-                guard let elements = block["elements"]?.arrayValue, !elements.isEmpty, elements.count <= 25 else {
-                    return "actions \(index) needs 1 to 25 elements"
-                }
-                for element in elements {
-                    guard let actionID = element["action_id"]?.stringValue, actionID.count <= 255 else { return "button without action_id" }
-                    if (element["text"]?["text"]?.stringValue?.count ?? 0) > 75 { return "button text over 75" }
-                    if (element["value"]?.stringValue?.count ?? 0) > 2_000 { return "button value over 2000" }
-                }
-                let ids = elements.compactMap { $0["action_id"]?.stringValue }
-                if Set(ids).count != ids.count { return "duplicate action_id in block \(index)" }
-            case "context":
-                guard let elements = block["elements"]?.arrayValue, !elements.isEmpty, elements.count <= 10 else {
-                    return "context \(index) needs 1 to 10 elements"
-                }
-            case "divider", "image", "input", "rich_text":
-                break
-            default:
-                return "unknown block type \(type)"
-            }
-        }
-        return nil
-    }
+    /// The Block Kit rules Slack enforces, measured as Slack measures them (see `BlockKitCheck`).
+    public static func blockProblem(_ blocks: JSONValue?) -> String? { BlockKitCheck.problem(blocks) }
 
     static func json(_ value: JSONValue) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))

@@ -28,6 +28,7 @@ public final class ServerMetrics: Sendable {
         public static let residentMemory = "process_resident_memory_bytes"
         public static let openFDs = "process_open_fds"
         public static let startTime = "process_start_time_seconds"
+        public static let slackFallbacks = "sentry_slack_fallback_messages_total"
     }
 
     static let help: [String: String] = [
@@ -49,6 +50,7 @@ public final class ServerMetrics: Sendable {
         Name.residentMemory: "Resident memory of the process",
         Name.openFDs: "Open file descriptors of the process",
         Name.startTime: "When the process started, in seconds since the Unix epoch",
+        Name.slackFallbacks: "Alert messages Slack refused as rendered and that went out in the minimal form instead, by effect",
     ]
 
     /// What a collector reports when `/metrics` is read.
@@ -99,6 +101,11 @@ public final class ServerMetrics: Sendable {
 
     public func effectFinished(_ kind: String, ok: Bool) {
         counter(Name.effects, ("effect", kind), ("result", ok ? "ok" : "error")).increment()
+    }
+
+    /// Slack refused an alert message's blocks and the minimal form was sent instead.
+    public func slackFallback(_ kind: String) {
+        counter(Name.slackFallbacks, ("effect", kind)).increment()
     }
 
     /// One call to an upstream API; `status` is the HTTP status or a transport failure ("timeout", …).

@@ -43,7 +43,8 @@ final class Harness: Sendable {
 
     init(
         environment extra: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks,
-        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true
+        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true,
+        logger given: Logger? = nil
     ) async throws {
         simulator = SlackSimulator(token: Self.botToken)
         let simulator = self.simulator
@@ -69,7 +70,7 @@ final class Harness: Sendable {
         let sqlite = try SQLiteAlertStore.inMemory()
         self.store = store ?? sqlite
         transport = CurlTransport()
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = given ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         metrics = ServerMetrics()
         // What the bot sends upstream goes through the metered transport, as in `sentry serve`.
         let upstream = MeteredTransport(base: transport, metrics: metrics, configuration: configuration)
