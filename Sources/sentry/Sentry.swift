@@ -36,7 +36,7 @@ func bootstrapLogging(level: String, format: String) {
             var handler: any LogHandler =
                 format == "json"
                 ? JSONLogHandler(label: label, metadataProvider: provider)
-                : StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                : TextLogHandler(label: label, metadataProvider: provider)
             handler.logLevel = parsed
             return handler
         }, metadataProvider: RequestContext.metadataProvider)

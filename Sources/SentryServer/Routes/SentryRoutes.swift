@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import SentryConnectors
 import SentryCore
 import SentryStore
@@ -69,7 +70,8 @@ public struct SentryRoutes: Sendable {
         router.get("/metrics") { _, _ in await self.counted("metrics") { try await self.metricsPage() } }
     }
 
-    /// Counts the request and turns unexpected errors into a logged 500 with no details.
+    /// Counts the request, answers a body the client broke with a 4xx (counted, logged at debug), and turns
+    /// unexpected errors into a logged 500 with no details.
     /// Every log line written while answering carries `request.id`; the answer carries it as `X-Request-Id`.
     func counted(_ endpoint: String, _ body: () async throws -> Response) async -> Response {
         let id = RequestContext.makeID()
@@ -78,6 +80,13 @@ public struct SentryRoutes: Sendable {
             let response: Response
             do {
                 response = try await body()
+            } catch let refused as RequestBodyError {
+                context.metrics.bodyRefused(endpoint: endpoint, reason: refused.reason)
+                context.logger.debug(
+                    "request body refused", metadata: ["http.endpoint": "\(endpoint)", "reason": "\(refused.reason)", "error": "\(refused.message)"])
+                var refusal = Self.text(refused.status, refused.message + "\n")
+                if refused.closesConnection { refusal.headers[.connection] = "close" }
+                response = refusal
             } catch {
                 context.logger.error("request failed", metadata: ["http.endpoint": "\(endpoint)", "error": "\(error)"])
                 response = Self.text(.internalServerError, "internal error; nothing was lost, try again (request \(id))\n")
@@ -101,30 +110,35 @@ public struct SentryRoutes: Sendable {
         case failure(Response)
     }
 
-    enum BodyRead {
-        case bytes([UInt8])
-        case tooLarge
-    }
-
-    /// Reads at most 64 KiB; larger bodies are refused before anything hashes them.
-    func readBody(_ request: Request) async throws -> BodyRead {
+    /// Reads at most 64 KiB; larger bodies are refused before anything hashes them. A body the client broke
+    /// (too large, framing the parser refuses, cut short, a transfer coding we do not decode) throws
+    /// `RequestBodyError`, which `counted` answers.
+    func readBody(_ request: Request) async throws -> [UInt8] {
         let limit = RequestVerifier.maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { return .tooLarge }
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit { throw RequestBodyError.tooLarge(limit: limit) }
+        let transferEncoding = request.headers[.transferEncoding]
+        var buffer: ByteBuffer
         do {
-            var buffer = try await request.body.collect(upTo: limit)
-            return .bytes(buffer.readBytes(length: buffer.readableBytes) ?? [])
+            buffer = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            return .tooLarge
+            throw RequestBodyError.tooLarge(limit: limit)
+        } catch let error as HTTPParserError {
+            throw RequestBodyError(parsing: error, transferEncoding: transferEncoding)
         }
+        // The parser undid the chunking; a coding under it (`gzip, chunked`) is still on the bytes.
+        if let transferEncoding, RequestBodyError.codings(transferEncoding) != ["chunked"] {
+            throw RequestBodyError.unsupportedTransferCoding(transferEncoding)
+        }
+        // The parser reports a connection that ends early; this holds even if a stream ever just stops.
+        if let declared, buffer.readableBytes < declared { throw RequestBodyError.truncated }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
     /// Size, then signature: the verified bytes, or the response that refuses them.
-    func verifiedSlackBody(_ request: Request, read given: BodyRead? = nil) async throws -> Verified {
-        let read: BodyRead
-        if let given { read = given } else { read = try await readBody(request) }
-        guard case .bytes(let body) = read else {
-            return .failure(Self.text(.contentTooLarge, "body larger than 64 KiB\n"))
-        }
+    func verifiedSlackBody(_ request: Request, read given: [UInt8]? = nil) async throws -> Verified {
+        let body: [UInt8]
+        if let given { body = given } else { body = try await readBody(request) }
         let verdict = slackVerifier.verify(
             timestamp: request.headers[Self.slackTimestamp], signature: request.headers[Self.slackSignature], body: body,
             now: Int64(context.clock.now().timeIntervalSince1970))
@@ -163,7 +177,7 @@ public struct SentryRoutes: Sendable {
         // bare 200 before verification, as Slack's SDKs do. Only that exact field value counts, and nothing in
         // such a request is ever processed: it cannot reach the command handler.
         let read = try await readBody(request)
-        if case .bytes(let raw) = read, Self.isSSLCheck(raw) {
+        if Self.isSSLCheck(read) {
             return Response(status: .ok)
         }
         let body: [UInt8]
@@ -287,9 +301,7 @@ public struct SentryRoutes: Sendable {
         guard configuration.webhookSecret != nil || configuration.webhookToken != nil else {
             return Self.text(.notFound, "not found\n")
         }
-        guard case .bytes(let body) = try await readBody(request) else {
-            return Self.text(.contentTooLarge, "body larger than 64 KiB\n")
-        }
+        let body = try await readBody(request)
         if let failure = authenticateHook(request, body: body) {
             context.metrics.verificationFailed(reason: "webhook_" + failure)
             return Self.json(.unauthorized, ["error": .string("unauthorized: \(failure)")])

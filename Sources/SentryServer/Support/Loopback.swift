@@ -79,7 +79,13 @@ public struct LoopbackClient: Sendable {
 
     /// A button click on an alert message, as Slack's block_actions payload.
     public func click(_ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0") async throws -> Answer {
-        let payload: JSONValue = [
+        let payload = Self.clickPayload(actionID, value: value, user: user, responseURL: responseURL, channel: channel, messageTS: messageTS)
+        return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
+    }
+
+    /// The block_actions payload of a button click, for a test that sends it its own way.
+    public static func clickPayload(_ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0") -> JSONValue {
+        [
             "type": "block_actions",
             "user": ["id": .string(user), "username": .string(user.lowercased()), "team_id": "T0SIMULATED"],
             "api_app_id": "A0SENTRY",
@@ -94,7 +100,6 @@ public struct LoopbackClient: Sendable {
                 "text": ["type": "plain_text", "text": "Button"], "action_ts": "1795000000.000100",
             ]],
         ]
-        return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
     }
 
     /// A modal submission (`view_submission`) as Slack sends it.

@@ -12,6 +12,7 @@ public final class ServerMetrics: Sendable {
     public enum Name {
         public static let requests = "sentry_http_requests_total"
         public static let verificationFailures = "sentry_verification_failures_total"
+        public static let bodiesRefused = "sentry_http_bodies_refused_total"
         public static let effects = "sentry_effects_total"
         public static let alerts = "sentry_alerts"
         public static let containments = "sentry_containments"
@@ -34,6 +35,7 @@ public final class ServerMetrics: Sendable {
     static let help: [String: String] = [
         Name.requests: "HTTP requests answered, by endpoint and status",
         Name.verificationFailures: "Signature or token checks that failed, by reason",
+        Name.bodiesRefused: "Request bodies refused as the client's error (broken chunking, cut short, unknown transfer coding, too large), by endpoint and reason",
         Name.effects: "Outbox effects executed, by effect and result (error: will be retried or has failed)",
         Name.alerts: "Alerts in the database, by status",
         Name.containments: "Containments in the database, by kind and state",
@@ -97,6 +99,11 @@ public final class ServerMetrics: Sendable {
 
     public func verificationFailed(reason: String) {
         counter(Name.verificationFailures, ("reason", reason)).increment()
+    }
+
+    /// A body the client broke or made too large, answered 4xx before anything read it.
+    public func bodyRefused(endpoint: String, reason: String) {
+        counter(Name.bodiesRefused, ("endpoint", endpoint), ("reason", reason)).increment()
     }
 
     public func effectFinished(_ kind: String, ok: Bool) {

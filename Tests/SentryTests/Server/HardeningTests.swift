@@ -10,14 +10,7 @@ import Testing
 @Suite struct ServerHardeningTests {
     static func withLoggedHarness(_ body: (Harness, LogCapture) async throws -> Void) async throws {
         let capture = LogCapture()
-        let harness = try await Harness(logger: capture.logger)
-        do {
-            try await body(harness, capture)
-        } catch {
-            await harness.stop()
-            throw error
-        }
-        await harness.stop()
+        try await withHarness(logger: capture.logger) { try await body($0, capture) }
     }
 
     @Test func aTitleOfCombiningMarksIsPostedInFull() async throws {

@@ -43,8 +43,7 @@ final class Harness: Sendable {
 
     init(
         environment extra: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks,
-        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true,
-        logger given: Logger? = nil
+        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true, logger: Logger? = nil
     ) async throws {
         simulator = SlackSimulator(token: Self.botToken)
         let simulator = self.simulator
@@ -70,7 +69,7 @@ final class Harness: Sendable {
         let sqlite = try SQLiteAlertStore.inMemory()
         self.store = store ?? sqlite
         transport = CurlTransport()
-        let logger = given ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         metrics = ServerMetrics()
         // What the bot sends upstream goes through the metered transport, as in `sentry serve`.
         let upstream = MeteredTransport(base: transport, metrics: metrics, configuration: configuration)
@@ -121,9 +120,10 @@ final class Harness: Sendable {
 
 /// Runs a body with a harness and always stops it.
 func withHarness(
-    environment: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks, _ body: (Harness) async throws -> Void
+    environment: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks, logger: Logger? = nil,
+    _ body: (Harness) async throws -> Void
 ) async throws {
-    let harness = try await Harness(environment: environment, playbooks: playbooks)
+    let harness = try await Harness(environment: environment, playbooks: playbooks, logger: logger)
     do {
         try await body(harness)
     } catch {

@@ -10,54 +10,6 @@ extension ServeProcesses {
     @Suite(.serialized) struct ServerShutdownTests {
         let crash = ServerCrashTests()
 
-        /// A plain TCP connection, to hold a request half-sent across the signal.
-        final class RawConnection: @unchecked Sendable {
-            let fd: Int32
-
-            init?(port: Int) {
-                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                address.sin_port = UInt16(port).bigEndian
-                let connected = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                if connected != 0 {
-                    close(fd)
-                    return nil
-                }
-                var timeout = timeval(tv_sec: 15, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            }
-
-            deinit { close(fd) }
-
-            func write(_ bytes: [UInt8]) {
-                bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            }
-
-            /// `readAll` on a thread of its own, so the blocking reads hold no thread of the shared pool.
-            func answer() async -> String {
-                await withCheckedContinuation { continuation in
-                    Thread.detachNewThread { continuation.resume(returning: self.readAll()) }
-                }
-            }
-
-            /// Everything the server sends until it closes the connection (or 15 s pass).
-            func readAll() -> String {
-                var data: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                    if n <= 0 { break }
-                    data += buffer[0..<n]
-                    if let text = String(bytes: data, encoding: .utf8), text.contains("\r\n\r\n"), text.contains("alert_id"), text.hasSuffix("}") { break }
-                }
-                return String(decoding: data, as: UTF8.self)
-            }
-        }
-
         func webhookPost(id: String, port: Int) -> (head: [UInt8], body: [UInt8]) {
             let body = Array(Harness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
             let head = "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
