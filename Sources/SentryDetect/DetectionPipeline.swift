@@ -26,9 +26,9 @@ public actor DetectionPipeline: EventSink {
     /// Loads the counting state (the longest window back) and starts.
     public init(
         playbooks: [Playbook], store: SQLiteAlertStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
-        onAlerts: @escaping @Sendable () -> Void
+        maxLateness: Int = 3_600, onAlerts: @escaping @Sendable () -> Void
     ) async throws {
-        let engine = try RuleEngine(playbooks: playbooks)
+        let engine = try RuleEngine(playbooks: playbooks, maxLateness: maxLateness)
         self.engine = engine
         self.store = store
         self.catalog = PlaybookCatalog(playbooks)
@@ -37,7 +37,8 @@ public actor DetectionPipeline: EventSink {
         self.logger = logger
         self.onAlerts = onAlerts
         let longest = engine.rules.map(\.window).max() ?? 86_400
-        self.state = try await store.ruleState(since: now().addingTimeInterval(-Double(max(longest, 2 * 86_400)) * 2))
+        // Everything a late event may still need: the longest window (or a UTC day) and the lateness, twice over.
+        self.state = try await store.ruleState(since: now().addingTimeInterval(-Double(max(longest, 2 * 86_400) + maxLateness) * 2))
     }
 
     /// Counted ids live apart from the collectors' own seen ids: a collector may re-deliver, the rules count once.

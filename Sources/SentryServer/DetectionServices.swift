@@ -18,7 +18,8 @@ public struct DetectionServices: Sendable {
         merakiBudget: TokenBucket, metrics: ServerMetrics, logger: Logger, onAlerts: @escaping @Sendable () -> Void
     ) async throws -> DetectionServices {
         let pipeline = try await DetectionPipeline(
-            playbooks: playbooks, store: store, channel: configuration.slackAlertChannel, now: { Date() }, logger: logger, onAlerts: onAlerts)
+            playbooks: playbooks, store: store, channel: configuration.slackAlertChannel, now: { Date() }, logger: logger,
+            maxLateness: configuration.maxLateness, onAlerts: onAlerts)
         var services: [any Service] = []
         var notes: [String] = []
         if let token = configuration.slackAdminToken {

@@ -13,6 +13,8 @@ public struct RuleEngine: Sendable {
         public let actions: Set<String>
         public let patterns: [String]
         public let keywords: [String]
+        /// How `keywords` match file names (whole words unless the playbook says `match: substring|regex`).
+        public let keywordMatcher: KeywordMatcher
         public let fileIDs: Set<String>
         public let channels: Set<String>
         public let anomalyReasons: Set<String>
@@ -21,8 +23,10 @@ public struct RuleEngine: Sendable {
 
         init(
             detection: String, playbook: Playbook, threshold: Int, window: Int, actions: Set<String>, patterns: [String], keywords: [String],
-            fileIDs: Set<String>, channels: Set<String>, anomalyReasons: Set<String>, alertOnCellularFailover: Bool, alertOnRecovery: Bool
+            keywordMatcher: KeywordMatcher, fileIDs: Set<String>, channels: Set<String>, anomalyReasons: Set<String>,
+            alertOnCellularFailover: Bool, alertOnRecovery: Bool
         ) {
+            self.keywordMatcher = keywordMatcher
             self.detection = detection
             self.playbook = playbook
             self.threshold = threshold
@@ -53,9 +57,19 @@ public struct RuleEngine: Sendable {
     /// Problems in the `rule:` settings, as `file: message` lines.
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
         public var description: String
+        /// The description without the leading `file: `.
+        public var message: String {
+            guard let range = description.range(of: ": ") else { return description }
+            return String(description[range.upperBound...])
+        }
     }
 
-    public init(playbooks: [Playbook]) throws {
+    /// How late an event may arrive (behind the newest one of its key) and still be counted with every event of
+    /// the window it belongs to: counts are kept that much longer than the window.
+    public let maxLateness: Int
+
+    public init(playbooks: [Playbook], maxLateness: Int = 3_600) throws {
+        self.maxLateness = max(0, maxLateness)
         var rules: [Rule] = []
         var compiled: [String: [NSRegularExpression]] = [:]
         for playbook in playbooks where Self.builtIn.contains(playbook.detection) {
@@ -86,10 +100,22 @@ public struct RuleEngine: Sendable {
             default: defaults = (1, 0, ["uplink_public_ip_changed", "uplink_failover", "uplink_recovered"])
             }
             let actions = try strings("actions")
+            let keywords = try strings("keywords")
+            var mode = KeywordMatcher.Mode.words
+            if let value = settings["match"] {
+                guard let text = value.stringValue, let parsed = KeywordMatcher.Mode(rawValue: text) else {
+                    throw Problem(description: "\(playbook.source): rule.match must be words, substring or regex")
+                }
+                mode = parsed
+            }
+            let matcher: KeywordMatcher
+            do { matcher = try KeywordMatcher(keywords: keywords, mode: mode) } catch {
+                throw Problem(description: "\(playbook.source): rule.keywords: \(error.description)")
+            }
             let rule = Rule(
                 detection: playbook.detection, playbook: playbook, threshold: try int("threshold", defaults.threshold),
                 window: try duration("window", defaults.window), actions: Set(actions.isEmpty ? defaults.actions : actions),
-                patterns: try strings("name_patterns"), keywords: try strings("keywords").map { $0.lowercased() },
+                patterns: try strings("name_patterns"), keywords: keywords, keywordMatcher: matcher,
                 fileIDs: Set(try strings("file_ids")), channels: Set(try strings("channels")),
                 anomalyReasons: Set(try strings("anomaly_reasons")),
                 alertOnCellularFailover: settings["alert_on_cellular_failover"]?.boolValue ?? true,
@@ -167,7 +193,7 @@ public struct RuleEngine: Sendable {
                 let stateKey = rule.detection + "|" + key
                 // Mutated in place: copying a 14-day window out and back per event would be quadratic.
                 let found: (count: Int, first: Double, last: Double, period: Int)? = Self.count(
-                    &state.times[stateKey, default: []], at: at, rule: rule)
+                    &state.times[stateKey, default: []], at: at, rule: rule, lateness: Double(maxLateness))
                 if let found {
                     fire(rule, key: key, event: event, count: found.count, first: found.first, last: found.last, period: found.period, state: &state, outcome: &outcome)
                 }
@@ -178,7 +204,7 @@ public struct RuleEngine: Sendable {
 
     /// Inserts `at`, prunes what no window can need any more, and returns the largest count above the threshold
     /// among the windows that hold `at` (UTC days for daily rules).
-    static func count(_ times: inout [Double], at: Double, rule: Rule) -> (count: Int, first: Double, last: Double, period: Int)? {
+    static func count(_ times: inout [Double], at: Double, rule: Rule, lateness: Double) -> (count: Int, first: Double, last: Double, period: Int)? {
         let inOrder = times.last.map { $0 <= at } ?? true
         let index = inOrder ? times.count : upperBound(times, at)
         times.insert(at, at: index)
@@ -209,8 +235,9 @@ public struct RuleEngine: Sendable {
                 result = (best.count, best.first, best.last, Int(floor(best.last / Self.episode(rule))))
             }
         }
-        // Keep what a future (possibly late) event can still need; prune in chunks, not per event.
-        let keep = rule.detection == "slack.max_daily_download" ? 2 * 86_400.0 : 2 * window
+        // Keep what an event up to `lateness` late can still need (its whole window, or its whole UTC day); prune
+        // in chunks, not per event.
+        let keep = (rule.detection == "slack.max_daily_download" ? 86_400.0 : window) + lateness
         // Never below the window of the event just counted: a late (or newest-first) event must still find its peers.
         if let newest = times.last, let oldest = times.first, oldest < newest - 2 * keep {
             times.removeFirst(lowerBound(times, min(newest - keep, at - window)))
@@ -281,8 +308,7 @@ public struct RuleEngine: Sendable {
             if let known = nameMatches.get(cacheKey) {
                 hit = known
             } else {
-                let lowered = name.lowercased()
-                hit = rule.keywords.contains { lowered.contains($0) }
+                hit = rule.keywordMatcher.matches(name)
                 nameMatches.set(cacheKey, hit)
             }
             guard hit else { return nil }

@@ -254,6 +254,17 @@ public enum PlaybookLoader {
             id: id, title: title, detection: detection, severity: severity, channel: channel,
             groupingWindow: groupingWindow, ackTimeout: ackTimeout, escalation: escalation, actions: actions,
             responders: responders, rule: rule, tests: tests, source: file)
+        // The rule's settings are checked the way the engine reads them (thresholds, durations, keywords,
+        // patterns compiled once), so lint finds what `serve` would refuse.
+        do {
+            _ = try RuleEngine(playbooks: [playbook])
+        } catch let error as RuleEngine.Problem {
+            problem(fields["rule"], error.message)
+            return (nil, problems)
+        } catch {
+            problem(fields["rule"], "\(error)")
+            return (nil, problems)
+        }
         return (playbook, [])
     }
 

@@ -15,7 +15,8 @@ public enum SlackManifest {
     /// manifest asks for exactly these scopes plus `commands` and `app_mentions:read`.
     public static let methodScopes: [String: [String]] = [
         "chat.postMessage": ["chat:write"], "chat.update": ["chat:write"], "chat.postEphemeral": ["chat:write"],
-        "conversations.history": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
+        "conversations.history": ["channels:history", "groups:history"],
+        "conversations.replies": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
         "users.info": ["users:read"], "views.open": [],
     ]
 

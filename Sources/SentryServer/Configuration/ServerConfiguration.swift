@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds SIGTERM/SIGINT may take: in-flight requests and running effects finish within it; after it,
     /// what still runs is cancelled and stays in the outbox for the next start.
     public var shutdownTimeout: Int
+    /// How late (seconds) a collected event may arrive and still be counted in the window it belongs to.
+    public var maxLateness: Int = 3_600
 
     /// Settings problems, one line each, naming the variable and never echoing a secret.
     public struct Problems: Error, Equatable, CustomStringConvertible {
@@ -170,7 +172,17 @@ public struct ServerConfiguration: Sendable {
             problems.append("SENTRY_MIN_TTL (\(minTTL)) must not be larger than SENTRY_MAX_TTL (\(maxTTL))")
         }
 
-        let configuration = ServerConfiguration(
+        // Late entries: the audit collector re-reads 2 minutes back, so anything shorter would miss its own overlap.
+        var maxLateness = 3_600
+        if let raw = value("SENTRY_MAX_LATENESS") {
+            if let seconds = DurationText.parse(raw), (120...7 * 86_400).contains(seconds) {
+                maxLateness = seconds
+            } else {
+                problems.append("SENTRY_MAX_LATENESS must be a duration between 2m and 7d such as 1h, got '\(raw.prefix(20))'")
+            }
+        }
+
+        var configuration = ServerConfiguration(
             slackSigningSecret: signingSecret, slackBotToken: botToken, slackAdminToken: adminToken,
             slackAlertChannel: channel, responders: responders, merakiAPIKey: merakiKey, merakiOrgID: merakiOrg,
             webhookSecret: value("SENTRY_WEBHOOK_SECRET"), webhookToken: value("SENTRY_WEBHOOK_TOKEN"),
@@ -188,6 +200,7 @@ public struct ServerConfiguration: Sendable {
             syslogUDP: hostPort("SENTRY_SYSLOG_UDP"), syslogTCP: hostPort("SENTRY_SYSLOG_TCP"),
             minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
+        configuration.maxLateness = maxLateness
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 

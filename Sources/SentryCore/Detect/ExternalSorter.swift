@@ -1,0 +1,178 @@
+import Foundation
+
+/// Puts records in time order with bounded memory, so a replay gives the same detections whatever order its file
+/// is in: a concatenation of exports, a newest-first API dump, a shuffled file.
+///
+/// Records collect in memory up to `runBytes`; each full run is sorted and spilled to a temporary file, and
+/// `drain` merges the runs. Ties in time are broken by the record's bytes, so the order (and what the rules see)
+/// depends only on the set of records, never on where they stood in the file.
+public struct ExternalSorter: ~Copyable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let runBytes: Int
+    let directory: String
+    private var arena: [UInt8] = []
+    private var entries: [(time: Double, offset: Int, length: Int)] = []
+    private var runs: [String] = []
+    public private(set) var count = 0
+
+    public init(runBytes: Int = 64 << 20, directory: String = NSTemporaryDirectory()) {
+        self.runBytes = max(1 << 10, runBytes)
+        self.directory = directory
+    }
+
+    deinit {
+        for path in runs { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// How many sorted runs went to disk so far.
+    public var spilledRuns: Int { runs.count }
+
+    public mutating func append(time: Double, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+        entries.append((time, arena.count, bytes.count))
+        arena.append(contentsOf: bytes)
+        count += 1
+        if arena.count + entries.count * 24 >= runBytes { try spill() }
+    }
+
+    /// Calls `body` with every record, in order of time, then of bytes.
+    public mutating func drain(_ body: (Double, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        if runs.isEmpty {
+            let order = sortedOrder()
+            try arena.withUnsafeBufferPointer { all in
+                for index in order {
+                    let entry = entries[index]
+                    try body(entry.time, UnsafeBufferPointer(rebasing: all[entry.offset..<(entry.offset + entry.length)]))
+                }
+            }
+            clear()
+            return
+        }
+        if !entries.isEmpty { try spill() }
+        var readers = try runs.map { try RunReader(path: $0) }
+        // A small binary heap over the runs' heads.
+        var heap: [Int] = []
+        func less(_ a: Int, _ b: Int) -> Bool {
+            let (x, y) = (readers[a], readers[b])
+            if x.time != y.time { return x.time < y.time }
+            return x.record.lexicographicallyPrecedes(y.record)
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < heap.count, less(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count, less(heap[right], heap[smallest]) { smallest = right }
+                if smallest == parent { return }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        for index in readers.indices where try readers[index].advance() { heap.append(index) }
+        for start in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(start) }
+        while let top = heap.first {
+            try readers[top].record.withUnsafeBufferPointer { try body(readers[top].time, $0) }
+            if try readers[top].advance() {
+                siftDown(0)
+            } else {
+                heap.swapAt(0, heap.count - 1)
+                heap.removeLast()
+                siftDown(0)
+            }
+        }
+        for path in runs { try? FileManager.default.removeItem(atPath: path) }
+        runs.removeAll()
+    }
+
+    private func sortedOrder() -> [Int] {
+        arena.withUnsafeBufferPointer { all in
+            Array(entries.indices).sorted { a, b in
+                let (x, y) = (entries[a], entries[b])
+                if x.time != y.time { return x.time < y.time }
+                return all[x.offset..<(x.offset + x.length)].lexicographicallyPrecedes(all[y.offset..<(y.offset + y.length)])
+            }
+        }
+    }
+
+    private mutating func clear() {
+        arena.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the records in memory, sorted, as `time (8 bytes) length (4) bytes` to a new temporary file.
+    private mutating func spill() throws {
+        let path = (directory as NSString).appendingPathComponent("sentry-replay-\(UUID().uuidString).run")
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw Failure(description: "cannot write a temporary file in \(directory) to sort the events (is the disk full or read-only?)")
+        }
+        runs.append(path)
+        defer { try? handle.close() }
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
+        let order = sortedOrder()
+        for index in order {
+            let entry = entries[index]
+            withUnsafeBytes(of: entry.time.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt32(entry.length).littleEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: arena[entry.offset..<(entry.offset + entry.length)])
+            if out.count >= 1 << 20 {
+                try handle.write(contentsOf: out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        if !out.isEmpty { try handle.write(contentsOf: out) }
+        clear()
+    }
+}
+
+/// Reads one spilled run back, a record at a time, through a buffer.
+private struct RunReader {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+    var position = 0
+    var time = 0.0
+    var record: [UInt8] = []
+
+    init(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ExternalSorter.Failure(description: "cannot read back the temporary file \(path)")
+        }
+        self.handle = handle
+    }
+
+    /// Ensures `count` unread bytes are buffered; false at the end of the run.
+    mutating func fill(_ count: Int) throws -> Bool {
+        if buffer.count - position >= count { return true }
+        buffer.removeFirst(position)
+        position = 0
+        while buffer.count < count {
+            let data = try handle.read(upToCount: max(1 << 18, count - buffer.count)) ?? Data()
+            if data.isEmpty { return false }
+            buffer.append(contentsOf: data)
+        }
+        return true
+    }
+
+    /// Moves to the next record; false (and the file closed) at the end.
+    mutating func advance() throws -> Bool {
+        guard try fill(12) else {
+            try? handle.close()
+            return false
+        }
+        var bits: UInt64 = 0
+        var length: UInt32 = 0
+        withUnsafeMutableBytes(of: &bits) { $0.copyBytes(from: buffer[position..<(position + 8)]) }
+        withUnsafeMutableBytes(of: &length) { $0.copyBytes(from: buffer[(position + 8)..<(position + 12)]) }
+        time = Double(bitPattern: UInt64(littleEndian: bits))
+        let size = Int(UInt32(littleEndian: length))
+        guard try fill(12 + size) else {
+            throw ExternalSorter.Failure(description: "a temporary sort file ended early")
+        }
+        record = Array(buffer[(position + 12)..<(position + 12 + size)])
+        position += 12 + size
+        return true
+    }
+}
