@@ -45,6 +45,8 @@ public struct SentryServer: Sendable {
     ) -> some ApplicationProtocol {
         Application(
             router: router(),
+            // A client that stops sending in the middle of a request is cut off instead of holding a connection.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(context.configuration.httpIdleTimeout)))),
             configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
             services: [runner, scheduler] + extraServices,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },

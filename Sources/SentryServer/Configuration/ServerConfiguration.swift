@@ -58,6 +58,9 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout: Int
     /// How late (seconds) a collected event may arrive and still be counted in the window it belongs to.
     public var maxLateness: Int = 3_600
+    /// Seconds a connection may send nothing while a request is being read (a stalled or slow-drip body) before it
+    /// is closed; requests being answered are never cut.
+    public var httpIdleTimeout: Int = 30
 
     /// Settings problems, one line each, naming the variable and never echoing a secret.
     public struct Problems: Error, Equatable, CustomStringConvertible {
@@ -201,6 +204,7 @@ public struct ServerConfiguration: Sendable {
             minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
         configuration.maxLateness = maxLateness
+        configuration.httpIdleTimeout = integer("SENTRY_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3_600)
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 

@@ -236,3 +236,25 @@ extension ServerHardeningTests {
         }
     }
 }
+
+extension ServerHardeningTests {
+    /// A client that stops sending in the middle of a body is cut off after the idle timeout, not held for ever.
+    @Test func aStalledBodyIsCutOffAfterTheIdleTimeout() async throws {
+        try await withHarness(environment: ["SENTRY_HTTP_IDLE_TIMEOUT": "1"]) { h in
+            let port = h.sentryApp.port
+            let connection = try #require(RawConnection(port: port, readTimeout: .seconds(10)))
+            let body = Array(Harness.detection(id: "stalled").encoded().utf8)
+            connection.write(
+                "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer \(Harness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n")
+            connection.write(Array(body.prefix(10)))
+            let started = ContinuousClock.now
+            #expect(await connection.closedByPeer(), "the server closed the stalled connection")
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(5), "closed after \(took)")
+            #expect(try await h.store.alerts(statuses: [.open], limit: 10).isEmpty)
+            // Requests that keep coming are unaffected.
+            #expect(try await h.client.detection(Harness.detection(id: "after"), token: Harness.webhookToken).status == 202)
+        }
+    }
+}
