@@ -288,7 +288,8 @@ public struct RuleEngine: Sendable {
             guard hit else { return nil }
             return "user=" + user
         case "meraki.public_ip_change":
-            if event.action == "uplink_failover", !rule.alertOnCellularFailover { return nil }
+            // The setting is about cellular: a move between wired uplinks (wan1 → wan2) alerts regardless.
+            if event.action == "uplink_failover", !rule.alertOnCellularFailover, UplinkTracker.isCellular(event.interface ?? "cellular") { return nil }
             if event.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
             return "device=" + (event.serial ?? "?")
         default:

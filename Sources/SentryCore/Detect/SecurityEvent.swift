@@ -66,8 +66,15 @@ public struct UplinkSnapshot: Codable, Equatable, Sendable {
     public var ip: String?
     public var publicIP: String?
     public var reportedAt: Date?
+    /// Whether this uplink carried the device's traffic the last time one of its uplinks was active, so a move
+    /// seen only after a moment with none active (wan1 → nothing → wan2) is still told; nil in snapshots saved
+    /// before this was kept.
+    public var carried: Bool?
 
-    public init(serial: String, interface: String, networkID: String?, status: String, ip: String?, publicIP: String?, reportedAt: Date?) {
+    public init(
+        serial: String, interface: String, networkID: String?, status: String, ip: String?, publicIP: String?, reportedAt: Date?,
+        carried: Bool? = nil
+    ) {
         self.serial = serial
         self.interface = interface
         self.networkID = networkID
@@ -75,6 +82,7 @@ public struct UplinkSnapshot: Codable, Equatable, Sendable {
         self.ip = ip
         self.publicIP = publicIP
         self.reportedAt = reportedAt
+        self.carried = carried
     }
 
     public var key: String { "\(serial)/\(interface)" }
