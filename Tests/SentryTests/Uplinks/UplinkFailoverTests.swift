@@ -112,4 +112,69 @@ import Testing
         let outcomes = run([([report(0, "active", "ready")], F.at(10)), ([report(60, "failed", "active")], F.at(70))])
         #expect(outcomes[1].events.map(\.interface) == ["wan2"])
     }
+
+    // MARK: Silent devices
+
+    func collector(_ source: any UplinkStatusSource, _ store: any DetectorStore, _ sink: any EventSink) -> MerakiUplinkCollector {
+        // The tracker the server builds: only the poll interval is given.
+        MerakiUplinkCollector(source: source, store: store, sink: sink, interval: .seconds(60), now: { F.at(0) }, logger: uplinkTestLogger)
+    }
+
+    @Test func aDeviceGoneFromTheListingForTwoDaysThatComesBackWithANewIPAlerts() async throws {
+        let store = try SQLiteAlertStore.inMemory()
+        let other = F.mx(at: F.at(0), serial: "Q234-ABCD-0005")
+        let source = FakeUplinkSource([F.mx(at: F.at(0)), other])
+        let sink = RecordingUplinkSink()
+        let collector = collector(source, store, sink)
+        #expect(await collector.pollOnce(now: F.at(30)) == .succeeded(delivered: 0, suppressed: 0))
+        source.set([other])
+        // Polled all along while it is gone (every six hours here, every minute in service).
+        for hour in stride(from: 0.0, through: 42, by: 6) {
+            #expect(await collector.pollOnce(now: F.at(90 + hour * 3_600)) == .succeeded(delivered: 0, suppressed: 0))
+        }
+        #expect(try await store.uplinkSnapshots()["\(F.mx)/wan1"]?.publicIP == "203.0.113.1")
+        let twoDays = 2 * 86_400.0
+        source.set([F.mx(at: F.at(twoDays), wan1IP: "203.0.113.99"), F.mx(at: F.at(twoDays), serial: "Q234-ABCD-0005")])
+        #expect(await collector.pollOnce(now: F.at(twoDays + 30)) == .succeeded(delivered: 1, suppressed: 0))
+        let event = try #require(sink.events.first)
+        #expect(event.action == "uplink_public_ip_changed")
+        #expect(event.serial == F.mx)
+        #expect(event.previousPublicIP == "203.0.113.1" && event.publicIP == "203.0.113.99")
+    }
+
+    @Test func aDeviceListedButSilentForTwoDaysThatComesBackWithANewIPAlerts() async throws {
+        let store = try SQLiteAlertStore.inMemory()
+        let source = FakeUplinkSource([F.mx(at: F.at(0))])
+        let sink = RecordingUplinkSink()
+        let collector = collector(source, store, sink)
+        _ = await collector.pollOnce(now: F.at(30))
+        // Still listed, its last report going stale.
+        for hour in stride(from: 1.0, through: 48, by: 1) {
+            _ = await collector.pollOnce(now: F.at(hour * 3_600))
+        }
+        #expect(sink.events.isEmpty)
+        source.set([F.mx(at: F.at(49 * 3_600), wan1IP: "203.0.113.99")])
+        _ = await collector.pollOnce(now: F.at(49 * 3_600 + 30))
+        #expect(sink.events.map(\.publicIP) == ["203.0.113.99"])
+    }
+
+    @Test func aDeviceGoneForMoreThanThirtyDaysIsPrunedAndComesBackAsAFirstSight() async throws {
+        let store = try SQLiteAlertStore.inMemory()
+        let other = F.mx(at: F.at(0), serial: "Q234-ABCD-0005")
+        let source = FakeUplinkSource([F.mx(at: F.at(0)), other])
+        let sink = RecordingUplinkSink()
+        let collector = collector(source, store, sink)
+        _ = await collector.pollOnce(now: F.at(30))
+        let day = 86_400.0
+        source.set([F.mx(at: F.at(29 * day))])
+        _ = await collector.pollOnce(now: F.at(29 * day + 30))
+        #expect(try await store.uplinkSnapshots().keys.contains("Q234-ABCD-0005/wan1"))
+        source.set([F.mx(at: F.at(30 * day))])
+        _ = await collector.pollOnce(now: F.at(30 * day + 30))
+        #expect(try await store.uplinkSnapshots().keys.sorted() == ["\(F.mx)/cellular", "\(F.mx)/wan1"])
+        source.set([F.mx(at: F.at(31 * day)), F.mx(at: F.at(31 * day), serial: "Q234-ABCD-0005", wan1IP: "203.0.113.50")])
+        _ = await collector.pollOnce(now: F.at(31 * day + 30))
+        #expect(sink.events.isEmpty)
+        #expect(UplinkTracker.defaultForgetAfter == 30 * day)
+    }
 }

@@ -78,7 +78,9 @@ public struct UplinkTracker: Sendable, Equatable {
     /// Meraki does not document how often appliances report; below this a short poll interval would make every
     /// report look stale.
     public static let minimumStaleAfter: TimeInterval = 300
-    public static let defaultForgetAfter: TimeInterval = 86_400
+    /// Thirty days: a device silent (or gone from the listing) for longer than a weekend still has its last known
+    /// public IPs to compare with when it comes back.
+    public static let defaultForgetAfter: TimeInterval = 30 * 86_400
 
     /// Seconds after which a report is too old to fire on.
     public var staleAfter: TimeInterval
