@@ -32,11 +32,14 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
     public var publicIP: String?
     /// Free text for the alert (a syslog line, a status summary).
     public var detail: String?
+    /// The name an MX syslog line gave its appliance (MX lines carry the name, not the serial); kept once `serial`
+    /// has been mapped from it through the organisation's device list.
+    public var deviceName: String?
 
     public init(
         source: Source, id: String, at: Date, action: String, userID: String? = nil, ip: String? = nil, fileID: String? = nil,
         fileName: String? = nil, channelID: String? = nil, reason: String? = nil, networkID: String? = nil, serial: String? = nil,
-        interface: String? = nil, previousPublicIP: String? = nil, publicIP: String? = nil, detail: String? = nil
+        interface: String? = nil, previousPublicIP: String? = nil, publicIP: String? = nil, detail: String? = nil, deviceName: String? = nil
     ) {
         self.source = source
         self.id = id
@@ -54,6 +57,7 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
         self.previousPublicIP = previousPublicIP
         self.publicIP = publicIP
         self.detail = detail
+        self.deviceName = deviceName
     }
 }
 
