@@ -337,6 +337,7 @@ public struct RuleEngine: Sendable {
         if let previous = event.previousPublicIP { evidence["previous_public_ip"] = .string(previous) }
         if let current = event.publicIP { evidence["public_ip"] = .string(current) }
         if let interface = event.interface { evidence["interface"] = .string(interface) }
+        if let name = event.deviceName { evidence["device_name"] = .string(name) }
         let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
         outcome.detections.append(Detection(
             id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,
