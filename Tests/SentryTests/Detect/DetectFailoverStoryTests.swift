@@ -127,6 +127,42 @@ import Testing
         #expect(detections.first?.evidence?["device_name"] == nil)
     }
 
+    // MARK: Playbook tests
+
+    @Test func playbookTestsCanCountTheAlertsTheirDetectionsMake() async throws {
+        let yaml = """
+            id: uplinks
+            title: Uplinks
+            detection: meraki.public_ip_change
+            grouping_window: 30m
+            tests:
+              - name: grouped
+                events:
+                  - {action: uplink_failover, serial: Q2, network: N_1, interface: wan2, at: "2026-11-22T09:00:00Z"}
+                  - {action: uplink_failover, serial: Q2, network: N_1, interface: wan2, source: syslog, at: "2026-11-22T09:00:20Z"}
+                expect: 2
+                expect_alerts: 2
+              - name: after the window
+                events:
+                  - {action: uplink_failover, serial: Q2, network: N_1, interface: wan2, at: "2026-11-22T09:00:00Z"}
+                  - {action: uplink_failover, serial: Q2, network: N_1, interface: wan2, source: syslog, at: "2026-11-22T09:31:00Z"}
+                expect: 2
+                expect_alerts: 2
+              - name: not a number
+                events:
+                  - {action: uplink_failover, serial: Q2, interface: wan2, at: "2026-11-22T09:00:00Z"}
+                expect: 1
+                expect_alerts: one
+            """
+        let parsed = PlaybookLoader.parse(yaml, file: "uplinks.yml")
+        #expect(parsed.problems.isEmpty)
+        let playbook = try #require(parsed.playbook)
+        let results = await PlaybookTestRunner.run(playbook)
+        #expect(results.map(\.passed) == [false, true, false])
+        #expect(results.first?.message == "2 detections as expected, but expected 2 alerts, got 1")
+        #expect(results.last?.message == "`expect_alerts:` must be the number of alerts the detections make")
+    }
+
     // MARK: The whole story
 
     @Test func aWan1ToWan2FailoverFromTheCollectorAndFromSyslogIsOneAlertOnTheSerial() async throws {
