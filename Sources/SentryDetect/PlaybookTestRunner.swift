@@ -35,9 +35,24 @@ public enum PlaybookTestRunner {
                     let engine = try RuleEngine(playbooks: [playbook])
                     var state = RuleEngine.State()
                     let fired = engine.process(decoded, state: &state, recordCounts: false).detections
-                    results.append(result(fired.count == expect, fired.count == expect
-                        ? "\(fired.count) detection\(fired.count == 1 ? "" : "s") as expected"
-                        : "expected \(expect) detection\(expect == 1 ? "" : "s"), got \(fired.count)\(fired.first.map { ": \($0.title ?? "")" } ?? "")"))
+                    guard fired.count == expect else {
+                        results.append(result(false, "expected \(expect) detection\(expect == 1 ? "" : "s"), got \(fired.count)\(fired.first.map { ": \($0.title ?? "")" } ?? "")"))
+                        continue
+                    }
+                    var message = "\(fired.count) detection\(fired.count == 1 ? "" : "s") as expected"
+                    if let alertsValue = testCase["expect_alerts"] {
+                        guard let expectAlerts = alertsValue.numberValue.flatMap({ Int(exactly: $0) }), expectAlerts >= 0 else {
+                            results.append(result(false, "`expect_alerts:` must be the number of alerts the detections make"))
+                            continue
+                        }
+                        let alerts = try await Self.alerts(from: fired, playbook: playbook)
+                        guard alerts == expectAlerts else {
+                            results.append(result(false, "\(message), but expected \(expectAlerts) alert\(expectAlerts == 1 ? "" : "s"), got \(alerts)"))
+                            continue
+                        }
+                        message += ", in \(alerts) alert\(alerts == 1 ? "" : "s")"
+                    }
+                    results.append(result(true, message))
                 } else if let detections = testCase["detections"]?.arrayValue {
                     let store = try SQLiteAlertStore.inMemory()
                     var alerts = Set<String>()
@@ -71,6 +86,20 @@ public enum PlaybookTestRunner {
         return results
     }
 
+    /// How many alerts the detections of an `events:` case make once grouped (by detection and subject within the
+    /// playbook's grouping window, each taken in at the time it happened).
+    static func alerts(from detections: [Detection], playbook: Playbook) async throws -> Int {
+        let store = try SQLiteAlertStore.inMemory()
+        var alerts = Set<String>()
+        for (offset, detection) in detections.enumerated() {
+            let at = detection.occurredAt ?? Date(timeIntervalSince1970: 1_795_000_000)
+            let ingested = try await store.ingest(
+                detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-E\(offset)", now: at)
+            alerts.insert(ingested.alertID)
+        }
+        return alerts.count
+    }
+
     struct TestProblem: Error, CustomStringConvertible {
         var description: String
     }
@@ -91,7 +120,7 @@ public enum PlaybookTestRunner {
             every = seconds
         }
         let source: SecurityEvent.Source = detection.hasPrefix("meraki.") ? .merakiUplinks : .slackAudit
-        return (0..<count).map { n in
+        let events = (0..<count).map { n in
             SecurityEvent(
                 source: object["source"]?.stringValue.flatMap(SecurityEvent.Source.init(rawValue:)) ?? source,
                 id: "test-\(index)-\(n)", at: at.addingTimeInterval(Double(n * every)), action: action,
@@ -99,6 +128,13 @@ public enum PlaybookTestRunner {
                 fileName: object["file"]?.stringValue, channelID: object["channel"]?.stringValue, reason: object["reason"]?.stringValue,
                 networkID: object["network"]?.stringValue, serial: object["serial"]?.stringValue, interface: object["interface"]?.stringValue,
                 previousPublicIP: object["previous_public_ip"]?.stringValue, publicIP: object["public_ip"]?.stringValue)
+        }
+        // Set apart: one more argument above is more than the type checker takes in reasonable time.
+        let deviceName = object["device_name"]?.stringValue
+        return events.map { event in
+            var event = event
+            event.deviceName = deviceName
+            return event
         }
     }
 }

@@ -54,7 +54,20 @@ public struct DetectionServices: Sendable {
         if let udp = configuration.syslogUDP { syslog.udp = try SyslogEndpoint(parsing: udp) }
         if let tcp = configuration.syslogTCP { syslog.tcp = try SyslogEndpoint(parsing: tcp) }
         if syslog.udp != nil || syslog.tcp != nil {
-            let listener = SyslogListener(configuration: syslog, sink: pipeline, logger: logger)
+            var sink: any EventSink = pipeline
+            if let key = configuration.merakiAPIKey, let organization = configuration.merakiOrgID {
+                // Few attempts, short timeout: a syslog batch waits for this read, and a failed one is tried again
+                // a minute later anyway.
+                let client = MerakiClient(
+                    transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization, limiter: merakiBudget,
+                    retry: RetryPolicy(maxAttempts: 2), requestTimeout: .seconds(10), sleep: metrics.meteredSleep(limiter: "meraki_retry"),
+                    logger: logger)
+                sink = DeviceNameMappingSink(inner: pipeline, directory: CachedApplianceDirectory(inventory: client, logger: logger), logger: logger)
+                notes.append("syslog device names are mapped to serials through the organisation's device list")
+            } else {
+                notes.append("syslog alerts name devices as the MX does (no MERAKI_API_KEY and MERAKI_ORG_ID to map names to serials)")
+            }
+            let listener = SyslogListener(configuration: syslog, sink: sink, logger: logger)
             metrics.addCollector("syslog") {
                 let counters = listener.counters
                 return .init(events: counters.delivered, dropped: counters.dropped, lastSuccessAt: nil)

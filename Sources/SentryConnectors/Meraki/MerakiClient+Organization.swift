@@ -6,11 +6,12 @@ extension MerakiClient {
             query: [("perPage", String(min(max(perPage, 3), 100_000)))])
     }
 
-    /// Every device of the organisation. `perPage` is clamped to 3…1000.
-    public func devices(perPage: Int = 1000) async throws -> [MerakiDevice] {
+    /// Every device of the organisation, or only those of `productTypes` (`appliance`, `switch`, `wireless`, …).
+    /// `perPage` is clamped to 3…1000.
+    public func devices(productTypes: [String] = [], perPage: Int = 1000) async throws -> [MerakiDevice] {
         try await getAllPages(
             "getOrganizationDevices", path: "/organizations/\(Self.segment(organizationID))/devices",
-            query: [("perPage", String(min(max(perPage, 3), 1000)))])
+            query: [("perPage", String(min(max(perPage, 3), 1000)))] + productTypes.map { ("productTypes[]", $0) })
     }
 
     /// The uplinks of every appliance in the organisation. `perPage` is clamped to 3…1000.

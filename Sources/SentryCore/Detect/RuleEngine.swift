@@ -314,7 +314,8 @@ public struct RuleEngine: Sendable {
             guard hit else { return nil }
             return "user=" + user
         case "meraki.public_ip_change":
-            if event.action == "uplink_failover", !rule.alertOnCellularFailover { return nil }
+            // The setting is about cellular: a move between wired uplinks (wan1 → wan2) alerts regardless.
+            if event.action == "uplink_failover", !rule.alertOnCellularFailover, UplinkTracker.isCellular(event.interface ?? "cellular") { return nil }
             if event.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
             return "device=" + (event.serial ?? "?")
         default:
@@ -362,6 +363,7 @@ public struct RuleEngine: Sendable {
         if let previous = event.previousPublicIP { evidence["previous_public_ip"] = .string(previous) }
         if let current = event.publicIP { evidence["public_ip"] = .string(current) }
         if let interface = event.interface { evidence["interface"] = .string(interface) }
+        if let name = event.deviceName { evidence["device_name"] = .string(name) }
         let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
         outcome.detections.append(Detection(
             id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,

@@ -32,11 +32,14 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
     public var publicIP: String?
     /// Free text for the alert (a syslog line, a status summary).
     public var detail: String?
+    /// The name an MX syslog line gave its appliance (MX lines carry the name, not the serial); kept once `serial`
+    /// has been mapped from it through the organisation's device list.
+    public var deviceName: String?
 
     public init(
         source: Source, id: String, at: Date, action: String, userID: String? = nil, ip: String? = nil, fileID: String? = nil,
         fileName: String? = nil, channelID: String? = nil, reason: String? = nil, networkID: String? = nil, serial: String? = nil,
-        interface: String? = nil, previousPublicIP: String? = nil, publicIP: String? = nil, detail: String? = nil
+        interface: String? = nil, previousPublicIP: String? = nil, publicIP: String? = nil, detail: String? = nil, deviceName: String? = nil
     ) {
         self.source = source
         self.id = id
@@ -54,6 +57,7 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
         self.previousPublicIP = previousPublicIP
         self.publicIP = publicIP
         self.detail = detail
+        self.deviceName = deviceName
     }
 }
 
@@ -66,8 +70,15 @@ public struct UplinkSnapshot: Codable, Equatable, Sendable {
     public var ip: String?
     public var publicIP: String?
     public var reportedAt: Date?
+    /// Whether this uplink carried the device's traffic the last time one of its uplinks was active, so a move
+    /// seen only after a moment with none active (wan1 → nothing → wan2) is still told; nil in snapshots saved
+    /// before this was kept.
+    public var carried: Bool?
 
-    public init(serial: String, interface: String, networkID: String?, status: String, ip: String?, publicIP: String?, reportedAt: Date?) {
+    public init(
+        serial: String, interface: String, networkID: String?, status: String, ip: String?, publicIP: String?, reportedAt: Date?,
+        carried: Bool? = nil
+    ) {
         self.serial = serial
         self.interface = interface
         self.networkID = networkID
@@ -75,6 +86,7 @@ public struct UplinkSnapshot: Codable, Equatable, Sendable {
         self.ip = ip
         self.publicIP = publicIP
         self.reportedAt = reportedAt
+        self.carried = carried
     }
 
     public var key: String { "\(serial)/\(interface)" }

@@ -108,6 +108,16 @@ public final class MerakiSimulator: Sendable {
         }
     }
 
+    /// Changes the appliance uplink reports (`getOrganizationApplianceUplinkStatuses` items), as the appliances would.
+    public func editUplinks(_ edit: (inout [JSONValue]) -> Void) {
+        state.withLock { edit(&$0.uplinks) }
+    }
+
+    /// Changes the organisation's devices (`getOrganizationDevices` items), as an admin renaming one would.
+    public func editDevices(_ edit: (inout [JSONValue]) -> Void) {
+        state.withLock { edit(&$0.devices) }
+    }
+
     /// A client's policy as stored (`{"mac", "devicePolicy", "groupPolicyId"}`).
     public func clientPolicy(networkID: String, clientID: String) -> JSONValue? {
         state.current.policies["\(networkID)/\(clientID)"]
@@ -147,7 +157,8 @@ public final class MerakiSimulator: Sendable {
         let bytes = Array(buffer.readableBytesView)
         let path = "/" + segments.joined(separator: "/")
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        // Keys as the API reads them: `productTypes%5B%5D` is `productTypes[]`.
+        for (key, value) in request.uri.queryParameters { query[String(key).removingPercentEncoding ?? String(key)] = String(value) }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let method = request.method.rawValue
@@ -189,7 +200,10 @@ public final class MerakiSimulator: Sendable {
             return page(state.current.networks, key: "id", query: query, defaultPerPage: 1000, maxPerPage: 100_000, url: origin)
         case ("GET", 3, "organizations") where segments[2] == "devices":
             guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
-            return page(state.current.devices, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
+            // `productTypes[]` filters by product type (one value here; the API takes several).
+            let wanted = query["productTypes[]"]
+            let devices = state.current.devices.filter { wanted == nil || $0["productType"]?.stringValue == wanted }
+            return page(devices, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
         case ("GET", 5, "organizations") where Array(segments[2...]) == ["appliance", "uplink", "statuses"]:
             guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
             return page(state.current.uplinks, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
@@ -235,7 +249,7 @@ public final class MerakiSimulator: Sendable {
         let pageRange = range.lowerBound..<min(range.lowerBound + perPage, range.upperBound)
         let carried = query.filter { !["perPage", "startingAfter", "endingBefore"].contains($0.key) }
             .sorted { $0.key < $1.key }
-            .map { "\($0.key)=\(Self.percentEncoded($0.value))" }
+            .map { "\(Self.percentEncoded($0.key))=\(Self.percentEncoded($0.value))" }
         func link(_ parameters: [String], _ relation: String) -> String {
             "<\(url)?\((carried + parameters).joined(separator: "&"))>; rel=\(relation)"
         }

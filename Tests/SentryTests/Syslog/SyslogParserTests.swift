@@ -77,7 +77,8 @@ import Testing
     }
 
     @Test func uplinkWordsOutsideMerakiEventsGiveNoEvent() throws {
-        let bsd = try parser.parse("<13>Dec  6 08:43:43 mx events: failover to wan1", receivedAt: now)
+        // An RFC 3164 `events:` tag is a relayed MX line (SyslogRelayTests); another tag is not.
+        let bsd = try parser.parse("<13>Dec  6 08:43:43 mx urls: failover to wan1", receivedAt: now)
         #expect(bsd.format == .rfc3164)
         #expect(MerakiSyslogEvents.event(from: bsd, receivedAt: now) == nil)
         let urls = try parser.parse("1 1386337435.108107268 MX84 urls failover to wan1", receivedAt: now)

@@ -25,7 +25,7 @@ import Testing
         #expect(
             wan1 == UplinkSnapshot(
                 serial: F.mx, interface: "wan1", networkID: F.network, status: "active", ip: "10.0.0.2", publicIP: "203.0.113.1",
-                reportedAt: F.at(0)))
+                reportedAt: F.at(0), carried: true))
     }
 
     @Test func publicIPChangeFiresOnceWithBothAddresses() throws {
@@ -87,15 +87,17 @@ import Testing
             ([F.mx(at: F.at(0))], F.at(10)),
             ([F.mx(at: F.at(60), wan1: "failed", cellular: "connecting")], F.at(70)),
             ([F.mx(at: F.at(120), wan1: "failed", cellular: "active")], F.at(130)),
-            // Back to wired by way of nothing active: a wired-only outage looks the same, so no recovery.
+            // Back to wired by way of nothing active: the snapshots remember cellular carried last, so this is a
+            // recovery (a wired-only outage, wan1 → nothing → wan1, fires nothing: UplinkFailoverTests).
             ([F.mx(at: F.at(180), wan1: "failed", cellular: "failed")], F.at(190)),
             ([F.mx(at: F.at(240), wan1: "active", cellular: "ready")], F.at(250)),
         ])
         #expect(outcomes[1].events.isEmpty)
         #expect(outcomes[2].events.map(\.action) == ["uplink_failover"])
-        #expect(outcomes[2].events.first?.previousPublicIP == nil)
+        // The uplink that carried last (wan1) gives the address the device left.
+        #expect(outcomes[2].events.first?.previousPublicIP == "203.0.113.1")
         #expect(outcomes[3].events.isEmpty)
-        #expect(outcomes[4].events.isEmpty)
+        #expect(outcomes[4].events.map(\.action) == ["uplink_recovered"])
     }
 
     @Test func aCellularOnlyDeviceComingUpIsNotAFailover() {

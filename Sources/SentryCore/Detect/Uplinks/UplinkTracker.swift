@@ -17,10 +17,12 @@ import Foundation
 /// - An uplink missing from a poll keeps its snapshot until its last report time is `forgetAfter` old, then the
 ///   snapshot is dropped (no event). Coming back before that is compared with the kept snapshot (a public IP that
 ///   changed while gone fires); coming back later is a first sight again.
-/// - The carrier is the first active wired uplink, else the active cellular one, else none. Failover: the carrier
-///   becomes cellular on a device with a wired uplink, from wired or from none (a poll may catch the moment nothing
-///   is active). Recovery: the carrier moves from cellular to wired (not from none, which a wired-only device
-///   passes through after any outage).
+/// - The carrier is the first active wired uplink, else the active cellular one, else none; each snapshot remembers
+///   whether its uplink was the last carrier, so a poll that catches the moment nothing is active changes nothing
+///   and the next one compares with the carrier before it. Failover: the carrier moves from one wired uplink to
+///   another (wan1 → wan2, and back: MX syslog's `failover to wanN`), or becomes cellular on a device with a wired
+///   uplink (from wired, or from none when no carrier is remembered). Recovery: the carrier moves from cellular to
+///   wired. A wired-only outage (wan1 → none → wan1) fires nothing.
 /// - Public IP changes are reported for every uplink, active or not.
 public struct UplinkTracker: Sendable, Equatable {
     /// The `SecurityEvent.action`s the tracker produces.
@@ -76,7 +78,9 @@ public struct UplinkTracker: Sendable, Equatable {
     /// Meraki does not document how often appliances report; below this a short poll interval would make every
     /// report look stale.
     public static let minimumStaleAfter: TimeInterval = 300
-    public static let defaultForgetAfter: TimeInterval = 86_400
+    /// Thirty days: a device silent (or gone from the listing) for longer than a weekend still has its last known
+    /// public IPs to compare with when it comes back.
+    public static let defaultForgetAfter: TimeInterval = 30 * 86_400
 
     /// Seconds after which a report is too old to fire on.
     public var staleAfter: TimeInterval
@@ -136,9 +140,13 @@ public struct UplinkTracker: Sendable, Equatable {
                             .publicIPChanged, report, at: at, interface: uplink.interface, previousPublicIP: was, publicIP: new,
                             detail: "\(report.serial) \(uplink.interface) public IP changed from \(was) to \(new)"))
                 }
-                keep(snapshot)
                 current.append(snapshot)
             }
+            // While nothing is active the flags stay as they were: they remember the last carrier.
+            if let carrier = Self.carrier(current).interface {
+                for index in current.indices { current[index].carried = current[index].interface == carrier }
+            }
+            current.forEach(keep)
             guard !known.isEmpty else { continue }
             outcome.events += carrierChange(report, at: at, before: known, after: current)
         }
@@ -159,6 +167,17 @@ public struct UplinkTracker: Sendable, Equatable {
         case wired(String)
         case cellular(String)
         case none
+
+        var interface: String? {
+            switch self {
+            case .wired(let name), .cellular(let name): name
+            case .none: nil
+            }
+        }
+
+        init(interface: String) {
+            self = UplinkTracker.isCellular(interface) ? .cellular(interface) : .wired(interface)
+        }
     }
 
     private static func carrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
@@ -168,17 +187,31 @@ public struct UplinkTracker: Sendable, Equatable {
         return .none
     }
 
+    /// The carrier before this report: the active uplink then, or, when none was, the last one that was.
+    private static func lastCarrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
+        let now = carrier(snapshots)
+        guard now == .none else { return now }
+        return snapshots.sorted { $0.interface < $1.interface }.first { $0.carried == true }.map { Carrier(interface: $0.interface) } ?? .none
+    }
+
     private func carrierChange(_ report: UplinkReport, at: Date, before: [UplinkSnapshot], after: [UplinkSnapshot]) -> [SecurityEvent] {
         func publicIP(_ snapshots: [UplinkSnapshot], _ interface: String) -> String? {
             Self.address(snapshots.first { $0.interface == interface }?.publicIP)
         }
         let hasWired = (before + after).contains { !Self.isCellular($0.interface) }
-        switch (Self.carrier(before), Self.carrier(after)) {
+        switch (Self.lastCarrier(before), Self.carrier(after)) {
         case (.wired(let wired), .cellular(let cellular)):
             return [
                 event(
                     .failover, report, at: at, interface: cellular, previousPublicIP: publicIP(before, wired), publicIP: publicIP(after, cellular),
                     detail: "\(report.serial) failed over from \(wired) to \(cellular)")
+            ]
+        case (.wired(let from), .wired(let to)) where from != to:
+            // What MX syslog tells as `failover to wan2` (and `failover to wan1` on the way back).
+            return [
+                event(
+                    .failover, report, at: at, interface: to, previousPublicIP: publicIP(before, from), publicIP: publicIP(after, to),
+                    detail: "\(report.serial) failed over from \(from) to \(to)")
             ]
         case (.none, .cellular(let cellular)) where hasWired:
             return [
@@ -219,7 +252,7 @@ public struct UplinkTracker: Sendable, Equatable {
         UplinkSnapshot(
             serial: report.serial, interface: uplink.interface, networkID: report.networkID ?? old?.networkID,
             status: uplink.status?.trimmingCharacters(in: .whitespaces) ?? "", ip: address(uplink.ip),
-            publicIP: address(uplink.publicIP) ?? address(old?.publicIP), reportedAt: reportedAt)
+            publicIP: address(uplink.publicIP) ?? address(old?.publicIP), reportedAt: reportedAt, carried: old?.carried)
     }
 
     static func key(_ serial: String, _ interface: String) -> String { "\(serial)/\(interface)" }
