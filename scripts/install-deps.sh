@@ -2,7 +2,8 @@
 # Installs the Debian packages the build links against, only when they are missing.
 set -euo pipefail
 needed=()
-for pkg in libcurl4-openssl-dev libssl-dev libsqlite3-dev; do
+# zlib1g-dev: `sentry detect replay` reads gzip files.
+for pkg in libcurl4-openssl-dev libssl-dev libsqlite3-dev zlib1g-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || needed+=("$pkg")
 done
 # The manifest check needs python3 with jsonschema; Debian's own python3 refuses pip installs.

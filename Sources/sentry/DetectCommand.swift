@@ -9,137 +9,137 @@ struct Detect: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the built-in rules over recorded events; prints detections as JSON lines (a summary goes to standard error).")
-        @Argument(help: "A JSON-lines file (Slack audit entries, Meraki uplink statuses) or a syslog file") var file: String
-        @Option(help: "slack-audit, meraki-uplinks or syslog") var source: String = "slack-audit"
-        @Option(help: "Playbook folder (thresholds, windows, patterns)") var playbooks: String = "Playbooks"
+            abstract: "Run the built-in rules over recorded events; prints detections as JSON lines (progress and a summary go to standard error).")
+        @Argument(
+            help: "Slack audit entries, Meraki uplink statuses or syslog: JSON lines, an API response or Audit Logs page as saved, or any of these gzipped")
+        var file: String
+        @Option(help: "slack-audit, meraki-uplinks or syslog (default: told from the file)") var source: String?
+        @Option(help: "Playbook folder (thresholds, windows, patterns); default SENTRY_PLAYBOOKS, else ./Playbooks") var playbooks: String?
 
         func run() async throws {
-            guard let kind = SecurityEvent.Source(rawValue: source) else {
-                fail(["--source must be one of slack-audit, meraki-uplinks, syslog"])
+            var given: SecurityEvent.Source?
+            if let source {
+                guard let kind = SecurityEvent.Source(rawValue: source) else { fail(["--source must be one of slack-audit, meraki-uplinks, syslog"]) }
+                given = kind
             }
-            let loaded = loadPlaybooks(playbooks)
+            let input: ReplayInput
+            do { input = try ReplayInput(path: file) } catch { fail([error.description]) }
+            let loaded = loadPlaybooks(playbookFolder(environment: ProcessInfo.processInfo.environment))
             let engine: RuleEngine
             do { engine = try RuleEngine(playbooks: loaded) } catch { fail(["\(error)"]) }
-            guard let handle = FileHandle(forReadingAtPath: file) else { fail(["\(file): cannot be read"]) }
-            defer { try? handle.close() }
 
-            var replayer = Replayer(engine: engine, source: kind)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let progress = TerminalProgress(size: input.size)
+            let emit: (Detection) -> Void = { detection in
+                guard let data = try? encoder.encode(detection) else { return }
+                progress?.clearIfSharingTheTerminal()
+                FileHandle.standardOutput.write(data + Data([0x0a]))
+            }
+
+            var replayer: Replayer?
+            var kind = SecurityEvent.Source.slackAudit
+            var readError: (any Error)?
             let started = ContinuousClock.now
-            try LineReader(handle: handle).forEachLine { line in replayer.consume(line) }
-            replayer.flush()
-            let elapsed = ContinuousClock.now - started
-            let seconds = elapsed.inSeconds
-            let rate = seconds > 0 ? Double(replayer.lines) / seconds : 0
-            if replayer.late * 2 > replayer.events {
+            do {
+                while try input.next({ chunk in
+                    if replayer == nil {
+                        let layout = ReplayLayout.sniff(chunk)
+                        kind = given ?? detect(head: chunk, layout: layout)
+                        replayer = Replayer(engine: engine, source: kind, layout: layout, emit: emit)
+                    }
+                    replayer!.feed(chunk)
+                    progress?.update(lines: replayer!.counts.lines, bytesRead: input.bytesRead, started: started)
+                }) {}
+            } catch {
+                if case ReplayInputError.empty = error { fail(["\(error)"]) }
+                readError = error
+            }
+            // Finished in place: a copy would share the windows and seen ids, and copy them on the last batch.
+            guard replayer != nil else { fail(["\(file): nothing was read"]) }
+            replayer!.finish()
+            let finished = replayer!
+            replayer = nil
+            let seconds = (ContinuousClock.now - started).inSeconds
+            progress?.clear()
+
+            let counts = finished.counts
+            if counts.late * 2 > counts.events {
                 FileHandle.standardError.write(Data("note: most events come newest-first; detections are the same, but memory grows with the file. Reverse it (tac FILE) for flat memory.\n".utf8))
             }
-            FileHandle.standardError.write(Data(String(
-                format: "replayed %d lines (%d events, %d duplicates, %d malformed, %d without an event) → %d detections in %.2f s: %.0f lines/s\n",
-                replayer.lines, replayer.events, replayer.duplicates, replayer.malformed, replayer.ignored, replayer.detections, seconds, rate).utf8))
+            let read = ReplayReport.Input(
+                path: file, compressed: input.isCompressed, bytesRead: input.bytesRead, bytesOut: input.bytesOut, layout: finished.layout)
+            let summary = ReplayReport.summary(counts, source: kind, detected: given == nil, input: read, seconds: seconds)
+            FileHandle.standardError.write(Data((summary.joined(separator: "\n") + "\n").utf8))
+            if let readError { fail(["\(readError)"]) }
+            if counts.lines == 0 { fail(["\(file) holds only blank lines: there is nothing to replay"]) }
+            if let mismatch = ReplayReport.mismatch(counts, source: kind, layout: finished.layout) { fail([mismatch]) }
+        }
+
+        /// The source most of the file's first chunk reads as; says why and stops when none does.
+        func detect(head: UnsafeBufferPointer<UInt8>, layout: ReplayLayout) -> SecurityEvent.Source {
+            var sniffer = Replayer(engine: nil, source: nil, layout: layout) { _ in }
+            sniffer.feed(head)
+            // A line cut at the head's end reads as nothing and so does not sway the count.
+            sniffer.finish()
+            if let found = ReplayReport.detectedSource(sniffer.counts) { return found }
+            // Blank so far: the replay says so at the end if the whole file is.
+            if sniffer.counts.lines == 0 { return .slackAudit }
+            fail([ReplayReport.undetected(sniffer.counts, path: file, layout: layout, headBytes: Int64(head.count))])
+        }
+
+        /// `--playbooks`, else `SENTRY_PLAYBOOKS`, else `./Playbooks`; says which to set when there is none.
+        func playbookFolder(environment: [String: String]) -> String {
+            if let playbooks { return playbooks }
+            if let folder = environment["SENTRY_PLAYBOOKS"], !folder.isEmpty {
+                guard isFolder(folder) else { fail(["SENTRY_PLAYBOOKS is \(folder), which is not a folder; point it at your playbooks or pass --playbooks DIR"]) }
+                return folder
+            }
+            guard isFolder("Playbooks") else {
+                fail(["no playbooks: SENTRY_PLAYBOOKS is not set and there is no ./Playbooks folder here; pass --playbooks DIR"])
+            }
+            return "Playbooks"
+        }
+
+        func isFolder(_ path: String) -> Bool {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
         }
     }
 }
 
-/// Feeds lines to the engine in batches and prints detections as they fire.
-struct Replayer {
-    let engine: RuleEngine
-    let source: SecurityEvent.Source
-    var state = RuleEngine.State()
-    var batch: [SecurityEvent] = []
-    var seen = RecentIDs()
-    var lines = 0
-    var events = 0
-    var duplicates = 0
-    var malformed = 0
-    var detections = 0
-    /// Lines that were read fine but describe nothing the rules watch (other syslog categories).
-    var ignored = 0
-    /// Events older than one already read: newest-first files are counted right but keep more in memory.
-    var late = 0
-    var newest = 0.0
-    var uplinks: [String: UplinkSnapshot] = [:]
-    let tracker = UplinkTracker(staleAfter: 86_400 * 365)
-    let syslog = SyslogParser()
-    let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
+/// The progress line on standard error, redrawn at most ten times a second; nil when standard error is no terminal.
+final class TerminalProgress {
+    let size: Int64?
+    let width: Int
+    let sharesTheTerminal = isatty(STDOUT_FILENO) == 1
+    var last: ContinuousClock.Instant?
+    var shown = false
 
-    init(engine: RuleEngine, source: SecurityEvent.Source) {
-        self.engine = engine
-        self.source = source
-        batch.reserveCapacity(4_096)
+    init?(size: Int64?, width: Int = 80) {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        self.size = size
+        self.width = width
     }
 
-    mutating func consume(_ line: UnsafeBufferPointer<UInt8>) {
-        lines += 1
-        if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) {
-            lines -= 1
-            return
-        }
-        let decoded: [SecurityEvent]
-        switch source {
-        case .slackAudit:
-            guard let event = AuditLineScanner.event(line) else {
-                malformed += 1
-                return
-            }
-            decoded = [event]
-        case .syslog:
-            // Syslog files carry every category; only MX uplink events become events.
-            guard let message = syslog.message(from: String(decoding: line, as: UTF8.self), receivedAt: Date()) else {
-                malformed += 1
-                return
-            }
-            decoded = MerakiSyslogEvents.event(from: message, receivedAt: message.timestamp ?? Date()).map { [$0] } ?? []
-        case .merakiUplinks:
-            // One poll per line: the organisation's appliance uplink statuses (a list), or one device's.
-            let data = Data(UnsafeRawBufferPointer(line))
-            let statuses: [MerakiUplinkStatus]
-            if let list = try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data) {
-                statuses = list
-            } else if let one = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data) {
-                statuses = [one]
-            } else {
-                malformed += 1
-                return
-            }
-            let reports = statuses.map(UplinkReport.init)
-            let newest = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
-            let outcome = tracker.track(previous: uplinks, reports: reports, now: newest)
-            uplinks = outcome.snapshots
-            decoded = outcome.events
-        }
-        if decoded.isEmpty {
-            ignored += 1
-            return
-        }
-        for event in decoded {
-            guard seen.insert(event.id) else {
-                duplicates += 1
-                continue
-            }
-            events += 1
-            let at = event.at.timeIntervalSince1970
-            // Jitter of a few minutes is normal; "late" means well behind what was already read.
-            if at < newest - 600 { late += 1 } else if at > newest { newest = at }
-            batch.append(event)
-        }
-        if batch.count >= 4_096 { flush() }
+    func update(lines: Int, bytesRead: Int64, started: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        if let last, now - last < .milliseconds(100) { return }
+        last = now
+        let line = ReplayReport.progress(lines: lines, bytesRead: bytesRead, size: size, seconds: (now - started).inSeconds, width: width)
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        shown = true
     }
 
-    mutating func flush() {
-        guard !batch.isEmpty else { return }
-        let outcome = engine.process(batch, state: &state, recordCounts: false)
-        batch.removeAll(keepingCapacity: true)
-        for detection in outcome.detections {
-            detections += 1
-            if let data = try? encoder.encode(detection) {
-                FileHandle.standardOutput.write(data + Data([0x0a]))
-            }
-        }
+    func clear() {
+        guard shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        shown = false
+    }
+
+    /// A detection printed to the same terminal would run into the progress line.
+    func clearIfSharingTheTerminal() {
+        if sharesTheTerminal { clear() }
     }
 }

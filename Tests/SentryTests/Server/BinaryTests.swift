@@ -15,13 +15,21 @@ import Testing
         return nil
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    /// `via`: a command that runs the binary (`setpriv …`), found in /usr/bin.
+    func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, via: [String] = []) throws
+        -> (status: Int32, out: String, err: String)
+    {
         let binary = try #require(Self.binary, "build the sentry product first (swift build --build-tests builds it)")
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let command = via.first {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin").appendingPathComponent(command)
+            process.arguments = via.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        process.currentDirectoryURL = Self.root
+        process.currentDirectoryURL = directory ?? Self.root
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -150,5 +158,147 @@ import Testing
         #expect(fromAudit.err.contains("25 events, 1 duplicates, 1 malformed"))
         let bad = try run(["detect", "replay", audit.path, "--source", "carrier-pigeon"])
         #expect(bad.status != 0)
+    }
+
+    // MARK: - detect replay: what it read
+
+    static func replayFile(_ name: String, _ bytes: [UInt8]) throws -> URL {
+        try DetectReplayInputTests.temporary(name, bytes)
+    }
+
+    static let failedLogins = (0..<25).map {
+        #"{"id":"p\#($0)","date_create":\#(1_795_000_000 + $0),"action":"user_login_failed","context":{"ip_address":"203.0.113.9"}}"#
+    }
+
+    /// Two polls of one appliance whose wan1 public IP changed in between, as pretty-printed API responses.
+    static func merakiPolls(pretty: Bool) throws -> [String] {
+        let sample = try Data(contentsOf: DetectReplayInputTests.samples.appendingPathComponent("meraki/samples/getOrganizationApplianceUplinkStatuses.response.json"))
+        return try ["123.123.123.1", "123.123.123.99"].enumerated().map { index, ip in
+            var devices = try #require(JSONSerialization.jsonObject(with: sample) as? [[String: Any]])
+            devices[0]["lastReportedAt"] = "2026-11-22T09:0\(index):00Z"
+            var uplinks = try #require(devices[0]["uplinks"] as? [[String: Any]])
+            uplinks[0]["publicIp"] = ip
+            devices[0]["uplinks"] = uplinks
+            let data = try JSONSerialization.data(withJSONObject: devices, options: pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    @Test func replayDetectsTheSourceAndReadsSavedResponsesAndGzip() throws {
+        let page = try JSONSerialization.data(
+            withJSONObject: ["ok": true, "entries": Self.failedLogins.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) },
+                             "response_metadata": ["next_cursor": ""]], options: [.prettyPrinted])
+        let pretty = try Self.replayFile("page.json", Array(page))
+        let packed = try Self.replayFile("page.json.gz", DetectReplayInputTests.gzip(Array(page)))
+        let jsonl = try Self.replayFile("logins.jsonl.gz", DetectReplayInputTests.gzip(Array(Self.failedLogins.joined(separator: "\n").utf8)))
+        let meraki = try Self.replayFile("uplinks.json", Array(try Self.merakiPolls(pretty: true).joined(separator: "\n").utf8))
+        defer { for url in [pretty, packed, jsonl, meraki] { try? FileManager.default.removeItem(at: url) } }
+
+        for url in [pretty, packed, jsonl] {
+            let result = try run(["detect", "replay", url.path])
+            #expect(result.status == 0, "\(url.lastPathComponent): \(result.err)")
+            #expect(result.out.split(separator: "\n").count == 1, "\(url.lastPathComponent)")
+            #expect(result.out.contains("slack.failed_logins_by_ip"))
+            #expect(result.err.contains("source: slack-audit (detected) — 25 of 25"), "\(result.err)")
+            #expect(result.err.contains("detections: slack.failed_logins_by_ip 1"))
+        }
+        #expect(try run(["detect", "replay", packed.path]).err.contains("gzip, "))
+        let uplinks = try run(["detect", "replay", meraki.path])
+        #expect(uplinks.status == 0, "\(uplinks.err)")
+        #expect(uplinks.out.contains("meraki.public_ip_change") && uplinks.out.contains("123.123.123.99"))
+        #expect(uplinks.err.contains("source: meraki-uplinks (detected) — 2 of 2 records are Meraki uplink statuses"), "\(uplinks.err)")
+    }
+
+    @Test func replayOfTheWrongSourceSaysWhatTheLinesLookLikeAndFails() throws {
+        let polls = try Self.merakiPolls(pretty: false)
+        let file = try Self.replayFile("uplinks.jsonl", Array((0..<50).map { polls[$0 % 2] }.joined(separator: "\n").utf8))
+        let text = try Self.replayFile("notes.txt", Array("shopping list\neggs\nmilk\n".utf8))
+        defer { for url in [file, text] { try? FileManager.default.removeItem(at: url) } }
+        let wrong = try run(["detect", "replay", file.path, "--source", "slack-audit"])
+        #expect(wrong.status != 0)
+        #expect(wrong.out.isEmpty)
+        #expect(wrong.err.contains("sentry: 0 of 50 lines are Slack audit entries — they look like Meraki uplink statuses; try --source meraki-uplinks"), "\(wrong.err)")
+        let right = try run(["detect", "replay", file.path, "--source", "meraki-uplinks"])
+        #expect(right.status == 0, "\(right.err)")
+        let unknown = try run(["detect", "replay", text.path])
+        #expect(unknown.status != 0)
+        #expect(unknown.err.contains("none of the first 3 lines of \(text.path) read as Slack audit entries, Meraki uplink statuses or syslog messages"), "\(unknown.err)")
+    }
+
+    @Test func replayOfWhatCannotBeReadIsOneSentence() throws {
+        let empty = try Self.replayFile("empty.jsonl", [])
+        let blank = try Self.replayFile("blank.jsonl", Array("\n  \n".utf8))
+        let locked = try Self.replayFile("locked.jsonl", Array(Self.failedLogins.joined(separator: "\n").utf8))
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: locked.path)
+        defer { for url in [empty, blank, locked] { try? FileManager.default.removeItem(at: url) } }
+        let folder = FileManager.default.temporaryDirectory.path
+        let cases: [(String, String, [String])] = [
+            (folder, "\(folder) is a directory: give one file to replay", []),
+            ("/nonexistent/audit.jsonl", "/nonexistent/audit.jsonl does not exist", []),
+            (empty.path, "\(empty.path) is empty: there is nothing to replay", []),
+            (blank.path, "\(blank.path) holds only blank lines: there is nothing to replay", []),
+            // root reads any file: the check runs as nobody then.
+            (locked.path, "\(locked.path) cannot be read: permission denied", getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []),
+        ]
+        for (path, sentence, prefix) in cases {
+            let result = try run(["detect", "replay", path], via: prefix)
+            #expect(result.status != 0, "\(path)")
+            let said = result.err.split(separator: "\n").filter { $0.hasPrefix("sentry: ") }
+            #expect(said.count == 1 && said.first?.hasPrefix("sentry: \(sentence)") == true, "\(path): \(result.err)")
+            #expect(!result.err.contains("Error Domain") && !result.err.contains("NSCocoaErrorDomain"))
+        }
+    }
+
+    @Test func replayFindsPlaybooksOrSaysWhichFlagToUse() throws {
+        let audit = try Self.replayFile("logins.jsonl", Array(Self.failedLogins.joined(separator: "\n").utf8))
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("replay-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { for url in [audit, elsewhere] { try? FileManager.default.removeItem(at: url) } }
+        let none = try run(["detect", "replay", audit.path], directory: elsewhere)
+        #expect(none.status != 0)
+        #expect(none.err.contains("no playbooks") && none.err.contains("--playbooks DIR") && none.err.contains("SENTRY_PLAYBOOKS"), "\(none.err)")
+        let fromEnvironment = try run(
+            ["detect", "replay", audit.path], environment: ["SENTRY_PLAYBOOKS": Self.root.appendingPathComponent("Playbooks").path], directory: elsewhere)
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.err)")
+        #expect(fromEnvironment.out.contains("slack.failed_logins_by_ip"))
+        let missing = try run(["detect", "replay", audit.path], environment: ["SENTRY_PLAYBOOKS": "/nonexistent/playbooks"], directory: elsewhere)
+        #expect(missing.status != 0 && missing.err.contains("SENTRY_PLAYBOOKS is /nonexistent/playbooks, which is not a folder"), "\(missing.err)")
+        let flag = try run(["detect", "replay", audit.path, "--playbooks", Self.root.appendingPathComponent("Playbooks").path], directory: elsewhere)
+        #expect(flag.status == 0, "\(flag.err)")
+    }
+
+    @Test func replayDrawsProgressOnlyOnATerminal() throws {
+        let audit = try Self.replayFile("logins.jsonl", Array((Self.failedLogins.joined(separator: "\n") + "\n").utf8))
+        defer { try? FileManager.default.removeItem(at: audit) }
+        let piped = try run(["detect", "replay", audit.path])
+        #expect(!piped.err.contains("\u{1B}[2K") && !piped.err.contains("\r"))
+        let terminal = try runWithTerminalStandardError(["detect", "replay", audit.path])
+        #expect(terminal.status == 0)
+        #expect(terminal.err.contains("\r\u{1B}[2K25 lines") && terminal.err.contains("lines/s  [########################] 100%"), "\(terminal.err)")
+        // Standard output stays detections as JSON lines.
+        #expect(terminal.out.split(separator: "\n").allSatisfy { JSONValue.parse(Array($0.utf8))?["detection"] != nil })
+        #expect(terminal.out.split(separator: "\n").count == 1)
+    }
+
+    /// Runs the binary with standard error on a pseudo-terminal, as an operator's shell has it: `script` gives the
+    /// command a terminal and copies what it shows; standard output goes to a file.
+    func runWithTerminalStandardError(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let binary = try #require(Self.binary)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("replay-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let command = ([binary.path] + arguments).map(quoted).joined(separator: " ") + " > " + quoted(output.path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        process.currentDirectoryURL = Self.root
+        let shown = Pipe()
+        process.standardOutput = shown
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let screen = shown.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "", String(decoding: screen, as: UTF8.self))
     }
 }

@@ -13,30 +13,47 @@ public struct LineReader {
 
     /// Calls `body` for each line (without its newline); a final line without a newline counts too.
     public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        var carry: [UInt8] = []
+        var splitter = LineSplitter()
         while true {
             let data = try handle.read(upToCount: chunkSize) ?? Data()
             if data.isEmpty { break }
             try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                guard let base = bytes.baseAddress else { return }
-                var start = 0
-                // memchr finds newlines far faster than a byte loop.
-                while start < bytes.count, let hit = memchr(base + start, 0x0a, bytes.count - start) {
-                    let index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                    if carry.isEmpty {
-                        try body(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                    } else {
-                        carry.append(contentsOf: bytes[start..<index])
-                        try carry.withUnsafeBufferPointer { try body($0) }
-                        carry.removeAll(keepingCapacity: true)
-                    }
-                    start = index + 1
-                }
-                if start < bytes.count { carry.append(contentsOf: bytes[start..<bytes.count]) }
+                try splitter.feed(raw.bindMemory(to: UInt8.self), body)
             }
         }
+        try splitter.finish(body)
+    }
+}
+
+/// Cuts a stream of chunks into lines, carrying a line cut by a chunk's end over to the next chunk.
+public struct LineSplitter {
+    private var carry: [UInt8] = []
+
+    public init() {}
+
+    /// Calls `body` for each line the chunk completes (without its newline).
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        // memchr finds newlines far faster than a byte loop.
+        while start < bytes.count, let hit = memchr(base + start, 0x0a, bytes.count - start) {
+            let index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if carry.isEmpty {
+                try body(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            } else {
+                carry.append(contentsOf: bytes[start..<index])
+                try carry.withUnsafeBufferPointer { try body($0) }
+                carry.removeAll(keepingCapacity: true)
+            }
+            start = index + 1
+        }
+        if start < bytes.count { carry.append(contentsOf: bytes[start..<bytes.count]) }
+    }
+
+    /// The last line, when the stream did not end with a newline.
+    public mutating func finish(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         if !carry.isEmpty { try carry.withUnsafeBufferPointer { try body($0) } }
+        carry.removeAll()
     }
 }
 

@@ -1,0 +1,273 @@
+import Foundation
+import SentryConnectors
+import SentryCore
+
+/// How a file to replay is laid out: one record per line (JSON lines, syslog), or JSON documents that may span
+/// many lines (a pretty-printed API response, an Audit Logs page).
+public enum ReplayLayout: Sendable, Equatable {
+    case lines
+    case documents
+
+    /// Decided on the first line: JSON that does not close on its first line is a document.
+    public static func sniff(_ head: UnsafeBufferPointer<UInt8>) -> ReplayLayout {
+        var start = 0
+        while start < head.count, ReplayText.isSpace(head[start]) { start += 1 }
+        guard start < head.count, head[start] == 0x7b || head[start] == 0x5b else { return .lines }
+        var end = start
+        while end < head.count, head[end] != 0x0a { end += 1 }
+        var framer = JSONRecordFramer()
+        framer.feed(UnsafeBufferPointer(rebasing: head[start..<end])) { _ in }
+        return framer.isOpen ? .documents : .lines
+    }
+}
+
+/// What a replay read and found, for the summary and for telling whether the file was the source it was said to be.
+public struct ReplayCounts: Sendable, Equatable {
+    /// Lines that were not blank.
+    public var lines = 0
+    /// Entries, polls or syslog messages offered to the source's reader: one per line in JSON lines and syslog.
+    public var records = 0
+    public var events = 0
+    public var duplicates = 0
+    public var malformed = 0
+    /// Records read fine that describe nothing the rules watch (other syslog categories, a poll that changed nothing).
+    public var ignored = 0
+    public var detections = 0
+    /// Events older than one already read: newest-first files are counted right but keep more in memory.
+    public var late = 0
+    /// Line (lines layout) or record (documents layout) of the first malformed record.
+    public var firstMalformed: Int?
+    public var detectionsByRule: [String: Int] = [:]
+    /// Of the malformed records (the first `Replayer.lookalikeSample`), how many another source reads.
+    public var lookalikes: [SecurityEvent.Source: Int] = [:]
+    public var lookalikesSampled = 0
+    /// When sniffing (no source): records each source reads.
+    public var recognised: [SecurityEvent.Source: Int] = [:]
+
+    public init() {}
+
+    /// Records read as the source.
+    public var readable: Int { records - malformed }
+}
+
+/// Feeds a file's records to the engine in batches and hands out detections as they fire. Without a source it
+/// only counts which source each record reads as (to detect the source from a file's head).
+public struct Replayer {
+    public static let lookalikeSample = 1_000
+
+    public let source: SecurityEvent.Source?
+    public let layout: ReplayLayout
+    public private(set) var counts = ReplayCounts()
+
+    let engine: RuleEngine?
+    let emit: (Detection) -> Void
+    var state = RuleEngine.State()
+    var batch: [SecurityEvent] = []
+    var seen = RecentIDs()
+    var newest = 0.0
+    var lineNumber = 0
+    var endsWithNewline = true
+    var splitter = LineSplitter()
+    var framer = JSONRecordFramer()
+    /// The statuses of one Meraki response being framed: a response is one poll.
+    var poll: [MerakiUplinkStatus] = []
+    var uplinks: [String: UplinkSnapshot] = [:]
+    let tracker = UplinkTracker(staleAfter: 86_400 * 365)
+    let syslog = SyslogParser()
+
+    public init(engine: RuleEngine?, source: SecurityEvent.Source?, layout: ReplayLayout, emit: @escaping (Detection) -> Void) {
+        self.engine = engine
+        self.source = source
+        self.layout = layout
+        self.emit = emit
+        batch.reserveCapacity(4_096)
+    }
+
+    /// The next piece of the file, cut anywhere.
+    public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
+        guard let last = chunk.last else { return }
+        endsWithNewline = last == 0x0a
+        // The splitter and framer are moved out while they call back into `self`.
+        switch layout {
+        case .lines:
+            var splitter = self.splitter
+            self.splitter = LineSplitter()
+            splitter.feed(chunk) { consume(line: $0) }
+            self.splitter = splitter
+        case .documents:
+            counts.lines += ReplayText.newlines(in: chunk)
+            var framer = self.framer
+            self.framer = JSONRecordFramer()
+            framer.feed(chunk) { handle($0) }
+            self.framer = framer
+        }
+    }
+
+    /// The end of the file: its last line or document, and the batch not yet processed.
+    public mutating func finish() {
+        switch layout {
+        case .lines:
+            var splitter = self.splitter
+            self.splitter = LineSplitter()
+            splitter.finish { consume(line: $0) }
+        case .documents:
+            if !endsWithNewline { counts.lines += 1 }
+            var framer = self.framer
+            self.framer = JSONRecordFramer()
+            framer.finish { handle($0) }
+        }
+        endPoll()
+        flush()
+    }
+
+    mutating func consume(line: UnsafeBufferPointer<UInt8>) {
+        lineNumber += 1
+        guard let first = line.first(where: { !ReplayText.isSpace($0) }) else { return }
+        counts.lines += 1
+        if take(line, element: false) {
+            counts.records += 1
+            return
+        }
+        guard first == 0x7b || first == 0x5b else {
+            counts.records += 1
+            return malformed(line)
+        }
+        // A whole document on one line: an Audit Logs page, a list of entries, an object that is no entry.
+        var framer = JSONRecordFramer()
+        var records = 0
+        var broken = false
+        func handle(_ event: JSONRecordFramer.Event) {
+            switch event {
+            case .record(let bytes):
+                records += 1
+                counts.records += 1
+                if !take(bytes, element: true) { malformed(bytes) }
+            case .documentEnded:
+                endPoll()
+            case .junk:
+                broken = true
+            }
+        }
+        framer.feed(line, handle)
+        framer.finish(handle)
+        poll.removeAll()
+        if records == 0 {
+            // Nothing in it (an empty list or page), or not JSON after all.
+            counts.records += 1
+            if broken { malformed(line) } else { counts.ignored += 1 }
+        }
+    }
+
+    mutating func handle(_ event: JSONRecordFramer.Event) {
+        switch event {
+        case .record(let bytes):
+            counts.records += 1
+            if !take(bytes, element: true) { malformed(bytes) }
+        case .documentEnded:
+            endPoll()
+        case .junk:
+            counts.records += 1
+            malformed(nil)
+        }
+    }
+
+    mutating func malformed(_ record: UnsafeBufferPointer<UInt8>?) {
+        counts.malformed += 1
+        if counts.firstMalformed == nil { counts.firstMalformed = layout == .lines ? lineNumber : counts.records }
+        guard let record, source != nil, counts.lookalikesSampled < Self.lookalikeSample else { return }
+        counts.lookalikesSampled += 1
+        if let other = recognise(record), other != source { counts.lookalikes[other, default: 0] += 1 }
+    }
+
+    /// Reads one record as the source; false when it is not one. `element`: cut out of a JSON document.
+    mutating func take(_ record: UnsafeBufferPointer<UInt8>, element: Bool) -> Bool {
+        guard let source else {
+            guard let found = recognise(record) else { return false }
+            counts.recognised[found, default: 0] += 1
+            return true
+        }
+        switch source {
+        case .slackAudit:
+            guard let event = AuditLineScanner.event(record) else { return false }
+            add(event)
+        case .syslog:
+            // Syslog files carry every category; only MX uplink events become events.
+            guard let message = try? syslog.parse(record, receivedAt: Date()) else { return false }
+            if let event = MerakiSyslogEvents.event(from: message, receivedAt: message.timestamp ?? Date()) {
+                add(event)
+            } else {
+                counts.ignored += 1
+            }
+        case .merakiUplinks:
+            if element {
+                // One appliance of a response; the response is tracked as one poll when it ends.
+                guard let status = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: Data(UnsafeRawBufferPointer(record))) else {
+                    return false
+                }
+                poll.append(status)
+            } else {
+                // One poll per line: the organisation's appliance uplink statuses (a list), or one device's.
+                guard let statuses = Self.uplinkStatuses(record) else { return false }
+                track(statuses)
+            }
+        }
+        if batch.count >= 4_096 { flush() }
+        return true
+    }
+
+    mutating func add(_ event: SecurityEvent) {
+        guard seen.insert(event.id) else {
+            counts.duplicates += 1
+            return
+        }
+        counts.events += 1
+        let at = event.at.timeIntervalSince1970
+        // Jitter of a few minutes is normal; "late" means well behind what was already read.
+        if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
+        batch.append(event)
+    }
+
+    mutating func endPoll() {
+        guard !poll.isEmpty else { return }
+        let statuses = poll
+        poll.removeAll()
+        track(statuses)
+    }
+
+    mutating func track(_ statuses: [MerakiUplinkStatus]) {
+        let reports = statuses.map(UplinkReport.init)
+        let newest = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
+        let outcome = tracker.track(previous: uplinks, reports: reports, now: newest)
+        uplinks = outcome.snapshots
+        if outcome.events.isEmpty { counts.ignored += 1 }
+        for event in outcome.events { add(event) }
+    }
+
+    mutating func flush() {
+        guard !batch.isEmpty else { return }
+        guard let engine else { return batch.removeAll(keepingCapacity: true) }
+        let outcome = engine.process(batch, state: &state, recordCounts: false)
+        batch.removeAll(keepingCapacity: true)
+        for detection in outcome.detections {
+            counts.detections += 1
+            counts.detectionsByRule[detection.detection, default: 0] += 1
+            emit(detection)
+        }
+    }
+
+    /// Which source reads this record, if any.
+    func recognise(_ record: UnsafeBufferPointer<UInt8>) -> SecurityEvent.Source? {
+        if AuditLineScanner.event(record) != nil { return .slackAudit }
+        guard let first = record.first(where: { !ReplayText.isSpace($0) }) else { return nil }
+        if first == 0x7b || first == 0x5b { return Self.uplinkStatuses(record) != nil ? .merakiUplinks : nil }
+        return (try? syslog.parse(record, receivedAt: Date())) != nil ? .syslog : nil
+    }
+
+    /// A list of appliance uplink statuses, or one.
+    static func uplinkStatuses(_ record: UnsafeBufferPointer<UInt8>) -> [MerakiUplinkStatus]? {
+        let data = Data(UnsafeRawBufferPointer(record))
+        if let list = try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data) { return list }
+        if let one = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data) { return [one] }
+        return nil
+    }
+}
