@@ -27,7 +27,7 @@ test: deps
 	.build/debug/sentry playbooks test Playbooks
 	python3 scripts/check_manifest.py .build/debug/sentry
 	.build/debug/SentryFuzz all Fuzz/Seeds
-	$(MAKE) fuzz-smoke
+	$(MAKE) --no-print-directory fuzz-smoke
 
 bench: deps
 	bash bench/run.sh
