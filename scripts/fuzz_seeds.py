@@ -127,6 +127,7 @@ def webhook_seeds():
         "ipv4-offset": {"id": "x2", "detection": "d", "subject": {"ip": "10.0.0.1", "meraki_network_id": "N_1"},
                         "occurred_at": "2026-11-22T10:00:00+01:00"},
         "bad-ip": {"id": "x3", "detection": "d", "subject": {"ip": "1.23.45.678"}},
+        "ip-with-nul": {"id": "x6", "detection": "d", "subject": {"ip": "10.0.0.1\u0000evil"}},
         "unknown-subject-field": {"id": "x4", "detection": "d", "subject": {"host": "a"}},
         "nulls": {"id": "x5", "detection": "d", "severity": None, "title": None, "subject": {"ip": "::ffff:192.0.2.1"}, "evidence": None},
     }.items():
