@@ -1,7 +1,14 @@
 # Two entry points for a fresh Debian machine: `make demo` and `make test`.
 SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 
-.PHONY: deps build demo test bench
+.PHONY: deps build demo test bench fuzz fuzz-build fuzz-smoke
+
+# The fuzz build (README, "Fuzzing"): SentryCore and Yams instrumented for libFuzzer, with AddressSanitizer;
+# linked with lld, as gold fails on the sanitized objects (internal error in dwarf_reader.cc).
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_BUILD = $(SWIFT) build -c release --product SentryFuzz --scratch-path .build-fuzz \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 
 deps:
 	@bash scripts/install-deps.sh
@@ -19,6 +26,19 @@ test: deps
 	.build/debug/sentry playbooks lint Playbooks
 	.build/debug/sentry playbooks test Playbooks
 	python3 scripts/check_manifest.py .build/debug/sentry
+	.build/debug/SentryFuzz all Fuzz/Seeds
+	$(MAKE) --no-print-directory fuzz-smoke
 
 bench: deps
 	bash bench/run.sh
+
+fuzz-build: deps
+	$(FUZZ_BUILD)
+
+# Each target for FUZZ_SECONDS, resuming from the corpus of earlier runs.
+fuzz: fuzz-build
+	FUZZ_BIN="$$($(FUZZ_BUILD) --show-bin-path)/SentryFuzz" bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# A few seconds per target, so that a target which no longer builds or crashes at once fails `make test`.
+fuzz-smoke: fuzz-build
+	FUZZ_BIN="$$($(FUZZ_BUILD) --show-bin-path)/SentryFuzz" bash scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)

@@ -98,6 +98,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets over SentryCore's parsers (see README, "Fuzzing"). The ordinary build makes it a
+        // corpus replayer; `make fuzz` builds it with -sanitize=fuzzer,address -DFUZZING.
+        .systemLibrary(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
+        .executableTarget(
+            name: "SentryFuzz",
+            dependencies: ["SentryCore", "CLibFuzzer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SentryTests",
             dependencies: [

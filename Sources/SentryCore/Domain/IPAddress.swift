@@ -11,7 +11,8 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
     public let bytes: [UInt8]
 
     public init?(_ text: String) {
-        guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
+        // inet_pton reads a C string: without this, `10.0.0.1\0anything` was read as 10.0.0.1.
+        guard !text.isEmpty, text.utf8.count <= 45, !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             family = .v4

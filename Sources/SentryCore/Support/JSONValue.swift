@@ -126,7 +126,9 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted().enumerated() {
+            // By UTF-8 bytes, not `String.<`, which orders some keys that are not in NFC inconsistently (`e\u{301}`
+            // and `\u{e9}=` compare neither way), so the order followed the dictionary's. Same order for NFC keys.
+            for (index, key) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))

@@ -99,6 +99,9 @@ import Testing
         ("{\"id\":\"x\",\"detection\":\"d\",\"title\":\"\(String(repeating: "t", count: 251))\",\"subject\":{\"ip\":\"10.0.0.1\"}}", "title"),
         (#"{"id":"x","detection":"d","title":false,"subject":{"ip":"10.0.0.1"}}"#, "title"),
         ("{\"id\":\"x\",\"detection\":\"d\",\"summary\":\"\(String(repeating: "s", count: 2_001))\",\"subject\":{\"ip\":\"10.0.0.1\"}}", "summary"),
+        // The webhook fuzz target's property (an address is accepted only from an address literal) on a hand-made
+        // input: inet_pton stopped at the NUL and the address was stored as 10.0.0.1.
+        (#"{"id":"x","detection":"d","subject":{"ip":"10.0.0.1\u0000evil"}}"#, "subject.ip"),
     ]
 
     @Test(arguments: badBodies)

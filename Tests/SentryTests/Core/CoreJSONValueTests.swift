@@ -106,6 +106,21 @@ import Testing
         }
     }
 
+    /// Found by the `json` fuzz target (its input inlined): keys `e\u{301}` and `\u{e9}=` compare neither way with
+    /// `String.<`, so the sorted order, and the text, followed the dictionary's layout.
+    @Test func encodedKeyOrderDoesNotDependOnTheDictionary() throws {
+        let crash = #"{"b":{"a":[]},"a":{},"dup":1,"dup":2,"e\#u{301}":1,"\#u{e9}=":2}"#
+        let value = try #require(JSONValue.parse(Array(crash.utf8)))
+        let expected = #"{"a":{},"b":{"a":[]},"dup":1,"e\#u{301}":1,"\#u{e9}=":2}"#
+        #expect(Array(value.encoded().utf8) == Array(expected.utf8))
+        let object = try #require(value.objectValue)
+        for capacity in 0..<64 {
+            var copy = [String: JSONValue](minimumCapacity: capacity)
+            for key in object.keys.shuffled() { copy[key] = object[key] }
+            #expect(Array(JSONValue.object(copy).encoded().utf8) == Array(expected.utf8), "capacity \(capacity)")
+        }
+    }
+
     @Test func aNumberThatIsNotFiniteIsNullNotALostDocument() {
         #expect(JSONValue.array([.number(.nan), .number(.infinity), 1]).encoded() == "[null,null,1]")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import SentryCore
 import Testing
 
@@ -84,6 +85,27 @@ import Testing
         var framer = SyslogFramer(maxFrameBytes: 10)
         #expect(framer.feed(Array("0123456789\r\n0123456789A\n".utf8)) == [.message(Array("0123456789".utf8)), .oversized(length: nil)])
         #expect(framer.feed(Array("10 <123456789".utf8)) == [.message(Array("<123456789".utf8))])
+    }
+
+    /// Found by the `syslog` fuzz target: a line at the cap followed by several NULs (or CRs) was a message when
+    /// read at once but oversized when read in pieces. The minimized input, as libFuzzer wrote it.
+    @Test func lineWithTrailingTerminatorsIsFramedTheSameWhateverTheReadSizes() throws {
+        let crash = try #require(Data(base64Encoded:
+            "OTTqM3M/Z25hdHVyZT0xOjQxOTQ0Ov////9pb3JpdHk9MSB0aW1lc3RhbXA9VElNRVNUQU1QRVBPQ0guNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdyZXNzIHByb3RvN0E6RDk6RDc6QUEgZGlyZWN0aW9uPWluZ3Jlc3MgcHJvdG9jb2w9dGNwL3QgdGFnOiBsZWFwIGRheUguNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdzIHByb3RvY29sPXRjcC90IHRhZzogbGVhcCBkYXkAAAAAAAAAAAAACg=="))
+        let readable = Array((String(repeating: "x", count: 248) + String(repeating: "\0", count: 10) + "\n").utf8)
+        for stream in [Array(crash), readable] {
+            var whole = SyslogFramer(maxFrameBytes: 256)
+            let atOnce = whole.feed(stream) + whole.finish()
+            var bytewise = SyslogFramer(maxFrameBytes: 256)
+            var pieces: [SyslogFramer.Frame] = []
+            for byte in stream { pieces += bytewise.feed([byte]) }
+            pieces += bytewise.finish()
+            #expect(atOnce == pieces)
+            #expect(atOnce == [.oversized(length: nil)])
+        }
+        // One CR at the cap still passes, however it is read.
+        var framer = SyslogFramer(maxFrameBytes: 4)
+        #expect(framer.feed(Array("abcd\r".utf8)) + framer.feed(Array("\n".utf8)) == [.message(Array("abcd".utf8))])
     }
 
     @Test func endOfStream() {

@@ -3,8 +3,8 @@
 /// Each frame picks its own framing: `<digits> <non-digit>…` is octet counting (`123 <34>1 …`), anything
 /// else is a newline-terminated line. Meraki lines relayed without `<PRI>` start with `1 1386…` or an epoch,
 /// so a digit after the space means a line, not a count; an octet-counted frame whose content starts with a
-/// digit is therefore read as a line (and will not parse). Frames larger than `maxFrameBytes` are skipped
-/// without being buffered and reported as `oversized`.
+/// digit is therefore read as a line (and will not parse). Frames larger than `maxFrameBytes` (a line may
+/// add one CR before its LF) are skipped without being buffered and reported as `oversized`.
 public struct SyslogFramer: Sendable {
     public enum Frame: Equatable, Sendable {
         case message([UInt8])
@@ -120,7 +120,10 @@ public struct SyslogFramer: Sendable {
                 if let lf = buffer[scanned...].firstIndex(of: Self.lf) {
                     var end = lf
                     while end > start, buffer[end - 1] == Self.cr || buffer[end - 1] == 0 { end -= 1 }
-                    frames.append(end - start > maxFrameBytes ? .oversized(length: nil) : .message(Array(buffer[start..<end])))
+                    // Also oversized when more bytes than the cap and one CR came before the LF: read in smaller
+                    // pieces, such a line was already skipped below, and framing must not depend on read sizes.
+                    let oversized = end - start > maxFrameBytes || lf - start > maxFrameBytes + 1
+                    frames.append(oversized ? .oversized(length: nil) : .message(Array(buffer[start..<end])))
                     start = lf + 1
                     state = .frameStart
                 } else if buffer.count - start > maxFrameBytes + 1 {
