@@ -38,16 +38,18 @@ struct Detect: AsyncParsableCommand {
                 FileHandle.standardOutput.write(data + Data([0x0a]))
             }
 
+            // Detections of the first pass wait until the end: they stand only if the file turns out to be in order.
+            var held: [Detection] = []
             var replayer: Replayer?
             var kind = SecurityEvent.Source.slackAudit
             var readError: (any Error)?
             let started = ContinuousClock.now
             do {
-                while try input.next({ chunk in
+                while !(replayer.map { $0.outOfOrder && $0.sortsRecords } ?? false), try input.next({ chunk in
                     if replayer == nil {
                         let layout = ReplayLayout.sniff(chunk)
                         kind = given ?? detect(head: chunk, layout: layout)
-                        replayer = Replayer(engine: engine, source: kind, layout: layout, emit: emit)
+                        replayer = Replayer(engine: engine, source: kind, layout: layout) { held.append($0) }
                     }
                     replayer!.feed(chunk)
                     progress?.update(lines: replayer!.counts.lines, bytesRead: input.bytesRead, started: started)
@@ -61,15 +63,41 @@ struct Detect: AsyncParsableCommand {
             replayer!.finish()
             let finished = replayer!
             replayer = nil
+            var counts = finished.counts
+            var read = ReplayReport.Input(
+                path: file, compressed: input.isCompressed, bytesRead: input.bytesRead, bytesOut: input.bytesOut, layout: finished.layout)
+            if finished.outOfOrder, finished.sortsRecords, readError == nil {
+                // Not in time order (a newest-first export, files joined, a shuffle): read it again into a sorter
+                // and replay it in order, so the detections are those of the sorted file, whatever the order.
+                held.removeAll()
+                let sorter = ExternalSorter()
+                let again: ReplayInput
+                do { again = try ReplayInput(path: file) } catch { fail([error.description]) }
+                var collecting = Replayer(engine: engine, source: kind, layout: finished.layout, collector: sorter) { _ in }
+                do {
+                    while try again.next({ chunk in
+                        collecting.feed(chunk)
+                        progress?.update(lines: collecting.counts.lines, bytesRead: again.bytesRead, started: started)
+                    }) {}
+                } catch {
+                    readError = error
+                }
+                collecting.finish()
+                if let error = collecting.collectError { fail(["\(error)"]) }
+                var ordered = Replayer(engine: engine, source: kind, layout: finished.layout, emit: emit)
+                do { try ordered.replaySorted(sorter) } catch { fail(["\(error)"]) }
+                counts = ReplayCounts(collected: collecting.counts, replayed: ordered.counts)
+                read = ReplayReport.Input(
+                    path: file, compressed: again.isCompressed, bytesRead: again.bytesRead, bytesOut: again.bytesOut, layout: finished.layout)
+                progress?.clear()
+                FileHandle.standardError.write(Data(
+                    "note: the file is not in time order; its \(sorter.count) records were put in order first (\(sorter.runsWritten) runs on disk), so the detections are those of the sorted file\n".utf8))
+            } else {
+                for detection in held { emit(detection) }
+            }
             let seconds = (ContinuousClock.now - started).inSeconds
             progress?.clear()
 
-            let counts = finished.counts
-            if counts.late * 2 > counts.events {
-                FileHandle.standardError.write(Data("note: most events come newest-first; detections are the same, but memory grows with the file. Reverse it (tac FILE) for flat memory.\n".utf8))
-            }
-            let read = ReplayReport.Input(
-                path: file, compressed: input.isCompressed, bytesRead: input.bytesRead, bytesOut: input.bytesOut, layout: finished.layout)
             let summary = ReplayReport.summary(counts, source: kind, detected: given == nil, input: read, seconds: seconds)
             FileHandle.standardError.write(Data((summary.joined(separator: "\n") + "\n").utf8))
             if let readError { fail(["\(readError)"]) }

@@ -6,7 +6,7 @@ import Foundation
 /// Records collect in memory up to `runBytes`; each full run is sorted and spilled to a temporary file, and
 /// `drain` merges the runs. Ties in time are broken by the record's bytes, so the order (and what the rules see)
 /// depends only on the set of records, never on where they stood in the file.
-public struct ExternalSorter: ~Copyable {
+public final class ExternalSorter {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
@@ -17,6 +17,8 @@ public struct ExternalSorter: ~Copyable {
     private var entries: [(time: Double, offset: Int, length: Int)] = []
     private var runs: [String] = []
     public private(set) var count = 0
+    /// Sorted runs written to disk in all.
+    public private(set) var runsWritten = 0
 
     public init(runBytes: Int = 64 << 20, directory: String = NSTemporaryDirectory()) {
         self.runBytes = max(1 << 10, runBytes)
@@ -30,7 +32,7 @@ public struct ExternalSorter: ~Copyable {
     /// How many sorted runs went to disk so far.
     public var spilledRuns: Int { runs.count }
 
-    public mutating func append(time: Double, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+    public func append(time: Double, _ bytes: UnsafeBufferPointer<UInt8>) throws {
         entries.append((time, arena.count, bytes.count))
         arena.append(contentsOf: bytes)
         count += 1
@@ -38,7 +40,7 @@ public struct ExternalSorter: ~Copyable {
     }
 
     /// Calls `body` with every record, in order of time, then of bytes.
-    public mutating func drain(_ body: (Double, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    public func drain(_ body: (Double, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if runs.isEmpty {
             let order = sortedOrder()
             try arena.withUnsafeBufferPointer { all in
@@ -97,18 +99,19 @@ public struct ExternalSorter: ~Copyable {
         }
     }
 
-    private mutating func clear() {
+    private func clear() {
         arena.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
     }
 
     /// Writes the records in memory, sorted, as `time (8 bytes) length (4) bytes` to a new temporary file.
-    private mutating func spill() throws {
+    private func spill() throws {
         let path = (directory as NSString).appendingPathComponent("sentry-replay-\(UUID().uuidString).run")
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw Failure(description: "cannot write a temporary file in \(directory) to sort the events (is the disk full or read-only?)")
         }
         runs.append(path)
+        runsWritten += 1
         defer { try? handle.close() }
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)

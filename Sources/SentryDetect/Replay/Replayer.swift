@@ -48,6 +48,17 @@ public struct ReplayCounts: Sendable, Equatable {
 
     /// Records read as the source.
     public var readable: Int { records - malformed }
+
+    /// A sorted replay's counts: what was read from the file, and what the rules made of it once in order.
+    public init(collected: ReplayCounts, replayed: ReplayCounts) {
+        self = collected
+        events = replayed.events
+        duplicates = replayed.duplicates
+        ignored = collected.ignored + replayed.ignored
+        detections = replayed.detections
+        late = 0
+        detectionsByRule = replayed.detectionsByRule
+    }
 }
 
 /// Feeds a file's records to the engine in batches and hands out detections as they fire. Without a source it
@@ -61,8 +72,23 @@ public struct Replayer {
 
     let engine: RuleEngine?
     let emit: (Detection) -> Void
+    /// Set for the second pass over a file found out of order: records go here, keyed by time, instead of to the
+    /// rules; `replaySorted` then feeds them back in order.
+    let collector: ExternalSorter?
+    public private(set) var collectError: (any Error)?
+    /// An event older than one already read (or a poll older than the last): the file is not in time order, and
+    /// detections read in this order could differ from the sorted file's.
+    public private(set) var outOfOrder = false
     var state = RuleEngine.State()
     var batch: [SecurityEvent] = []
+    /// Events wait here until they are `reorderHorizon` behind the newest one, and leave in (time, id) order: a file
+    /// whose entries are a little out of order (jitter, overlapping pages) reaches the rules sorted in one pass,
+    /// and ties never depend on where they stood in the file.
+    var pending = EventHeap()
+    /// The last event handed on; one older than it arriving means the file needs the sorted pass.
+    var released = -Double.infinity
+    var lastPollAt = -Double.infinity
+    public static let reorderHorizon = 900.0
     var seen = RecentIDs()
     var newest = 0.0
     var lineNumber = 0
@@ -75,7 +101,11 @@ public struct Replayer {
     let tracker = UplinkTracker(staleAfter: 86_400 * 365)
     let syslog = SyslogParser()
 
-    public init(engine: RuleEngine?, source: SecurityEvent.Source?, layout: ReplayLayout, emit: @escaping (Detection) -> Void) {
+    public init(
+        engine: RuleEngine?, source: SecurityEvent.Source?, layout: ReplayLayout, collector: ExternalSorter? = nil,
+        emit: @escaping (Detection) -> Void
+    ) {
+        self.collector = collector
         self.engine = engine
         self.source = source
         self.layout = layout
@@ -117,6 +147,31 @@ public struct Replayer {
             framer.finish { handle($0) }
         }
         endPoll()
+        releaseAll()
+        flush()
+    }
+
+    /// Whether records are sorted before the rules see them: only where a record stands alone (an audit entry, a
+    /// syslog line, a poll on a line of its own); a Meraki response spread over many lines is one poll as it is.
+    public var sortsRecords: Bool { !(source == .merakiUplinks && layout == .documents) }
+
+    /// Keeps a record for the sorted pass under the time of what it describes.
+    mutating func collect(_ record: UnsafeBufferPointer<UInt8>, at time: Double, into collector: ExternalSorter) {
+        do {
+            try collector.append(time: time, record)
+        } catch {
+            if collectError == nil { collectError = error }
+        }
+    }
+
+    /// The second pass's records, in time order, through the rules; counts as a first pass would, except lines.
+    public mutating func replaySorted(_ sorter: ExternalSorter) throws {
+        try sorter.drain { _, record in
+            counts.records += 1
+            if !take(record, element: layout == .documents) { malformed(record) }
+        }
+        endPoll()
+        releaseAll()
         flush()
     }
 
@@ -189,17 +244,21 @@ public struct Replayer {
         switch source {
         case .slackAudit:
             guard let event = AuditLineScanner.event(record) else { return false }
-            add(event)
+            if let collector { collect(record, at: event.at.timeIntervalSince1970, into: collector) } else { add(event) }
         case .syslog:
             // Syslog files carry every category; only MX uplink events become events.
             guard let message = try? syslog.parse(record, receivedAt: Date()) else { return false }
             if let event = MerakiSyslogEvents.event(from: message, receivedAt: message.timestamp ?? Date()) {
-                add(event)
+                if let collector { collect(record, at: event.at.timeIntervalSince1970, into: collector) } else { add(event) }
             } else {
                 counts.ignored += 1
             }
         case .merakiUplinks:
-            if element {
+            if let collector, sortsRecords {
+                guard let statuses = Self.uplinkStatuses(record) else { return false }
+                let at = statuses.compactMap { $0.lastReportedAt.flatMap(Timestamp.parseISO8601) }.max() ?? Date(timeIntervalSince1970: 0)
+                collect(record, at: at.timeIntervalSince1970, into: collector)
+            } else if element {
                 // One appliance of a response; the response is tracked as one poll when it ends.
                 guard let status = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: Data(UnsafeRawBufferPointer(record))) else {
                     return false
@@ -224,7 +283,23 @@ public struct Replayer {
         let at = event.at.timeIntervalSince1970
         // Jitter of a few minutes is normal; "late" means well behind what was already read.
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
+        if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
+        pending.push(event)
+        while let first = pending.first, first.at.timeIntervalSince1970 < newest - Self.reorderHorizon { release(pending.pop()!) }
+    }
+
+    var releasedID = ""
+
+    mutating func release(_ event: SecurityEvent) {
+        released = event.at.timeIntervalSince1970
+        releasedID = event.id
         batch.append(event)
+        if batch.count >= 4_096 { flush() }
+    }
+
+    /// Hands every waiting event on, in order (at the end of the file).
+    mutating func releaseAll() {
+        while let event = pending.pop() { release(event) }
     }
 
     mutating func endPoll() {
@@ -237,6 +312,8 @@ public struct Replayer {
     mutating func track(_ statuses: [MerakiUplinkStatus]) {
         let reports = statuses.map(UplinkReport.init)
         let newest = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
+        if newest.timeIntervalSince1970 < lastPollAt { outOfOrder = true }
+        lastPollAt = max(lastPollAt, newest.timeIntervalSince1970)
         let outcome = tracker.track(previous: uplinks, reports: reports, now: newest)
         uplinks = outcome.snapshots
         if outcome.events.isEmpty { counts.ignored += 1 }
@@ -269,5 +346,44 @@ public struct Replayer {
         if let list = try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data) { return list }
         if let one = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data) { return [one] }
         return nil
+    }
+}
+
+/// A binary min-heap of events by (time, id).
+struct EventHeap {
+    private var items: [SecurityEvent] = []
+
+    var first: SecurityEvent? { items.first }
+
+    static func less(_ a: SecurityEvent, _ b: SecurityEvent) -> Bool {
+        a.at != b.at ? a.at < b.at : a.id < b.id
+    }
+
+    mutating func push(_ event: SecurityEvent) {
+        items.append(event)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.less(items[child], items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> SecurityEvent? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, Self.less(items[left], items[smallest]) { smallest = left }
+            if right < items.count, Self.less(items[right], items[smallest]) { smallest = right }
+            if smallest == parent { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
     }
 }

@@ -58,7 +58,7 @@ import Testing
     /// A replay: records through the external sorter (spilling runs of `runBytes`), then the engine, in batches.
     static func replay(_ events: [SecurityEvent], runBytes: Int) throws -> [Detection] {
         let engine = try RuleEngine(playbooks: playbooks)
-        var sorter = ExternalSorter(runBytes: runBytes)
+        let sorter = ExternalSorter(runBytes: runBytes)
         for event in events {
             try encoded(event).withUnsafeBufferPointer { try sorter.append(time: event.at.timeIntervalSince1970, $0) }
         }

@@ -302,3 +302,56 @@ import Testing
         return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "", String(decoding: screen, as: UTF8.self))
     }
 }
+
+extension ServerBinaryTests {
+    /// Audit lines of bursts that cross the shipped playbooks' thresholds, with background traffic, over three days.
+    static func burstyAuditLines(seed: UInt64) -> [String] {
+        var rng = SplitMix64(seed: seed)
+        var lines: [String] = []
+        let names = ["Q3-secret-plan.pdf", "secretary-notes.docx", "PrivateKey.pem", "payroll.xlsx", "holiday.jpg"]
+        for burst in 0..<30 {
+            let start = 1_795_000_000 + Int.random(in: 0...(3 * 86_400), using: &rng)
+            let user = "W0USER\(Int.random(in: 1...3, using: &rng))"
+            for index in 0..<Int.random(in: 5...26, using: &rng) {
+                let at = start + Int.random(in: 0...590, using: &rng)
+                let id = "b\(burst)-\(index)"
+                if burst % 2 == 0 {
+                    let ip = "203.0.113.\(Int.random(in: 1...3, using: &rng))"
+                    lines.append(#"{"id":"\#(id)","date_create":\#(at),"action":"user_login_failed","actor":{"user":{"id":"\#(user)"}},"context":{"ip_address":"\#(ip)"}}"#)
+                } else {
+                    let name = names.randomElement(using: &rng)!
+                    lines.append(#"{"id":"\#(id)","date_create":\#(at),"action":"file_downloaded","actor":{"user":{"id":"\#(user)"}},"entity":{"file":{"id":"F\#(index)","name":"\#(name)"}}}"#)
+                }
+            }
+        }
+        return lines.sorted { a, b in
+            let at = { (line: String) in line.split(separator: ",")[1] }
+            return at(a) == at(b) ? a < b : at(a) < at(b)
+        }
+    }
+
+    /// Any order of the same file gives the same detections, byte for byte.
+    @Test func replayGivesTheSameDetectionsWhateverTheFilesOrder() throws {
+        var rng = SplitMix64(seed: 0x50_4E_11)
+        let lines = Self.burstyAuditLines(seed: 0x50_4E_11)
+        let logins = lines.filter { $0.contains("user_login_failed") }
+        let downloads = lines.filter { !$0.contains("user_login_failed") }
+        let orders: [(String, [String])] = [
+            ("shuffled", lines.shuffled(using: &rng)), ("newest first", lines.reversed()), ("logins then downloads", logins + downloads),
+            ("downloads then logins", downloads + logins),
+        ]
+        let sorted = try Self.replayFile("sorted.jsonl", Array(lines.joined(separator: "\n").utf8))
+        let expected = try run(["detect", "replay", sorted.path])
+        #expect(expected.status == 0)
+        #expect(expected.out.split(separator: "\n").count >= 3, "the bursts fire: \(expected.err)")
+        #expect(!expected.err.contains("not in time order"))
+        for (name, order) in orders {
+            let file = try Self.replayFile("\(name).jsonl", Array(order.joined(separator: "\n").utf8))
+            let replayed = try run(["detect", "replay", file.path])
+            #expect(replayed.status == 0)
+            #expect(replayed.out == expected.out, "\(name)")
+            #expect(replayed.err.contains("not in time order"), "\(name): \(replayed.err)")
+            #expect(replayed.err.contains("\(lines.count) events"), "\(name): \(replayed.err)")
+        }
+    }
+}
