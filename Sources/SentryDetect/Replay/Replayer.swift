@@ -84,7 +84,7 @@ public struct Replayer {
     /// Events wait here until they are `reorderHorizon` behind the newest one, and leave in (time, id) order: a file
     /// whose entries are a little out of order (jitter, overlapping pages) reaches the rules sorted in one pass,
     /// and ties never depend on where they stood in the file.
-    var pending = EventHeap()
+    var pending = ReorderQueue()
     /// The last event handed on; one older than it arriving means the file needs the sorted pass.
     var released = -Double.infinity
     var lastPollAt = -Double.infinity
@@ -284,8 +284,8 @@ public struct Replayer {
         // Jitter of a few minutes is normal; "late" means well behind what was already read.
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
         if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
-        pending.push(event)
-        while let first = pending.first, first.at.timeIntervalSince1970 < newest - Self.reorderHorizon { release(pending.pop()!) }
+        pending.insert(event)
+        while let first = pending.firstTime, first < newest - Self.reorderHorizon, let next = pending.popFirst() { release(next) }
     }
 
     var releasedID = ""
@@ -299,7 +299,7 @@ public struct Replayer {
 
     /// Hands every waiting event on, in order (at the end of the file).
     mutating func releaseAll() {
-        while let event = pending.pop() { release(event) }
+        while let event = pending.popFirst() { release(event) }
     }
 
     mutating func endPoll() {
@@ -349,41 +349,43 @@ public struct Replayer {
     }
 }
 
-/// A binary min-heap of events by (time, id).
-struct EventHeap {
+/// Events waiting to be handed on, kept in (time, id) order. Files are nearly in order, so an event almost always
+/// goes at the end (no copying around); the few that arrive early are inserted where they belong.
+struct ReorderQueue {
     private var items: [SecurityEvent] = []
-
-    var first: SecurityEvent? { items.first }
+    private var head = 0
 
     static func less(_ a: SecurityEvent, _ b: SecurityEvent) -> Bool {
         a.at != b.at ? a.at < b.at : a.id < b.id
     }
 
-    mutating func push(_ event: SecurityEvent) {
-        items.append(event)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.less(items[child], items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
+    /// The time of the first event, if any.
+    var firstTime: Double? { head < items.count ? items[head].at.timeIntervalSince1970 : nil }
+
+    mutating func insert(_ event: SecurityEvent) {
+        if head == items.count || !Self.less(event, items[items.count - 1]) {
+            items.append(event)
+            return
         }
+        var low = head, high = items.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Self.less(event, items[mid]) { high = mid } else { low = mid + 1 }
+        }
+        items.insert(event, at: low)
     }
 
-    mutating func pop() -> SecurityEvent? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < items.count, Self.less(items[left], items[smallest]) { smallest = left }
-            if right < items.count, Self.less(items[right], items[smallest]) { smallest = right }
-            if smallest == parent { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
+    mutating func popFirst() -> SecurityEvent? {
+        guard head < items.count else { return nil }
+        let event = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4_096, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
         }
-        return top
+        return event
     }
 }

@@ -53,6 +53,10 @@ import Testing
         ("SENTRY_SHUTDOWN_TIMEOUT", "0", "SENTRY_SHUTDOWN_TIMEOUT must be a whole number"),
         ("SENTRY_SHUTDOWN_TIMEOUT", "10s", "SENTRY_SHUTDOWN_TIMEOUT must be a whole number"),
         ("SENTRY_SYSLOG_UDP", "nohost", "SENTRY_SYSLOG_UDP must be host:port"),
+        ("SENTRY_MAX_LATENESS", "3600", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
+        ("SENTRY_MAX_LATENESS", "1m", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
+        ("SENTRY_MAX_LATENESS", "30d", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
+        ("SENTRY_HTTP_IDLE_TIMEOUT", "0", "SENTRY_HTTP_IDLE_TIMEOUT must be a whole number"),
         ("MERAKI_API_KEY", "0123456789abcdef", "MERAKI_API_KEY and MERAKI_ORG_ID must be set together"),
         ("SLACK_ADMIN_TOKEN", "xoxb-not-admin-secret", "SLACK_ADMIN_TOKEN must be an org-admin user token"),
     ]
@@ -80,6 +84,17 @@ import Testing
         }
         #expect(problems.lines.count == 3)
         #expect(!problems.description.contains("s3cr3t"))
+    }
+
+    @Test func latenessAndIdleTimeoutParse() throws {
+        #expect(try ServerConfiguration.load(environment: Self.minimal).get().maxLateness == 3_600)
+        #expect(try ServerConfiguration.load(environment: Self.minimal).get().httpIdleTimeout == 30)
+        var environment = Self.minimal
+        environment["SENTRY_MAX_LATENESS"] = "90m"
+        environment["SENTRY_HTTP_IDLE_TIMEOUT"] = "5"
+        let configuration = try ServerConfiguration.load(environment: environment).get()
+        #expect(configuration.maxLateness == 5_400)
+        #expect(configuration.httpIdleTimeout == 5)
     }
 
     @Test func sqliteAndListsParse() throws {
