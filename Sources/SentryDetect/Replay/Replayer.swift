@@ -260,9 +260,7 @@ public struct Replayer {
                 collect(record, at: at.timeIntervalSince1970, into: collector)
             } else if element {
                 // One appliance of a response; the response is tracked as one poll when it ends.
-                guard let status = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: Data(UnsafeRawBufferPointer(record))) else {
-                    return false
-                }
+                guard let json = JSONValue.parse(record), let status = MerakiUplinkStatus(json: json) else { return false }
                 poll.append(status)
             } else {
                 // One poll per line: the organisation's appliance uplink statuses (a list), or one device's.
@@ -342,10 +340,7 @@ public struct Replayer {
 
     /// A list of appliance uplink statuses, or one.
     static func uplinkStatuses(_ record: UnsafeBufferPointer<UInt8>) -> [MerakiUplinkStatus]? {
-        let data = Data(UnsafeRawBufferPointer(record))
-        if let list = try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data) { return list }
-        if let one = try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data) { return [one] }
-        return nil
+        MerakiUplinkStatus.list(from: record)
     }
 }
 

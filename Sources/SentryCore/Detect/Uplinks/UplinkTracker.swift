@@ -251,20 +251,37 @@ public struct UplinkTracker: Sendable, Equatable {
     private static func snapshot(_ report: UplinkReport, _ uplink: UplinkReport.Uplink, old: UplinkSnapshot?, reportedAt: Date?) -> UplinkSnapshot {
         UplinkSnapshot(
             serial: report.serial, interface: uplink.interface, networkID: report.networkID ?? old?.networkID,
-            status: uplink.status?.trimmingCharacters(in: .whitespaces) ?? "", ip: address(uplink.ip),
+            status: uplink.status.map { trimmed($0, newlines: false) } ?? "", ip: address(uplink.ip),
             publicIP: address(uplink.publicIP) ?? address(old?.publicIP), reportedAt: reportedAt, carried: old?.carried)
     }
 
     static func key(_ serial: String, _ interface: String) -> String { "\(serial)/\(interface)" }
 
     static func address(_ text: String?) -> String? {
-        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        return trimmed
+        guard let text else { return nil }
+        let clean = trimmed(text, newlines: true)
+        return clean.isEmpty ? nil : clean
     }
 
-    static func isActive(_ status: String?) -> Bool { status?.trimmingCharacters(in: .whitespaces).lowercased() == "active" }
+    static func isActive(_ status: String?) -> Bool {
+        guard let status else { return false }
+        // The common spelling without a copy; anything else the long way.
+        if status == "active" { return true }
+        return trimmed(status, newlines: false).lowercased() == "active"
+    }
     /// Meraki names cellular uplinks `cellular`; every other interface (`wan1`, `wan2`, …) is wired.
-    static func isCellular(_ interface: String) -> Bool { interface.lowercased().hasPrefix("cellular") }
+    static func isCellular(_ interface: String) -> Bool {
+        interface.hasPrefix("cellular") || interface.lowercased().hasPrefix("cellular")
+    }
+
+    /// `text` without surrounding white space; Foundation's trimming only when an end is white space (it bridges
+    /// through NSString, and was a third of an uplink replay).
+    static func trimmed(_ text: String, newlines: Bool) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte >= 0x80 || (newlines && (byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c)) }
+        guard isSpace(first) || isSpace(last) else { return text }
+        return text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+    }
 
     /// One report per serial (a listing read across pages may repeat one): the newest.
     private static func newestPerSerial(_ reports: [UplinkReport]) -> [UplinkReport] {
