@@ -315,12 +315,15 @@ public final class EffectRunner: Service, Sendable {
         _ = try await store.beginAttempt(entry.id)
         let report: String
         do {
-            if item.dryRun {
+            if item.dryRun, item.kind == .approvedOnly, phase == .execute, let settings = item.approvedOnly {
+                let rules = CellularRulePlan.rules(containmentID: item.id, settings: settings)
+                report = "Dry run: nothing was executed. It would write these cellular failover rules on `\(item.target)` (groups resolved at run time), \(settings.placement == .first ? "before" : "after") other admins' rules:\n" + CellularRulePlan.describe(rules)
+            } else if item.dryRun {
                 report = "Dry run: nothing was \(phase == .execute ? "executed" : "rolled back")."
             } else {
                 guard let containment else {
                     throw ContainmentError.permanent(
-                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
+                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "\(item.kind == .blockIP ? "block-IP" : "approved-only") is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
                 }
                 report = phase == .execute ? try await containment.execute(item) : try await containment.release(item)
             }
