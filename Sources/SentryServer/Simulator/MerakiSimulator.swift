@@ -7,7 +7,7 @@ import SentryCore
 
 /// A local stand-in for the Meraki Dashboard API v1 (one organisation under `/api/v1`), answering in the shapes
 /// of `specs/meraki` (spec examples and observed samples): networks, devices, appliance uplinks, appliance L3
-/// rules, clients and their policies. Used by the tests and the demo; it records every request it gets.
+/// and cellular failover rules, policy objects and groups, clients and their policies. Used by the tests and the demo; it records every request it gets.
 public final class MerakiSimulator: Sendable {
     /// A request as the simulator saw it.
     public struct Recorded: Sendable, Equatable {
@@ -65,11 +65,15 @@ public final class MerakiSimulator: Sendable {
         var clients: [String: [JSONValue]] = [:]
         /// Keyed by `network/client`.
         var policies: [String: JSONValue] = [:]
+        /// Appliance networks only; cellular failover rules stored without the default rule.
+        var cellularRules: [String: [JSONValue]] = [:]
+        var policyObjects: [JSONValue] = []
+        var policyObjectGroups: [JSONValue] = []
     }
 
     public let apiKey: String
     public let organizationID: String
-    private let state: Locked<State>
+    let state: Locked<State>
 
     public init(apiKey: String, organizationID: String = "2930418") {
         self.apiKey = apiKey
@@ -209,6 +213,14 @@ public final class MerakiSimulator: Sendable {
             return page(state.current.uplinks, key: "serial", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
         case (_, 5, "networks") where Array(segments[2...]) == ["appliance", "firewall", "l3FirewallRules"]:
             return l3Rules(method, networkID: segments[1], body: body, dropRule: dropRule)
+        case (_, 5, "networks") where Array(segments[2...]) == ["appliance", "firewall", "cellularFirewallRules"]:
+            return cellularRules(method, networkID: segments[1], body: body, dropRule: dropRule)
+        case ("GET", 3, "organizations") where segments[2] == "policyObjects":
+            guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
+            return page(state.current.policyObjects, key: "id", query: query, defaultPerPage: 5000, maxPerPage: 5000, url: origin)
+        case ("GET", 4, "organizations") where segments[2] == "policyObjects" && segments[3] == "groups":
+            guard segments[1] == organizationID else { return Self.errors(404, ["Organization not found"]) }
+            return page(state.current.policyObjectGroups, key: "id", query: query, defaultPerPage: 1000, maxPerPage: 1000, url: origin)
         case ("GET", 3, "networks") where segments[2] == "clients":
             guard let clients = state.current.clients[segments[1]] else { return Self.errors(404, ["Network not found"]) }
             // The API's `ip` filter matches part of the address: 10.0.0.1 finds 10.0.0.12 too.
@@ -476,6 +488,7 @@ public final class MerakiSimulator: Sendable {
             ]],
             branch: [],
         ]
+        seedCellular(&state)
         // Main Office logs its default rule, so a write that forgets to carry the setting shows.
         state.syslogDefaultRule = [mainOffice: true, branch: false]
         func client(_ id: String, _ mac: String, _ ip: String, _ description: String, _ os: String) -> JSONValue {
