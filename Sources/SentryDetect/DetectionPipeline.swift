@@ -15,6 +15,8 @@ public actor DetectionPipeline: EventSink {
     let now: @Sendable () -> Date
     let logger: Logger
     let onAlerts: @Sendable () -> Void
+    /// `SENTRY_DRY_RUN=1`: automatic approved-only containments are recorded, never executed.
+    let dryRun: Bool
     public private(set) var counters = Counters()
 
     public struct Counters: Sendable, Equatable {
@@ -26,8 +28,9 @@ public actor DetectionPipeline: EventSink {
     /// Loads the counting state (the longest window back) and starts.
     public init(
         playbooks: [Playbook], store: SQLiteAlertStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
-        maxLateness: Int = 3_600, onAlerts: @escaping @Sendable () -> Void
+        maxLateness: Int = 3_600, dryRun: Bool = false, onAlerts: @escaping @Sendable () -> Void
     ) async throws {
+        self.dryRun = dryRun
         let engine = try RuleEngine(playbooks: playbooks, maxLateness: maxLateness)
         self.engine = engine
         self.store = store
@@ -99,6 +102,7 @@ public actor DetectionPipeline: EventSink {
         for (detection, _, _, _) in detections {
             guard var change = UplinkChange.from(detection), change.kind == .cellularFailover else { continue }
             change.heldElsewhere = heldElsewhere[change.networkID] ?? []
+            change.dryRun = dryRun
             followUps[detection.id] = .uplinkChanged(change)
         }
         let seen = ids.flatMap { source, list in list.map { (source: Self.namespace(source), id: $0) } }

@@ -109,14 +109,17 @@ public struct UplinkChange: Codable, Equatable, Sendable {
     public var source: String
     /// Live approved-only containments of this network held by other alerts (the caller looks them up).
     public var heldElsewhere: [String]
+    /// `SENTRY_DRY_RUN=1`: an automatic containment is recorded and shown, never executed.
+    public var dryRun: Bool
 
-    public init(kind: Kind, networkID: String, serial: String? = nil, at: Date, source: String, heldElsewhere: [String] = []) {
+    public init(kind: Kind, networkID: String, serial: String? = nil, at: Date, source: String, heldElsewhere: [String] = [], dryRun: Bool = false) {
         self.kind = kind
         self.networkID = networkID
         self.serial = serial
         self.at = at
         self.source = source
         self.heldElsewhere = heldElsewhere
+        self.dryRun = dryRun
     }
 
     /// What an uplink event means for approved-only: failover to cellular, a wired uplink active again (the

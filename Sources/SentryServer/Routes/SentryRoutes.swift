@@ -332,6 +332,7 @@ public struct SentryRoutes: Sendable {
         // An engine's failover or recovery reaches approved-only like the collector's; on a duplicate too, so an
         // engine's retry after a crash finishes what the first delivery began (the machine ignores repeats).
         if var change = UplinkChange.from(detection) {
+            change.dryRun = configuration.dryRun
             change.heldElsewhere = try await UplinkChangeRouting.route(change, store: context.store, now: context.clock.now())
             if change.kind == .cellularFailover {
                 _ = try await context.store.apply(.uplinkChanged(change), to: result.alertID, now: context.clock.now())
