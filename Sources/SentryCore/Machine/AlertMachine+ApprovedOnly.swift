@@ -66,7 +66,7 @@ extension AlertMachine {
             alert: next, outcome: .applied,
             effects: [
                 .updateMessage,
-                .replyInThread(text: ":satellite_antenna: `\(change.networkID)` failed over to cellular: Sentry applied \(containment.label) automatically (the playbook says `auto: true`), for at most \(DurationText.format(action.ttl)) or until the primary uplink is back\(change.dryRun ? " (dry run: recorded and shown, never executed)" : ""). Cellular rules:\n\(AlertMessage.escape(rules))"),
+                .replyInThread(text: ":satellite_antenna: `\(change.networkID)` failed over to cellular: Sentry applied \(containment.label) automatically (the playbook says `auto: true`), for at most \(DurationText.format(action.ttl)) or until the primary uplink is back\(change.dryRun ? " (dry run: recorded and shown, never executed)" : ""). Cellular rules (policy-object groups resolved when written):\n\(AlertMessage.escape(rules))"),
                 .executeContainment(id: id),
             ],
             audit: AuditRecord(action: "containment.requested", actor: autoActor, detail: "\(id) approved_only \(change.networkID) auto via \(change.source) ttl=\(DurationText.format(action.ttl))"))
