@@ -210,6 +210,20 @@ import Testing
         }
     }
 
+    /// Meraki's 429 on the PUT (nothing stored): the client waits out Retry-After, reads the list again and writes
+    /// once. (A Retry-After longer than the policy waits goes to the runner as a transient failure, retried later;
+    /// the organisation's token bucket holds every Meraki call meanwhile.)
+    @Test func aRateLimitedWriteIsWaitedOutAndLandsOnce() async throws {
+        try await withWorld(Self.playbook(auto: true)) { w in
+            w.h.meraki.inject([.rateLimited(retryAfter: 1)], for: Self.path, method: "PUT")
+            _ = try await w.h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
+            #expect(await eventually { try await w.containment()?.status == .active })
+            #expect(w.ours().count == 3)
+            #expect(w.h.meraki.requests(path: Self.path, method: "PUT").count == 2)
+            #expect(w.h.meraki.cellularRules(networkID: Self.network).last?["comment"]?.stringValue == Self.adminRule)
+        }
+    }
+
     @Test func aDryRunShowsTheRulesAndWritesNothing() async throws {
         try await withWorld(Self.playbook(auto: true), environment: ["SENTRY_DRY_RUN": "1"]) { w in
             _ = try await w.h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
