@@ -315,11 +315,8 @@ public final class EffectRunner: Service, Sendable {
         _ = try await store.beginAttempt(entry.id)
         let report: String
         do {
-            if item.dryRun, item.kind == .approvedOnly, phase == .execute, let settings = item.approvedOnly {
-                let rules = CellularRulePlan.rules(containmentID: item.id, settings: settings)
-                report = "Dry run: nothing was executed. It would write these cellular failover rules on `\(item.target)` (groups resolved at run time), \(settings.placement == .first ? "before" : "after") other admins' rules:\n" + CellularRulePlan.describe(rules)
-            } else if item.dryRun {
-                report = "Dry run: nothing was \(phase == .execute ? "executed" : "rolled back")."
+            if item.dryRun {
+                report = Self.dryRunReport(item, phase: phase)
             } else {
                 guard let containment else {
                     throw ContainmentError.permanent(
