@@ -208,7 +208,7 @@ public struct Demo {
         step(18, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
-            out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail)")
+            out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail.replacingOccurrences(of: "\n", with: " "))")
         }
         out("    \(AuditChain.verify(entries))")
         let requests = simulator.requests.filter { $0.method.hasPrefix("chat.") }.count
