@@ -15,6 +15,8 @@ public actor DetectionPipeline: EventSink {
     let now: @Sendable () -> Date
     let logger: Logger
     let onAlerts: @Sendable () -> Void
+    /// `SENTRY_DRY_RUN=1`: automatic approved-only containments are recorded, never executed.
+    let dryRun: Bool
     public private(set) var counters = Counters()
 
     public struct Counters: Sendable, Equatable {
@@ -26,8 +28,9 @@ public actor DetectionPipeline: EventSink {
     /// Loads the counting state (the longest window back) and starts.
     public init(
         playbooks: [Playbook], store: SQLiteAlertStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
-        maxLateness: Int = 3_600, onAlerts: @escaping @Sendable () -> Void
+        maxLateness: Int = 3_600, dryRun: Bool = false, onAlerts: @escaping @Sendable () -> Void
     ) async throws {
+        self.dryRun = dryRun
         let engine = try RuleEngine(playbooks: playbooks, maxLateness: maxLateness)
         self.engine = engine
         self.store = store
@@ -86,9 +89,25 @@ public actor DetectionPipeline: EventSink {
             }
             detections.append((detection, playbook, target, AlertID.make()))
         }
+        // Approved-only hears every uplink move, whether or not its playbook alerts on it: first the alerts already
+        // restricting a network (a recovery starts their debounce, a failover inside it cancels the rollback). A crash
+        // before the batch commits repeats this, which the machine ignores.
+        var heldElsewhere: [String: [String]] = [:]
+        for event in fresh {
+            guard let change = UplinkChangeRouting.change(event) else { continue }
+            heldElsewhere[change.networkID] = try await UplinkChangeRouting.route(change, store: store, now: now())
+        }
+        // Then a failover's own alert, in the batch's transaction, so an `auto: true` containment is never lost.
+        var followUps: [String: AlertEvent] = [:]
+        for (detection, _, _, _) in detections {
+            guard var change = UplinkChange.from(detection), change.kind == .cellularFailover else { continue }
+            change.heldElsewhere = heldElsewhere[change.networkID] ?? []
+            change.dryRun = dryRun
+            followUps[detection.id] = .uplinkChanged(change)
+        }
         let seen = ids.flatMap { source, list in list.map { (source: Self.namespace(source), id: $0) } }
         let results = try await store.commitRuleBatch(
-            eventIDs: seen, counted: outcome.counted, fired: outcome.fired, detections: detections, now: now())
+            eventIDs: seen, counted: outcome.counted, fired: outcome.fired, detections: detections, followUps: followUps, now: now())
         state = next
         counters.events += fresh.count
         counters.detections += detections.count

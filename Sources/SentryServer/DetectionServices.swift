@@ -19,7 +19,7 @@ public struct DetectionServices: Sendable {
     ) async throws -> DetectionServices {
         let pipeline = try await DetectionPipeline(
             playbooks: playbooks, store: store, channel: configuration.slackAlertChannel, now: { Date() }, logger: logger,
-            maxLateness: configuration.maxLateness, onAlerts: onAlerts)
+            maxLateness: configuration.maxLateness, dryRun: configuration.dryRun, onAlerts: onAlerts)
         var services: [any Service] = []
         var notes: [String] = []
         if let token = configuration.slackAdminToken {

@@ -179,9 +179,10 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
     /// One transaction for a batch of collected events: which ids are new, what the rules counted and fired,
     /// and the alerts their detections create or grow. A crash before it commits leaves everything to be
     /// redone; after, nothing is redone.
+    /// `followUps` are events for the alert a detection lands in (by detection id), applied in the same transaction.
     public func commitRuleBatch(
         eventIDs: [(source: String, id: String)], counted: [(String, String, Double)], fired: [String],
-        detections: [(Detection, Playbook, String, String)], now: Date
+        detections: [(Detection, Playbook, String, String)], followUps: [String: AlertEvent] = [:], now: Date
     ) async throws -> [IngestResult] {
         try await db.write { db in
             for (source, id) in eventIDs {
@@ -197,7 +198,11 @@ public final class SQLiteAlertStore: AlertStore, ContainmentJournal, DetectorSto
             }
             var results: [IngestResult] = []
             for (detection, playbook, channel, alertID) in detections {
-                results.append(try self.ingest(detection, playbook: playbook, channel: channel, newAlertID: alertID, now: now, in: db))
+                let result = try self.ingest(detection, playbook: playbook, channel: channel, newAlertID: alertID, now: now, in: db)
+                results.append(result)
+                if result.status != .duplicate, let event = followUps[detection.id] {
+                    _ = try self.apply(event, to: result.alertID, now: now, in: db)
+                }
             }
             return results
         }

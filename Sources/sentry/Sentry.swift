@@ -196,9 +196,29 @@ struct Simulate: AsyncParsableCommand {
         let message: JSONValue = ["channel": .string(alert.channel), "text": .string(rendered.text), "blocks": rendered.blocks]
         print("chat.postMessage:")
         print(String(decoding: try encoder.encode(message), as: UTF8.self))
+        printApprovedOnly(alert, playbook: playbook, now: now)
         if let timeout = playbook.ackTimeout {
             print("if nobody acknowledges within \(DurationText.format(timeout)): escalation \(playbook.escalation.map { "to \($0.mention.joined(separator: ", "))\($0.channel.map { " in \($0)" } ?? "")" } ?? "reminder in the thread")")
         }
+    }
+
+    /// What approved-only would do on a failover to cellular: the rules, and with `auto: true` the transition too.
+    func printApprovedOnly(_ alert: Alert, playbook: Playbook, now: Date) {
+        guard alert.isCellularFailover, let network = alert.subject.merakiNetworkID,
+            let settings = playbook.actions.first(where: { $0.kind == .approvedOnly })?.approvedOnly
+        else { return }
+        var containmentID = "C-SIMULATE"
+        if settings.auto, let change = UplinkChange.from(Detection(id: "simulate", detection: alert.detection, subject: alert.subject, evidence: alert.evidence, occurredAt: now)) {
+            let transition = AlertMachine.handle(alert, .uplinkChanged(change), alertID: alert.id, now: now)
+            containmentID = transition.alert?.containments.last?.id ?? containmentID
+            print("failover to cellular, approved-only auto: true → effects: \(transition.effects.map(describe).joined(separator: ", "))")
+        } else {
+            print("approved-only is offered (button `Approved devices only…`, \(playbook.actions.first { $0.kind == .approvedOnly }?.approvals ?? 0) approval(s))")
+        }
+        let rules = CellularRulePlan.rules(containmentID: containmentID, settings: settings)
+        print("cellular failover rules it would write on \(network) (ours \(settings.placement == .first ? "before" : "after") other admins' rules; groups resolved at run time):")
+        print(CellularRulePlan.describe(rules))
+        print("rolled back when the primary uplink has been active for \(DurationText.format(settings.debounce)), by Restore, or after its TTL")
     }
 
     func describe(_ effect: AlertEffect) -> String {

@@ -37,6 +37,11 @@ extension MerakiClient {
         var body: [String: JSONValue] = ["rules": .array(sent.map(\.json))]
         body["syslogDefaultRule"] = syslogDefaultRule.map(JSONValue.bool)
         let answer = try await execute(operation, method: "PUT", url: url(l3Path(networkID)), body: .object(body), safeToRepeat: false)
+        return try checkPreserved(answer, sent: sent, operation: operation, networkID: networkID)
+    }
+
+    /// The answer to a PUT of a whole list, which must hold every rule sent (`MerakiError.rulesNotPreserved`).
+    func checkPreserved(_ answer: Answer, sent: [MerakiFirewallRule], operation: String, networkID: String) throws -> MerakiL3FirewallRules {
         guard let json = JSONValue.parse(answer.response.body), let stored = MerakiL3FirewallRules(json: json) else {
             throw MerakiError.malformedResponse("\(operation): no rules list")
         }
@@ -101,23 +106,29 @@ extension MerakiClient {
     /// Reads the list, lets `plan` decide, writes, all under the network's lock. A write that failed in a way
     /// that may be transient is not repeated blindly: the list is read again and `plan` decides again, with
     /// `wroteBefore` telling it an earlier write may have landed.
-    private func rewrite(
+    func rewrite(
         networkID: String,
         marker: String,
+        list: MerakiFirewallList = .l3,
         plan: @escaping @Sendable (_ current: MerakiL3FirewallRules, _ wroteBefore: Bool) -> RewritePlan
     ) async throws -> RuleChange {
+        // One lock per network for both lists: simpler to reason about, and writes are rare.
         try await locks.withLock(networkID) {
             var wroteBefore = false
             var attempt = 0
             while true {
                 attempt += 1
-                let current = try await l3FirewallRules(networkID: networkID)
+                let current = list == .l3 ? try await l3FirewallRules(networkID: networkID) : try await cellularFirewallRules(networkID: networkID)
                 switch plan(current, wroteBefore) {
                 case .done(let change):
                     return change
                 case .write(let rules, let change):
                     do {
-                        try await updateL3FirewallRules(networkID: networkID, rules: rules, syslogDefaultRule: current.syslogDefaultRule)
+                        if list == .l3 {
+                            try await updateL3FirewallRules(networkID: networkID, rules: rules, syslogDefaultRule: current.syslogDefaultRule)
+                        } else {
+                            try await updateCellularFirewallRules(networkID: networkID, rules: rules)
+                        }
                         return change
                     } catch let error as MerakiError where Self.worthReadingAgain(error) && attempt < retry.maxAttempts {
                         if Self.mayHaveBeenApplied(error) { wroteBefore = true }
@@ -150,7 +161,7 @@ extension MerakiClient {
         }
     }
 
-    private static func validate(marker: String) throws {
+    static func validate(marker: String) throws {
         guard !marker.isEmpty, !marker.contains(where: { $0.isWhitespace || "[](),;".contains($0) }) else {
             throw MerakiError.invalidArgument("marker \"\(marker)\" must be one word without brackets, commas or semicolons")
         }

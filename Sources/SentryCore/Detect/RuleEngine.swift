@@ -364,6 +364,8 @@ public struct RuleEngine: Sendable {
         if let current = event.publicIP { evidence["public_ip"] = .string(current) }
         if let interface = event.interface { evidence["interface"] = .string(interface) }
         if let name = event.deviceName { evidence["device_name"] = .string(name) }
+        // What moved, so approved-only knows a failover to cellular from a public IP change.
+        if rule.detection == "meraki.public_ip_change" { evidence["change"] = .string(event.action) }
         let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
         outcome.detections.append(Detection(
             id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,

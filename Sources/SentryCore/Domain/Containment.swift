@@ -43,6 +43,12 @@ public struct Containment: Codable, Equatable, Sendable {
     public var dryRun: Bool
     /// What the executor reported (networks written, sessions reset, …).
     public var report: String?
+    /// Approved-only: the sources and timing, copied from the playbook when requested.
+    public var approvedOnly: ApprovedOnlySettings?
+    /// Approved-only: when the network went onto cellular.
+    public var failoverAt: Date?
+    /// Approved-only: when its primary uplink was seen active again; the rollback waits out the debounce from there.
+    public var primaryBackAt: Date?
 
     public init(
         id: String, kind: ContainmentAction.Kind, target: String, reason: String, ttl: Int, requestedBy: String, requestedAt: Date,
@@ -65,6 +71,7 @@ public struct Containment: Codable, Equatable, Sendable {
         switch kind {
         case .blockUser: "Block user \(SlackID.mention(target))"
         case .blockIP: "Block IP `\(target)`"
+        case .approvedOnly: "Approved devices only on `\(target)`"
         }
     }
 }
@@ -132,13 +139,23 @@ public enum ContainmentTarget {
                 throw BlockTarget.Invalid(description: "`\(target.prefix(30))` is not a Slack user id (U… or W… and capitals or digits)")
             }
             return (target, "")
+        case .approvedOnly:
+            // Meraki network ids are `N_…` or `L_…` and digits; anything else cannot be a network.
+            let valid = !target.isEmpty && target.count <= 64 && target.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 }
+            guard valid else { throw BlockTarget.Invalid(description: "`\(target.prefix(30))` is not a Meraki network id") }
+            return (target, "")
         }
     }
 
     /// What a containment on this alert targets: its subject's address or user, canonical; nil when it has none or
     /// the subject is not a valid target.
     public static func subjectTarget(of alert: Alert, kind: ContainmentAction.Kind) -> String? {
-        let raw = kind == .blockIP ? alert.subject.ip : alert.subject.slackUserID
+        let raw: String?
+        switch kind {
+        case .blockIP: raw = alert.subject.ip
+        case .blockUser: raw = alert.subject.slackUserID
+        case .approvedOnly: raw = alert.isCellularFailover ? alert.subject.merakiNetworkID : nil
+        }
         return raw.flatMap { try? validate(kind: kind, target: $0).target }
     }
 }

@@ -27,12 +27,16 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
     case ackTimeout
     /// A containment's time-to-live ran out: roll it back.
     case containmentExpiry(String)
+    /// Approved-only: the primary uplink has stayed active for the debounce: roll it back.
+    case primaryRestored(String)
 
     public init?(rawValue: String) {
         if rawValue == "ack_timeout" {
             self = .ackTimeout
         } else if rawValue.hasPrefix("expiry:"), rawValue.count > "expiry:".count {
             self = .containmentExpiry(String(rawValue.dropFirst("expiry:".count)))
+        } else if rawValue.hasPrefix("restored:"), rawValue.count > "restored:".count {
+            self = .primaryRestored(String(rawValue.dropFirst("restored:".count)))
         } else {
             return nil
         }
@@ -42,6 +46,7 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
         switch self {
         case .ackTimeout: "ack_timeout"
         case .containmentExpiry(let id): "expiry:\(id)"
+        case .primaryRestored(let id): "restored:\(id)"
         }
     }
 }
@@ -59,6 +64,8 @@ public enum AlertEvent: Equatable, Sendable {
     /// The runner finished executing (or rolling back) a containment.
     case containmentSucceeded(id: String, phase: ContainmentPhase, report: String)
     case containmentFailed(id: String, phase: ContainmentPhase, reason: String)
+    /// An appliance failed over to cellular or its primary uplink is active again.
+    case uplinkChanged(UplinkChange)
 }
 
 /// Commands for the outside world, executed by the effect runner (timers by the store).

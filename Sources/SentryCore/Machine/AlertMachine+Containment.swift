@@ -21,8 +21,18 @@ extension AlertMachine {
         } catch {
             return refused(alert, request, tell, reason: "cannot \(request.kind == .blockIP ? "block" : "block user") that target: \(error.description)")
         }
+        if request.kind == .approvedOnly, !alert.isCellularFailover {
+            return refused(alert, request, tell, reason: "approved-only answers a failover to cellular, and alert \(alert.id) is not one")
+        }
         guard ContainmentTarget.subjectTarget(of: alert, kind: request.kind) == target else {
             return refused(alert, request, tell, reason: "a containment on alert \(alert.id) can only target its own subject, not `\(target.prefix(50))`")
+        }
+        var settings: ApprovedOnlySettings?
+        if request.kind == .approvedOnly {
+            guard let offered = alert.policy.actions.first(where: { $0.kind == .approvedOnly })?.approvedOnly else {
+                return refused(alert, request, tell, reason: "alert \(alert.id)'s playbook names no approved sources for approved-only")
+            }
+            settings = offered
         }
         var request = request
         request.target = target
@@ -31,11 +41,13 @@ extension AlertMachine {
             return Transition(alert: alert, outcome: .ignored(reason), effects: [tell("Nothing to do: \(reason).")])
         }
         let immediate = request.approvalsRequired == 0
-        let containment = Containment(
+        var containment = Containment(
             id: request.id, kind: request.kind, target: request.target, reason: request.reason, ttl: request.ttl,
             requestedBy: request.requestedBy, requestedAt: now, approvalsRequired: request.approvalsRequired, approvals: [],
             status: immediate ? .executing : .awaitingApproval, dryRun: request.dryRun)
         var next = alert
+        containment.approvedOnly = settings
+        if settings != nil { containment.failoverAt = alert.createdAt }
         next.containments.append(containment)
         next.updatedAt = now
         let who = SlackID.mention(request.requestedBy)
@@ -116,7 +128,9 @@ extension AlertMachine {
             item.failedPhase = nil
             item.releasedBy = decision.userID
             action = "containment.unblock_requested"
-            effects += [.cancelTimer(.containmentExpiry(item.id)), .replyInThread(text: ":unlock: \(who) is lifting \(item.label)."), .releaseContainment(id: item.id)]
+            effects.append(.cancelTimer(.containmentExpiry(item.id)))
+            if item.kind == .approvedOnly { effects.append(.cancelTimer(.primaryRestored(item.id))) }
+            effects += [.replyInThread(text: ":unlock: \(who) is lifting \(item.label)."), .releaseContainment(id: item.id)]
         case .retry:
             guard containment.status == .failed, let phase = containment.failedPhase else { return notNow() }
             item.failure = nil
@@ -164,7 +178,12 @@ extension AlertMachine {
             item.releasedAt = now
             item.report = report
             action = "containment.released"
-            let by = item.releasedBy == "expiry" || item.releasedBy == nil ? "its time ran out" : "lifted by \(SlackID.mention(item.releasedBy!))"
+            let by: String
+            switch item.releasedBy {
+            case nil, "expiry": by = "its time ran out"
+            case Self.recoveryActor: by = "the primary uplink is back" + cellularSpell(item)
+            case let user?: by = "lifted by \(SlackID.mention(user))"
+            }
             effects.append(.replyInThread(text: ":unlock: \(item.label) is rolled back (\(by)). \(AlertMessage.escape(report))"))
         }
         var next = alert

@@ -30,6 +30,10 @@ public enum AlertMachine {
                 audit: AuditRecord(action: "message.failed", actor: "sentry", detail: reason))
         case .timerFired(.containmentExpiry(let id)):
             return expired(alert, id, now: now)
+        case .timerFired(.primaryRestored(let id)):
+            return primaryRestored(alert, id, now: now)
+        case .uplinkChanged(let change):
+            return uplinkChanged(alert, change, now: now)
         case .timerFired(let kind):
             return timerFired(alert, kind, now: now)
         case .containmentRequested(let request):
@@ -156,6 +160,8 @@ public enum AlertMachine {
         switch kind {
         case .containmentExpiry(let id):
             return expired(alert, id, now: now)
+        case .primaryRestored(let id):
+            return primaryRestored(alert, id, now: now)
         case .ackTimeout:
             guard alert.status == .open else {
                 return Transition(alert: alert, outcome: .ignored("alert is \(alert.status.rawValue); no escalation"))

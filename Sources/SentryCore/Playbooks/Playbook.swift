@@ -65,17 +65,22 @@ public struct ContainmentAction: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case blockUser = "block_user"
         case blockIP = "block_ip"
+        /// While an appliance runs on cellular, only the approved sources may use it (cellular firewall rules).
+        case approvedOnly = "approved_only"
     }
     public var kind: Kind
     /// Distinct responders other than the requester who must approve; 0 runs at once.
     public var approvals: Int
     /// Default time-to-live in seconds.
     public var ttl: Int
+    /// What approved-only writes and when; set for `approved_only` only.
+    public var approvedOnly: ApprovedOnlySettings?
 
-    public init(kind: Kind, approvals: Int, ttl: Int) {
+    public init(kind: Kind, approvals: Int, ttl: Int, approvedOnly: ApprovedOnlySettings? = nil) {
         self.kind = kind
         self.approvals = approvals
         self.ttl = ttl
+        self.approvedOnly = approvedOnly
     }
 }
 

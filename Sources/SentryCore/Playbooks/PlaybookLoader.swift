@@ -203,7 +203,7 @@ public enum PlaybookLoader {
             if let map = node.mapping {
                 for (keyNode, valueNode) in map {
                     guard let name = keyNode.string, let kind = ContainmentAction.Kind(rawValue: name) else {
-                        problem(keyNode, "unknown action '\(keyNode.string ?? "?")'; expected block_user or block_ip")
+                        problem(keyNode, "unknown action '\(keyNode.string ?? "?")'; expected block_user, block_ip or approved_only")
                         continue
                     }
                     var approvals = 1
@@ -219,14 +219,21 @@ public enum PlaybookLoader {
                                 }
                             case "ttl":
                                 ttl = duration("actions.\(name).ttl", node: optionValue)
+                            case let key? where kind == .approvedOnly && Self.approvedOnlyKeys.contains(key):
+                                continue
                             default:
-                                problem(optionKey, "unknown key '\(optionKey.string ?? "?")' in actions.\(name); expected approvals, ttl")
+                                let expected = kind == .approvedOnly ? (["approvals", "ttl"] + Self.approvedOnlyKeys).joined(separator: ", ") : "approvals, ttl"
+                                problem(optionKey, "unknown key '\(optionKey.string ?? "?")' in actions.\(name); expected \(expected)")
                             }
                         }
                     } else if valueNode.null == nil {
                         problem(valueNode, "'actions.\(name)' must be a mapping with approvals and ttl")
                     }
-                    actions.append(ContainmentAction(kind: kind, approvals: approvals, ttl: ttl ?? 3_600))
+                    var settings: ApprovedOnlySettings?
+                    if kind == .approvedOnly {
+                        settings = approvedOnly(valueNode, approvals: approvals, problem: problem)
+                    }
+                    actions.append(ContainmentAction(kind: kind, approvals: approvals, ttl: ttl ?? (kind == .approvedOnly ? 43_200 : 3_600), approvedOnly: settings))
                 }
             } else {
                 problem(node, "'actions' must be a mapping such as block_ip: {approvals: 1, ttl: 4h}")

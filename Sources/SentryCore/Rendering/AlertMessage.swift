@@ -85,6 +85,9 @@ public enum AlertMessage {
         if offered.contains(.blockIP), alert.subject.ip != nil {
             buttons.append(button("Block IP…", "block_ip", alert.id, style: "danger"))
         }
+        if offered.contains(.approvedOnly), alert.isCellularFailover {
+            buttons.append(button("Approved devices only…", "approved_only", alert.id, style: "danger"))
+        }
         return ["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)]
     }
 
@@ -116,17 +119,21 @@ public enum AlertMessage {
         case .awaitingApproval:
             buttons = [button("Approve", "approve", item.id, style: "primary"), button("Reject", "reject", item.id)]
         case .active:
-            buttons = [button("Unblock", "unblock", item.id)]
+            buttons = [button(liftLabel(item), "unblock", item.id)]
         case .failed:
-            buttons = [button("Retry", "retry", item.id, style: "primary"), button("Unblock", "unblock", item.id)]
+            buttons = [button("Retry", "retry", item.id, style: "primary"), button(liftLabel(item), "unblock", item.id)]
         default:
             return nil
         }
         return ["type": "actions", "block_id": .string("containment_\(item.id)"), "elements": .array(buttons)]
     }
 
+    /// Approved-only is lifted by restoring the network's normal cellular rules.
+    static func liftLabel(_ item: Containment) -> String { item.kind == .approvedOnly ? "Restore" : "Unblock" }
+
     public static func containmentLine(_ item: Containment) -> String {
-        let head = "\(item.label) for \(DurationText.format(item.ttl)), requested by \(SlackID.mention(item.requestedBy))\(item.dryRun ? " — *dry run*" : "")"
+        let requester = item.requestedBy == AlertMachine.autoActor ? "Sentry (automatic)" : SlackID.mention(item.requestedBy)
+        let head = "\(item.label) for \(DurationText.format(item.ttl)), requested by \(requester)\(item.dryRun ? " — *dry run*" : "")"
         let reason = "\n_\(escape(truncate(item.reason, 300)))_"
         let state: String
         switch item.status {
@@ -136,12 +143,20 @@ public enum AlertMessage {
         case .executing:
             state = ":gear: Executing…"
         case .active:
-            state = ":lock: Active until \(item.activeUntil.map { SlackDate.format($0) } ?? "?")"
+            let until = ":lock: Active until \(item.activeUntil.map { SlackDate.format($0) } ?? "?")"
+            state = until + (item.primaryBackAt.map { " · primary uplink back since \(SlackDate.format($0)); rolled back once it stays up \(DurationText.format(item.approvedOnly?.debounce ?? ApprovedOnlySettings.defaultDebounce))" } ?? "")
         case .releasing:
             state = ":gear: Rolling back…"
         case .released:
-            let by = item.releasedBy == "expiry" || item.releasedBy == nil ? "expired" : "lifted by \(SlackID.mention(item.releasedBy!))"
+            let by: String
+            switch item.releasedBy {
+            case nil, "expiry": by = "expired"
+            case AlertMachine.recoveryActor: by = "primary uplink back" + AlertMachine.cellularSpell(item)
+            case let user?: by = "lifted by \(SlackID.mention(user))"
+            }
             state = ":unlock: Rolled back (\(by))\(item.releasedAt.map { " " + SlackDate.format($0) } ?? "")"
+        case .rejected where item.rejectedBy == AlertMachine.recoveryActor:
+            state = ":electric_plug: Withdrawn: the primary uplink came back before it was approved"
         case .rejected:
             state = ":raised_hand: Rejected by \(item.rejectedBy.map(SlackID.mention) ?? "?")"
         case .failed:

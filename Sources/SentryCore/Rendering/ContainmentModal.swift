@@ -31,7 +31,9 @@ public enum ContainmentModal {
     }
 
     public static func view(_ metadata: Metadata, defaultTTL: Int, approvals: Int, minTTL: Int, maxTTL: Int, note: String, dryRun: Bool) -> JSONValue {
-        let what = metadata.kind == .blockUser
+        let what = metadata.kind == .approvedOnly
+            ? "While network `\(metadata.target)` runs on its cellular uplink, allow only the playbook's approved sources and deny every other device (the appliance's cellular failover rules). Other admins' cellular rules are kept. Rolled back when the primary uplink is active again, at the end of the time below, or with Restore; only our rules are removed."
+            : metadata.kind == .blockUser
             ? "Deactivate \(SlackID.mention(metadata.target)) in Slack (SCIM) and sign them out everywhere. Rolled back by reactivating the account."
             : "Add a deny rule for `\(metadata.target)` to the appliance firewall of each configured Meraki network, and block it as a client where it is one. Rolled back by removing only that rule and restoring the client's policy."
         var lines = [what]
@@ -42,7 +44,7 @@ public enum ContainmentModal {
             "type": "modal",
             "callback_id": .string(callbackID),
             "private_metadata": .string(metadata.encoded),
-            "title": ["type": "plain_text", "text": .string(metadata.kind == .blockUser ? "Block user" : "Block IP")],
+            "title": ["type": "plain_text", "text": .string(metadata.kind == .blockUser ? "Block user" : metadata.kind == .blockIP ? "Block IP" : "Approved devices only")],
             "submit": ["type": "plain_text", "text": "Request"],
             "close": ["type": "plain_text", "text": "Cancel"],
             "blocks": [

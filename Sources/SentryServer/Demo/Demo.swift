@@ -197,11 +197,18 @@ public struct Demo {
         out("    Message now says: \(line(message, containing: "Status")); its buttons are gone.")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
 
-        // 14. The audit trail.
-        step(14, "The audit trail (hash chain) of everything above")
+        // 14-17. LTE failover: approved devices only while on cellular.
+        try await failoverAct(
+            FailoverStage(
+                slack: simulator, meraki: meraki, merakiURL: configuration.merakiAPIURL, store: store, transport: transport,
+                wake: { server.runner.wake() }),
+            firstStep: 14)
+
+        // 18. The audit trail.
+        step(18, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
-            out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail)")
+            out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail.replacingOccurrences(of: "\n", with: " "))")
         }
         out("    \(AuditChain.verify(entries))")
         let requests = simulator.requests.filter { $0.method.hasPrefix("chat.") }.count

@@ -24,6 +24,15 @@ enum DemoPlaybooks {
         escalation:
           mention: [S0NETONCALL]
           repeat: 1
+        actions:
+          approved_only:
+            approvals: 0
+            ttl: 12h
+            auto: true
+            debounce: 2s
+            approved:
+              cidrs: [10.50.0.0/24]
+              groups: ["Business devices"]
         """),
         ("generic.yml", """
         id: generic-webhook

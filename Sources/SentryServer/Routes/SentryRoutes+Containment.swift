@@ -22,13 +22,14 @@ extension SentryRoutes {
         switch kind {
         case .blockUser: target = alert.subject.slackUserID
         case .blockIP: target = alert.subject.ip
+        case .approvedOnly: target = alert.isCellularFailover ? alert.subject.merakiNetworkID : nil
         }
         guard let target, let policy = Self.offered(kind, on: alert) else {
             try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
         if let missing = Self.missingSetting(for: kind, context.configuration) {
-            try await tell(actions.userID, "\(kind == .blockUser ? "Block user" : "Block IP") is not set up: \(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
+            try await tell(actions.userID, "\(kind == .blockUser ? "Block user" : kind == .blockIP ? "Block IP" : "Approved devices only") is not set up: \(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
         let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
@@ -44,7 +45,7 @@ extension SentryRoutes {
         // Checked again by the machine when the form comes back; here so the form never opens for a bad target.
         let note: String
         do { note = try ContainmentTarget.validate(kind: kind, target: target).note } catch {
-            try await tell(actions.userID, "Cannot block this alert's \(kind == .blockIP ? "IP" : "user"): \(error.description).", responseURL: actions.responseURL, now: now)
+            try await tell(actions.userID, "Cannot contain this alert's \(kind == .blockIP ? "IP" : kind == .blockUser ? "user" : "network"): \(error.description).", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
         guard let trigger = actions.triggerID else {
@@ -139,7 +140,7 @@ extension SentryRoutes {
         if configuration.dryRun { return nil }
         switch kind {
         case .blockUser: return configuration.slackAdminToken == nil ? "set SLACK_ADMIN_TOKEN (an org-admin user token)" : nil
-        case .blockIP: return configuration.merakiAPIKey == nil ? "set MERAKI_API_KEY and MERAKI_ORG_ID" : nil
+        case .blockIP, .approvedOnly: return configuration.merakiAPIKey == nil ? "set MERAKI_API_KEY and MERAKI_ORG_ID" : nil
         }
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import SentryConnectors
 import SentryCore
+import SentryDetect
 import SentryStore
 
 /// Everything the HTTP handlers need, passed in once.
@@ -328,6 +329,16 @@ public struct SentryRoutes: Sendable {
         let result = try await context.store.ingest(
             detection, playbook: playbook, channel: channel, newAlertID: AlertID.make(), now: context.clock.now())
         if result.transition.map({ !$0.effects.isEmpty }) ?? false { context.wake() }
+        // An engine's failover or recovery reaches approved-only like the collector's; on a duplicate too, so an
+        // engine's retry after a crash finishes what the first delivery began (the machine ignores repeats).
+        if var change = UplinkChange.from(detection) {
+            change.dryRun = configuration.dryRun
+            change.heldElsewhere = try await UplinkChangeRouting.route(change, store: context.store, now: context.clock.now())
+            if change.kind == .cellularFailover {
+                _ = try await context.store.apply(.uplinkChanged(change), to: result.alertID, now: context.clock.now())
+            }
+            context.wake()
+        }
         context.logger.info(
             "detection received",
             metadata: ["alert.id": "\(result.alertID)", "detection": "\(detection.detection)", "status": "\(result.status.rawValue)"])

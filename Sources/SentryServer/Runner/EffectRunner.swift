@@ -316,11 +316,11 @@ public final class EffectRunner: Service, Sendable {
         let report: String
         do {
             if item.dryRun {
-                report = "Dry run: nothing was \(phase == .execute ? "executed" : "rolled back")."
+                report = Self.dryRunReport(item, phase: phase)
             } else {
                 guard let containment else {
                     throw ContainmentError.permanent(
-                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
+                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "\(item.kind == .blockIP ? "block-IP" : "approved-only") is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
                 }
                 report = phase == .execute ? try await containment.execute(item) : try await containment.release(item)
             }

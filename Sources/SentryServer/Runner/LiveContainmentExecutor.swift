@@ -30,6 +30,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         switch containment.kind {
         case .blockUser: try await blockUser(containment)
         case .blockIP: try await blockIP(containment)
+        case .approvedOnly: try await applyApprovedOnly(containment)
         }
     }
 
@@ -37,6 +38,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         switch containment.kind {
         case .blockUser: try await unblockUser(containment)
         case .blockIP: try await unblockIP(containment)
+        case .approvedOnly: try await restoreApprovedOnly(containment)
         }
     }
 

@@ -86,7 +86,7 @@ import Testing
         (11, "  repeat: 0", 11, "'escalation.repeat' must be a whole number from 1 to 20"),
         (11, "  repeat: 21", 11, "'escalation.repeat'"),
         (11, "  repeats: 2", 11, "unknown key 'repeats' in escalation"),
-        (13, "  block_host: {approvals: 2, ttl: 4h}", 13, "unknown action 'block_host'; expected block_user or block_ip"),
+        (13, "  block_host: {approvals: 2, ttl: 4h}", 13, "unknown action 'block_host'; expected block_user, block_ip or approved_only"),
         (13, "  block_user: {approvals: 2, ttl: 4h, notify: true}", 13, "unknown key 'notify' in actions.block_user"),
         (13, "  block_user: {approvals: 6, ttl: 4h}", 13, "'actions.block_user.approvals' must be a whole number from 0 to 5"),
         (15, "    approvals: -1", 15, "'actions.block_ip.approvals' must be a whole number from 0 to 5"),

@@ -83,6 +83,31 @@ import Testing
         #expect(bad.status != 0)
     }
 
+    @Test func simulateOfAFailoverToCellularPrintsTheApprovedOnlyRules() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sim-lte-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            id: uplinks
+            title: Uplinks
+            detection: meraki.public_ip_change
+            actions:
+              approved_only: {approvals: 0, auto: true, debounce: 45s, approved: {cidrs: [10.20.0.0/24], groups: [Tills]}}
+            """.write(to: folder.appendingPathComponent("uplinks.yml"), atomically: true, encoding: .utf8)
+        let file = folder.appendingPathComponent("failover.json")
+        try #"{"id":"f1","detection":"meraki.public_ip_change","subject":{"meraki_network_id":"N_1","meraki_serial":"Q2XX-AAAA-0001"},"evidence":{"change":"uplink_failover","interface":"cellular"}}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        let result = try run(["simulate", file.path, "--playbooks", folder.path])
+        #expect(result.status == 0)
+        #expect(result.out.contains("\"action_id\" : \"approved_only\""))
+        #expect(result.out.contains("approved-only auto: true → effects:") && result.out.contains("execute containment C-"))
+        #expect(result.out.contains("cellular failover rules it would write on N_1"))
+        #expect(result.out.contains("1. allow 10.20.0.0/24 → any destination"))
+        #expect(result.out.contains("2. allow group:Tills → any destination"))
+        #expect(result.out.contains("3. deny any source → any destination"))
+        #expect(result.out.contains("active for 45s"))
+    }
+
     @Test func auditVerifyAndExportOnARealDatabase() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }

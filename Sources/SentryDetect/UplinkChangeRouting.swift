@@ -1,0 +1,26 @@
+import Foundation
+import SentryCore
+import SentryStore
+
+/// Carries uplink moves to the alerts whose approved-only containments they concern.
+public enum UplinkChangeRouting {
+    /// What a collected event means for approved-only, when it names a network.
+    public static func change(_ event: SecurityEvent) -> UplinkChange? {
+        guard let network = event.networkID, !network.isEmpty, let kind = UplinkChange.kind(action: event.action, interface: event.interface) else {
+            return nil
+        }
+        return UplinkChange(kind: kind, networkID: network, serial: event.serial, at: event.at, source: event.source.rawValue)
+    }
+
+    /// Applies the change to every alert holding a live approved-only containment of its network; returns those
+    /// containments' ids.
+    @discardableResult
+    public static func route(_ change: UplinkChange, store: any AlertStore, now: Date) async throws -> [String] {
+        let live = try await store.liveContainments(kind: .approvedOnly, target: change.networkID)
+        var done: Set<String> = []
+        for holder in live where done.insert(holder.alertID).inserted {
+            _ = try await store.apply(.uplinkChanged(change), to: holder.alertID, now: now)
+        }
+        return live.map(\.containmentID)
+    }
+}
