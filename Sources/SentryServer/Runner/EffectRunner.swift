@@ -275,7 +275,7 @@ public final class EffectRunner: Service, Sendable {
         try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
     }
 
-    /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last hour).
+    /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last day).
     private func findPosted(key: String, channel: String, thread: String?) async throws -> Bool {
         func carries(_ message: SlackHistoryMessage) -> Bool {
             message.metadata?.eventType == Self.replyEventType && message.metadata?.payload["effect_key"]?.stringValue == key
@@ -290,7 +290,8 @@ public final class EffectRunner: Service, Sendable {
             }
             return false
         }
-        let oldest = String(format: "%.6f", clock.now().timeIntervalSince1970 - 3_600)
+        // A notice retried after a long Slack outage may be a day old: look back that far (at most 5,000 messages).
+        let oldest = String(format: "%.6f", clock.now().timeIntervalSince1970 - 86_400)
         var latest: String?
         for _ in 0..<25 {
             let page = try await slack.history(channel: channel, oldest: oldest, latest: latest, limit: 200)
