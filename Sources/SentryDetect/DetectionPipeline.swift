@@ -100,7 +100,7 @@ public actor DetectionPipeline: EventSink {
         // Then a failover's own alert, in the batch's transaction, so an `auto: true` containment is never lost.
         var followUps: [String: AlertEvent] = [:]
         for (detection, _, _, _) in detections {
-            guard var change = UplinkChange.from(detection), change.kind == .cellularFailover else { continue }
+            guard var change = UplinkChange.from(detection, receivedAt: now()), change.kind == .cellularFailover else { continue }
             change.heldElsewhere = heldElsewhere[change.networkID] ?? []
             change.dryRun = dryRun
             followUps[detection.id] = .uplinkChanged(change)

@@ -12,8 +12,9 @@ public enum UplinkChangeRouting {
         return UplinkChange(kind: kind, networkID: network, serial: event.serial, at: event.at, source: event.source.rawValue)
     }
 
-    /// Applies the change to every alert holding a live approved-only containment of its network; returns those
-    /// containments' ids.
+    /// Applies the change to every alert holding a live approved-only containment of its network; returns the ids
+    /// of those that restrict it (requested, being written or in place): a containment being rolled back, or one
+    /// that failed, does not stop a new failover from getting rules of its own.
     @discardableResult
     public static func route(_ change: UplinkChange, store: any AlertStore, now: Date) async throws -> [String] {
         let live = try await store.liveContainments(kind: .approvedOnly, target: change.networkID)
@@ -21,6 +22,9 @@ public enum UplinkChangeRouting {
         for holder in live where done.insert(holder.alertID).inserted {
             _ = try await store.apply(.uplinkChanged(change), to: holder.alertID, now: now)
         }
-        return live.map(\.containmentID)
+        let restricting: Set<String> = [
+            Containment.Status.awaitingApproval.rawValue, Containment.Status.executing.rawValue, Containment.Status.active.rawValue,
+        ]
+        return live.filter { restricting.contains($0.status) }.map(\.containmentID)
     }
 }

@@ -15,7 +15,9 @@ public final class ExternalSorter {
     let directory: String
     private var arena: [UInt8] = []
     private var entries: [(time: Double, offset: Int, length: Int)] = []
-    private var runs: [String] = []
+    /// Spilled runs, each open for reading and already unlinked: the files go with the process, however it ends
+    /// (an error, Ctrl-C, a closed pipe), and never outlive it in the temporary folder.
+    private var runs: [FileHandle] = []
     public private(set) var count = 0
     /// Sorted runs written to disk in all.
     public private(set) var runsWritten = 0
@@ -26,7 +28,7 @@ public final class ExternalSorter {
     }
 
     deinit {
-        for path in runs { try? FileManager.default.removeItem(atPath: path) }
+        for handle in runs { try? handle.close() }
     }
 
     /// How many sorted runs went to disk so far.
@@ -53,7 +55,7 @@ public final class ExternalSorter {
             return
         }
         if !entries.isEmpty { try spill() }
-        var readers = try runs.map { try RunReader(path: $0) }
+        var readers = runs.map { RunReader(handle: $0) }
         // A small binary heap over the runs' heads.
         var heap: [Int] = []
         func less(_ a: Int, _ b: Int) -> Bool {
@@ -85,7 +87,7 @@ public final class ExternalSorter {
                 siftDown(0)
             }
         }
-        for path in runs { try? FileManager.default.removeItem(atPath: path) }
+        for handle in runs { try? handle.close() }
         runs.removeAll()
     }
 
@@ -107,10 +109,14 @@ public final class ExternalSorter {
     /// Writes the records in memory, sorted, as `time (8 bytes) length (4) bytes` to a new temporary file.
     private func spill() throws {
         let path = (directory as NSString).appendingPathComponent("sentry-replay-\(UUID().uuidString).run")
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path),
+            let reader = FileHandle(forReadingAtPath: path)
+        else {
+            try? FileManager.default.removeItem(atPath: path)
             throw Failure(description: "cannot write a temporary file in \(directory) to sort the events (is the disk full or read-only?)")
         }
-        runs.append(path)
+        try? FileManager.default.removeItem(atPath: path)
+        runs.append(reader)
         runsWritten += 1
         defer { try? handle.close() }
         var out: [UInt8] = []
@@ -139,10 +145,7 @@ private struct RunReader {
     var time = 0.0
     var record: [UInt8] = []
 
-    init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ExternalSorter.Failure(description: "cannot read back the temporary file \(path)")
-        }
+    init(handle: FileHandle) {
         self.handle = handle
     }
 
@@ -161,10 +164,7 @@ private struct RunReader {
 
     /// Moves to the next record; false (and the file closed) at the end.
     mutating func advance() throws -> Bool {
-        guard try fill(12) else {
-            try? handle.close()
-            return false
-        }
+        guard try fill(12) else { return false }
         var bits: UInt64 = 0
         var length: UInt32 = 0
         withUnsafeMutableBytes(of: &bits) { $0.copyBytes(from: buffer[position..<(position + 8)]) }

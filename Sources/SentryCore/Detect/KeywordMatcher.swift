@@ -3,7 +3,8 @@ import Foundation
 /// How `slack.filename_keywords` matches a playbook's keywords against file names.
 ///
 /// By default keywords match whole words: a name is split into tokens at every character that is not a letter or
-/// a digit, where a lower-case letter is followed by a capital, and between letters and digits; `secret` then
+/// a digit, where a lower-case letter is followed by a capital, before the last capital of an acronym that starts
+/// a word (`SSNList`: `SSN`, `List`), and between letters and digits; `secret` then
 /// matches `Q3-secret-plan.pdf` and `secret_key.txt` but not `secretary-notes.docx`. A keyword of several words
 /// matches them in sequence, with any separator or none (`private key`: `private_key`, `PrivateKey`,
 /// `privatekey`, not `private keynote`). Names and keywords are compared after Unicode compatibility folding
@@ -77,7 +78,8 @@ public struct KeywordMatcher: Sendable {
         var tokens: [String] = []
         var current = ""
         var previous: Character?
-        for character in text.precomposedStringWithCompatibilityMapping {
+        let characters = Array(text.precomposedStringWithCompatibilityMapping)
+        for (index, character) in characters.enumerated() {
             let isLetter = character.isLetter
             let isDigit = character.isNumber
             guard isLetter || isDigit else {
@@ -88,8 +90,11 @@ public struct KeywordMatcher: Sendable {
             }
             if let previous, !current.isEmpty {
                 let caseChange = previous.isLowercase && character.isUppercase
+                // The last capital of an acronym starts the next word: `SSNList` is `SSN` `List`.
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                let acronymEnd = previous.isUppercase && character.isUppercase && (next?.isLowercase ?? false)
                 let kindChange = previous.isNumber != isDigit
-                if caseChange || kindChange {
+                if caseChange || acronymEnd || kindChange {
                     tokens.append(current.lowercased())
                     current = ""
                 }

@@ -137,12 +137,14 @@ public struct UplinkChange: Codable, Equatable, Sendable {
     }
 
     /// The change a detection tells (its evidence carries `change` and `interface`), when it has a network.
-    public static func from(_ detection: Detection) -> UplinkChange? {
+    public static func from(_ detection: Detection, receivedAt: Date? = nil) -> UplinkChange? {
         guard let network = detection.subject.merakiNetworkID, let action = detection.evidence?["change"]?.stringValue,
             let kind = kind(action: action, interface: detection.evidence?["interface"]?.stringValue)
         else { return nil }
         return UplinkChange(
-            kind: kind, networkID: network, serial: detection.subject.merakiSerial, at: detection.occurredAt ?? Date(timeIntervalSince1970: 0),
+            kind: kind, networkID: network, serial: detection.subject.merakiSerial,
+            // Without `occurred_at`, when it arrived: 1970 would make every later failover of the alert look like this one.
+            at: detection.occurredAt ?? receivedAt ?? Date(timeIntervalSince1970: 0),
             source: detection.evidence?["source"]?.stringValue ?? "webhook")
     }
 }

@@ -21,11 +21,23 @@ extension AlertMachine {
         alert.containments.firstIndex { $0.kind == .approvedOnly && $0.target == network && !$0.status.isFinal }
     }
 
+    /// The approved-only containment that restricts a network on this alert: requested, being written or in place.
+    /// One being rolled back or one that failed does not: a new failover then gets rules of its own.
+    static func restrictingApprovedOnly(_ alert: Alert, network: String) -> Int? {
+        alert.containments.firstIndex {
+            $0.kind == .approvedOnly && $0.target == network && [.awaitingApproval, .executing, .active].contains($0.status)
+        }
+    }
+
     private static func failedOver(_ alert: Alert, _ change: UplinkChange, now: Date) -> Transition {
-        if let index = liveApprovedOnly(alert, network: change.networkID) {
+        if let index = restrictingApprovedOnly(alert, network: change.networkID) {
             var item = alert.containments[index]
             guard let back = item.primaryBackAt else {
                 return Transition(alert: alert, outcome: .ignored("\(item.id) already restricts \(change.networkID)"))
+            }
+            // A failover older than the recovery (one source reporting late) is old news, not a flap.
+            guard change.at >= back else {
+                return Transition(alert: alert, outcome: .ignored("a failover of \(change.networkID) older than its recovery"))
             }
             // A flap: the rules never left, so nothing is written, now or when the primary is back for good.
             item.primaryBackAt = nil
@@ -73,7 +85,12 @@ extension AlertMachine {
     }
 
     private static func primaryActive(_ alert: Alert, _ change: UplinkChange, now: Date) -> Transition {
-        guard let index = liveApprovedOnly(alert, network: change.networkID) else {
+        // The one restricting the network, else one that failed (its rules may be there): not one already rolling back.
+        let candidates = alert.containments.indices.filter {
+            alert.containments[$0].kind == .approvedOnly && alert.containments[$0].target == change.networkID
+                && !alert.containments[$0].status.isFinal && alert.containments[$0].status != .releasing
+        }
+        guard let index = restrictingApprovedOnly(alert, network: change.networkID) ?? candidates.first ?? liveApprovedOnly(alert, network: change.networkID) else {
             return Transition(alert: alert, outcome: .ignored("no approved-only on \(change.networkID) here"))
         }
         var item = alert.containments[index]
@@ -90,6 +107,9 @@ extension AlertMachine {
                 effects: [.updateMessage, .replyInThread(text: ":electric_plug: The primary uplink of `\(change.networkID)` is active again; \(item.label) is withdrawn before anyone approved it. Nothing was written.")],
                 audit: AuditRecord(action: "containment.withdrawn", actor: recoveryActor, detail: "\(item.id) primary uplink active via \(change.source)"))
         case .executing, .active, .failed:
+            if let failover = item.failoverAt, change.at < failover {
+                return Transition(alert: alert, outcome: .ignored("a recovery of \(change.networkID) older than its failover"))
+            }
             guard item.primaryBackAt == nil else {
                 return Transition(alert: alert, outcome: .ignored("\(item.id) already waits for the primary uplink to stay up"))
             }
@@ -122,19 +142,22 @@ extension AlertMachine {
             let debounce = item.approvedOnly?.debounce ?? ApprovedOnlySettings.defaultDebounce
             return Transition(alert: alert, outcome: .applied, effects: [.scheduleTimer(.primaryRestored(id), at: now.addingTimeInterval(TimeInterval(max(debounce, 5))))])
         case .active, .failed:
+            let spell = cellularSpell(item)
             item.status = .releasing
             item.failure = nil
             item.failedPhase = nil
             item.releasedBy = recoveryActor
+            // `primaryBackAt` stays for the "on cellular for" line; a failover from now on finds this one releasing,
+            // not restricting, and gets rules of its own.
             next.containments[index] = item
             return Transition(
                 alert: next, outcome: .applied,
                 effects: [
                     .cancelTimer(.containmentExpiry(id)), .updateMessage,
-                    .replyInThread(text: ":electric_plug: The primary uplink of `\(item.target)` stayed up; rolling back \(item.label)\(cellularSpell(item))."),
+                    .replyInThread(text: ":electric_plug: The primary uplink of `\(item.target)` stayed up; rolling back \(item.label)\(spell)."),
                     .releaseContainment(id: id),
                 ],
-                audit: AuditRecord(action: "containment.recovered", actor: recoveryActor, detail: "\(id) \(item.target)\(cellularSpell(item))"))
+                audit: AuditRecord(action: "containment.recovered", actor: recoveryActor, detail: "\(id) \(item.target)\(spell)"))
         default:
             return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue)"))
         }

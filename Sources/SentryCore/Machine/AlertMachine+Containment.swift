@@ -19,7 +19,7 @@ extension AlertMachine {
         do {
             target = try ContainmentTarget.validate(kind: request.kind, target: request.target).target
         } catch {
-            return refused(alert, request, tell, reason: "cannot \(request.kind == .blockIP ? "block" : "block user") that target: \(error.description)")
+            return refused(alert, request, tell, reason: "cannot \(Self.verb(request.kind)) that target: \(error.description)")
         }
         if request.kind == .approvedOnly, !alert.isCellularFailover {
             return refused(alert, request, tell, reason: "approved-only answers a failover to cellular, and alert \(alert.id) is not one")
@@ -255,6 +255,17 @@ extension AlertMachine {
         case .released: "already rolled back"
         case .rejected: "rejected"
         case .failed: "failed (press Retry)"
+        }
+    }
+}
+
+extension AlertMachine {
+    /// What a kind of containment does, as a verb for refusals.
+    static func verb(_ kind: ContainmentAction.Kind) -> String {
+        switch kind {
+        case .blockIP: "block"
+        case .blockUser: "block user"
+        case .approvedOnly: "restrict to approved devices"
         }
     }
 }

@@ -283,6 +283,9 @@ public struct Replayer {
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
         if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
         pending.insert(event)
+        // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and the
+        // sorted pass will be needed anyway.
+        if pending.isThrashing { outOfOrder = true }
         while let first = pending.firstTime, first < newest - Self.reorderHorizon, let next = pending.popFirst() { release(next) }
     }
 
@@ -357,7 +360,14 @@ struct ReorderQueue {
     /// The time of the first event, if any.
     var firstTime: Double? { head < items.count ? items[head].at.timeIntervalSince1970 : nil }
 
+    /// Events inserted, and queued events moved aside to make room: far more moves than events mean a file far
+    /// from in order (newest first), where each insert moves the whole queue.
+    private(set) var inserted = 0
+    private(set) var moved = 0
+    var isThrashing: Bool { moved > 1_000_000 && moved > 64 * inserted }
+
     mutating func insert(_ event: SecurityEvent) {
+        inserted += 1
         if head == items.count || !Self.less(event, items[items.count - 1]) {
             items.append(event)
             return
@@ -367,6 +377,7 @@ struct ReorderQueue {
             let mid = (low + high) / 2
             if Self.less(event, items[mid]) { high = mid } else { low = mid + 1 }
         }
+        moved += items.count - low
         items.insert(event, at: low)
     }
 

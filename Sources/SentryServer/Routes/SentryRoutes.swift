@@ -331,7 +331,7 @@ public struct SentryRoutes: Sendable {
         if result.transition.map({ !$0.effects.isEmpty }) ?? false { context.wake() }
         // An engine's failover or recovery reaches approved-only like the collector's; on a duplicate too, so an
         // engine's retry after a crash finishes what the first delivery began (the machine ignores repeats).
-        if var change = UplinkChange.from(detection) {
+        if var change = UplinkChange.from(detection, receivedAt: context.clock.now()) {
             change.dryRun = configuration.dryRun
             change.heldElsewhere = try await UplinkChangeRouting.route(change, store: context.store, now: context.clock.now())
             if change.kind == .cellularFailover {

@@ -243,7 +243,10 @@ public final class EffectRunner: Service, Sendable {
         do {
             return try await send(rendered.text, rendered.blocks)
         } catch let error as SlackError where error.refusedContent {
-            if refusalsLogged.withLock({ $0.insert(alert.id).inserted && $0.count < 10_000 }) {
+            if refusalsLogged.withLock({ logged in
+                if logged.count >= 10_000 { logged.removeAll() }
+                return logged.insert(alert.id).inserted
+            }) {
                 logger.error(
                     "Slack refused the alert's blocks; sending the minimal form",
                     metadata: ["effect": "\(kind)", "slack.error": "\(error)"])
@@ -392,10 +395,10 @@ public final class EffectRunner: Service, Sendable {
                 // Slack said when: wait that long, and a rate limit never uses up an attempt.
                 let seconds = Double(retryAfter.components.seconds) + 1
                 logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
-                // Slack did not act on a rate-limited post: the attempt `beginAttempt` counted is taken back, so
-                // neither the give-up count nor the "look before posting again" check sees it. (Not when the
-                // look-up itself was limited: the attempt before it may still have posted.)
-                let delta = Self.countsOwnAttempts(entry.effect) && method == "chat.postMessage" ? -1 : 0
+                // Slack did not act on a rate-limited call: the attempt `beginAttempt` counted is taken back, so a
+                // rate limit never uses up an attempt. The "look before posting again" check still holds: a look-up
+                // ran only because an earlier attempt was counted (and stays counted) or the post is late.
+                let delta = Self.countsOwnAttempts(entry.effect) ? -1 : 0
                 try await shielded { try await self.store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
                 return .pending
             }

@@ -109,6 +109,45 @@ import Testing
         #expect(flap.alert?.containments.first?.status == .active)
     }
 
+    @Test func aFailoverWhileTheRollbackRunsGetsRulesOfItsOwn() throws {
+        let (alert, id) = try activeAuto()
+        let back = try step(alert, change(.primaryActive, at: 100), at: 100)
+        let releasing = try step(back.alert, .timerFired(.primaryRestored(id)), at: 130)
+        #expect(releasing.alert?.containments.first?.status == .releasing)
+        // Back on cellular before the removal finished: not a flap of the one being removed.
+        let again = try step(releasing.alert, change(.cellularFailover, at: 140), at: 140)
+        #expect(again.outcome == .applied)
+        let fresh = try #require(again.alert?.containments.last)
+        #expect(fresh.id != id && fresh.status == .executing)
+        #expect(again.effects.contains(.executeContainment(id: fresh.id)))
+        #expect(!again.effects.contains(.cancelTimer(.primaryRestored(id))))
+        // The recovery after that goes to the new one, not the one still rolling back.
+        let active = try step(again.alert, .containmentSucceeded(id: fresh.id, phase: .execute, report: "written"), at: 141)
+        let back2 = try step(active.alert, change(.primaryActive, at: 200), at: 200)
+        #expect(back2.effects.contains(.scheduleTimer(.primaryRestored(fresh.id), at: F.t0.addingTimeInterval(230))))
+    }
+
+    @Test func aFailedContainmentDoesNotBlockTheNextFailover() throws {
+        let applied = try step(Self.failoverAlert(), change(.cellularFailover, at: 0), at: 1)
+        let id = try #require(applied.alert?.containments.first?.id)
+        let failed = try step(applied.alert, .containmentFailed(id: id, phase: .execute, reason: "Meraki answered 400"), at: 2)
+        #expect(failed.alert?.containments.first?.status == .failed)
+        let next = try step(failed.alert, change(.cellularFailover, at: 600), at: 600)
+        #expect(next.outcome == .applied)
+        #expect(next.alert?.containments.count == 2)
+    }
+
+    @Test func reportsOlderThanTheStateTheyWouldChangeAreIgnored() throws {
+        let (alert, id) = try activeAuto()
+        // A recovery older than the failover (a source reporting late) starts no rollback.
+        #expect(try step(alert, change(.primaryActive, at: -30), at: 50).outcome != .applied)
+        let back = try step(alert, change(.primaryActive, at: 100), at: 100)
+        // The collector's late report of the original failover is no flap: the rollback timer stays.
+        let stale = try step(back.alert, change(.cellularFailover, at: 0, source: "meraki-uplinks"), at: 105)
+        #expect(stale.outcome != .applied)
+        #expect(!stale.effects.contains(.cancelTimer(.primaryRestored(id))))
+    }
+
     @Test func arrivingWhileAwaitingApprovalWithdrawsTheRequest() throws {
         let alert = Self.failoverAlert(Self.playbook(auto: false, approvals: 1))
         let requested = try step(alert, .containmentRequested(ContainmentRequest(
