@@ -3,7 +3,11 @@
   startup BIN PORT RUNS DIR    spawn `BIN serve` RUNS times, each on a fresh SQLite database in DIR, and time
                                spawn -> first 200 from GET /readyz (polled every 10 ms); the serve environment
                                is inherited, SENTRY_DATABASE_URL and SENTRY_HTTP_PORT are overridden
-  replay BIN FILE PLAYBOOKS    `taskset -c 0 BIN detect replay FILE`; its rate and the child's peak RSS
+  replay BIN FILE PLAYBOOKS [SOURCE ITEMS_PER_LINE]
+                               `taskset -c 0 BIN detect replay FILE [--source SOURCE]`; its rate and the child's
+                               peak RSS; ITEMS_PER_LINE (statuses per poll line) gives items_per_s
+  parse FILE                   `taskset -c 0` python3 with orjson: json.loads of every line (the cost of reading
+                               the file with a fast parser); lines/s and items/s (elements of a top-level list)
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
   count DB PREFIX              rows in the database: detections whose id starts with PREFIX, the alerts they
                                landed on, and every outbox and audit row
@@ -71,8 +75,8 @@ def startup(binary, port, runs, folder):
     print(f"median_ms={statistics.median(times):.1f} min_ms={min(times):.1f} max_ms={max(times):.1f} runs={len(times)}")
 
 
-def replay(binary, path, playbooks):
-    command = [binary, "detect", "replay", path, "--playbooks", playbooks]
+def replay(binary, path, playbooks, source=None, items_per_line="1"):
+    command = [binary, "detect", "replay", path, "--playbooks", playbooks] + (["--source", source] if source else [])
     pinned = shutil.which("taskset") is not None
     if pinned:
         command = ["taskset", "-c", "0"] + command
@@ -89,7 +93,33 @@ def replay(binary, path, playbooks):
     lines, events, detections, seconds = int(match[1]), int(match[2]), int(match[3]), float(match[4])
     print(f"lines={lines} events={events} detections={detections} seconds={seconds:.2f} "
           f"events_per_s={events / seconds if seconds else 0:.0f} lines_per_s={lines / seconds if seconds else 0:.0f} "
+          f"items_per_s={lines * int(items_per_line) / seconds if seconds else 0:.0f} "
           f"peak_rss_kb={peak_kb} pinned={'yes' if pinned else 'no'}")
+
+
+def parse(path):
+    """Run in a child pinned to core 0, so the figure is comparable with the replay's."""
+    pinned = shutil.which("taskset") is not None
+    script = (
+        "import sys, time, orjson\n"
+        "lines = items = 0\n"
+        "start = time.perf_counter()\n"
+        "with open(sys.argv[1], 'rb') as f:\n"
+        "    for line in f:\n"
+        "        if line.strip():\n"
+        "            value = orjson.loads(line)\n"
+        "            lines += 1\n"
+        "            items += len(value) if isinstance(value, list) else 1\n"
+        "seconds = time.perf_counter() - start\n"
+        "print(f'lines={lines} items={items} seconds={seconds:.2f} lines_per_s={lines / seconds:.0f} items_per_s={items / seconds:.0f} '\n"
+        "      f'orjson={orjson.__version__}')\n")
+    command = [sys.executable, "-c", script, path]
+    if pinned:
+        command = ["taskset", "-c", "0"] + command
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        die(f"orjson parse failed: {result.stderr.strip()[-400:]}")
+    print(result.stdout.strip() + f" pinned={'yes' if pinned else 'no'}")
 
 
 def rss(pids):
@@ -198,6 +228,13 @@ def table(path):
          f"({r.get('hook.alerts', '?')} alerts; {r.get('hook.duplicates', '?')} answered duplicate)"),
         ("replay (`sentry detect replay`)", cell("replay", "events_per_s"), "—", replay_notes(r)),
         ("replay peak RSS", mib("replay", "peak_rss_kb"), "—", "MiB (peak RSS of the replay process)"),
+        ("audit log read by orjson", cell("parse.audit", "lines_per_s"), "—",
+         f"lines/s, `orjson.loads` of each line of the same file, one core "
+         f"({r.get('parse.audit.orjson', '?')}); replay/parse {rate_ratio(r, 'replay.lines_per_s', 'parse.audit.lines_per_s')}"),
+        ("uplink replay (`--source meraki-uplinks`)", cell("uplinks", "items_per_s"), "—", uplink_notes(r)),
+        ("uplink polls read by orjson", cell("parse.uplinks", "items_per_s"), "—",
+         f"statuses/s, `orjson.loads` of each poll line of the same file, one core; "
+         f"replay/parse {rate_ratio(r, 'uplinks.items_per_s', 'parse.uplinks.items_per_s')}"),
         ("RSS idle", mib("idle.sentry", "rss_kb"), mib("idle.peer", "rss_kb"),
          "MiB after start, before load; peer: gunicorn master + 2 workers"),
         ("RSS peak under load", mib("load.sentry", "hwm_kb"), mib("load.peer", "hwm_kb"),
@@ -229,6 +266,21 @@ def replay_notes(r):
     return notes
 
 
+def rate_ratio(r, a, b):
+    try:
+        return f"{float(r[a]) / float(r[b]):.2f}×"
+    except (KeyError, ValueError, ZeroDivisionError):
+        return "n/a"
+
+
+def uplink_notes(r):
+    notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')} generated polls (`generate_uplinks.py`)"
+    if "uplinks.lines" in r:
+        notes += (f": {number(r['uplinks.lines'], 0)} polls, {r['uplinks.events']} events, {r['uplinks.detections']} detections "
+                  f"in {r['uplinks.seconds']} s, peak RSS {number(int(r.get('uplinks.peak_rss_kb', 0)) / 1024)} MiB")
+    return notes
+
+
 def stored(r):
     for key in ("hook.error", "hook.stored.error"):
         if key in r:
@@ -250,9 +302,11 @@ def stored(r):
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
-    commands = {"startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1)}
+    commands = {"startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
+    elif args and args[0] == "replay" and len(args) == 6:
+        replay(*args[1:])
     elif args and args[0] in commands and len(args) == commands[args[0]][1] + 1:
         commands[args[0]][0](*args[1:])
     else:

@@ -7,9 +7,13 @@
 #   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS
 # The table (markdown, for the README) goes to standard output; progress and failures to standard error.
 #
+#   the uplink replay (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of
+#   reading it with a fast parser, to compare the rules with)
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
+#        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
 #        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
-# Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI); each is installed
+# Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI), the parse rows orjson
+# (PyPI, the rows say so if it cannot be installed); each is installed
 # if missing. Everything listens on 127.0.0.1 only.
 set -euo pipefail
 case "${SENTRY_BIN:-}" in "" | /*) ;; *) SENTRY_BIN="$PWD/$SENTRY_BIN" ;; esac
@@ -232,7 +236,35 @@ if python3 bench/generate_audit_log.py "$replay_lines" >"$work/audit.jsonl" 2>"$
 else
   fail_step replay "generate_audit_log.py failed: $(tail -n 1 "$work/generate.log")"
 fi
+orjson_ok=yes
+if ! python3 -c 'import orjson' 2>/dev/null; then
+  log "installing orjson (pip install orjson), the fast parser the replays are compared with"
+  python3 -m pip install -q orjson >"$work/pip-orjson.log" 2>&1 || { tail -n 5 "$work/pip-orjson.log" >&2; orjson_ok=no; }
+fi
+parse_file() { # key file: orjson reading the same file, one core
+  if [ $orjson_ok = no ]; then fail_step "$1" "orjson not installed (pip install orjson failed)"; return 0; fi
+  if out=$(python3 "$tools" parse "$2" 2>&1); then record "$1" "$out"; else fail_step "$1" "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
+}
+[ -s "$work/audit.jsonl" ] && { log "replay: orjson over the same audit lines"; parse_file parse.audit "$work/audit.jsonl"; }
 rm -f "$work/audit.jsonl"
+
+# ---- uplink replay: a generated organisation poll per line, one core ----
+uplink_appliances=${BENCH_UPLINK_APPLIANCES:-100} uplink_polls=${BENCH_UPLINK_POLLS:-3000}
+put uplinks.requested "$uplink_polls polls of $uplink_appliances appliances"
+log "uplinks: generating $uplink_polls polls of $uplink_appliances appliances"
+if python3 bench/generate_uplinks.py "$uplink_appliances" "$uplink_polls" >"$work/uplinks.jsonl" 2>"$work/generate.log"; then
+  log "uplinks: sentry detect replay --source meraki-uplinks (taskset -c 0)"
+  if out=$(python3 "$tools" replay "$bin" "$work/uplinks.jsonl" "$root/Playbooks" meraki-uplinks "$uplink_appliances" 2>&1); then
+    record uplinks "$(grep '^lines=' <<<"$out")"
+  else
+    fail_step uplinks "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
+  fi
+  log "uplinks: orjson over the same polls"
+  parse_file parse.uplinks "$work/uplinks.jsonl"
+else
+  fail_step uplinks "generate_uplinks.py failed: $(tail -n 1 "$work/generate.log")"
+fi
+rm -f "$work/uplinks.jsonl"
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)

@@ -96,8 +96,8 @@ public struct Replayer {
     var splitter = LineSplitter()
     var framer = JSONRecordFramer()
     /// The statuses of one Meraki response being framed: a response is one poll.
-    var poll: [MerakiUplinkStatus] = []
-    var uplinks: [String: UplinkSnapshot] = [:]
+    var poll: [UplinkReport] = []
+    var uplinks = UplinkTracker.Memory()
     let tracker = UplinkTracker(staleAfter: 86_400 * 365)
     let syslog = SyslogParser()
 
@@ -255,17 +255,17 @@ public struct Replayer {
             }
         case .merakiUplinks:
             if let collector, sortsRecords {
-                guard let statuses = Self.uplinkStatuses(record) else { return false }
-                let at = statuses.compactMap { $0.lastReportedAt.flatMap(Timestamp.parseISO8601) }.max() ?? Date(timeIntervalSince1970: 0)
+                guard let reports = Self.uplinkReports(record) else { return false }
+                let at = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
                 collect(record, at: at.timeIntervalSince1970, into: collector)
             } else if element {
                 // One appliance of a response; the response is tracked as one poll when it ends.
-                guard let json = JSONValue.parse(record), let status = MerakiUplinkStatus(json: json) else { return false }
-                poll.append(status)
+                guard let reports = Self.uplinkReports(record, single: true) else { return false }
+                poll += reports
             } else {
                 // One poll per line: the organisation's appliance uplink statuses (a list), or one device's.
-                guard let statuses = Self.uplinkStatuses(record) else { return false }
-                track(statuses)
+                guard let reports = Self.uplinkReports(record) else { return false }
+                track(reports)
             }
         }
         if batch.count >= 4_096 { flush() }
@@ -305,20 +305,18 @@ public struct Replayer {
 
     mutating func endPoll() {
         guard !poll.isEmpty else { return }
-        let statuses = poll
+        let reports = poll
         poll.removeAll()
-        track(statuses)
+        track(reports)
     }
 
-    mutating func track(_ statuses: [MerakiUplinkStatus]) {
-        let reports = statuses.map(UplinkReport.init)
+    mutating func track(_ reports: [UplinkReport]) {
         let newest = reports.compactMap(\.lastReportedAt).max() ?? Date(timeIntervalSince1970: 0)
         if newest.timeIntervalSince1970 < lastPollAt { outOfOrder = true }
         lastPollAt = max(lastPollAt, newest.timeIntervalSince1970)
-        let outcome = tracker.track(previous: uplinks, reports: reports, now: newest)
-        uplinks = outcome.snapshots
-        if outcome.events.isEmpty { counts.ignored += 1 }
-        for event in outcome.events { add(event) }
+        let events = tracker.track(reports, now: newest, memory: &uplinks)
+        if events.isEmpty { counts.ignored += 1 }
+        for event in events { add(event) }
     }
 
     mutating func flush() {
@@ -337,13 +335,27 @@ public struct Replayer {
     func recognise(_ record: UnsafeBufferPointer<UInt8>) -> SecurityEvent.Source? {
         if AuditLineScanner.event(record) != nil { return .slackAudit }
         guard let first = record.first(where: { !ReplayText.isSpace($0) }) else { return nil }
-        if first == 0x7b || first == 0x5b { return Self.uplinkStatuses(record) != nil ? .merakiUplinks : nil }
+        if first == 0x7b || first == 0x5b { return Self.uplinkReports(record) != nil ? .merakiUplinks : nil }
         return (try? syslog.parse(record, receivedAt: Date())) != nil ? .syslog : nil
     }
 
-    /// A list of appliance uplink statuses, or one.
-    static func uplinkStatuses(_ record: UnsafeBufferPointer<UInt8>) -> [MerakiUplinkStatus]? {
-        MerakiUplinkStatus.list(from: record)
+    /// A list of appliance uplink statuses, or one (`single`: only one), as the tracker reads them: by the byte
+    /// scanner, or by the full reader for what the scanner leaves to it (escapes, non-ASCII text).
+    static func uplinkReports(_ record: UnsafeBufferPointer<UInt8>, single: Bool = false) -> [UplinkReport]? {
+        switch UplinkStatusScanner.scan(record, single: single) {
+        case .reports(let reports): return reports
+        case .notStatuses: return nil
+        case .unsupported: return slowUplinkReports(record, single: single)
+        }
+    }
+
+    /// The full reader: `MerakiUplinkStatus` from a parsed tree.
+    static func slowUplinkReports(_ record: UnsafeBufferPointer<UInt8>, single: Bool = false) -> [UplinkReport]? {
+        if single {
+            guard let json = JSONValue.parse(record), let status = MerakiUplinkStatus(json: json) else { return nil }
+            return [UplinkReport(status)]
+        }
+        return MerakiUplinkStatus.list(from: record)?.map(UplinkReport.init)
     }
 }
 

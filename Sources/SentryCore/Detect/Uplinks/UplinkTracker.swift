@@ -98,67 +98,170 @@ public struct UplinkTracker: Sendable, Equatable {
     }
 
     public func track(previous: [String: UplinkSnapshot], reports: [UplinkReport], now: Date) -> Outcome {
+        var memory = Memory(previous)
         var outcome = Outcome(snapshots: previous)
-        var changed: [String: UplinkSnapshot] = [:]
-        var present: Set<String> = []
-        let knownBySerial = Dictionary(grouping: previous.values, by: \.serial)
+        var changes = Changes(recording: true)
+        apply(reports, now: now, memory: &memory, events: &outcome.events, ignored: &outcome.ignored, changes: &changes)
+        for snapshot in changes.changed { outcome.snapshots[snapshot.key] = snapshot }
+        for key in changes.removed { outcome.snapshots[key] = nil }
+        outcome.removed = changes.removed.sorted()
+        outcome.changed = changes.changed.sorted { $0.key < $1.key }
+        return outcome
+    }
 
-        func keep(_ snapshot: UplinkSnapshot) {
-            present.insert(snapshot.key)
-            guard previous[snapshot.key] != snapshot else { return }
-            outcome.snapshots[snapshot.key] = snapshot
-            changed[snapshot.key] = snapshot
+    /// The same as `track(previous:reports:now:)`, keeping the snapshots in `memory` between polls and updating
+    /// them in place: the work is proportional to the devices in the poll (a replay of a year of polls calls this
+    /// half a million times). Gives the events only.
+    public func track(_ reports: [UplinkReport], now: Date, memory: inout Memory) -> [SecurityEvent] {
+        var events: [SecurityEvent] = []
+        var ignored: [Ignored] = []
+        var changes = Changes(recording: false)
+        apply(reports, now: now, memory: &memory, events: &events, ignored: &ignored, changes: &changes)
+        return events
+    }
+
+    /// The snapshots kept between polls, by serial, each device's sorted by interface.
+    public struct Memory: Sendable, Equatable {
+        struct Device: Sendable, Equatable {
+            var snapshots: [UplinkSnapshot]
+            /// The last poll (`Memory.polls`) that reported the device.
+            var poll: Int
+        }
+
+        var devices: [String: Device] = [:]
+        var polls = 0
+
+        public init() {}
+
+        public init(_ snapshots: [String: UplinkSnapshot]) {
+            for snapshot in snapshots.values { devices[snapshot.serial, default: Device(snapshots: [], poll: 0)].snapshots.append(snapshot) }
+            for index in devices.indices { devices.values[index].snapshots.sort { $0.interface < $1.interface } }
+        }
+
+        /// Every snapshot, by `UplinkSnapshot.key`.
+        public var snapshots: [String: UplinkSnapshot] {
+            var all: [String: UplinkSnapshot] = [:]
+            for device in devices.values { for snapshot in device.snapshots { all[snapshot.key] = snapshot } }
+            return all
+        }
+
+        public var count: Int { devices.values.reduce(0) { $0 + $1.snapshots.count } }
+    }
+
+    /// What a poll wrote and dropped, when the caller keeps the snapshots elsewhere (a database).
+    struct Changes {
+        let recording: Bool
+        var changed: [UplinkSnapshot] = []
+        var removed: [String] = []
+
+        init(recording: Bool) {
+            self.recording = recording
+        }
+    }
+
+    private func apply(
+        _ reports: [UplinkReport], now: Date, memory: inout Memory, events: inout [SecurityEvent], ignored: inout [Ignored],
+        changes: inout Changes
+    ) {
+        memory.polls += 1
+        let poll = memory.polls
+        var reported = 0
+
+        /// Whether a snapshot of an uplink missing from this poll is old enough to drop.
+        func forgotten(_ snapshot: UplinkSnapshot) -> Bool {
+            if let at = snapshot.reportedAt, now.timeIntervalSince(at) < forgetAfter { return false }
+            if changes.recording { changes.removed.append(snapshot.key) }
+            return true
+        }
+
+        func keep(_ snapshot: UplinkSnapshot, old: UplinkSnapshot?) {
+            if changes.recording, old != snapshot { changes.changed.append(snapshot) }
         }
 
         for report in Self.newestPerSerial(reports) {
-            let known = (knownBySerial[report.serial] ?? []).sorted { $0.interface < $1.interface }
+            let slot = memory.devices.index(forKey: report.serial)
+            let known = slot.map { memory.devices.values[$0].snapshots } ?? []
             let uplinks = Self.distinctInterfaces(report.uplinks)
-            let newestKnown = known.compactMap(\.reportedAt).max()
+            var after: [UplinkSnapshot]
 
-            if let at = report.lastReportedAt, let newestKnown, at < newestKnown {
-                outcome.ignored.append(Ignored(serial: report.serial, reason: .reportWentBackwards(lastReportedAt: at, known: newestKnown)))
-                present.formUnion(known.map(\.key))
-                continue
-            }
-            guard let at = report.lastReportedAt, now.timeIntervalSince(at) <= staleAfter else {
+            func old(_ interface: String) -> UplinkSnapshot? { known.first { $0.interface == interface } }
+
+            if let at = report.lastReportedAt, let newestKnown = Self.newest(known), at < newestKnown {
+                ignored.append(Ignored(serial: report.serial, reason: .reportWentBackwards(lastReportedAt: at, known: newestKnown)))
+                after = known
+            } else if let at = report.lastReportedAt, now.timeIntervalSince(at) <= staleAfter {
+                var current: [UplinkSnapshot] = []
+                current.reserveCapacity(uplinks.count)
+                for uplink in uplinks {
+                    let old = old(uplink.interface)
+                    if let old, let was = Self.address(old.publicIP), let new = Self.address(uplink.publicIP), was != new {
+                        events.append(
+                            event(
+                                .publicIPChanged, report, at: at, interface: uplink.interface, previousPublicIP: was, publicIP: new,
+                                detail: "\(report.serial) \(uplink.interface) public IP changed from \(was) to \(new)"))
+                    }
+                    current.append(Self.snapshot(report, uplink, old: old, reportedAt: at))
+                }
+                // While nothing is active the flags stay as they were: they remember the last carrier.
+                if let carrier = Self.carrier(current).interface {
+                    for index in current.indices { current[index].carried = current[index].interface == carrier }
+                }
+                for snapshot in current { keep(snapshot, old: old(snapshot.interface)) }
+                if !known.isEmpty, let change = carrierChange(report, at: at, before: known, after: current) { events.append(change) }
+                // Uplinks of the device missing from its report: kept until forgotten.
+                after = current
+                var missing = false
+                for snapshot in known where !current.contains(where: { $0.interface == snapshot.interface }) && !forgotten(snapshot) {
+                    after.append(snapshot)
+                    missing = true
+                }
+                if missing { after.sort { $0.interface < $1.interface } }
+            } else {
                 let reason = report.lastReportedAt.map { IgnoreReason.stale(lastReportedAt: $0) } ?? .noReportTime
-                outcome.ignored.append(Ignored(serial: report.serial, reason: reason))
-                present.formUnion(known.map(\.key))
-                for uplink in uplinks where previous[Self.key(report.serial, uplink.interface)] == nil {
-                    keep(Self.snapshot(report, uplink, old: nil, reportedAt: report.lastReportedAt))
+                ignored.append(Ignored(serial: report.serial, reason: reason))
+                after = known
+                var added = false
+                for uplink in uplinks where old(uplink.interface) == nil {
+                    let snapshot = Self.snapshot(report, uplink, old: nil, reportedAt: report.lastReportedAt)
+                    keep(snapshot, old: nil)
+                    after.append(snapshot)
+                    added = true
                 }
-                continue
+                if added { after.sort { $0.interface < $1.interface } }
             }
 
-            var current: [UplinkSnapshot] = []
-            for uplink in uplinks {
-                let old = previous[Self.key(report.serial, uplink.interface)]
-                let snapshot = Self.snapshot(report, uplink, old: old, reportedAt: at)
-                if let old, let was = Self.address(old.publicIP), let new = Self.address(uplink.publicIP), was != new {
-                    outcome.events.append(
-                        event(
-                            .publicIPChanged, report, at: at, interface: uplink.interface, previousPublicIP: was, publicIP: new,
-                            detail: "\(report.serial) \(uplink.interface) public IP changed from \(was) to \(new)"))
+            if let slot {
+                if after.isEmpty {
+                    memory.devices.remove(at: slot)
+                } else {
+                    memory.devices.values[slot] = Memory.Device(snapshots: after, poll: poll)
+                    reported += 1
                 }
-                current.append(snapshot)
+            } else if !after.isEmpty {
+                memory.devices[report.serial] = Memory.Device(snapshots: after, poll: poll)
+                reported += 1
             }
-            // While nothing is active the flags stay as they were: they remember the last carrier.
-            if let carrier = Self.carrier(current).interface {
-                for index in current.indices { current[index].carried = current[index].interface == carrier }
-            }
-            current.forEach(keep)
-            guard !known.isEmpty else { continue }
-            outcome.events += carrierChange(report, at: at, before: known, after: current)
         }
 
-        for (key, snapshot) in previous where !present.contains(key) {
-            if let at = snapshot.reportedAt, now.timeIntervalSince(at) < forgetAfter { continue }
-            outcome.snapshots[key] = nil
-            outcome.removed.append(key)
+        // Devices missing from the poll: only looked at when there are some.
+        guard reported < memory.devices.count else { return }
+        var gone: [String] = []
+        for index in memory.devices.indices where memory.devices.values[index].poll != poll {
+            let device = memory.devices.values[index]
+            let kept = device.snapshots.filter { !forgotten($0) }
+            if kept.isEmpty {
+                gone.append(memory.devices.keys[index])
+            } else if kept.count != device.snapshots.count {
+                memory.devices.values[index].snapshots = kept
+            }
         }
-        outcome.removed.sort()
-        outcome.changed = changed.values.sorted { $0.key < $1.key }
-        return outcome
+        for serial in gone { memory.devices[serial] = nil }
+    }
+
+    private static func newest(_ snapshots: [UplinkSnapshot]) -> Date? {
+        var newest: Date?
+        for snapshot in snapshots { if let at = snapshot.reportedAt, newest.map({ at > $0 }) ?? true { newest = at } }
+        return newest
     }
 
     // MARK: Carrier
@@ -180,53 +283,49 @@ public struct UplinkTracker: Sendable, Equatable {
         }
     }
 
+    /// `snapshots` sorted by interface.
     private static func carrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
-        let active = snapshots.filter { isActive($0.status) }.sorted { $0.interface < $1.interface }
-        if let wired = active.first(where: { !isCellular($0.interface) }) { return .wired(wired.interface) }
-        if let cellular = active.first(where: { isCellular($0.interface) }) { return .cellular(cellular.interface) }
-        return .none
+        var cellular: String?
+        for snapshot in snapshots where isActive(snapshot.status) {
+            if !isCellular(snapshot.interface) { return .wired(snapshot.interface) }
+            if cellular == nil { cellular = snapshot.interface }
+        }
+        return cellular.map(Carrier.cellular) ?? .none
     }
 
     /// The carrier before this report: the active uplink then, or, when none was, the last one that was.
     private static func lastCarrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
         let now = carrier(snapshots)
         guard now == .none else { return now }
-        return snapshots.sorted { $0.interface < $1.interface }.first { $0.carried == true }.map { Carrier(interface: $0.interface) } ?? .none
+        return snapshots.first { $0.carried == true }.map { Carrier(interface: $0.interface) } ?? .none
     }
 
-    private func carrierChange(_ report: UplinkReport, at: Date, before: [UplinkSnapshot], after: [UplinkSnapshot]) -> [SecurityEvent] {
+    /// `before` and `after` sorted by interface.
+    private func carrierChange(_ report: UplinkReport, at: Date, before: [UplinkSnapshot], after: [UplinkSnapshot]) -> SecurityEvent? {
         func publicIP(_ snapshots: [UplinkSnapshot], _ interface: String) -> String? {
             Self.address(snapshots.first { $0.interface == interface }?.publicIP)
         }
-        let hasWired = (before + after).contains { !Self.isCellular($0.interface) }
+        let hasWired = before.contains { !Self.isCellular($0.interface) } || after.contains { !Self.isCellular($0.interface) }
         switch (Self.lastCarrier(before), Self.carrier(after)) {
         case (.wired(let wired), .cellular(let cellular)):
-            return [
-                event(
+            return event(
                     .failover, report, at: at, interface: cellular, previousPublicIP: publicIP(before, wired), publicIP: publicIP(after, cellular),
                     detail: "\(report.serial) failed over from \(wired) to \(cellular)")
-            ]
         case (.wired(let from), .wired(let to)) where from != to:
             // What MX syslog tells as `failover to wan2` (and `failover to wan1` on the way back).
-            return [
-                event(
+            return event(
                     .failover, report, at: at, interface: to, previousPublicIP: publicIP(before, from), publicIP: publicIP(after, to),
                     detail: "\(report.serial) failed over from \(from) to \(to)")
-            ]
         case (.none, .cellular(let cellular)) where hasWired:
-            return [
-                event(
+            return event(
                     .failover, report, at: at, interface: cellular, previousPublicIP: nil, publicIP: publicIP(after, cellular),
                     detail: "\(report.serial) is on \(cellular); no uplink was active before")
-            ]
         case (.cellular(let cellular), .wired(let wired)):
-            return [
-                event(
+            return event(
                     .recovered, report, at: at, interface: wired, previousPublicIP: publicIP(before, cellular), publicIP: publicIP(after, wired),
                     detail: "\(report.serial) moved back from \(cellular) to \(wired)")
-            ]
         default:
-            return []
+            return nil
         }
     }
 
@@ -267,11 +366,29 @@ public struct UplinkTracker: Sendable, Equatable {
         guard let status else { return false }
         // The common spelling without a copy; anything else the long way.
         if status == "active" { return true }
+        if let ascii = asciiLowercaseEquals(status, "active", prefix: false) { return ascii }
         return trimmed(status, newlines: false).lowercased() == "active"
+    }
+
+    /// For ASCII text without white space at its ends, whether it equals (or starts with) `word` (lowercase
+    /// ASCII) in any case, without the copy `lowercased()` makes; nil for other text, to be compared the long way.
+    private static func asciiLowercaseEquals(_ text: String, _ word: StaticString, prefix: Bool) -> Bool? {
+        let bytes = text.utf8
+        guard let first = bytes.first, let last = bytes.last, first > 0x20, last > 0x20, bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let count = word.utf8CodeUnitCount
+        guard prefix ? bytes.count >= count : bytes.count == count else { return false }
+        var offset = 0
+        for byte in bytes.prefix(count) {
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            guard lower == word.utf8Start[offset] else { return false }
+            offset += 1
+        }
+        return true
     }
     /// Meraki names cellular uplinks `cellular`; every other interface (`wan1`, `wan2`, …) is wired.
     static func isCellular(_ interface: String) -> Bool {
-        interface.hasPrefix("cellular") || interface.lowercased().hasPrefix("cellular")
+        if let ascii = asciiLowercaseEquals(interface, "cellular", prefix: true) { return ascii }
+        return interface.hasPrefix("cellular") || interface.lowercased().hasPrefix("cellular")
     }
 
     /// `text` without surrounding white space; Foundation's trimming only when an end is white space (it bridges
@@ -285,6 +402,15 @@ public struct UplinkTracker: Sendable, Equatable {
 
     /// One report per serial (a listing read across pages may repeat one): the newest.
     private static func newestPerSerial(_ reports: [UplinkReport]) -> [UplinkReport] {
+        // A listing is usually one report per serial, in serial order already.
+        var ordered = true
+        for index in reports.indices {
+            if reports[index].serial.isEmpty || (index > 0 && !(reports[index - 1].serial < reports[index].serial)) {
+                ordered = false
+                break
+            }
+        }
+        if ordered { return reports }
         var chosen: [String: UplinkReport] = [:]
         for report in reports where !report.serial.isEmpty {
             if let kept = chosen[report.serial], (kept.lastReportedAt ?? .distantPast) > (report.lastReportedAt ?? .distantPast) { continue }
@@ -295,7 +421,15 @@ public struct UplinkTracker: Sendable, Equatable {
 
     /// The first entry of each interface, in interface order.
     private static func distinctInterfaces(_ uplinks: [UplinkReport.Uplink]) -> [UplinkReport.Uplink] {
-        var seen: Set<String> = []
-        return uplinks.filter { !$0.interface.isEmpty && seen.insert($0.interface).inserted }.sorted { $0.interface < $1.interface }
+        // A device has a handful of uplinks: a linear search beats a set.
+        var distinct: [UplinkReport.Uplink] = []
+        distinct.reserveCapacity(uplinks.count)
+        for uplink in uplinks where !uplink.interface.isEmpty && !distinct.contains(where: { $0.interface == uplink.interface }) {
+            distinct.append(uplink)
+        }
+        if !distinct.indices.dropFirst().allSatisfy({ distinct[$0 - 1].interface < distinct[$0].interface }) {
+            distinct.sort { $0.interface < $1.interface }
+        }
+        return distinct
     }
 }
