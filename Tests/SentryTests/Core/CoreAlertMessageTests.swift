@@ -1,6 +1,7 @@
 import Foundation
 @testable import SentryCore
 import SentryServer
+import SentryTesting
 import Testing
 
 private typealias F = CoreFixtures

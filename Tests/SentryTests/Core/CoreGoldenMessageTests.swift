@@ -1,5 +1,6 @@
 import Foundation
 import SentryServer
+import SentryTesting
 import Testing
 @testable import SentryCore
 

@@ -5,6 +5,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// Issue 11.3: one failover, told by the uplink collector and by MX syslog, is one alert naming the appliance.

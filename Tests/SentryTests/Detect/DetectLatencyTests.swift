@@ -5,6 +5,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// From an entry appearing in the Audit Logs API to the alert posted in Slack: at most one poll interval + 2 s.

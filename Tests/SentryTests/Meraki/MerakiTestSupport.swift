@@ -3,6 +3,7 @@ import Logging
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryTesting
 import Testing
 
 /// A MerakiSimulator running on loopback for one test.

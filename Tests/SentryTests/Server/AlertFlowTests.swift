@@ -4,6 +4,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 @Suite struct ServerAlertFlowTests {

@@ -5,6 +5,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// Approved-only end to end: the real server and runner, the uplink collector, syslog and the webhook, against the

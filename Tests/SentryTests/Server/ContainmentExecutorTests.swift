@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// The live executor against the SCIM and Meraki simulators, without the server around it.

@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// Block user / block IP end to end: the real server, Slack, SCIM and Meraki simulators on loopback.

@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// Suites that start real `sentry serve` processes run one at a time: on a 2-core machine several at once

@@ -4,6 +4,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// A Sentry server and a Slack simulator on loopback, with a manual clock and a store the test can read.

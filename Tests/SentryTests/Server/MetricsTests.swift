@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// `/metrics` as an operator reads it: valid Prometheus text with help for every family, fed by real flows.

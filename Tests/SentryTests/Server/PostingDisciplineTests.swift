@@ -2,6 +2,7 @@ import Foundation
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryTesting
 import Testing
 
 /// A burst against a Slack that enforces its limits: grouped alerts, coalesced updates, no storm of 429s.

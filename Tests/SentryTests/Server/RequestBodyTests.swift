@@ -4,6 +4,7 @@ import SentryConnectors
 import SentryCore
 @testable import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// A body the client broke (bad chunking, cut short, a transfer coding we cannot read) is the client's error:

@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 @Suite struct ServerWebhookTests {

@@ -2,6 +2,7 @@ import Foundation
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryTesting
 import Testing
 
 @Suite struct SlackAdminClientTests {

@@ -3,6 +3,7 @@ import Logging
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryTesting
 import Testing
 
 /// A Slack admin simulator on loopback and a real `CurlTransport` to reach it.

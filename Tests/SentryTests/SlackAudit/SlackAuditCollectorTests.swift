@@ -4,6 +4,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 @Suite struct SlackAuditCollectorTests {

@@ -3,6 +3,7 @@ import SentryConnectors
 import SentryCore
 import SentryDetect
 import SentryServer
+import SentryTesting
 import Testing
 
 /// Audit log entries against the samples in `../shared/specs/slack/samples/audit_logs`.

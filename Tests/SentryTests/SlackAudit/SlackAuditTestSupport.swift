@@ -5,6 +5,7 @@ import SentryCore
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import Testing
 
 /// An Audit Logs simulator on loopback and a real `CurlTransport` to reach it.

@@ -3,7 +3,9 @@ import Logging
 import SentryConnectors
 import SentryCore
 import SentryDetect
+import SentryServer
 import SentryStore
+import SentryTesting
 
 /// The LTE act of `sentry demo`: an appliance fails over to cellular, approved-only is applied at once, the primary
 /// uplink comes back and the rules are removed, other admins' cellular rules untouched.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SentryConnectors
 import SentryCore
+import SentryServer
 
 /// An application started in a task, with the port it bound; for the demo, the benchmark and tests.
 public final class RunningApplication: Sendable {

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
+import SentryServer
 import SentryStore
+import SentryTesting
 
 /// `sentry demo`: the real server and real clients against the Slack simulator on loopback, playing a
 /// scripted incident and printing what a responder would see. Needs no credentials.
