@@ -167,7 +167,7 @@ import Testing
     // MARK: The whole story
 
     @Test func aWan1ToWan2FailoverFromTheCollectorAndFromSyslogIsOneAlertOnTheSerial() async throws {
-        try await MerakiStage.run { stage in
+        try await MerakiHarness.run { stage in
             let store = try SQLiteAlertStore.inMemory()
             let reportedAt = try #require(Timestamp.parseISO8601("2018-02-11T00:01:00Z"))
             let clock = reportedAt.addingTimeInterval(30)
@@ -209,14 +209,14 @@ import Testing
             #expect(alert.subject == Subject(merakiNetworkID: MerakiSimulator.branch, merakiSerial: "Q234-ABCD-0005"))
             #expect(alert.title == "Q234-ABCD-0005 failed over to wan2")
             // Appliances only were asked for.
-            let listed = stage.simulator.requests(path: "/organizations/\(MerakiStage.organizationID)/devices")
+            let listed = stage.simulator.requests(path: "/organizations/\(MerakiHarness.organizationID)/devices")
             #expect(listed.count == 1)
             #expect(listed.first?.query["productTypes[]"] == "appliance")
         }
     }
 
     @Test func theSimulatorListsAppliancesOnlyWhenAsked() async throws {
-        try await MerakiStage.run { stage in
+        try await MerakiHarness.run { stage in
             let appliances = try await stage.client().appliances()
             #expect(appliances.map(\.serial).sorted() == ["Q234-ABCD-0001", "Q234-ABCD-0005"])
             #expect(appliances.contains(Self.branch))

@@ -11,17 +11,17 @@ import Testing
 /// From an entry appearing in the Audit Logs API to the alert posted in Slack: at most one poll interval + 2 s.
 @Suite struct DetectLatencyTests {
     @Test func auditEntryToSlackAlertWithinOnePollInterval() async throws {
-        let slack = SlackSimulator(token: Harness.botToken)
+        let slack = SlackSimulator(token: ServerHarness.botToken)
         let slackApp = try await RunningApplication.start { slack.application(onRunning: $0) }
-        let audit = AuditLogsSimulator(token: Harness.adminToken)
+        let audit = AuditLogsSimulator(token: ServerHarness.adminToken)
         let auditApp = try await RunningApplication.start { audit.application(onRunning: $0) }
         let curl = CurlTransport()
         defer { curl.shutdown() }
         let metrics = ServerMetrics()
         let interval = 5
         let configuration = try ServerConfiguration.load(environment: [
-            "SLACK_SIGNING_SECRET": Harness.signingSecret, "SLACK_BOT_TOKEN": Harness.botToken, "SLACK_ALERT_CHANNEL": Harness.channel,
-            "SLACK_API_URL": "http://127.0.0.1:\(slackApp.port)/api", "SLACK_ADMIN_TOKEN": Harness.adminToken,
+            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken, "SLACK_ALERT_CHANNEL": ServerHarness.channel,
+            "SLACK_API_URL": "http://127.0.0.1:\(slackApp.port)/api", "SLACK_ADMIN_TOKEN": ServerHarness.adminToken,
             "SLACK_AUDIT_URL": "http://127.0.0.1:\(auditApp.port)/audit/v1", "SENTRY_SLACK_AUDIT_INTERVAL": String(interval),
             "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
         ]).get()

@@ -17,12 +17,12 @@ extension Meraki {
             CellularRulePlan.rules(containmentID: "C-LTE1", settings: settings).map(MerakiFirewallRule.init)
         }
 
-        func comments(_ stage: MerakiStage) -> [String] {
+        func comments(_ stage: MerakiHarness) -> [String] {
             stage.simulator.cellularRules(networkID: MerakiSimulator.mainOffice).map { $0["comment"]?.stringValue ?? "?" }
         }
 
         @Test func oursGoFirstOrLastAndOthersAreKeptWithoutTheDefaultRule() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let change = try await client.addCellularRules(networkID: MerakiSimulator.mainOffice, marker: Self.marker, rules: Self.ours(), ours: .first)
                 #expect(change == .added)
@@ -45,7 +45,7 @@ extension Meraki {
         }
 
         @Test func placementLastPutsOthersFirst() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 _ = try await stage.client().addCellularRules(networkID: MerakiSimulator.mainOffice, marker: Self.marker, rules: Self.ours(), ours: .last)
                 #expect(comments(stage).first == Self.adminRule)
                 #expect(stage.simulator.cellularRules(networkID: MerakiSimulator.mainOffice).last?["policy"] == "deny")
@@ -53,7 +53,7 @@ extension Meraki {
         }
 
         @Test func removalTakesOnlyOursAndKeepsARuleAddedInBetween() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 _ = try await client.addCellularRules(networkID: MerakiSimulator.mainOffice, marker: Self.marker, rules: Self.ours(), ours: .first)
                 stage.simulator.editCellularRules(networkID: MerakiSimulator.mainOffice) { rules in
@@ -67,7 +67,7 @@ extension Meraki {
         }
 
         @Test func aShortRateLimitOnTheWriteIsWaitedOutAndWritesOnce() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.rateLimited(retryAfter: 1)], for: Self.path, method: "PUT")
                 let change = try await stage.client(sleep: sleep).addCellularRules(
@@ -79,7 +79,7 @@ extension Meraki {
         }
 
         @Test func aLongRateLimitOnTheWriteGoesToTheCallerAsTransient() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 stage.simulator.inject([.rateLimited(retryAfter: 120)], for: Self.path, method: "PUT")
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client().addCellularRules(networkID: MerakiSimulator.mainOffice, marker: Self.marker, rules: Self.ours(), ours: .first)
@@ -90,7 +90,7 @@ extension Meraki {
         }
 
         @Test func aNetworkWithoutAnApplianceIsNotFound() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client().addCellularRules(networkID: MerakiSimulator.warehouse, marker: Self.marker, rules: Self.ours(), ours: .first)
                 }
@@ -99,7 +99,7 @@ extension Meraki {
         }
 
         @Test func policyObjectGroupsResolveToTheirCIDRsAndAMissingOneIsRefused() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let groups = try await client.policyObjectGroups()
                 let objects = try await client.policyObjects()

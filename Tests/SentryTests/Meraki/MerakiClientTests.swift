@@ -7,15 +7,15 @@ import Testing
 
 extension Meraki {
     @Suite struct MerakiClientTests {
-        static let organizationPath = "/organizations/\(MerakiStage.organizationID)"
+        static let organizationPath = "/organizations/\(MerakiHarness.organizationID)"
 
         @Test func inventoryDecodesInTheSpecsShapes() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let networks = try await client.networks()
                 #expect(networks.map(\.id) == [MerakiSimulator.mainOffice, MerakiSimulator.branch, MerakiSimulator.warehouse])
                 #expect(networks.map(\.hasAppliance) == [true, true, false])
-                #expect(networks.first?.organizationID == MerakiStage.organizationID)
+                #expect(networks.first?.organizationID == MerakiHarness.organizationID)
 
                 let uplinks = try await client.applianceUplinkStatuses()
                 #expect(uplinks.count == 2)
@@ -29,7 +29,7 @@ extension Meraki {
         }
 
         @Test func listingsFollowLinkHeadersAcrossThreePages() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let devices = try await stage.client().devices(perPage: 3)
                 #expect(devices.map(\.serial) == (1...8).map { "Q234-ABCD-000\($0)" })
                 #expect(devices.first?.productType == "appliance")
@@ -38,12 +38,12 @@ extension Meraki {
                 #expect(pages.count == 3)
                 #expect(pages.map { $0.query["perPage"] } == ["3", "3", "3"])
                 #expect(pages.map { $0.query["startingAfter"] } == [nil, "Q234-ABCD-0003", "Q234-ABCD-0006"])
-                #expect(pages.allSatisfy { $0.authorization == "Bearer \(MerakiStage.apiKey)" })
+                #expect(pages.allSatisfy { $0.authorization == "Bearer \(MerakiHarness.apiKey)" })
             }
         }
 
         @Test func clientsAreFilteredOnTheExactAddress() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 // The API's filter is partial: 10.0.0.1 also finds 10.0.0.12 and 10.0.0.123.
                 let found = try await client.clients(networkID: MerakiSimulator.mainOffice, ip: "10.0.0.1")
@@ -61,7 +61,7 @@ extension Meraki {
         }
 
         @Test func clientPolicyIsReadSetAndRestored() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let network = MerakiSimulator.mainOffice
                 let before = try await client.clientPolicy(networkID: network, clientID: "k74272e")
@@ -87,8 +87,8 @@ extension Meraki {
         }
 
         @Test func rateLimitWaitsRetryAfterAndDrainsTheSharedBudget() async throws {
-            try await MerakiStage.run { stage in
-                let budget = RecordingBudget()
+            try await MerakiHarness.run { stage in
+                let budget = RecordingMerakiBudget()
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.rateLimited(retryAfter: 2)], for: "\(Self.organizationPath)/networks")
                 let networks = try await stage.client(budget: budget, sleep: sleep).networks()
@@ -100,8 +100,8 @@ extension Meraki {
         }
 
         @Test func rateLimitLongerThanThePolicyWaitsGoesToTheCaller() async throws {
-            try await MerakiStage.run { stage in
-                let budget = RecordingBudget()
+            try await MerakiHarness.run { stage in
+                let budget = RecordingMerakiBudget()
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.rateLimited(retryAfter: 120)], for: "\(Self.organizationPath)/networks")
                 let error = await #expect(throws: MerakiError.self) {
@@ -115,7 +115,7 @@ extension Meraki {
         }
 
         @Test func serverErrorsAreRetriedWithJitteredBackoff() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.status(503), .status(502)], for: "\(Self.organizationPath)/devices")
                 let devices = try await stage.client(sleep: sleep).devices()
@@ -129,7 +129,7 @@ extension Meraki {
         }
 
         @Test func retriesStopAtMaxAttempts() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 stage.simulator.inject(Array(repeating: .status(500), count: 5), for: "\(Self.organizationPath)/devices")
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client(retry: RetryPolicy(maxAttempts: 3)).devices()
@@ -140,7 +140,7 @@ extension Meraki {
         }
 
         @Test func aWrongKeyIsNotRetried() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let sleep = RecordingSleep()
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client(apiKey: "wrong", sleep: sleep).networks()
@@ -152,7 +152,7 @@ extension Meraki {
         }
 
         @Test func aRedirectToAnotherHostDropsTheKey() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let path = "\(Self.organizationPath)/networks"
                 stage.simulator.inject([.redirect(status: 307, location: "http://localhost:\(stage.port)/api/v1\(path)")], for: path)
                 let error = await #expect(throws: MerakiError.self) { _ = try await stage.client().networks() }
@@ -160,7 +160,7 @@ extension Meraki {
                 #expect(error == .http(status: 401, errors: ["Invalid API key"]))
                 let requests = stage.simulator.requests(path: path)
                 try #require(requests.count == 2)
-                #expect(requests[0].authorization == "Bearer \(MerakiStage.apiKey)")
+                #expect(requests[0].authorization == "Bearer \(MerakiHarness.apiKey)")
                 #expect(requests[1].host == "localhost:\(stage.port)")
                 #expect(requests[1].authorization == nil)
                 #expect(requests[1].headers["user-agent"] == "SentryPlatform/0.1 SentryPlatform")
@@ -168,19 +168,19 @@ extension Meraki {
         }
 
         @Test func aRedirectOnTheSameHostKeepsTheKey() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let path = "\(Self.organizationPath)/networks"
                 stage.simulator.inject([.redirect(status: 308, location: "/api/v1\(path)?perPage=1000")], for: path)
                 let networks = try await stage.client().networks()
                 #expect(networks.count == 3)
                 let requests = stage.simulator.requests(path: path)
                 #expect(requests.count == 2)
-                #expect(requests.allSatisfy { $0.authorization == "Bearer \(MerakiStage.apiKey)" && $0.host == "127.0.0.1:\(stage.port)" })
+                #expect(requests.allSatisfy { $0.authorization == "Bearer \(MerakiHarness.apiKey)" && $0.host == "127.0.0.1:\(stage.port)" })
             }
         }
 
         @Test func aRedirectedWriteKeepsItsMethodAndBody() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let path = "/networks/\(MerakiSimulator.mainOffice)/clients/k74272f/policy"
                 stage.simulator.inject([.redirect(status: 307, location: "http://127.0.0.1:\(stage.port)/api/v1\(path)")], for: path, method: "PUT")
                 try await stage.client().setClientPolicy(networkID: MerakiSimulator.mainOffice, clientID: "k74272f", devicePolicy: .blocked)
@@ -191,7 +191,7 @@ extension Meraki {
         }
 
         @Test func moreThanFiveRedirectsFail() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let path = "\(Self.organizationPath)/networks"
                 stage.simulator.inject(Array(repeating: .redirect(status: 302, location: "/api/v1\(path)"), count: 6), for: path)
                 let error = await #expect(throws: MerakiError.self) { _ = try await stage.client().networks() }
@@ -201,22 +201,22 @@ extension Meraki {
         }
 
         @Test func theKeyIsNeverLogged() async throws {
-            try await MerakiStage.run { stage in
-                let capture = LogCapture()
+            try await MerakiHarness.run { stage in
+                let capture = RecordingMerakiLog()
                 let client = stage.client(sleep: RecordingSleep(), logger: capture.logger)
                 let network = MerakiSimulator.mainOffice
-                stage.simulator.inject([.rateLimited(retryAfter: 1), .status(500)], for: MerakiStage.l3Path(network), method: "GET")
-                stage.simulator.inject([.redirect(status: 307, location: "/api/v1\(MerakiStage.l3Path(network))")], for: MerakiStage.l3Path(network), method: "PUT")
+                stage.simulator.inject([.rateLimited(retryAfter: 1), .status(500)], for: MerakiHarness.l3Path(network), method: "GET")
+                stage.simulator.inject([.redirect(status: 307, location: "/api/v1\(MerakiHarness.l3Path(network))")], for: MerakiHarness.l3Path(network), method: "PUT")
                 _ = try await client.addDenyRule(networkID: network, destination: "203.0.113.50", marker: "sentry:C-1", comment: "x")
-                _ = try? await stage.client(apiKey: MerakiStage.apiKey + "x", logger: capture.logger).networks()
+                _ = try? await stage.client(apiKey: MerakiHarness.apiKey + "x", logger: capture.logger).networks()
                 let lines = capture.lines
                 #expect(lines.contains { $0.contains("retrying") })
                 #expect(lines.contains { $0.contains("redirected") })
-                #expect(!lines.contains { $0.contains(MerakiStage.apiKey) })
-                #expect(!"\(client)".contains(MerakiStage.apiKey))
+                #expect(!lines.contains { $0.contains(MerakiHarness.apiKey) })
+                #expect(!"\(client)".contains(MerakiHarness.apiKey))
                 var dumped = ""
                 dump(client, to: &dumped)
-                #expect(!dumped.contains(MerakiStage.apiKey))
+                #expect(!dumped.contains(MerakiHarness.apiKey))
             }
         }
     }
@@ -224,7 +224,7 @@ extension Meraki {
     @Suite struct MerakiNetworkLocksTests {
         @Test func writesOnOneNetworkWaitForEachOtherButNotForOtherNetworks() async throws {
             let locks = MerakiNetworkLocks()
-            let log = LogCapture()
+            let log = RecordingMerakiLog()
             let (gate, open) = AsyncStream.makeStream(of: Void.self)
             let (started, signalStarted) = AsyncStream.makeStream(of: Void.self)
             let first = Task {

@@ -13,13 +13,13 @@ extension Meraki {
         ]
 
         @Test func addPutsTheDenyRuleOnTopWithoutTheDefaultRuleAndCarriesSyslog() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.mainOffice
                 let change = try await stage.client().addDenyRule(
                     networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "failed logins from this IP")
                 #expect(change == .added)
 
-                let put = try #require(stage.simulator.requests(path: MerakiStage.l3Path(network), method: "PUT").first)
+                let put = try #require(stage.simulator.requests(path: MerakiHarness.l3Path(network), method: "PUT").first)
                 let sent = try #require(put.body?["rules"]?.arrayValue)
                 #expect(sent.count == 2)
                 #expect(sent[0]["comment"] == "sentry:C-123 failed logins from this IP")
@@ -44,13 +44,13 @@ extension Meraki {
         }
 
         @Test func everyRequestCarriesKeyAcceptAndUserAgent() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 _ = try await stage.client().addDenyRule(
                     networkID: MerakiSimulator.branch, destination: "198.51.100.0/24", marker: "sentry:C-9", comment: "")
                 let requests = stage.simulator.requests
                 #expect(requests.count == 2)
                 for request in requests {
-                    #expect(request.authorization == "Bearer \(MerakiStage.apiKey)")
+                    #expect(request.authorization == "Bearer \(MerakiHarness.apiKey)")
                     #expect(request.headers["accept"] == "application/json")
                     #expect(request.headers["user-agent"] == "SentryPlatform/0.1 SentryPlatform")
                 }
@@ -60,20 +60,20 @@ extension Meraki {
         }
 
         @Test func aSecondAddWithTheSameMarkerChangesNothing() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let network = MerakiSimulator.mainOffice
                 let firstAdd = try await client.addDenyRule(networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
                 #expect(firstAdd == .added)
                 let secondAdd = try await client.addDenyRule(networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
                 #expect(secondAdd == .alreadyPresent)
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network), method: "PUT").count == 1)
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network), method: "PUT").count == 1)
                 #expect(stage.simulator.l3Rules(networkID: network).count == 2)
             }
         }
 
         @Test func aMarkerIsMatchedAsAWholeWord() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let network = MerakiSimulator.branch
                 let longerMarker = try await client.addDenyRule(networkID: network, destination: "203.0.113.12", marker: "sentry:C-12", comment: "")
@@ -87,7 +87,7 @@ extension Meraki {
         }
 
         @Test func removeTakesOnlyOurRuleAndKeepsAnotherAdminsEdits() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let network = MerakiSimulator.mainOffice
                 _ = try await client.addDenyRule(networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
@@ -113,12 +113,12 @@ extension Meraki {
 
                 let secondRemoval = try await client.removeRule(networkID: network, marker: "sentry:C-123")
                 #expect(secondRemoval == .notPresent)
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network), method: "PUT").count == 2)
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network), method: "PUT").count == 2)
             }
         }
 
         @Test func concurrentAddsOnOneNetworkAllLand() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 // Copies of one client share its locks, as every containment of an organisation should.
                 let client = stage.client()
                 let network = MerakiSimulator.branch
@@ -136,47 +136,47 @@ extension Meraki {
                 let comments = Set(stage.simulator.l3Rules(networkID: network).compactMap { $0["comment"]?.stringValue })
                 #expect(comments == Set(markers))
                 // Each write read the list its predecessor left: reads and writes strictly alternate.
-                let methods = stage.simulator.requests(path: MerakiStage.l3Path(network)).map(\.method)
+                let methods = stage.simulator.requests(path: MerakiHarness.l3Path(network)).map(\.method)
                 #expect(methods == Array(repeating: ["GET", "PUT"], count: 4).flatMap { $0 })
             }
         }
 
         @Test func anAnswerMissingARuleIsReported() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.mainOffice
                 let sleep = RecordingSleep()
-                stage.simulator.inject([.dropRuleInAnswer], for: MerakiStage.l3Path(network), method: "PUT")
+                stage.simulator.inject([.dropRuleInAnswer], for: MerakiHarness.l3Path(network), method: "PUT")
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client(sleep: sleep).addDenyRule(
                         networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
                 }
                 #expect(error == .rulesNotPreserved(networkID: network))
                 #expect(error?.isRetryable == false)
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network), method: "PUT").count == 1)
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network), method: "PUT").count == 1)
                 #expect(sleep.durations.isEmpty)
             }
         }
 
         @Test func aLostAnswerToTheWriteIsReadAgainNotWrittenTwice() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.mainOffice
                 let sleep = RecordingSleep()
-                stage.simulator.inject([.lostAnswer], for: MerakiStage.l3Path(network), method: "PUT")
+                stage.simulator.inject([.lostAnswer], for: MerakiHarness.l3Path(network), method: "PUT")
                 let change = try await stage.client(sleep: sleep).addDenyRule(
                     networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
                 // The write landed although its answer was lost: reported as ours, and not repeated.
                 #expect(change == .added)
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network)).map(\.method) == ["GET", "PUT", "GET"])
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network)).map(\.method) == ["GET", "PUT", "GET"])
                 #expect(stage.simulator.l3Rules(networkID: network).filter { $0["comment"]?.stringValue?.hasPrefix("sentry:C-123") == true }.count == 1)
                 #expect(sleep.durations.count == 1)
             }
         }
 
         @Test func aWriteRefusedWith5xxIsRetriedAfterReadingAgain() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.branch
                 let sleep = RecordingSleep()
-                stage.simulator.inject([.status(503)], for: MerakiStage.l3Path(network), method: "PUT")
+                stage.simulator.inject([.status(503)], for: MerakiHarness.l3Path(network), method: "PUT")
                 let change = try await stage.client(sleep: sleep).removeRule(networkID: network, marker: "sentry:C-404")
                 #expect(change == .notPresent)
                 stage.simulator.editRules(networkID: network) { rules in
@@ -185,32 +185,32 @@ extension Meraki {
                 }
                 let removal = try await stage.client(sleep: sleep).removeRule(networkID: network, marker: "sentry:C-7")
                 #expect(removal == .removed)
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network)).map(\.method) == ["GET", "GET", "PUT", "GET", "PUT"])
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network)).map(\.method) == ["GET", "GET", "PUT", "GET", "PUT"])
                 #expect(stage.simulator.l3Rules(networkID: network).isEmpty)
                 #expect(sleep.durations.count == 1)
             }
         }
 
         @Test func aLongRateLimitOnTheWriteGoesToTheCaller() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.mainOffice
                 let sleep = RecordingSleep()
-                let budget = RecordingBudget()
-                stage.simulator.inject([.rateLimited(retryAfter: 120)], for: MerakiStage.l3Path(network), method: "PUT")
+                let budget = RecordingMerakiBudget()
+                stage.simulator.inject([.rateLimited(retryAfter: 120)], for: MerakiHarness.l3Path(network), method: "PUT")
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client(budget: budget, sleep: sleep).addDenyRule(
                         networkID: network, destination: "203.0.113.50", marker: "sentry:C-123", comment: "x")
                 }
                 #expect(error == .rateLimited(retryAfter: .seconds(120)))
                 #expect(budget.drains == [.seconds(120)])
-                #expect(stage.simulator.requests(path: MerakiStage.l3Path(network)).map(\.method) == ["GET", "PUT"])
+                #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network)).map(\.method) == ["GET", "PUT"])
                 #expect(sleep.durations.isEmpty)
                 #expect(stage.simulator.l3Rules(networkID: network).count == 1)
             }
         }
 
         @Test func aNetworkWithoutAnApplianceIsANotFoundError() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.warehouse
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client().addDenyRule(
@@ -229,7 +229,7 @@ extension Meraki {
 
         @Test(arguments: ["any", "Any", "0.0.0.0/0", "::/0", "example.com", "10.0.0.1/33", "10.0.0.1/x", ""])
         func aDestinationThatIsNotANarrowAddressIsRefusedBeforeSending(_ destination: String) async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client().addDenyRule(
                         networkID: MerakiSimulator.mainOffice, destination: destination, marker: "sentry:C-1", comment: "x")
@@ -243,7 +243,7 @@ extension Meraki {
         }
 
         @Test func anIPv6AddressBecomesA128() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.branch
                 _ = try await stage.client().addDenyRule(networkID: network, destination: "2001:DB8::1", marker: "sentry:C-6", comment: "")
                 #expect(stage.simulator.l3Rules(networkID: network).first?["destCidr"] == "2001:db8::1/128")
@@ -251,7 +251,7 @@ extension Meraki {
         }
 
         @Test func theDefaultRuleIsNeverSentBackByAPlainUpdate() async throws {
-            try await MerakiStage.run { stage in
+            try await MerakiHarness.run { stage in
                 let client = stage.client()
                 let network = MerakiSimulator.mainOffice
                 let read = try await client.l3FirewallRules(networkID: network)
@@ -262,7 +262,7 @@ extension Meraki {
                 let written = try await client.updateL3FirewallRules(
                     networkID: network, rules: read.rules + [try #require(read.defaultRule)], syslogDefaultRule: false)
                 #expect(written.rules == read.rules)
-                let put = try #require(stage.simulator.requests(path: MerakiStage.l3Path(network), method: "PUT").first)
+                let put = try #require(stage.simulator.requests(path: MerakiHarness.l3Path(network), method: "PUT").first)
                 #expect(put.body?["rules"]?.arrayValue?.count == 1)
                 #expect(stage.simulator.syslogDefaultRule(networkID: network) == false)
             }

@@ -7,7 +7,7 @@ import SentryTesting
 import Testing
 
 /// A MerakiSimulator running on loopback for one test.
-struct MerakiStage {
+struct MerakiHarness {
     static let apiKey = "0123456789abcdef0123456789abcdef01234567"
     static let organizationID = "2930418"
 
@@ -16,11 +16,11 @@ struct MerakiStage {
     var baseURL: String { "http://127.0.0.1:\(port)/api/v1" }
 
     /// Starts a simulator, runs `body` against it, stops it.
-    static func run(_ body: (MerakiStage) async throws -> Void) async throws {
+    static func run(_ body: (MerakiHarness) async throws -> Void) async throws {
         let simulator = MerakiSimulator(apiKey: apiKey, organizationID: organizationID)
         let app = try await RunningApplication.start { simulator.application(onRunning: $0) }
         do {
-            try await body(MerakiStage(simulator: simulator, port: app.port))
+            try await body(MerakiHarness(simulator: simulator, port: app.port))
         } catch {
             await app.stop()
             throw error
@@ -29,8 +29,8 @@ struct MerakiStage {
     }
 
     func client(
-        apiKey: String = MerakiStage.apiKey,
-        budget: any MerakiRequestBudget = RecordingBudget(),
+        apiKey: String = MerakiHarness.apiKey,
+        budget: any MerakiRequestBudget = RecordingMerakiBudget(),
         locks: MerakiNetworkLocks = MerakiNetworkLocks(),
         sleep: RecordingSleep = RecordingSleep(),
         retry: RetryPolicy = .standard,
@@ -47,7 +47,7 @@ struct MerakiStage {
 }
 
 /// A request budget that never waits and records what it was told.
-final class RecordingBudget: MerakiRequestBudget, @unchecked Sendable {
+final class RecordingMerakiBudget: MerakiRequestBudget, @unchecked Sendable {
     private let lock = NSLock()
     private var acquired = 0
     private var drained: [Duration] = []
@@ -65,7 +65,7 @@ final class RecordingBudget: MerakiRequestBudget, @unchecked Sendable {
 }
 
 /// Keeps every log line with its metadata, to check what the client writes to logs.
-final class LogCapture: @unchecked Sendable {
+final class RecordingMerakiLog: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [String] = []
 
@@ -76,14 +76,14 @@ final class LogCapture: @unchecked Sendable {
     }
 
     var logger: Logger {
-        var logger = Logger(label: "meraki-test") { _ in CapturingLogHandler(capture: self) }
+        var logger = Logger(label: "meraki-test") { _ in RecordingMerakiLogHandler(capture: self) }
         logger.logLevel = .trace
         return logger
     }
 }
 
-struct CapturingLogHandler: LogHandler {
-    let capture: LogCapture
+struct RecordingMerakiLogHandler: LogHandler {
+    let capture: RecordingMerakiLog
     var logLevel: Logger.Level = .trace
     var metadata: Logger.Metadata = [:]
 

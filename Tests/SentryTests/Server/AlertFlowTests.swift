@@ -22,11 +22,11 @@ import Testing
         try await withHarness { h in
             let (alertID, _) = try await h.postedAlert()
             let post = try #require(h.simulator.requests.first { $0.method == "chat.postMessage" })
-            #expect(post.authorization == "Bearer \(Harness.botToken)")
+            #expect(post.authorization == "Bearer \(ServerHarness.botToken)")
             #expect(post.contentType == "application/json; charset=utf-8")
             let body = try #require(post.body?.objectValue)
             #expect(Set(body.keys).isSubset(of: try Self.specParameters("chat.postMessage")))
-            #expect(body["channel"] == .string(Harness.channel))
+            #expect(body["channel"] == .string(ServerHarness.channel))
             #expect(SlackSimulator.blockProblem(body["blocks"]) == nil)
             #expect(body["metadata"]?["event_payload"]?["alert_id"] == .string(alertID))
             let actionIDs = body["blocks"]?.arrayValue?.last?["elements"]?.arrayValue?.compactMap { $0["action_id"]?.stringValue }
@@ -39,7 +39,7 @@ import Testing
     @Test func acknowledgeUpdatesTheMessageAndRepliesInThread() async throws {
         try await withHarness { h in
             let (alertID, ts) = try await h.postedAlert()
-            let click = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            let click = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(click.status == 200)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().first?.text.contains("acknowledged") == true })
@@ -51,7 +51,7 @@ import Testing
             #expect(h.simulator.replies(to: ts).first?.text.contains("<@U0ALICE> acknowledged") == true)
             let alert = try #require(try await h.store.alert(id: alertID))
             #expect(alert.status == .acknowledged)
-            #expect(alert.acknowledgedBy == Harness.alice)
+            #expect(alert.acknowledgedBy == ServerHarness.alice)
             // The ack-timeout timer is gone.
             h.clock.advance(by: 3_600)
             #expect(try await h.server.scheduler.fireDue() == 0)
@@ -61,17 +61,17 @@ import Testing
     @Test func doubleClickAndClicksOnFinishedAlertsChangeNothingAndSayWhy() async throws {
         try await withHarness { h in
             let (alertID, ts) = try await h.postedAlert()
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
-            _ = try await h.client.click("ack", value: alertID, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.responses.count == 1 })
             #expect(h.simulator.responses.last?["text"]?.stringValue?.contains("already acknowledged by <@U0ALICE>") == true)
             #expect(h.simulator.responses.last?["response_type"] == "ephemeral")
             #expect(h.simulator.responses.last?["replace_original"] == false)
-            _ = try await h.client.click("resolve", value: alertID, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("resolve", value: alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 2 })
             for action in ["ack", "resolve", "dismiss"] {
-                _ = try await h.client.click(action, value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+                _ = try await h.client.click(action, value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             }
             // Rapid clicks by one person coalesce into as few answers as the runner can keep up with, never none.
             #expect(await h.simulator.waitUntil { $0.responses.count >= 2 })
@@ -82,7 +82,7 @@ import Testing
             #expect(h.simulator.replies(to: ts).count == 2)
             let alert = try #require(try await h.store.alert(id: alertID))
             #expect(alert.status == .resolved)
-            #expect(alert.closedBy == Harness.bob)
+            #expect(alert.closedBy == ServerHarness.bob)
         }
     }
 
@@ -111,11 +111,11 @@ import Testing
 
     @Test func unknownAlertAndUnknownButtonTellTheClicker() async throws {
         try await withHarness { h in
-            let unknown = try await h.client.click("ack", value: "A-NOSUCH00", user: Harness.alice, responseURL: h.responseURL)
+            let unknown = try await h.client.click("ack", value: "A-NOSUCH00", user: ServerHarness.alice, responseURL: h.responseURL)
             #expect(unknown.status == 200)
             #expect(await h.simulator.waitUntil { $0.responses.count == 1 })
             #expect(h.simulator.responses.last?["text"]?.stringValue?.contains("no longer exists or never did") == true)
-            let odd = try await h.client.click("launch_missiles", value: "A-NOSUCH00", user: Harness.alice, responseURL: h.responseURL)
+            let odd = try await h.client.click("launch_missiles", value: "A-NOSUCH00", user: ServerHarness.alice, responseURL: h.responseURL)
             #expect(odd.status == 200)
             #expect(await h.simulator.waitUntil { $0.responses.count == 2 })
             #expect(h.simulator.responses.last?["text"]?.stringValue?.contains("does not know the button") == true)
@@ -141,7 +141,7 @@ import Testing
     @Test func rateLimitsAndServerErrorsAreRetriedNotDropped() async throws {
         try await withHarness { h in
             h.simulator.inject([.rateLimited(retryAfter: 1), .status(503)], for: "chat.postMessage")
-            let answer = try await h.client.detection(Harness.detection(), secret: Harness.webhookSecret)
+            let answer = try await h.client.detection(ServerHarness.detection(), secret: ServerHarness.webhookSecret)
             #expect(answer.status == 202)
             // 429 is retried inside the client; the 503 leaves it unknown, so the runner retries later.
             #expect(await h.simulator.waitUntil(timeout: .seconds(3)) { $0.requests.filter { $0.method == "chat.postMessage" }.count == 2 })
@@ -154,7 +154,7 @@ import Testing
             #expect(h.simulator.requests.contains { $0.method == "conversations.history" && $0.query["include_all_metadata"] == "true" })
             h.simulator.inject([.error("channel_not_found")], for: "chat.update")
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
-            _ = try await h.client.detection(Harness.detection(id: "evt-2"), secret: Harness.webhookSecret)
+            _ = try await h.client.detection(ServerHarness.detection(id: "evt-2"), secret: ServerHarness.webhookSecret)
             #expect(await h.simulator.waitUntil { $0.requests.filter { $0.method == "chat.update" }.count == 1 })
             #expect(await eventually { try await h.store.outbox(alertID: alertID).contains { $0.state == "failed" } })
             let failed = try await h.store.outbox(alertID: alertID).filter { $0.state == "failed" }

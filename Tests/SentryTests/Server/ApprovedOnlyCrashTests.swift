@@ -28,7 +28,7 @@ extension ServeProcesses {
 
         @Test func approvedOnlyWritesAndRollsBackOnceAcrossKills() async throws {
             let crash = ServerCrashTests()
-            let world = try await ServeWorld.start("crash-lte")
+            let world = try await ServeHarness.start("crash-lte")
             defer { world.removeFiles() }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lte-playbooks-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -36,11 +36,11 @@ extension ServeProcesses {
             try Self.playbook.write(to: folder.appendingPathComponent("uplinks.yml"), atomically: true, encoding: .utf8)
 
             let (slack, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
-            let meraki = MerakiSimulator(apiKey: Harness.merakiKey)
+            let meraki = MerakiSimulator(apiKey: ServerHarness.merakiKey)
             let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             let extra = [
-                "MERAKI_API_KEY": Harness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
+                "MERAKI_API_KEY": ServerHarness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
                 "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1", "SENTRY_PLAYBOOKS": folder.path,
             ]
             let path = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/cellularFirewallRules"
@@ -55,7 +55,7 @@ extension ServeProcesses {
             meraki.inject([.stall(seconds: 30)], for: path, method: "PUT")
             var process = try crash.startServe(port: port, database: database, slackURL: slackURL, extra: extra)
             #expect(await crash.waitForReady(client))
-            let failover = try await client.detection(Self.detection("fo-1", change: "uplink_failover", interface: "cellular"), token: Harness.webhookToken)
+            let failover = try await client.detection(Self.detection("fo-1", change: "uplink_failover", interface: "cellular"), token: ServerHarness.webhookToken)
             #expect(failover.status == 202)
             #expect(await slack.waitUntil(timeout: .seconds(20)) { _ in meraki.requests(path: path, method: "PUT").count == 1 })
             kill(process.processIdentifier, SIGKILL)
@@ -71,7 +71,7 @@ extension ServeProcesses {
 
             // The rollback: the primary uplink is back; killed while Meraki holds the answer to the removal.
             meraki.inject([.stall(seconds: 30)], for: path, method: "PUT")
-            let recovered = try await client.detection(Self.detection("rec-1", change: "uplink_recovered", interface: "wan1"), token: Harness.webhookToken)
+            let recovered = try await client.detection(Self.detection("rec-1", change: "uplink_recovered", interface: "wan1"), token: ServerHarness.webhookToken)
             #expect(recovered.status == 202)
             #expect(await slack.waitUntil(timeout: .seconds(20)) { _ in meraki.requests(path: path, method: "PUT").count == 2 })
             kill(process.processIdentifier, SIGKILL)

@@ -27,7 +27,7 @@ import Testing
 
     /// The harness with a pipeline and an uplink collector on its store, as `sentry serve` wires them.
     struct World {
-        let h: Harness
+        let h: ServerHarness
         let store: SQLiteAlertStore
         let pipeline: DetectionPipeline
         let collector: MerakiUplinkCollector
@@ -69,14 +69,14 @@ import Testing
 
     func withWorld(_ playbook: Playbook, environment: [String: String] = [:], _ body: (World) async throws -> Void) async throws {
         let store = try SQLiteAlertStore.inMemory()
-        let h = try await Harness(environment: environment, playbooks: [playbook], store: store)
+        let h = try await ServerHarness(environment: environment, playbooks: [playbook], store: store)
         do {
             let clock = h.clock
             let pipeline = try await DetectionPipeline(
-                playbooks: [playbook], store: store, channel: Harness.channel, now: { clock.now() }, logger: Self.logger,
+                playbooks: [playbook], store: store, channel: ServerHarness.channel, now: { clock.now() }, logger: Self.logger,
                 onAlerts: { h.server.runner.wake() })
             let client = MerakiClient(
-                transport: h.transport, baseURL: "http://127.0.0.1:\(h.merakiApp.port)/api/v1", apiKey: Harness.merakiKey,
+                transport: h.transport, baseURL: "http://127.0.0.1:\(h.merakiApp.port)/api/v1", apiKey: ServerHarness.merakiKey,
                 organizationID: h.meraki.organizationID, limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1),
                 sleep: { _ in }, logger: Self.logger)
             let collector = MerakiUplinkCollector(
@@ -174,29 +174,29 @@ import Testing
     @Test func onRequestWithApprovalThenRestoreByHand() async throws {
         try await withWorld(Self.playbook(auto: false, approvals: 1)) { w in
             let h = w.h
-            let answer = try await h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
+            let answer = try await h.client.detection(Self.failoverDetection(), secret: ServerHarness.webhookSecret)
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             #expect(await h.simulator.waitUntil { Transcript.text($0.topLevelMessages().first?.blocks).contains("\"action_id\":\"approved_only\"") })
             let ts = try #require(h.simulator.topLevelMessages().first?.ts)
             #expect(try await w.containment() == nil)  // not auto
 
-            _ = try await h.client.click("approved_only", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("approved_only", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.views.count == 1 })
             let view = try #require(h.simulator.views.last)
             #expect(view.encoded().contains("cellular"))
             let submitted = try await h.client.submitView(
-                callbackID: ContainmentModal.callbackID, user: Harness.alice, privateMetadata: view["private_metadata"]?.stringValue ?? "",
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: view["private_metadata"]?.stringValue ?? "",
                 values: ServerContainmentFlowTests.ttlValues("4h", "save LTE bandwidth for the tills"))
             #expect(submitted.status == 200)
             let id = try #require(try await w.containment()?.id)
             #expect(try await w.containment()?.status == .awaitingApproval)
             #expect(w.ours().isEmpty)
 
-            _ = try await h.client.click("approve", value: id, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("approve", value: id, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
             #expect(await eventually { try await w.containment()?.status == .active })
             #expect(w.ours().count == 3)
 
-            _ = try await h.client.click("unblock", value: id, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("unblock", value: id, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await eventually { try await w.containment()?.status == .released })
             #expect(w.h.meraki.cellularRules(networkID: Self.network).map { $0["comment"]?.stringValue } == [Self.adminRule])
         }
@@ -204,7 +204,7 @@ import Testing
 
     @Test func aMissingPolicyObjectGroupIsRefusedWithAClearLineAndNothingWritten() async throws {
         try await withWorld(Self.playbook(auto: true, groups: ["Guest kiosks"])) { w in
-            _ = try await w.h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
+            _ = try await w.h.client.detection(Self.failoverDetection(), secret: ServerHarness.webhookSecret)
             #expect(await eventually { try await w.containment()?.status == .failed })
             #expect(try await w.containment()?.failure?.contains("no policy-object group named 'Guest kiosks'") == true)
             #expect(w.h.meraki.requests(path: Self.path, method: "PUT").isEmpty)
@@ -217,7 +217,7 @@ import Testing
     @Test func aRateLimitedWriteIsWaitedOutAndLandsOnce() async throws {
         try await withWorld(Self.playbook(auto: true)) { w in
             w.h.meraki.inject([.rateLimited(retryAfter: 1)], for: Self.path, method: "PUT")
-            _ = try await w.h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
+            _ = try await w.h.client.detection(Self.failoverDetection(), secret: ServerHarness.webhookSecret)
             #expect(await eventually { try await w.containment()?.status == .active })
             #expect(w.ours().count == 3)
             #expect(w.h.meraki.requests(path: Self.path, method: "PUT").count == 2)
@@ -227,7 +227,7 @@ import Testing
 
     @Test func aDryRunShowsTheRulesAndWritesNothing() async throws {
         try await withWorld(Self.playbook(auto: true), environment: ["SENTRY_DRY_RUN": "1"]) { w in
-            _ = try await w.h.client.detection(Self.failoverDetection(), secret: Harness.webhookSecret)
+            _ = try await w.h.client.detection(Self.failoverDetection(), secret: ServerHarness.webhookSecret)
             #expect(await eventually { try await w.containment()?.status == .active })
             #expect(await eventually { try await w.thread().contains("would write these cellular failover rules") })
             #expect(try await w.thread().contains("deny any source"))

@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func networksWithoutAnApplianceAreReportedAndRepeatsChangeNothing() async throws {
-        try await MerakiStage.run { stage in
+        try await MerakiHarness.run { stage in
             let journal = try SQLiteAlertStore.inMemory()
             let mixed = LiveContainmentExecutor(
                 slackAdmin: nil, meraki: stage.client(), networks: [MerakiSimulator.mainOffice, MerakiSimulator.warehouse], journal: journal, logger: quietLogger)
@@ -58,9 +58,9 @@ import Testing
             #expect(report.contains("Deny rule on 1 network"))
             #expect(report.contains("Not written: \(MerakiSimulator.warehouse)"))
             // A repeat (after a crash) writes nothing more.
-            let puts = stage.simulator.requests(path: MerakiStage.l3Path(MerakiSimulator.mainOffice), method: "PUT").count
+            let puts = stage.simulator.requests(path: MerakiHarness.l3Path(MerakiSimulator.mainOffice), method: "PUT").count
             _ = try await mixed.execute(block)
-            #expect(stage.simulator.requests(path: MerakiStage.l3Path(MerakiSimulator.mainOffice), method: "PUT").count == puts)
+            #expect(stage.simulator.requests(path: MerakiHarness.l3Path(MerakiSimulator.mainOffice), method: "PUT").count == puts)
             #expect(try await mixed.release(block).contains("removed from 1 network"))
             #expect(try await mixed.release(block).contains("removed from 0 networks"))
 
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func defaultNetworksAreThoseWithAnApplianceAndAreRememberedForRollback() async throws {
-        try await MerakiStage.run { stage in
+        try await MerakiHarness.run { stage in
             let journal = try SQLiteAlertStore.inMemory()
             let executor = LiveContainmentExecutor(slackAdmin: nil, meraki: stage.client(), networks: [], journal: journal, logger: quietLogger)
             let block = Self.containment(.blockIP, "198.51.100.0/24")

@@ -19,7 +19,7 @@ import Testing
 
 extension ServeProcesses {
     /// A Slack simulator, a database path and a free port for one `sentry serve` under test.
-    struct ServeWorld {
+    struct ServeHarness {
         let simulator: SlackSimulator
         let slackApp: RunningApplication
         let transport: CurlTransport
@@ -27,16 +27,16 @@ extension ServeProcesses {
         let port: Int
         let client: LoopbackClient
 
-        static func start(_ name: String) async throws -> ServeWorld {
-            let simulator = SlackSimulator(token: Harness.botToken)
+        static func start(_ name: String) async throws -> ServeHarness {
+            let simulator = SlackSimulator(token: ServerHarness.botToken)
             let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
             let transport = CurlTransport()
             let port = try ServerCrashTests().freePort()
-            return ServeWorld(
+            return ServeHarness(
                 simulator: simulator, slackApp: slackApp, transport: transport,
                 database: FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).db").path,
                 port: port,
-                client: LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: Harness.signingSecret))
+                client: LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: ServerHarness.signingSecret))
         }
 
         /// Removes the database and its WAL files and stops the client's transport.
@@ -68,8 +68,8 @@ extension ServeProcesses {
             process.arguments = ["serve"]
             process.currentDirectoryURL = ServerBinaryTests.root
             process.environment = [
-                "SLACK_SIGNING_SECRET": Harness.signingSecret, "SLACK_BOT_TOKEN": Harness.botToken,
-                "SLACK_ALERT_CHANNEL": Harness.channel, "SENTRY_WEBHOOK_TOKEN": Harness.webhookToken,
+                "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken,
+                "SLACK_ALERT_CHANNEL": ServerHarness.channel, "SENTRY_WEBHOOK_TOKEN": ServerHarness.webhookToken,
                 "SLACK_API_URL": slackURL + "/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": String(port),
                 "SENTRY_DATABASE_URL": "sqlite:" + database, "SENTRY_LOG_LEVEL": "error",
             ].merging(extra) { $1 }
@@ -88,7 +88,7 @@ extension ServeProcesses {
         }
 
         @Test func killedWhileSlackHoldsThePostAnswerThenRestartedPostsOnce() async throws {
-            let world = try await ServeWorld.start("crash")
+            let world = try await ServeHarness.start("crash")
             defer { world.removeFiles() }
             let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
@@ -97,7 +97,7 @@ extension ServeProcesses {
             simulator.inject([.stall(seconds: 30)], for: "chat.postMessage")
             let first = try startServe(port: port, database: database, slackURL: slackURL)
             #expect(await waitForReady(client))
-            let answer = try await client.detection(Harness.detection(id: "crash-1"), token: Harness.webhookToken)
+            let answer = try await client.detection(ServerHarness.detection(id: "crash-1"), token: ServerHarness.webhookToken)
             #expect(answer.status == 202)
             #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
             kill(first.processIdentifier, SIGKILL)
@@ -113,7 +113,7 @@ extension ServeProcesses {
             #expect(await simulator.waitUntil { $0.requests.contains { $0.method == "conversations.history" } })
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             let ts = try #require(simulator.topLevelMessages().first?.ts)
-            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: Harness.channel, messageTS: ts)
+            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
             #expect(click.status == 200)
             #expect(await simulator.waitUntil { $0.replies(to: ts).count == 1 })
             #expect(simulator.topLevelMessages().count == 1)
@@ -126,14 +126,14 @@ extension ServeProcesses {
         }
 
         @Test func containmentExecutesAndRollsBackOnceAcrossKills() async throws {
-            let world = try await ServeWorld.start("crash-c")
+            let world = try await ServeHarness.start("crash-c")
             defer { world.removeFiles() }
             let (slack, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
-            let meraki = MerakiSimulator(apiKey: Harness.merakiKey)
+            let meraki = MerakiSimulator(apiKey: ServerHarness.merakiKey)
             let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             let extra = [
-                "SLACK_RESPONDERS": "\(Harness.alice),\(Harness.bob)", "MERAKI_API_KEY": Harness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
+                "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)", "MERAKI_API_KEY": ServerHarness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
                 "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
             ]
             let rulesPath = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules"
@@ -143,13 +143,13 @@ extension ServeProcesses {
 
             var process = try startServe(port: port, database: database, slackURL: slackURL, extra: extra)
             #expect(await waitForReady(client))
-            let requested = try await client.command("block-ip 198.51.100.23 1h", user: Harness.alice, responseURL: "\(slackURL)/response/c")
+            let requested = try await client.command("block-ip 198.51.100.23 1h", user: ServerHarness.alice, responseURL: "\(slackURL)/response/c")
             let text = try #require(requested.json?["text"]?.stringValue)
             let id = try #require(text.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
 
             // Execution: killed while Meraki holds the answer to the first rule write.
             meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
-            _ = try await client.click("approve", value: id, user: Harness.bob, responseURL: "\(slackURL)/response/c")
+            _ = try await client.click("approve", value: id, user: ServerHarness.bob, responseURL: "\(slackURL)/response/c")
             #expect(await slack.waitUntil { _ in meraki.requests(path: rulesPath, method: "PUT").count == 1 })
             kill(process.processIdentifier, SIGKILL)
             await ServeProcesses.exit(process)
@@ -163,7 +163,7 @@ extension ServeProcesses {
 
             // Rollback: killed while Meraki holds the answer to the removal.
             meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
-            _ = try await client.command("unblock-ip 198.51.100.23", user: Harness.bob)
+            _ = try await client.command("unblock-ip 198.51.100.23", user: ServerHarness.bob)
             #expect(await slack.waitUntil { _ in meraki.requests(path: rulesPath, method: "PUT").count == 2 })
             kill(process.processIdentifier, SIGKILL)
             await ServeProcesses.exit(process)

@@ -6,7 +6,7 @@ import SentryStore
 import Testing
 
 @Suite struct ServerEndpointTests {
-    func signedHeaders(_ body: String, secret: String = Harness.signingSecret, timestamp: Int, contentType: String = "application/x-www-form-urlencoded") -> [HTTPHeader] {
+    func signedHeaders(_ body: String, secret: String = ServerHarness.signingSecret, timestamp: Int, contentType: String = "application/x-www-form-urlencoded") -> [HTTPHeader] {
         [
             HTTPHeader("Content-Type", contentType), HTTPHeader("X-Slack-Request-Timestamp", String(timestamp)),
             HTTPHeader("X-Slack-Signature", RequestVerifier(secret: secret).sign(timestamp: String(timestamp), body: Array(body.utf8))),

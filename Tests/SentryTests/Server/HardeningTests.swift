@@ -8,16 +8,16 @@ import Testing
 
 /// What a flaky Slack and odd input did to the bot: alerts refused for their blocks, replies posted twice.
 @Suite struct ServerHardeningTests {
-    static func withLoggedHarness(_ body: (Harness, LogCapture) async throws -> Void) async throws {
-        let capture = LogCapture()
+    static func withLoggedHarness(_ body: (ServerHarness, RecordingMerakiLog) async throws -> Void) async throws {
+        let capture = RecordingMerakiLog()
         try await withHarness(logger: capture.logger) { try await body($0, capture) }
     }
 
     @Test func aTitleOfCombiningMarksIsPostedInFull() async throws {
         try await withHarness { h in
-            var detection = Harness.detection(id: "combining")
+            var detection = ServerHarness.detection(id: "combining")
             detection = .object((detection.objectValue ?? [:]).merging(["title": .string(String(repeating: "e\u{301}", count: 240))]) { $1 })
-            let answer = try await h.client.detection(detection, secret: Harness.webhookSecret)
+            let answer = try await h.client.detection(detection, secret: ServerHarness.webhookSecret)
             #expect(answer.status == 202)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 1 })
             let message = try #require(h.simulator.topLevelMessages().first)
@@ -32,7 +32,7 @@ import Testing
     @Test func blocksSlackRefusesAreSentInTheMinimalFormAndLoggedOnce() async throws {
         try await Self.withLoggedHarness { h, logs in
             h.simulator.inject([.error("invalid_blocks")], for: "chat.postMessage")
-            let answer = try await h.client.detection(Harness.detection(id: "refused"), secret: Harness.webhookSecret)
+            let answer = try await h.client.detection(ServerHarness.detection(id: "refused"), secret: ServerHarness.webhookSecret)
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 1 })
             let message = try #require(h.simulator.topLevelMessages().first)
@@ -45,7 +45,7 @@ import Testing
 
             // The message stays usable: a click updates it, and a refused update falls back the same way.
             h.simulator.inject([.error("invalid_blocks")], for: "chat.update")
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: message.ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: message.ts)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().first?.edits == 1 })
             let updated = try #require(h.simulator.topLevelMessages().first)
             #expect(updated.blocks?.arrayValue?.first?["text"]?["text"]?.stringValue?.contains("acknowledged") == true)
@@ -64,7 +64,7 @@ import Testing
             let (alertID, ts) = try await h.postedAlert()
             // Slack posts the reply, then the answer is lost: the runner cannot know it went through.
             h.simulator.inject([.lostAnswer], for: "chat.postMessage")
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
             #expect(await eventually {
                 try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.lastError != nil } else { false } }
@@ -87,7 +87,7 @@ import Testing
             h.simulator.inject([.lostAnswer], for: "chat.postMessage")
             let event: JSONValue = [
                 "type": "event_callback", "event_id": "Ev0LOST",
-                "event": ["type": "app_mention", "channel": .string(Harness.channel), "text": "<@U0SENTRYBOT> status", "user": "U0ALICE"],
+                "event": ["type": "app_mention", "channel": .string(ServerHarness.channel), "text": "<@U0SENTRYBOT> status", "user": "U0ALICE"],
             ]
             let answer = try await h.client.slack("/slack/events", form: event.encoded(), contentType: "application/json")
             #expect(answer.status == 200)
@@ -166,13 +166,13 @@ extension ServeProcesses {
         let crash = ServerCrashTests()
 
         @Test func killedWhileSlackHoldsTheReplyAnswerThenRestartedRepliesOnce() async throws {
-            let world = try await ServeWorld.start("crash-reply")
+            let world = try await ServeHarness.start("crash-reply")
             defer { world.removeFiles() }
             let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             let first = try crash.startServe(port: port, database: database, slackURL: slackURL)
             #expect(await crash.waitForReady(client))
-            let answer = try await client.detection(Harness.detection(id: "crash-reply-1"), token: Harness.webhookToken)
+            let answer = try await client.detection(ServerHarness.detection(id: "crash-reply-1"), token: ServerHarness.webhookToken)
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             #expect(await simulator.waitUntil { $0.topLevelMessages().count == 1 })
             let ts = try #require(simulator.topLevelMessages().first?.ts)
@@ -181,7 +181,7 @@ extension ServeProcesses {
 
             // Slack posts the "acknowledged" reply and holds its answer; the process dies meanwhile.
             simulator.inject([.stall(seconds: 30)], for: "chat.postMessage")
-            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: Harness.channel, messageTS: ts)
+            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
             #expect(click.status == 200)
             #expect(await simulator.waitUntil { $0.replies(to: ts).count == 1 })
             kill(first.processIdentifier, SIGKILL)
@@ -211,7 +211,7 @@ extension ServerHardeningTests {
             let (alertID, _) = try await h.postedAlert()
             let forged = ContainmentModal.Metadata(alertID: alertID, kind: .blockIP, target: target).encoded
             let answer = try await h.client.submitView(
-                callbackID: ContainmentModal.callbackID, user: Harness.alice, privateMetadata: forged,
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: forged,
                 values: ServerContainmentFlowTests.ttlValues("1h", "forged metadata"))
             #expect(answer.status == 200)
             #expect(answer.json?["response_action"] == "errors")
@@ -228,7 +228,7 @@ extension ServerHardeningTests {
             let (alertID, _) = try await h.postedAlert()
             let forged = ContainmentModal.Metadata(alertID: alertID, kind: .blockUser, target: "U0ALICE").encoded
             let answer = try await h.client.submitView(
-                callbackID: ContainmentModal.callbackID, user: Harness.bob, privateMetadata: forged,
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.bob, privateMetadata: forged,
                 values: ServerContainmentFlowTests.ttlValues("1h", "forged metadata"))
             #expect(answer.json?["response_action"] == "errors")
             #expect(try await h.store.alert(id: alertID)?.containments.isEmpty == true)
@@ -243,10 +243,10 @@ extension ServerHardeningTests {
         try await withHarness(environment: ["SENTRY_HTTP_IDLE_TIMEOUT": "1"]) { h in
             let port = h.sentryApp.port
             let connection = try #require(RawConnection(port: port, readTimeout: .seconds(10)))
-            let body = Array(Harness.detection(id: "stalled").encoded().utf8)
+            let body = Array(ServerHarness.detection(id: "stalled").encoded().utf8)
             connection.write(
                 "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Authorization: Bearer \(Harness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n")
+                    + "Authorization: Bearer \(ServerHarness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n")
             connection.write(Array(body.prefix(10)))
             let started = ContinuousClock.now
             #expect(await connection.closedByPeer(), "the server closed the stalled connection")
@@ -254,7 +254,7 @@ extension ServerHardeningTests {
             #expect(took < .seconds(5), "closed after \(took)")
             #expect(try await h.store.alerts(statuses: [.open], limit: 10).isEmpty)
             // Requests that keep coming are unaffected.
-            #expect(try await h.client.detection(Harness.detection(id: "after"), token: Harness.webhookToken).status == 202)
+            #expect(try await h.client.detection(ServerHarness.detection(id: "after"), token: ServerHarness.webhookToken).status == 202)
         }
     }
 }

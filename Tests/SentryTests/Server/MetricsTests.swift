@@ -43,7 +43,7 @@ import Testing
             let id = try await ServerContainmentFlowTests().requestBlock(h, alertID: alertID, ts: ts)
             let pending = try await h.client.send("GET", "/metrics").text
             #expect(pending.contains(#"sentry_containments{kind="block_ip",state="awaiting_approval"} 1"#))
-            _ = try await h.client.click("approve", value: id, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("approve", value: id, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
             #expect(await eventually {
                 if try await h.store.alert(id: alertID)?.containments.first?.status == .active { return true }
                 h.clock.advance(by: 60)
@@ -135,7 +135,7 @@ import Testing
 
     @Test func upstreamCallsAreLabelledByAPIAndOutcome() async throws {
         let configuration = try ServerConfiguration.load(environment: [
-            "SLACK_SIGNING_SECRET": Harness.signingSecret, "SLACK_BOT_TOKEN": Harness.botToken, "SLACK_ALERT_CHANNEL": Harness.channel,
+            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken, "SLACK_ALERT_CHANNEL": ServerHarness.channel,
             "SLACK_API_URL": "http://127.0.0.1:1/api/", "MERAKI_API_URL": "http://127.0.0.1:2/api/v1",
         ]).get()
         let metrics = ServerMetrics()

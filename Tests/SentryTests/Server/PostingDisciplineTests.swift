@@ -17,7 +17,7 @@ import Testing
                     for n in 0..<50 {
                         let index = second * 50 + n
                         group.addTask {
-                            try await h.client.detection(Harness.detection(id: "burst-\(index)", ip: ips[index % 5]), secret: Harness.webhookSecret).status
+                            try await h.client.detection(ServerHarness.detection(id: "burst-\(index)", ip: ips[index % 5]), secret: ServerHarness.webhookSecret).status
                         }
                     }
                     for try await status in group { #expect(status == 202) }

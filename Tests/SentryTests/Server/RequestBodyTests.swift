@@ -39,7 +39,7 @@ import Testing
 
     static func signedSlack(_ path: String, _ endpoint: String, body: String, contentType: String, clock: any SentryClock) -> Post {
         let timestamp = String(Int(clock.now().timeIntervalSince1970))
-        let signature = RequestVerifier(secret: Harness.signingSecret).sign(timestamp: timestamp, body: Array(body.utf8))
+        let signature = RequestVerifier(secret: ServerHarness.signingSecret).sign(timestamp: timestamp, body: Array(body.utf8))
         return Post(
             path: path, endpoint: endpoint,
             headers: [("Content-Type", contentType), ("X-Slack-Request-Timestamp", timestamp), ("X-Slack-Signature", signature)],
@@ -47,14 +47,14 @@ import Testing
     }
 
     /// A block-ip command (a manual alert), an acknowledgement of `alertID`, an app mention (a queued answer) and a detection.
-    static func posts(_ h: Harness, alertID: String) -> [Post] {
+    static func posts(_ h: ServerHarness, alertID: String) -> [Post] {
         let command = FormBody.encode([
-            ("command", "/sentry"), ("text", "block-ip 203.0.113.50"), ("user_id", Harness.alice), ("channel_id", Harness.channel),
+            ("command", "/sentry"), ("text", "block-ip 203.0.113.50"), ("user_id", ServerHarness.alice), ("channel_id", ServerHarness.channel),
             ("response_url", h.responseURL), ("trigger_id", "1.2.3"),
         ])
-        let click = FormBody.encode([("payload", LoopbackClient.clickPayload("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL).encoded())])
+        let click = FormBody.encode([("payload", LoopbackClient.clickPayload("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL).encoded())])
         let event: JSONValue = [
-            "type": "event_callback", "event_id": "Ev0BODY", "event": ["type": "app_mention", "channel": .string(Harness.channel), "text": "status"],
+            "type": "event_callback", "event_id": "Ev0BODY", "event": ["type": "app_mention", "channel": .string(ServerHarness.channel), "text": "status"],
         ]
         return [
             signedSlack("/slack/commands", "slack_commands", body: command, contentType: "application/x-www-form-urlencoded", clock: h.clock),
@@ -62,8 +62,8 @@ import Testing
             signedSlack("/slack/events", "slack_events", body: event.encoded(), contentType: "application/json", clock: h.clock),
             Post(
                 path: "/hooks/detections", endpoint: "hooks_detections",
-                headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(Harness.webhookToken)")],
-                body: Array(Harness.detection(id: "body-1", detection: "slack.max_daily_download").encoded().utf8)),
+                headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(ServerHarness.webhookToken)")],
+                body: Array(ServerHarness.detection(id: "body-1", detection: "slack.max_daily_download").encoded().utf8)),
         ]
     }
 

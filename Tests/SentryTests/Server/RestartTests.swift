@@ -8,7 +8,7 @@ import SentryTesting
 import Testing
 
 @Suite struct ServerRestartTests {
-    static let playbook = Harness.testPlaybooks[0]
+    static let playbook = ServerHarness.testPlaybooks[0]
 
     func temporaryDatabase() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("sentry-test-\(UUID().uuidString).db").path
@@ -16,18 +16,18 @@ import Testing
 
     func runner(_ store: any AlertStore, slackURL: String, clock: any SentryClock, transport: CurlTransport) -> EffectRunner {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let slack = SlackClient(transport: transport, baseURL: slackURL + "/api", token: Harness.botToken, sleep: { _ in }, logger: logger)
+        let slack = SlackClient(transport: transport, baseURL: slackURL + "/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
         return EffectRunner(store: store, slack: slack, clock: clock, logger: logger)
     }
 
     func detection(_ id: String) throws -> Detection {
-        try Detection.decodeWebhook(Array(Harness.detection(id: id).encoded().utf8))
+        try Detection.decodeWebhook(Array(ServerHarness.detection(id: id).encoded().utf8))
     }
 
     @Test func stateSurvivesAndPendingEffectsResumeExactlyOnce() async throws {
         let path = temporaryDatabase()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let simulator = SlackSimulator(token: Harness.botToken)
+        let simulator = SlackSimulator(token: ServerHarness.botToken)
         let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
         defer { Task { await slackApp.stop() } }
         let slackURL = "http://127.0.0.1:\(slackApp.port)"
@@ -38,7 +38,7 @@ import Testing
         // First life: the detection is stored, then the process stops before any effect runs.
         do {
             let store = try SQLiteAlertStore(path: path)
-            let result = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: Harness.channel, newAlertID: "A-RESTART1", now: clock.now())
+            let result = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-RESTART1", now: clock.now())
             #expect(result.status == .created)
         }
         // Second life: a new store and runner on the same file.
@@ -58,7 +58,7 @@ import Testing
     @Test func aPostWhoseAnswerWasLostIsNotPostedTwice() async throws {
         let path = temporaryDatabase()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let simulator = SlackSimulator(token: Harness.botToken)
+        let simulator = SlackSimulator(token: ServerHarness.botToken)
         let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
         defer { Task { await slackApp.stop() } }
         let slackURL = "http://127.0.0.1:\(slackApp.port)"
@@ -68,7 +68,7 @@ import Testing
 
         do {
             let store = try SQLiteAlertStore(path: path)
-            _ = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: Harness.channel, newAlertID: "A-LOSTANSW", now: clock.now())
+            _ = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-LOSTANSW", now: clock.now())
             // Slack posts the message but the answer never arrives (as if the process died right after sending).
             simulator.inject([.lostAnswer], for: "chat.postMessage")
             #expect(try await runner(store, slackURL: slackURL, clock: clock, transport: transport).drainOnce() == 0)
@@ -84,16 +84,16 @@ import Testing
     }
 
     @Test func updatesWaitForThePostAndCoalesce() async throws {
-        let simulator = SlackSimulator(token: Harness.botToken)
+        let simulator = SlackSimulator(token: ServerHarness.botToken)
         let slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
         defer { Task { await slackApp.stop() } }
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let clock = ManualClock(Date())
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: Harness.channel, newAlertID: "A-COALESCE", now: clock.now())
+        _ = try await store.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-COALESCE", now: clock.now())
         for index in 2...6 {
-            let result = try await store.ingest(try detection("evt-\(index)"), playbook: Self.playbook, channel: Harness.channel, newAlertID: "A-UNUSED\(index)0", now: clock.now())
+            let result = try await store.ingest(try detection("evt-\(index)"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-UNUSED\(index)0", now: clock.now())
             #expect(result.status == .grouped)
         }
         // One post and one (coalesced) update are pending.

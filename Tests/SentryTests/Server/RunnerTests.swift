@@ -12,9 +12,9 @@ import Testing
             let (alertID, ts) = try await h.postedAlert(id: "evt-1")
             // The next chat.update is held by Slack for a second; the alert changes meanwhile.
             h.simulator.inject([.stall(seconds: 1)], for: "chat.update")
-            _ = try await h.client.detection(Harness.detection(id: "evt-2"), secret: Harness.webhookSecret)
+            _ = try await h.client.detection(ServerHarness.detection(id: "evt-2"), secret: ServerHarness.webhookSecret)
             #expect(await h.simulator.waitUntil { $0.requests.contains { $0.method == "chat.update" } })
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().first?.text.contains("acknowledged") == true })
             let blocks = h.simulator.topLevelMessages().first?.blocks
             #expect(Transcript.text(blocks).contains("Acknowledged by"))
@@ -26,9 +26,9 @@ import Testing
             let (alertID, ts) = try await h.postedAlert()
             // The acknowledgement's reply is rate limited past the client's own retries.
             h.simulator.inject(Array(repeating: .rateLimited(retryAfter: 2), count: 5), for: "chat.postMessage")
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await eventually { try await h.store.outbox(alertID: alertID).contains { $0.lastError?.contains("rate limited") == true } })
-            _ = try await h.client.click("resolve", value: alertID, user: Harness.bob, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("resolve", value: alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
             try await Task.sleep(for: .milliseconds(200))
             #expect(h.simulator.replies(to: ts).isEmpty)
             // Slack asked for 2 s: nothing moves before that, everything in order after.
@@ -52,16 +52,16 @@ import Testing
     @Test func aSlowCallHoldsBackOnlyItsOwnAlert() async throws {
         try await withHarness { h in
             let first = try await h.postedAlert(id: "evt-1")
-            let second = try await h.client.detection(Harness.detection(id: "evt-2", ip: "198.51.100.9"), secret: Harness.webhookSecret)
+            let second = try await h.client.detection(ServerHarness.detection(id: "evt-2", ip: "198.51.100.9"), secret: ServerHarness.webhookSecret)
             let secondID = try #require(second.json?["alert_id"]?.stringValue)
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 2 })
             #expect(await eventually { try await h.store.alert(id: secondID)?.message != nil })
             let secondTS = try #require(h.simulator.topLevelMessages().last?.ts)
             h.simulator.inject([.stall(seconds: 3)], for: "chat.update")
-            _ = try await h.client.detection(Harness.detection(id: "evt-3"), secret: Harness.webhookSecret)
+            _ = try await h.client.detection(ServerHarness.detection(id: "evt-3"), secret: ServerHarness.webhookSecret)
             #expect(await h.simulator.waitUntil { $0.requests.contains { $0.method == "chat.update" } })
             let started = ContinuousClock.now
-            _ = try await h.client.click("ack", value: secondID, user: Harness.alice, responseURL: h.responseURL, messageTS: secondTS)
+            _ = try await h.client.click("ack", value: secondID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: secondTS)
             #expect(await h.simulator.waitUntil(timeout: .seconds(2)) { $0.replies(to: secondTS).count == 1 })
             #expect(ContinuousClock.now - started < .seconds(2))
             #expect(h.simulator.replies(to: first.ts).isEmpty)
@@ -71,7 +71,7 @@ import Testing
     @Test func aReplyIsRecordedAsSoonAsItIsPosted() async throws {
         try await withHarness { h in
             let (alertID, ts) = try await h.postedAlert()
-            _ = try await h.client.click("ack", value: alertID, user: Harness.alice, responseURL: h.responseURL, messageTS: ts)
+            _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
             #expect(await eventually {
                 try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.state == "done" } else { false } }
@@ -81,9 +81,9 @@ import Testing
 
     @Test func anUnreadableOutboxRowIsSetAsideAndTheRestRun() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        let playbook = Harness.testPlaybooks[0]
-        let detection = try Detection.decodeWebhook(Array(Harness.detection().encoded().utf8))
-        _ = try await store.ingest(detection, playbook: playbook, channel: Harness.channel, newAlertID: "A-GOODROW1", now: Date())
+        let playbook = ServerHarness.testPlaybooks[0]
+        let detection = try Detection.decodeWebhook(Array(ServerHarness.detection().encoded().utf8))
+        _ = try await store.ingest(detection, playbook: playbook, channel: ServerHarness.channel, newAlertID: "A-GOODROW1", now: Date())
         try await store.unsafeExecute(
             "INSERT INTO outbox (alert_id, effect, idempotency_key, next_attempt_at, created_at) VALUES (NULL, '{\"fromTheFuture\":{}}', 'x', 0, 0)")
         let due = try await store.dueEffects(now: Date(), limit: 10)

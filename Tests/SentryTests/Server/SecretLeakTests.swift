@@ -57,7 +57,7 @@ extension ServeProcesses {
             process.arguments = ["serve"]
             process.currentDirectoryURL = ServerBinaryTests.root
             process.environment = Self.secrets.merging([
-                "SLACK_ALERT_CHANNEL": Harness.channel, "SLACK_RESPONDERS": "\(Harness.alice),\(Harness.bob)",
+                "SLACK_ALERT_CHANNEL": ServerHarness.channel, "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)",
                 "SLACK_API_URL": slackURL + "/api", "SLACK_SCIM_URL": "http://127.0.0.1:\(adminApp.port)/scim/v2",
                 "SLACK_AUDIT_URL": "http://127.0.0.1:\(auditApp.port)/audit/v1", "SENTRY_SLACK_AUDIT_INTERVAL": "5",
                 "MERAKI_ORG_ID": meraki.organizationID, "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
@@ -74,26 +74,26 @@ extension ServeProcesses {
             #expect(await ServerCrashTests().waitForReady(client))
 
             // Detections: signed with the webhook secret, and with the bearer token; and refused ones.
-            let signed = try await client.detection(Harness.detection(id: "leak-1"), secret: Self.secrets["SENTRY_WEBHOOK_SECRET"]!)
+            let signed = try await client.detection(ServerHarness.detection(id: "leak-1"), secret: Self.secrets["SENTRY_WEBHOOK_SECRET"]!)
             #expect(signed.status == 202)
             let alertID = try #require(signed.json?["alert_id"]?.stringValue)
             let bearer = try await client.detection(
-                Harness.detection(id: "leak-2", ip: "198.51.100.77"), token: Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)
+                ServerHarness.detection(id: "leak-2", ip: "198.51.100.77"), token: Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)
             #expect(bearer.status == 202)
             let wrongBearer = try await client.send(
-                "POST", "/hooks/detections", body: Array(Harness.detection(id: "leak-3").encoded().utf8),
+                "POST", "/hooks/detections", body: Array(ServerHarness.detection(id: "leak-3").encoded().utf8),
                 headers: [HTTPHeader("Authorization", "Bearer \(Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)x")])
             #expect(wrongBearer.status == 401)
             let forged = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: "not-" + Self.secrets["SLACK_SIGNING_SECRET"]!)
-            #expect(try await forged.command("help", user: Harness.alice).status == 401)
+            #expect(try await forged.command("help", user: ServerHarness.alice).status == 401)
 
             // Clicks, a block-ip with approval (Meraki), a block-user with approval (SCIM), the uplinks command.
             #expect(await slack.waitUntil { $0.topLevelMessages().count == 2 })
             let ts = try #require(slack.topLevelMessages().first?.ts)
-            #expect(try await client.click("ack", value: alertID, user: Harness.alice, responseURL: slackURL + "/response/a", messageTS: ts).status == 200)
-            let requested = try await client.command("block-ip 198.51.100.23 1h", user: Harness.alice, responseURL: slackURL + "/response/b")
+            #expect(try await client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: slackURL + "/response/a", messageTS: ts).status == 200)
+            let requested = try await client.command("block-ip 198.51.100.23 1h", user: ServerHarness.alice, responseURL: slackURL + "/response/b")
             let blockID = try #require(requested.json?["text"]?.stringValue?.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
-            _ = try await client.click("approve", value: blockID, user: Harness.bob, responseURL: slackURL + "/response/c")
+            _ = try await client.click("approve", value: blockID, user: ServerHarness.bob, responseURL: slackURL + "/response/c")
             let user = SlackAdminSimulator.activeUserID
             let download = try await client.detection(
                 ["id": "leak-4", "detection": "slack.max_daily_download", "subject": ["slack_user_id": .string(user)]],
@@ -101,19 +101,19 @@ extension ServeProcesses {
             let downloadAlert = try #require(download.json?["alert_id"]?.stringValue)
             #expect(await slack.waitUntil { $0.topLevelMessages().count == 3 })
             let downloadTS = try #require(slack.topLevelMessages().last?.ts)
-            _ = try await client.click("block_user", value: downloadAlert, user: Harness.alice, responseURL: slackURL + "/response/d", messageTS: downloadTS)
+            _ = try await client.click("block_user", value: downloadAlert, user: ServerHarness.alice, responseURL: slackURL + "/response/d", messageTS: downloadTS)
             #expect(await slack.waitUntil { $0.views.count == 1 })
             let metadata = try #require(slack.views.last?["private_metadata"]?.stringValue)
             _ = try await client.submitView(
-                callbackID: ContainmentModal.callbackID, user: Harness.alice, privateMetadata: metadata,
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata,
                 values: ServerContainmentFlowTests.ttlValues("1h", "mass download"))
             let store = try SQLiteAlertStore(path: database)
             let userBlock = try #require(try await store.alert(id: downloadAlert)?.containments.first?.id)
-            _ = try await client.click("approve", value: userBlock, user: Harness.bob, responseURL: slackURL + "/response/e")
+            _ = try await client.click("approve", value: userBlock, user: ServerHarness.bob, responseURL: slackURL + "/response/e")
             #expect(await eventually { admin.isActive(user) == false })
             let blockAlert = try #require(try await store.alertID(forContainment: blockID))
             #expect(await eventually { try await store.alert(id: blockAlert)?.containments.first?.status == .active })
-            _ = try await client.command("uplinks", user: Harness.alice, responseURL: slackURL + "/response/f")
+            _ = try await client.command("uplinks", user: ServerHarness.alice, responseURL: slackURL + "/response/f")
             // The collectors poll with the admin token and the Meraki key.
             #expect(await eventually { !audit.requests.isEmpty })
             let metrics = try await client.send("GET", "/metrics")

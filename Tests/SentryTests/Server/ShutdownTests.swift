@@ -12,18 +12,18 @@ extension ServeProcesses {
         let crash = ServerCrashTests()
 
         func webhookPost(id: String, port: Int) -> (head: [UInt8], body: [UInt8]) {
-            let body = Array(Harness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
+            let body = Array(ServerHarness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
             let head = "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
-                + "Authorization: Bearer \(Harness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n"
+                + "Authorization: Bearer \(ServerHarness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n"
             return (Array(head.utf8), body)
         }
 
         func detection(_ client: LoopbackClient, id: String) async throws -> String? {
-            try await client.detection(Harness.detection(id: id), token: Harness.webhookToken).json?["alert_id"]?.stringValue
+            try await client.detection(ServerHarness.detection(id: id), token: ServerHarness.webhookToken).json?["alert_id"]?.stringValue
         }
 
         @Test func sigtermFinishesTheRunningEffectAndTheHalfSentRequestThenExits() async throws {
-            let world = try await ServeWorld.start("stop")
+            let world = try await ServeHarness.start("stop")
             defer { world.removeFiles() }
             let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             // Slack takes 3 s to answer the alert's post: the effect is running when the signal comes.
@@ -65,7 +65,7 @@ extension ServeProcesses {
         }
 
         @Test func aClientThatNeverFinishesItsRequestDoesNotHoldTheShutdown() async throws {
-            let world = try await ServeWorld.start("stop-c")
+            let world = try await ServeHarness.start("stop-c")
             defer { world.removeFiles() }
             let (slackApp, database, port, client) = (world.slackApp, world.database, world.port, world.client)
             let process = try crash.startServe(
@@ -88,7 +88,7 @@ extension ServeProcesses {
         }
 
         @Test func sigtermIsBoundedWhenSlackHangsAndTheEffectStaysPending() async throws {
-            let world = try await ServeWorld.start("stop-b")
+            let world = try await ServeHarness.start("stop-b")
             defer { world.removeFiles() }
             let (simulator, slackApp, database, port, client) = (world.simulator, world.slackApp, world.database, world.port, world.client)
             let slackURL = "http://127.0.0.1:\(slackApp.port)"

@@ -105,7 +105,7 @@ import Testing
         try await withHarness(logger: Self.logger(written)) { h in
             let (alertID, _) = try await h.postedAlert()
             written.withLock { $0.removeAll() }
-            let unknown = try await h.client.click("ack" + Self.forged, value: alertID, user: Harness.alice, responseURL: h.responseURL)
+            let unknown = try await h.client.click("ack" + Self.forged, value: alertID, user: ServerHarness.alice, responseURL: h.responseURL)
             #expect(unknown.status == 200)
             let lines = written.current
             #expect(lines.contains { $0.contains("button not handled") && $0.contains(#"slack.action_id=ack\n2026-12-01T00:00:00+0000 error : forged"#) })
@@ -113,7 +113,7 @@ import Testing
 
             // The value and the user id reach the log too.
             written.withLock { $0.removeAll() }
-            let other = try await h.client.click("ack", value: alertID + Self.forged, user: Harness.alice + Self.forged, responseURL: h.responseURL)
+            let other = try await h.client.click("ack", value: alertID + Self.forged, user: ServerHarness.alice + Self.forged, responseURL: h.responseURL)
             #expect(other.status == 200)
             #expect(written.current.contains { $0.contains(#"slack.user=U0ALICE\n2026-12-01T00:00:00+0000 error : forged"#) })
             Self.expectOneLineEach(written.current)

@@ -10,7 +10,7 @@ import Testing
 
     @Test func uplinksAnswerWithBlockKitAndFilter() async throws {
         try await withHarness { h in
-            let all = try await h.client.command("uplinks", user: Harness.alice)
+            let all = try await h.client.command("uplinks", user: ServerHarness.alice)
             #expect(all.status == 200)
             let blocks = try #require(all.json?["blocks"])
             #expect(SlackSimulator.blockProblem(blocks) == nil)
@@ -19,11 +19,11 @@ import Testing
             #expect(text.contains("public `123.123.123.1`"))
             #expect(all.json?["response_type"] == "ephemeral")
 
-            let one = try await h.client.command("uplinks q234-abcd-0005", user: Harness.alice)
+            let one = try await h.client.command("uplinks q234-abcd-0005", user: ServerHarness.alice)
             let oneText = Transcript.text(one.json?["blocks"])
             #expect(oneText.contains("Q234-ABCD-0005") && !oneText.contains("Q234-ABCD-0001"))
 
-            let none = try await h.client.command("uplinks Atlantis", user: Harness.alice)
+            let none = try await h.client.command("uplinks Atlantis", user: ServerHarness.alice)
             #expect(none.json?["text"]?.stringValue?.contains("No appliance matches `Atlantis`") == true)
         }
     }
@@ -32,7 +32,7 @@ import Testing
         try await withHarness { h in
             h.meraki.inject([.stall(seconds: 3)], for: Self.statusesPath)
             let started = ContinuousClock.now
-            let answer = try await h.client.command("uplinks", user: Harness.alice, responseURL: "\(h.slackURL)/response/uplinks")
+            let answer = try await h.client.command("uplinks", user: ServerHarness.alice, responseURL: "\(h.slackURL)/response/uplinks")
             #expect(ContinuousClock.now - started < .milliseconds(2_800))
             #expect(answer.json?["text"]?.stringValue?.contains("answer follows") == true)
             #expect(await h.simulator.waitUntil(timeout: .seconds(10)) { $0.responses.contains { $0["blocks"] != nil } })
@@ -45,7 +45,7 @@ import Testing
     @Test func rateLimitedMerakiIsSaidPlainly() async throws {
         try await withHarness { h in
             h.meraki.inject([.rateLimited(retryAfter: 120)], for: Self.statusesPath)
-            let answer = try await h.client.command("uplinks", user: Harness.alice)
+            let answer = try await h.client.command("uplinks", user: ServerHarness.alice)
             #expect(answer.json?["text"]?.stringValue?.contains("rate limiting") == true)
         }
     }
@@ -66,8 +66,8 @@ import Testing
     }
 
     @Test func notConfiguredSaysWhichVariables() async throws {
-        let harness = try await Harness(uplinks: false)
-        let answer = try await harness.client.command("uplinks", user: Harness.alice)
+        let harness = try await ServerHarness(uplinks: false)
+        let answer = try await harness.client.command("uplinks", user: ServerHarness.alice)
         await harness.stop()
         #expect(answer.json?["text"]?.stringValue?.contains("MERAKI_API_KEY and MERAKI_ORG_ID") == true)
     }

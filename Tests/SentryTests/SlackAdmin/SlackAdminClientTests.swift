@@ -16,11 +16,11 @@ import Testing
             let outcome = try await world.client(sleep: sleep).deactivate(userID: Simulator.activeUserID)
             #expect(outcome == .deactivated)
             #expect(world.simulator.isActive(Simulator.activeUserID) == false)
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             #expect(world.simulator.requests.map(\.httpMethod) == ["GET", "DELETE"])
             let delete = try #require(world.simulator.requests(method: "DELETE").first)
             #expect(delete.path == path)
-            #expect(delete.authorization == "Bearer \(SlackAdminWorld.token)")
+            #expect(delete.authorization == "Bearer \(SlackAdminHarness.token)")
             #expect(delete.body.isEmpty)
             #expect(sleep.durations.isEmpty)
         }
@@ -82,7 +82,7 @@ import Testing
             #expect(v1 == SCIMUser(
                 id: Simulator.inactiveUserID, userName: "stantz", displayName: "Ray Stantz", active: false,
                 email: "stantz@example.com"))
-            #expect(world.simulator.requests.last?.path == SlackAdminWorld.path(Simulator.inactiveUserID, .v1))
+            #expect(world.simulator.requests.last?.path == SlackAdminHarness.path(Simulator.inactiveUserID, .v1))
         }
     }
 
@@ -118,10 +118,10 @@ import Testing
             #expect(world.simulator.isActive(Simulator.inactiveUserID) == true)
             #expect(world.simulator.requests.map(\.httpMethod) == ["GET", "PATCH"])
             let patch = try #require(world.simulator.requests(method: "PATCH").first)
-            #expect(patch.path == SlackAdminWorld.path(Simulator.inactiveUserID, version))
+            #expect(patch.path == SlackAdminHarness.path(Simulator.inactiveUserID, version))
             #expect(patch.body == body)
             #expect(patch.contentType == "application/json; charset=utf-8")
-            #expect(patch.authorization == "Bearer \(SlackAdminWorld.token)")
+            #expect(patch.authorization == "Bearer \(SlackAdminHarness.token)")
         }
     }
 
@@ -156,8 +156,8 @@ import Testing
             #expect(world.simulator.sessionResets(for: Simulator.activeUserID) == 1)
             let call = try #require(world.simulator.requests.first)
             #expect(call.httpMethod == "POST")
-            #expect(call.path == SlackAdminWorld.sessionResetPath)
-            #expect(call.authorization == "Bearer \(SlackAdminWorld.token)")
+            #expect(call.path == SlackAdminHarness.sessionResetPath)
+            #expect(call.authorization == "Bearer \(SlackAdminHarness.token)")
             #expect(call.contentType == "application/json; charset=utf-8")
             #expect(call.json == ["user_id": .string(Simulator.activeUserID)])
         }
@@ -173,7 +173,7 @@ import Testing
             #expect(unknown == .api(method: "admin.users.session.reset", code: "user_not_found"))
             #expect(unknown?.isRetryable == false)
 
-            world.simulator.inject([.error("not_allowed_token_type")], path: SlackAdminWorld.sessionResetPath)
+            world.simulator.inject([.error("not_allowed_token_type")], path: SlackAdminHarness.sessionResetPath)
             let refused = await #expect(throws: SlackAdminError.self) {
                 try await client.resetSessions(userID: Simulator.activeUserID)
             }
@@ -186,9 +186,9 @@ import Testing
 
     @Test func sessionResetWaitsOutARateLimitAndRetriesServerErrors() async throws {
         try await withSlackAdmin { world in
-            world.simulator.inject([.rateLimited(retryAfter: 3), .status(502)], path: SlackAdminWorld.sessionResetPath)
+            world.simulator.inject([.rateLimited(retryAfter: 3), .status(502)], path: SlackAdminHarness.sessionResetPath)
             let sleep = RecordingSleep()
-            let probe = BucketProbe()
+            let probe = RecordingBucketWaits()
             let bucket = probe.bucket()
             try await world.client(sleep: sleep, bucket: bucket).resetSessions(userID: Simulator.activeUserID)
             #expect(world.simulator.sessionResets(for: Simulator.activeUserID) == 1)
@@ -207,10 +207,10 @@ import Testing
 
     @Test func aRateLimitedDeleteWaitsRetryAfterDrainsTheBucketAndSucceeds() async throws {
         try await withSlackAdmin { world in
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             world.simulator.inject([.rateLimited(retryAfter: 2)], method: "DELETE", path: path)
             let sleep = RecordingSleep()
-            let probe = BucketProbe()
+            let probe = RecordingBucketWaits()
             let bucket = probe.bucket()
             let outcome = try await world.client(sleep: sleep, bucket: bucket).deactivate(userID: Simulator.activeUserID)
             #expect(outcome == .deactivated)
@@ -227,7 +227,7 @@ import Testing
 
     @Test func aRetryAfterBeyondThePolicyGoesToTheCaller() async throws {
         try await withSlackAdmin { world in
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             world.simulator.inject([.rateLimited(retryAfter: 120)], method: "DELETE", path: path)
             let sleep = RecordingSleep()
             let error = await #expect(throws: SlackAdminError.self) {
@@ -242,7 +242,7 @@ import Testing
 
     @Test func serverErrorsAreRetriedAfterReadingTheUserAgain() async throws {
         try await withSlackAdmin { world in
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             world.simulator.inject([.status(502)], method: "GET", path: path)
             world.simulator.inject([.status(503), .status(500)], method: "DELETE", path: path)
             let sleep = RecordingSleep()
@@ -260,7 +260,7 @@ import Testing
 
     @Test func aLostAnswerIsNotRepeatedOnceTheReadShowsItTookEffect() async throws {
         try await withSlackAdmin { world in
-            let path = SlackAdminWorld.path(Simulator.inactiveUserID)
+            let path = SlackAdminHarness.path(Simulator.inactiveUserID)
             world.simulator.inject([.lostAnswer], method: "PATCH", path: path)
             let outcome = try await world.client().reactivate(userID: Simulator.inactiveUserID)
             #expect(outcome == .reactivated)
@@ -270,7 +270,7 @@ import Testing
 
     @Test func retriesStopAtMaxAttempts() async throws {
         try await withSlackAdmin { world in
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             world.simulator.inject([.status(503), .status(503), .status(503)], method: "DELETE", path: path)
             let sleep = RecordingSleep()
             let error = await #expect(throws: SlackAdminError.self) {
@@ -289,8 +289,8 @@ import Testing
         defer { transport.shutdown() }
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
         let client = SlackAdminClient(
-            transport: transport, scimBaseURL: "http://127.0.0.1:1/scim/v2", token: SlackAdminWorld.token,
-            scimWrites: BucketProbe().bucket(), retry: RetryPolicy(maxAttempts: 2), sleep: sleep.sleep, logger: quietLogger)
+            transport: transport, scimBaseURL: "http://127.0.0.1:1/scim/v2", token: SlackAdminHarness.token,
+            scimWrites: RecordingBucketWaits().bucket(), retry: RetryPolicy(maxAttempts: 2), sleep: sleep.sleep, logger: quietLogger)
         let error = await #expect(throws: SlackAdminError.self) {
             _ = try await client.deactivate(userID: Simulator.activeUserID)
         }
@@ -308,10 +308,10 @@ import Testing
         try await withSlackAdmin { world in
             let log = RecordingLogLines()
             let client = world.client(logger: log.logger)
-            let path = SlackAdminWorld.path(Simulator.activeUserID)
+            let path = SlackAdminHarness.path(Simulator.activeUserID)
             world.simulator.inject([.status(500)], method: "GET", path: path)
             world.simulator.inject([.rateLimited(retryAfter: 1), .lostAnswer], method: "DELETE", path: path)
-            world.simulator.inject([.error("invalid_auth")], path: SlackAdminWorld.sessionResetPath)
+            world.simulator.inject([.error("invalid_auth")], path: SlackAdminHarness.sessionResetPath)
             var errors: [SlackAdminError] = []
 
             let reactivation = try await client.reactivate(userID: Simulator.inactiveUserID)

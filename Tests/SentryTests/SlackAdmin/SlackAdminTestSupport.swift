@@ -7,7 +7,7 @@ import SentryTesting
 import Testing
 
 /// A Slack admin simulator on loopback and a real `CurlTransport` to reach it.
-struct SlackAdminWorld {
+struct SlackAdminHarness {
     static let token = "xoxp-4242-SECRETADMIN-0123456789abcdef"
 
     let simulator: SlackAdminSimulator
@@ -18,9 +18,9 @@ struct SlackAdminWorld {
     /// A client of the simulator; `version` picks `/scim/v1` or `/scim/v2`.
     func client(
         version: SCIMVersion = .v2,
-        token: String = SlackAdminWorld.token,
+        token: String = SlackAdminHarness.token,
         sleep: RecordingSleep = RecordingSleep(),
-        bucket: TokenBucket = BucketProbe().bucket(),
+        bucket: TokenBucket = RecordingBucketWaits().bucket(),
         retry: RetryPolicy = .standard,
         logger: Logger = quietLogger
     ) -> SlackAdminClient {
@@ -37,11 +37,11 @@ struct SlackAdminWorld {
 /// Runs `body` against a fresh simulator and always stops it.
 func withSlackAdmin(
     users: [SlackAdminSimulator.User] = SlackAdminSimulator.defaultUsers,
-    _ body: (SlackAdminWorld) async throws -> Void
+    _ body: (SlackAdminHarness) async throws -> Void
 ) async throws {
-    let simulator = SlackAdminSimulator(token: SlackAdminWorld.token, users: users)
+    let simulator = SlackAdminSimulator(token: SlackAdminHarness.token, users: users)
     let app = try await RunningApplication.start { simulator.application(onRunning: $0) }
-    let world = SlackAdminWorld(simulator: simulator, app: app)
+    let world = SlackAdminHarness(simulator: simulator, app: app)
     do {
         try await body(world)
     } catch {
@@ -55,7 +55,7 @@ func withSlackAdmin(
 
 /// A write bucket whose waits are recorded and then refused, so a test sees how long a caller would have
 /// waited without waiting (the bucket measures time on the real clock, so a fake sleep would spin).
-final class BucketProbe: @unchecked Sendable {
+final class RecordingBucketWaits: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Duration] = []
 

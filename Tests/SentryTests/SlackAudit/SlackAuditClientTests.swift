@@ -17,7 +17,7 @@ import Testing
             #expect(page.nextCursor == nil)
             let request = try #require(world.simulator.requests.first)
             #expect(request.path == "/audit/v1/logs")
-            #expect(request.authorization == "Bearer \(SlackAuditWorld.token)")
+            #expect(request.authorization == "Bearer \(SlackAuditHarness.token)")
             #expect(request.query == [
                 "oldest": "\(F.t0 - 120)", "latest": "\(F.t0 + 600)", "limit": "1000", "action": "file_downloaded,anomaly",
             ])
@@ -32,7 +32,7 @@ import Testing
     @Test func allLogsFollowsCursorsOverThreePages() async throws {
         try await withAuditLogs { world in
             world.simulator.add((1...7).map { F.download("d\($0)", at: F.t0 + Int64($0)) })
-            let budget = SlackAuditBudgetProbe()
+            let budget = RecordingAuditLogsBudget()
             let (page, pages) = try await world.client(budget: budget).allLogs(SlackAuditQuery(oldest: F.t0, limit: 3))
             #expect(pages == 3)
             #expect(page.events.map(\.id) == ["d7", "d6", "d5", "d4", "d3", "d2", "d1"])
@@ -53,7 +53,7 @@ import Testing
             world.simulator.add([F.download("d1", at: F.t0)])
             world.simulator.inject([.rateLimited(retryAfter: 7)])
             let sleep = RecordingSleep()
-            let budget = SlackAuditBudgetProbe()
+            let budget = RecordingAuditLogsBudget()
             let page = try await world.client(sleep: sleep, budget: budget).logs(SlackAuditQuery(oldest: F.t0))
             #expect(page.events.map(\.id) == ["d1"])
             #expect(world.simulator.requests.count == 2)
@@ -138,8 +138,8 @@ import Testing
             #expect(okBody.events.isEmpty)
             let transport = world.transport
             let client = SlackAuditClient(
-                transport: transport, baseURL: "http://127.0.0.1:\(world.app.port)/nowhere", token: SlackAuditWorld.token,
-                budget: SlackAuditBudgetProbe(), logger: quietLogger)
+                transport: transport, baseURL: "http://127.0.0.1:\(world.app.port)/nowhere", token: SlackAuditHarness.token,
+                budget: RecordingAuditLogsBudget(), logger: quietLogger)
             let error = await #expect(throws: SlackAuditError.self) { _ = try await client.logs(SlackAuditQuery()) }
             #expect(error == .http(status: 404))
         }

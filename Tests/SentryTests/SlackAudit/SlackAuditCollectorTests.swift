@@ -26,7 +26,7 @@ import Testing
                 AuditLogsSimulator.entry(id: "an1", action: "anomaly", at: F.t0 + 20, details: ["reason": ["unexpected_credential_testing"]]),
             ])
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: store, sink: sink)
             let result = try await collector.pollOnce()
 
@@ -49,7 +49,7 @@ import Testing
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0), F.download("d2", at: F.t0 + 30)])
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: store, sink: sink)
             try await collector.pollOnce()
             let second = try await collector.pollOnce()
@@ -69,7 +69,7 @@ import Testing
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0 + 100)])
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: store, sink: sink)
             try await collector.pollOnce()
 
@@ -93,7 +93,7 @@ import Testing
 
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0), F.download("d2", at: F.t0 + 10)])
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             do {
                 let collector = F.collector(world, store: try SQLiteAlertStore(path: path), sink: sink)
                 try await collector.pollOnce()
@@ -118,7 +118,7 @@ import Testing
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0), F.download("d2", at: F.t0 + 1)])
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: store, sink: sink, pageSize: 2, retry: .never)
             try await collector.pollOnce()
             #expect(try await checkpoint(store) == "\(F.t0 + 1)")
@@ -143,7 +143,7 @@ import Testing
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0)])
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: store, sink: sink, retry: .never)
             world.simulator.inject([.rateLimited(retryAfter: 30)])
             await #expect(throws: SlackAuditError.rateLimited(retryAfter: .seconds(30))) { try await collector.pollOnce() }
@@ -160,7 +160,7 @@ import Testing
             let times: [Int64] = [40, 5, 33, 5, 18, 1, 27]
             world.simulator.add(times.enumerated().map { index, offset in F.download("e\(index)", at: F.t0 + offset) })
             let store = try SQLiteAlertStore.inMemory()
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let result = try await F.collector(world, store: store, sink: sink, pageSize: 3).pollOnce()
             #expect(result.pages == 3)
             let delivered = sink.events
@@ -179,12 +179,12 @@ import Testing
 
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0), F.download("d2", at: F.t0 + 10)])
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             sink.refuse(true)
             do {
                 let store = try SQLiteAlertStore(path: path)
                 let collector = F.collector(world, store: store, sink: sink)
-                await #expect(throws: SlackAuditRecordingSink.Refused.self) { try await collector.pollOnce() }
+                await #expect(throws: RecordingSlackAuditSink.Refused.self) { try await collector.pollOnce() }
                 #expect(try await store.checkpoint(Self.key) == nil)
             }
             sink.refuse(false)
@@ -208,7 +208,7 @@ import Testing
                 ["action": "anomaly", "date_create": .number(Double(F.t0 - 20))],
             ])
             let clock = ManualClock(Date(timeIntervalSince1970: TimeInterval(F.t0)))
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = F.collector(world, store: try SQLiteAlertStore.inMemory(), sink: sink, now: { clock.now() })
             let result = try await collector.pollOnce()
             #expect(result.malformed == 2)
@@ -225,7 +225,7 @@ import Testing
     @Test func runPollsUntilCancelled() async throws {
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0)])
-            let sink = SlackAuditRecordingSink()
+            let sink = RecordingSlackAuditSink()
             let collector = SlackAuditCollector(
                 source: world.client(), store: try SQLiteAlertStore.inMemory(), sink: sink,
                 configuration: .init(interval: .milliseconds(10)),

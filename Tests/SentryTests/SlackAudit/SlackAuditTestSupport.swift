@@ -9,7 +9,7 @@ import SentryTesting
 import Testing
 
 /// An Audit Logs simulator on loopback and a real `CurlTransport` to reach it.
-struct SlackAuditWorld {
+struct SlackAuditHarness {
     static let token = "xoxp-4242-SECRETAUDIT-0123456789abcdef"
 
     let simulator: AuditLogsSimulator
@@ -18,9 +18,9 @@ struct SlackAuditWorld {
     var baseURL: String { "http://127.0.0.1:\(app.port)/audit/v1" }
 
     func client(
-        token: String = SlackAuditWorld.token,
+        token: String = SlackAuditHarness.token,
         sleep: RecordingSleep = RecordingSleep(),
-        budget: SlackAuditBudgetProbe = SlackAuditBudgetProbe(),
+        budget: RecordingAuditLogsBudget = RecordingAuditLogsBudget(),
         retry: RetryPolicy = .standard,
         logger: Logger = quietLogger
     ) -> SlackAuditClient {
@@ -31,10 +31,10 @@ struct SlackAuditWorld {
 }
 
 /// Runs `body` against a fresh simulator and always stops it.
-func withAuditLogs(_ body: (SlackAuditWorld) async throws -> Void) async throws {
-    let simulator = AuditLogsSimulator(token: SlackAuditWorld.token)
+func withAuditLogs(_ body: (SlackAuditHarness) async throws -> Void) async throws {
+    let simulator = AuditLogsSimulator(token: SlackAuditHarness.token)
     let app = try await RunningApplication.start { simulator.application(onRunning: $0) }
-    let world = SlackAuditWorld(simulator: simulator, app: app)
+    let world = SlackAuditHarness(simulator: simulator, app: app)
     do {
         try await body(world)
     } catch {
@@ -47,7 +47,7 @@ func withAuditLogs(_ body: (SlackAuditWorld) async throws -> Void) async throws 
 }
 
 /// A budget that never waits and records what it was asked.
-final class SlackAuditBudgetProbe: AuditLogsBudget, @unchecked Sendable {
+final class RecordingAuditLogsBudget: AuditLogsBudget, @unchecked Sendable {
     private let lock = NSLock()
     private var acquiredCount = 0
     private var drained: [Duration] = []
@@ -60,7 +60,7 @@ final class SlackAuditBudgetProbe: AuditLogsBudget, @unchecked Sendable {
 }
 
 /// An event sink that keeps every delivery, or refuses while told to.
-final class SlackAuditRecordingSink: EventSink, @unchecked Sendable {
+final class RecordingSlackAuditSink: EventSink, @unchecked Sendable {
     struct Refused: Error {}
 
     private let lock = NSLock()
@@ -93,9 +93,9 @@ enum SlackAuditFixtures {
     }
 
     static func collector(
-        _ world: SlackAuditWorld,
+        _ world: SlackAuditHarness,
         store: any DetectorStore,
-        sink: SlackAuditRecordingSink,
+        sink: RecordingSlackAuditSink,
         now: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: TimeInterval(t0 + 60)) },
         pageSize: Int = 1_000,
         retry: RetryPolicy = .standard

@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct SyslogListenerTests {
     @Test func udpDeliversTheUplinkEventsOfTheMXSamples() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(tcp: false, sink: sink)
+        let running = try await SyslogHarness.start(tcp: false, sink: sink)
         let udpPort = try #require(running.ports.udp)
         #expect(running.ports.tcp == nil)
         let lines = try SyslogFixtures.mxLines()
@@ -30,7 +30,7 @@ import Testing
 
     @Test func malformedDatagramsAreCountedAndDoNotStopTheListener() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(tcp: false, sink: sink)
+        let running = try await SyslogHarness.start(tcp: false, sink: sink)
         let sender = try UDPSender(port: try #require(running.ports.udp))
         let malformed: [[UInt8]] = [
             [], Array("garbage that is not syslog".utf8), Array(("<134>1 1386337435.1 MX84 events " + String(repeating: "x", count: 9_000)).utf8),
@@ -51,7 +51,7 @@ import Testing
 
     @Test func tcpNewlineFramingTwoFramesInOneWriteAndOneSplitAcrossTwo() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(udp: false, sink: sink)
+        let running = try await SyslogHarness.start(udp: false, sink: sink)
         #expect(running.ports.udp == nil)
         let connection = try TCPSender(port: try #require(running.ports.tcp))
         try connection.write(SyslogFixtures.failoverLine(1) + "\n" + SyslogFixtures.failoverLine(2, to: "cellular") + "\r\n")
@@ -71,7 +71,7 @@ import Testing
 
     @Test func tcpOctetCountingTwoFramesInOneWriteAndOneSplitAcrossTwo() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(udp: false, sink: sink)
+        let running = try await SyslogHarness.start(udp: false, sink: sink)
         let connection = try TCPSender(port: try #require(running.ports.tcp))
         try connection.write(octetCounted(SyslogFixtures.failoverLine(1)) + octetCounted(SyslogFixtures.failoverLine(2, to: "wan1")))
         let split = octetCounted(SyslogFixtures.failoverLine(3, to: "cellular"))
@@ -91,7 +91,7 @@ import Testing
 
     @Test func oversizeTCPFramesAreDroppedAndCountedAndTheConnectionGoesOn() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(udp: false, sink: sink, maxMessageBytes: 256)
+        let running = try await SyslogHarness.start(udp: false, sink: sink, maxMessageBytes: 256)
         let connection = try TCPSender(port: try #require(running.ports.tcp))
         let long = "<134>1 1386337435.1 MX84 events " + String(repeating: "y", count: 1_000)
         try connection.write(octetCounted(long))
@@ -108,7 +108,7 @@ import Testing
 
     @Test func tcpConnectionsOverTheLimitAreClosed() async throws {
         let sink = RecordingEventSink()
-        let running = try await RunningSyslogListener.start(udp: false, sink: sink, maxConnections: 1)
+        let running = try await SyslogHarness.start(udp: false, sink: sink, maxConnections: 1)
         let port = try #require(running.ports.tcp)
         let first = try TCPSender(port: port)
         try first.write(SyslogFixtures.failoverLine(1) + "\n")
@@ -125,7 +125,7 @@ import Testing
         let sink = RecordingEventSink(gated: true)
         let capacity = 64
         let batchSize = 16
-        let running = try await RunningSyslogListener.start(tcp: false, sink: sink, queueCapacity: capacity, batchSize: batchSize)
+        let running = try await SyslogHarness.start(tcp: false, sink: sink, queueCapacity: capacity, batchSize: batchSize)
         let sender = try UDPSender(port: try #require(running.ports.udp))
         for n in 0..<20_000 { sender.send(SyslogFixtures.failoverLine(n)) }
 
@@ -208,7 +208,7 @@ import Testing
     }
 
     @Test func bindFailureIsReportedToRunAndToWaiters() async throws {
-        let first = try await RunningSyslogListener.start(udp: false, sink: RecordingEventSink())
+        let first = try await SyslogHarness.start(udp: false, sink: RecordingEventSink())
         let taken = try #require(first.ports.tcp)
         let second = SyslogListener(
             configuration: .init(tcp: SyslogEndpoint(host: "127.0.0.1", port: taken)), sink: RecordingEventSink(), logger: SyslogFixtures.logger)

@@ -66,7 +66,7 @@ func syslogEventually(timeout: Duration = .seconds(10), _ condition: () async ->
 }
 
 /// A listener running in a task, with its ports.
-struct RunningSyslogListener {
+struct SyslogHarness {
     let listener: SyslogListener
     let task: Task<Void, any Error>
     let ports: SyslogListener.BoundPorts
@@ -74,7 +74,7 @@ struct RunningSyslogListener {
     static func start(
         udp: Bool = true, tcp: Bool = true, sink: any EventSink, maxMessageBytes: Int = 8 * 1024, queueCapacity: Int = 10_000,
         batchSize: Int = 100, flushInterval: Duration = .milliseconds(20), maxConnections: Int = 16
-    ) async throws -> RunningSyslogListener {
+    ) async throws -> SyslogHarness {
         let configuration = SyslogListener.Configuration(
             udp: udp ? SyslogEndpoint(host: "127.0.0.1", port: 0) : nil, tcp: tcp ? SyslogEndpoint(host: "127.0.0.1", port: 0) : nil,
             maxMessageBytes: maxMessageBytes, queueCapacity: queueCapacity, batchSize: batchSize, flushInterval: flushInterval,
@@ -82,7 +82,7 @@ struct RunningSyslogListener {
         let listener = SyslogListener(configuration: configuration, sink: sink, logger: SyslogFixtures.logger, now: { SyslogFixtures.now })
         let task = Task { try await listener.run() }
         let ports = try await listener.boundPorts()
-        return RunningSyslogListener(listener: listener, task: task, ports: ports)
+        return SyslogHarness(listener: listener, task: task, ports: ports)
     }
 
     /// Cancels the task (the listener closes its sockets and flushes) and waits for it.

@@ -154,14 +154,14 @@ import Testing
     static let sample = "specs/meraki/samples/getOrganizationApplianceUplinkStatuses.response.json"
     static let sampleReportedAt = Date(timeIntervalSince1970: 1_518_307_200)  // 2018-02-11T00:00:00Z
 
-    func client(_ transport: UplinkScriptedTransport) -> MerakiClient {
+    func client(_ transport: FakeUplinkTransport) -> MerakiClient {
         MerakiClient(
             transport: transport, apiKey: "0123456789abcdef0123456789abcdef01234567", organizationID: "2930418", limiter: UnlimitedUplinkBudget(),
             retry: .never, sleep: { _ in }, logger: uplinkTestLogger)
     }
 
     @Test func theSpecSampleBecomesReportsThroughTheClient() async throws {
-        let transport = UplinkScriptedTransport([HTTPResponse(status: 200, body: try CoreFixtures.sharedBytes(Self.sample))])
+        let transport = FakeUplinkTransport([HTTPResponse(status: 200, body: try CoreFixtures.sharedBytes(Self.sample))])
         let reports = try await client(transport).uplinkReports()
         #expect(
             reports == [
@@ -184,7 +184,7 @@ import Testing
     @Test func aMerakiOutageThroughTheClientLeavesSnapshotsUnchanged() async throws {
         let sample = try CoreFixtures.sharedBytes(Self.sample)
         let unavailable = HTTPResponse(status: 503, headers: ["content-type": "application/json"], body: Array(#"{"errors":["Service unavailable"]}"#.utf8))
-        let transport = UplinkScriptedTransport([HTTPResponse(status: 200, body: sample), unavailable])
+        let transport = FakeUplinkTransport([HTTPResponse(status: 200, body: sample), unavailable])
         let store = try SQLiteAlertStore.inMemory()
         let collector = collector(client(transport), store, RecordingUplinkSink())
 
@@ -198,7 +198,7 @@ import Testing
     }
 
     @Test func theSimulatorsUplinksBecomeABaselineAndItsRateLimitFailsOnePoll() async throws {
-        try await MerakiStage.run { stage in
+        try await MerakiHarness.run { stage in
             let store = try SQLiteAlertStore.inMemory()
             let sink = RecordingUplinkSink()
             let collector = collector(stage.client(retry: .never), store, sink)
@@ -208,7 +208,7 @@ import Testing
             #expect(baseline.count == 4)
             #expect(baseline["Q234-ABCD-0005/wan2"]?.publicIP == "203.0.113.9")
 
-            stage.simulator.inject([.rateLimited(retryAfter: 1)], for: "/organizations/\(MerakiStage.organizationID)/appliance/uplink/statuses")
+            stage.simulator.inject([.rateLimited(retryAfter: 1)], for: "/organizations/\(MerakiHarness.organizationID)/appliance/uplink/statuses")
             let result = await collector.pollOnce(now: Self.sampleReportedAt.addingTimeInterval(90))
             #expect(result == .failed(.source, message: MerakiError.rateLimited(retryAfter: .seconds(1)).description))
             #expect(try await store.uplinkSnapshots() == baseline)

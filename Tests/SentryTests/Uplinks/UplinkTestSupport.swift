@@ -103,7 +103,7 @@ final class UplinkSaveFailingStore: DetectorStore, @unchecked Sendable {
 }
 
 /// Answers queued responses in order (the last one again when the queue runs dry) and records the requests.
-final class UplinkScriptedTransport: HTTPTransport, @unchecked Sendable {
+final class FakeUplinkTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var queue: [HTTPResponse]
     private var sent: [HTTPRequest] = []

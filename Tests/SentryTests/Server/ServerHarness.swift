@@ -8,7 +8,7 @@ import SentryTesting
 import Testing
 
 /// A Sentry server and a Slack simulator on loopback, with a manual clock and a store the test can read.
-final class Harness: Sendable {
+final class ServerHarness: Sendable {
     static let signingSecret = "test-signing-secret-not-real"
     static let botToken = "xoxb-test-token-not-real"
     static let webhookSecret = "test-webhook-secret-not-real"
@@ -43,7 +43,7 @@ final class Harness: Sendable {
     ]
 
     init(
-        environment extra: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks,
+        environment extra: [String: String] = [:], playbooks: [Playbook] = ServerHarness.testPlaybooks,
         store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true, logger: Logger? = nil
     ) async throws {
         simulator = SlackSimulator(token: Self.botToken)
@@ -121,10 +121,10 @@ final class Harness: Sendable {
 
 /// Runs a body with a harness and always stops it.
 func withHarness(
-    environment: [String: String] = [:], playbooks: [Playbook] = Harness.testPlaybooks, logger: Logger? = nil,
-    _ body: (Harness) async throws -> Void
+    environment: [String: String] = [:], playbooks: [Playbook] = ServerHarness.testPlaybooks, logger: Logger? = nil,
+    _ body: (ServerHarness) async throws -> Void
 ) async throws {
-    let harness = try await Harness(environment: environment, playbooks: playbooks, logger: logger)
+    let harness = try await ServerHarness(environment: environment, playbooks: playbooks, logger: logger)
     do {
         try await body(harness)
     } catch {
