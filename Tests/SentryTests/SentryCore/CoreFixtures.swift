@@ -3,9 +3,9 @@ import Foundation
 
 /// Shared inputs of the Core and Store tests: files beside the repository, playbooks, detections, alerts.
 enum CoreFixtures {
-    /// `/…/main` — this file is `main/Tests/SentryTests/Core/CoreFixtures.swift`.
+    /// `/…/main` — this file is `main/Tests/SentryTests/SentryCore/CoreFixtures.swift`.
     static let repoRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Core
+        .deletingLastPathComponent()  // SentryCore
         .deletingLastPathComponent()  // SentryTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // main

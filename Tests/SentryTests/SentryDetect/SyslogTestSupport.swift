@@ -6,7 +6,7 @@ import SentryDetect
 
 /// Inputs and tools shared by the syslog tests: the MX samples, loopback senders, a recording sink.
 enum SyslogFixtures {
-    /// `../shared/specs/meraki/samples/mx-syslog.examples.txt`; this file is `main/Tests/SentryTests/Syslog/…`.
+    /// `../shared/specs/meraki/samples/mx-syslog.examples.txt`; this file is `main/Tests/SentryTests/SentryDetect/…`.
     static let samplesURL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
