@@ -88,11 +88,42 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Simulators of Slack and Meraki, loopback helpers and a manual clock: for `sentry demo`, the benchmark's
+        // `sentry slack-simulator` and the tests, never for `serve`.
+        .target(
+            name: "SentryTesting",
+            dependencies: [
+                "SentryCore",
+                "SentryConnectors",
+                "SentryServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The scripted incident of `sentry demo`, played against SentryTesting's simulators.
+        .target(
+            name: "SentryDemo",
+            dependencies: [
+                "SentryCore",
+                "SentryStore",
+                "SentryConnectors",
+                "SentryDetect",
+                "SentryServer",
+                "SentryTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sentry",
             dependencies: [
                 "SentryServer",
                 "SentryDetect",
+                "SentryDemo",
+                "SentryTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -114,6 +145,7 @@ let package = Package(
                 "SentryConnectors",
                 "SentryServer",
                 "SentryDetect",
+                "SentryTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Golden"],

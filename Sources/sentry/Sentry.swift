@@ -3,9 +3,11 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
+import SentryDemo
 import SentryDetect
 import SentryServer
 import SentryStore
+import SentryTesting
 import ServiceLifecycle
 
 @main

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryServer
+import SentryStore
+import SentryTesting
+import Testing
+
+/// A Sentry server and a Slack simulator on loopback, with a manual clock and a store the test can read.
+final class ServerHarness: Sendable {
+    static let signingSecret = "test-signing-secret-not-real"
+    static let botToken = "xoxb-test-token-not-real"
+    static let webhookSecret = "test-webhook-secret-not-real"
+    static let webhookToken = "test-webhook-token-not-real"
+    static let adminToken = "xoxp-test-admin-token-not-real"
+    static let merakiKey = "test-meraki-key-not-real"
+    static let channel = "C0TESTALERTS"
+    static let alice = "U0ALICE"
+    static let bob = "U0BOB"
+
+    let simulator: SlackSimulator
+    let meraki: MerakiSimulator
+    let slackAdmin: SlackAdminSimulator
+    let merakiApp: RunningApplication
+    let adminApp: RunningApplication
+    let slackApp: RunningApplication
+    let sentryApp: RunningApplication
+    let server: SentryServer
+    let store: any AlertStore
+    let clock: ManualClock
+    let transport: CurlTransport
+    let client: LoopbackClient
+    let slackURL: String
+    let metrics: ServerMetrics
+
+    static let testPlaybooks: [Playbook] = [
+        Playbook(
+            id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
+            groupingWindow: 3_600, ackTimeout: 900, escalation: Escalation(mention: ["S0ONCALL"], repeatCount: 2),
+            actions: [ContainmentAction(kind: .blockIP, approvals: 1, ttl: 14_400)]),
+        Playbook(id: "downloads", title: "Downloads", detection: "slack.max_daily_download", severity: .medium),
+    ]
+
+    init(
+        environment extra: [String: String] = [:], playbooks: [Playbook] = ServerHarness.testPlaybooks,
+        store: (any AlertStore)? = nil, clock: ManualClock = ManualClock(Date()), uplinks: Bool = true, logger: Logger? = nil
+    ) async throws {
+        simulator = SlackSimulator(token: Self.botToken)
+        let simulator = self.simulator
+        slackApp = try await RunningApplication.start { simulator.application(onRunning: $0) }
+        slackURL = "http://127.0.0.1:\(slackApp.port)"
+        meraki = MerakiSimulator(apiKey: Self.merakiKey)
+        let meraki = self.meraki
+        merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
+        slackAdmin = SlackAdminSimulator(token: Self.adminToken)
+        let slackAdmin = self.slackAdmin
+        adminApp = try await RunningApplication.start { slackAdmin.application(onRunning: $0) }
+        var environment = [
+            "SLACK_SIGNING_SECRET": Self.signingSecret, "SLACK_BOT_TOKEN": Self.botToken,
+            "SLACK_ALERT_CHANNEL": Self.channel, "SLACK_RESPONDERS": "\(Self.alice),\(Self.bob)",
+            "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SENTRY_WEBHOOK_TOKEN": Self.webhookToken,
+            "SLACK_API_URL": "\(slackURL)/api", "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
+            "SLACK_ADMIN_TOKEN": Self.adminToken, "SLACK_SCIM_URL": "http://127.0.0.1:\(adminApp.port)/scim/v2",
+            "MERAKI_API_KEY": Self.merakiKey, "MERAKI_ORG_ID": meraki.organizationID, "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
+        ]
+        for (key, value) in extra { environment[key] = value.isEmpty ? nil : value }
+        let configuration = try ServerConfiguration.load(environment: environment).get()
+        self.clock = clock
+        let sqlite = try SQLiteAlertStore.inMemory()
+        self.store = store ?? sqlite
+        transport = CurlTransport()
+        let logger = logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        metrics = ServerMetrics()
+        // What the bot sends upstream goes through the metered transport, as in `sentry serve`.
+        let upstream = MeteredTransport(base: transport, metrics: metrics, configuration: configuration)
+        let slack = SlackClient(
+            transport: upstream, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
+            sleep: { _ in }, logger: logger)
+        let server = SentryServer(
+            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
+            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600),
+            containment: LiveContainmentExecutor.make(
+                configuration: configuration, transport: upstream, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger,
+                metrics: metrics),
+            uplinks: !uplinks ? nil : MerakiUplinkLookup(client: MerakiClient(
+                transport: upstream, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
+                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)))
+        self.server = server
+        sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
+        client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret, clock: clock)
+    }
+
+    func stop() async {
+        await sentryApp.stop()
+        await slackApp.stop()
+        await merakiApp.stop()
+        await adminApp.stop()
+        transport.shutdown()
+    }
+
+    var responseURL: String { "\(slackURL)/response/test" }
+
+    static func detection(id: String = "evt-1", detection: String = "slack.failed_logins_by_ip", ip: String = "203.0.113.7") -> JSONValue {
+        ["id": .string(id), "detection": .string(detection), "title": "Failed logins", "subject": ["ip": .string(ip)], "evidence": ["failed": 40]]
+    }
+
+    /// Creates an alert through the webhook and waits for its message.
+    func postedAlert(id: String = "evt-1") async throws -> (alertID: String, ts: String) {
+        let before = simulator.topLevelMessages().count
+        let answer = try await client.detection(Self.detection(id: id), secret: Self.webhookSecret)
+        #expect(answer.status == 202)
+        let alertID = try #require(answer.json?["alert_id"]?.stringValue)
+        #expect(await simulator.waitUntil { $0.topLevelMessages().count == before + 1 })
+        let ts = try #require(simulator.topLevelMessages().last?.ts)
+        // Slack has it; wait until the store has recorded it too.
+        #expect(await eventually { try await self.store.alert(id: alertID)?.message?.ts == ts })
+        return (alertID, ts)
+    }
+}
+
+/// Runs a body with a harness and always stops it.
+func withHarness(
+    environment: [String: String] = [:], playbooks: [Playbook] = ServerHarness.testPlaybooks, logger: Logger? = nil,
+    _ body: (ServerHarness) async throws -> Void
+) async throws {
+    let harness = try await ServerHarness(environment: environment, playbooks: playbooks, logger: logger)
+    do {
+        try await body(harness)
+    } catch {
+        await harness.stop()
+        throw error
+    }
+    await harness.stop()
+}
+
+/// Polls a condition (bounded) for state that another task settles.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return (try? await condition()) == true
+}
