@@ -6,30 +6,26 @@ public enum MerakiFirewallList: Sendable, Equatable {
     case l3
     /// `cellularFirewallRules`: applied by the MX only while it runs on its cellular uplink.
     case cellular
+
+    /// The list's resource under `/networks/{id}/appliance/firewall/`.
+    var resource: String { self == .l3 ? "l3FirewallRules" : "cellularFirewallRules" }
+    /// The Dashboard API's operation names, for logs and errors.
+    var getOperation: String { self == .l3 ? "getNetworkApplianceFirewallL3FirewallRules" : "getNetworkApplianceFirewallCellularFirewallRules" }
+    var putOperation: String { self == .l3 ? "updateNetworkApplianceFirewallL3FirewallRules" : "updateNetworkApplianceFirewallCellularFirewallRules" }
 }
 
 extension MerakiClient {
     /// The appliance's cellular failover rules. Like the L3 list, the answer ends with a default rule that is not
     /// part of the configurable list. A network without an appliance answers 404.
     public func cellularFirewallRules(networkID: String) async throws -> MerakiL3FirewallRules {
-        let operation = "getNetworkApplianceFirewallCellularFirewallRules"
-        let answer = try await execute(operation, method: "GET", url: url(cellularPath(networkID)), safeToRepeat: true)
-        guard let json = JSONValue.parse(answer.response.body), let rules = MerakiL3FirewallRules(json: json) else {
-            throw MerakiError.malformedResponse("\(operation): no rules list")
-        }
-        return rules
+        try await firewallRules(.cellular, networkID: networkID)
     }
 
     /// Replaces the whole cellular list (the body takes `rules` only). A trailing default rule is left out; the
     /// answer must hold every rule sent. Not repeated blindly after a 5xx or a timeout (see `rewrite`).
     @discardableResult
     public func updateCellularFirewallRules(networkID: String, rules: [MerakiFirewallRule]) async throws -> MerakiL3FirewallRules {
-        let operation = "updateNetworkApplianceFirewallCellularFirewallRules"
-        var sent = rules
-        if let last = sent.last, last.isDefaultRule { sent.removeLast() }
-        let answer = try await execute(
-            operation, method: "PUT", url: url(cellularPath(networkID)), body: .object(["rules": .array(sent.map(\.json))]), safeToRepeat: false)
-        return try checkPreserved(answer, sent: sent, operation: operation, networkID: networkID)
+        try await updateFirewallRules(.cellular, networkID: networkID, rules: rules, syslogDefaultRule: nil)
     }
 
     /// Puts `rules` (each carrying `marker`) into the network's cellular list, before or after the rules already
@@ -68,9 +64,6 @@ extension MerakiClient {
         return change
     }
 
-    private func cellularPath(_ networkID: String) -> String {
-        "/networks/\(Self.segment(networkID))/appliance/firewall/cellularFirewallRules"
-    }
 }
 
 extension MerakiFirewallRule {

@@ -13,12 +13,7 @@ extension MerakiClient {
 
     /// The appliance's L3 (outbound) rules. A network without an appliance answers 404 (`MerakiError.isNotFound`).
     public func l3FirewallRules(networkID: String) async throws -> MerakiL3FirewallRules {
-        let operation = "getNetworkApplianceFirewallL3FirewallRules"
-        let answer = try await execute(operation, method: "GET", url: url(l3Path(networkID)), safeToRepeat: true)
-        guard let json = JSONValue.parse(answer.response.body), let rules = MerakiL3FirewallRules(json: json) else {
-            throw MerakiError.malformedResponse("\(operation): no rules list")
-        }
-        return rules
+        try await firewallRules(.l3, networkID: networkID)
     }
 
     /// Replaces the whole rule list. A trailing default rule in `rules` is left out (the API takes the list
@@ -31,13 +26,28 @@ extension MerakiClient {
         rules: [MerakiFirewallRule],
         syslogDefaultRule: Bool? = nil
     ) async throws -> MerakiL3FirewallRules {
-        let operation = "updateNetworkApplianceFirewallL3FirewallRules"
+        try await updateFirewallRules(.l3, networkID: networkID, rules: rules, syslogDefaultRule: syslogDefaultRule)
+    }
+
+    /// One of the appliance's rule lists, as read.
+    func firewallRules(_ list: MerakiFirewallList, networkID: String) async throws -> MerakiL3FirewallRules {
+        let answer = try await execute(list.getOperation, method: "GET", url: url(path(list, networkID)), safeToRepeat: true)
+        guard let json = JSONValue.parse(answer.response.body), let rules = MerakiL3FirewallRules(json: json) else {
+            throw MerakiError.malformedResponse("\(list.getOperation): no rules list")
+        }
+        return rules
+    }
+
+    /// Replaces one of the lists whole; `syslogDefaultRule` only exists for the L3 list.
+    func updateFirewallRules(
+        _ list: MerakiFirewallList, networkID: String, rules: [MerakiFirewallRule], syslogDefaultRule: Bool?
+    ) async throws -> MerakiL3FirewallRules {
         var sent = rules
         if let last = sent.last, last.isDefaultRule { sent.removeLast() }
         var body: [String: JSONValue] = ["rules": .array(sent.map(\.json))]
-        body["syslogDefaultRule"] = syslogDefaultRule.map(JSONValue.bool)
-        let answer = try await execute(operation, method: "PUT", url: url(l3Path(networkID)), body: .object(body), safeToRepeat: false)
-        return try checkPreserved(answer, sent: sent, operation: operation, networkID: networkID)
+        if list == .l3 { body["syslogDefaultRule"] = syslogDefaultRule.map(JSONValue.bool) }
+        let answer = try await execute(list.putOperation, method: "PUT", url: url(path(list, networkID)), body: .object(body), safeToRepeat: false)
+        return try checkPreserved(answer, sent: sent, operation: list.putOperation, networkID: networkID)
     }
 
     /// The answer to a PUT of a whole list, which must hold every rule sent (`MerakiError.rulesNotPreserved`).
@@ -118,17 +128,13 @@ extension MerakiClient {
             var attempt = 0
             while true {
                 attempt += 1
-                let current = list == .l3 ? try await l3FirewallRules(networkID: networkID) : try await cellularFirewallRules(networkID: networkID)
+                let current = try await firewallRules(list, networkID: networkID)
                 switch plan(current, wroteBefore) {
                 case .done(let change):
                     return change
                 case .write(let rules, let change):
                     do {
-                        if list == .l3 {
-                            try await updateL3FirewallRules(networkID: networkID, rules: rules, syslogDefaultRule: current.syslogDefaultRule)
-                        } else {
-                            try await updateCellularFirewallRules(networkID: networkID, rules: rules)
-                        }
+                        try await updateFirewallRules(list, networkID: networkID, rules: rules, syslogDefaultRule: current.syslogDefaultRule)
                         return change
                     } catch let error as MerakiError where Self.worthReadingAgain(error) && attempt < retry.maxAttempts {
                         if Self.mayHaveBeenApplied(error) { wroteBefore = true }
@@ -167,7 +173,7 @@ extension MerakiClient {
         }
     }
 
-    private func l3Path(_ networkID: String) -> String {
-        "/networks/\(Self.segment(networkID))/appliance/firewall/l3FirewallRules"
+    private func path(_ list: MerakiFirewallList, _ networkID: String) -> String {
+        "/networks/\(Self.segment(networkID))/appliance/firewall/\(list.resource)"
     }
 }

@@ -31,9 +31,6 @@ public final class ExternalSorter {
         for handle in runs { try? handle.close() }
     }
 
-    /// How many sorted runs went to disk so far.
-    public var spilledRuns: Int { runs.count }
-
     public func append(time: Double, _ bytes: UnsafeBufferPointer<UInt8>) throws {
         entries.append((time, arena.count, bytes.count))
         arena.append(contentsOf: bytes)

@@ -353,33 +353,40 @@ struct JSONParser {
 
     /// `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`, as a finite Double.
     private mutating func number() -> JSONValue? {
-        let start = index
-        func digits(_ parser: inout JSONParser) -> Int {
-            let from = parser.index
-            while parser.index < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) {
-                parser.index += 1
-            }
-            return parser.index - from
+        guard let (value, end) = Self.number(in: bytes, at: index) else { return nil }
+        index = end
+        return .number(value)
+    }
+
+    /// The JSON number starting at `start` and the index just after it; nil when none is there or it is not a
+    /// finite Double. Shared by the readers that scan JSON without building a tree.
+    static func number(in bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> (value: Double, end: Int)? {
+        var index = start
+        func digits() -> Int {
+            let from = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index - from
         }
+        guard index < bytes.count else { return nil }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { return nil }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            guard digits(&self) > 0 else { return nil }
+            guard digits() > 0 else { return nil }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard digits(&self) > 0 else { return nil }
+            guard digits() > 0 else { return nil }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits(&self) > 0 else { return nil }
+            guard digits() > 0 else { return nil }
         }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self),
             let value = Double(text), value.isFinite
         else { return nil }
-        return .number(value)
+        return (value, index)
     }
 }

@@ -36,16 +36,10 @@ extension MerakiSimulator {
             return Self.json(["rules": .array(stored + [Self.defaultRule(syslogEnabled: false)])])
         case "PUT":
             guard let object = body?.objectValue else { return Self.errors(400, ["Request body must be a JSON object"]) }
-            var rules = stored
-            if let list = object["rules"] {
-                guard let items = list.arrayValue else { return Self.errors(400, ["'rules' must be an array"]) }
-                rules = []
-                for (index, item) in items.enumerated() {
-                    switch Self.validatedRule(item, index: index) {
-                    case .success(let rule): rules.append(rule)
-                    case .failure(let problem): return Self.errors(400, [problem.message])
-                    }
-                }
+            var rules: [JSONValue]
+            switch Self.putRules(object, stored: stored) {
+            case .success(let list): rules = list
+            case .failure(let problem): return Self.errors(400, [problem.message])
             }
             if let unknown = object.keys.first(where: { $0 != "rules" }) {
                 return Self.errors(400, ["Unknown parameter '\(unknown)'"])

@@ -290,16 +290,10 @@ public final class MerakiSimulator: Sendable {
             return Self.json(["rules": .array(stored + [Self.defaultRule(syslogEnabled: syslog)])])
         case "PUT":
             guard let object = body?.objectValue else { return Self.errors(400, ["Request body must be a JSON object"]) }
-            var rules = stored
-            if let list = object["rules"] {
-                guard let items = list.arrayValue else { return Self.errors(400, ["'rules' must be an array"]) }
-                rules = []
-                for (index, item) in items.enumerated() {
-                    switch Self.validatedRule(item, index: index) {
-                    case .success(let rule): rules.append(rule)
-                    case .failure(let problem): return Self.errors(400, [problem.message])
-                    }
-                }
+            var rules: [JSONValue]
+            switch Self.putRules(object, stored: stored) {
+            case .success(let list): rules = list
+            case .failure(let problem): return Self.errors(400, [problem.message])
             }
             if let syslog = object["syslogDefaultRule"], syslog.boolValue == nil {
                 return Self.errors(400, ["'syslogDefaultRule' must be a boolean"])
@@ -321,6 +315,20 @@ public final class MerakiSimulator: Sendable {
     }
 
     /// A rule as the API stores it: the documented fields only, `any` spelled `Any` in addresses and ports.
+    /// The list a PUT body's `rules` asks for (the stored one when it names none), each rule as Meraki checks it.
+    static func putRules(_ object: [String: JSONValue], stored: [JSONValue]) -> Result<[JSONValue], RuleProblem> {
+        guard let list = object["rules"] else { return .success(stored) }
+        guard let items = list.arrayValue else { return .failure(RuleProblem(message: "'rules' must be an array")) }
+        var rules: [JSONValue] = []
+        for (index, item) in items.enumerated() {
+            switch validatedRule(item, index: index) {
+            case .success(let rule): rules.append(rule)
+            case .failure(let problem): return .failure(problem)
+            }
+        }
+        return .success(rules)
+    }
+
     static func validatedRule(_ item: JSONValue, index: Int) -> Result<JSONValue, RuleProblem> {
         func problem(_ text: String) -> Result<JSONValue, RuleProblem> {
             .failure(RuleProblem(message: "At least one of your firewall rules is invalid: rule \(index): \(text)"))

@@ -309,33 +309,10 @@ public enum UplinkStatusScanner {
             }
         }
 
-        /// `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`, as a finite Double.
+        /// A JSON number, with the grammar of the JSON reader.
         mutating func number() -> Double? {
-            let start = index
-            func digits(_ scanner: inout Scanner) -> Int {
-                let from = scanner.index
-                while scanner.index < scanner.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(scanner.bytes[scanner.index]) {
-                    scanner.index += 1
-                }
-                return scanner.index - from
-            }
-            if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: "0") {
-                index += 1
-            } else {
-                guard digits(&self) > 0 else { return nil }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                guard digits(&self) > 0 else { return nil }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard digits(&self) > 0 else { return nil }
-            }
-            guard let value = Double(text(start..<index)), value.isFinite else { return nil }
+            guard let (value, end) = JSONParser.number(in: bytes, at: index) else { return nil }
+            index = end
             return value
         }
     }
