@@ -47,6 +47,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The one caller of AlertMachine: every alert change is a transaction over any AlertStore.
+        .target(
+            name: "SentryEngine",
+            dependencies: ["SentryCore", "SentryStore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SentryConnectors",
             dependencies: [
@@ -61,6 +67,7 @@ let package = Package(
             dependencies: [
                 "SentryCore",
                 "SentryStore",
+                "SentryEngine",
                 "SentryConnectors",
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +82,7 @@ let package = Package(
             dependencies: [
                 "SentryCore",
                 "SentryStore",
+                "SentryEngine",
                 "SentryConnectors",
                 "SentryDetect",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,6 +117,7 @@ let package = Package(
             dependencies: [
                 "SentryCore",
                 "SentryStore",
+                "SentryEngine",
                 "SentryConnectors",
                 "SentryDetect",
                 "SentryServer",
@@ -142,6 +151,7 @@ let package = Package(
             dependencies: [
                 "SentryCore",
                 "SentryStore",
+                "SentryEngine",
                 "SentryConnectors",
                 "SentryServer",
                 "SentryDetect",

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SentryCore
+import SentryEngine
 import SentryStore
 
 /// Collected events → the rule engine → alerts, one transaction per batch: new event ids, window counts,
@@ -9,7 +10,9 @@ import SentryStore
 public actor DetectionPipeline: EventSink {
     let engine: RuleEngine
     var state: RuleEngine.State
-    let store: SQLiteAlertStore
+    let store: any AlertStore & DetectorStore
+    /// Where the batch's alerts are made: one transaction per batch.
+    var alerts: AlertEngine { AlertEngine(store: store) }
     let catalog: PlaybookCatalog
     let channel: String?
     let now: @Sendable () -> Date
@@ -27,7 +30,7 @@ public actor DetectionPipeline: EventSink {
 
     /// Loads the counting state (the longest window back) and starts.
     public init(
-        playbooks: [Playbook], store: SQLiteAlertStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
+        playbooks: [Playbook], store: any AlertStore & DetectorStore, channel: String?, now: @escaping @Sendable () -> Date, logger: Logger,
         maxLateness: Int = 3_600, dryRun: Bool = false, onAlerts: @escaping @Sendable () -> Void
     ) async throws {
         self.dryRun = dryRun
@@ -95,7 +98,7 @@ public actor DetectionPipeline: EventSink {
         var heldElsewhere: [String: [String]] = [:]
         for event in fresh {
             guard let change = UplinkChangeRouting.change(event) else { continue }
-            heldElsewhere[change.networkID] = try await UplinkChangeRouting.route(change, store: store, now: now())
+            heldElsewhere[change.networkID] = try await UplinkChangeRouting.route(change, engine: alerts, now: now())
         }
         // Then a failover's own alert, in the batch's transaction, so an `auto: true` containment is never lost.
         var followUps: [String: AlertEvent] = [:]
@@ -106,7 +109,7 @@ public actor DetectionPipeline: EventSink {
             followUps[detection.id] = .uplinkChanged(change)
         }
         let seen = ids.flatMap { source, list in list.map { (source: Self.namespace(source), id: $0) } }
-        let results = try await store.commitRuleBatch(
+        let results = try await alerts.commitRuleBatch(
             eventIDs: seen, counted: outcome.counted, fired: outcome.fired, detections: detections, followUps: followUps, now: now())
         state = next
         counters.events += fresh.count

@@ -1,5 +1,6 @@
 import Foundation
 import SentryCore
+import SentryEngine
 import SentryStore
 
 /// Runs the `tests:` a playbook carries (DESIGN.md §4.8): sample events through the rule engine, or sample
@@ -68,7 +69,7 @@ public enum PlaybookTestRunner {
                             throw TestProblem(description: "detection \(offset + 1): \(error.description)")
                         }
                         if let after = value["after"]?.stringValue, let seconds = DurationText.parse(after) { at = at.addingTimeInterval(Double(seconds)) }
-                        let ingested = try await store.ingest(detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-T\(offset)", now: at)
+                        let ingested = try await AlertEngine(store: store).ingest(detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-T\(offset)", now: at)
                         alerts.insert(ingested.alertID)
                     }
                     results.append(result(alerts.count == expect, alerts.count == expect
@@ -93,7 +94,7 @@ public enum PlaybookTestRunner {
         var alerts = Set<String>()
         for (offset, detection) in detections.enumerated() {
             let at = detection.occurredAt ?? Date(timeIntervalSince1970: 1_795_000_000)
-            let ingested = try await store.ingest(
+            let ingested = try await AlertEngine(store: store).ingest(
                 detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-E\(offset)", now: at)
             alerts.insert(ingested.alertID)
         }

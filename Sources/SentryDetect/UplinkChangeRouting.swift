@@ -1,5 +1,6 @@
 import Foundation
 import SentryCore
+import SentryEngine
 import SentryStore
 
 /// Carries uplink moves to the alerts whose approved-only containments they concern.
@@ -16,11 +17,11 @@ public enum UplinkChangeRouting {
     /// of those that restrict it (requested, being written or in place): a containment being rolled back, or one
     /// that failed, does not stop a new failover from getting rules of its own.
     @discardableResult
-    public static func route(_ change: UplinkChange, store: any AlertStore, now: Date) async throws -> [String] {
-        let live = try await store.liveContainments(kind: .approvedOnly, target: change.networkID)
+    public static func route(_ change: UplinkChange, engine: AlertEngine, now: Date) async throws -> [String] {
+        let live = try await engine.store.liveContainments(kind: .approvedOnly, target: change.networkID)
         var done: Set<String> = []
         for holder in live where done.insert(holder.alertID).inserted {
-            _ = try await store.apply(.uplinkChanged(change), to: holder.alertID, now: now)
+            _ = try await engine.apply(.uplinkChanged(change), to: holder.alertID, now: now)
         }
         let restricting: Set<String> = [
             Containment.Status.awaitingApproval.rawValue, Containment.Status.executing.rawValue, Containment.Status.active.rawValue,

@@ -14,7 +14,7 @@ public struct DetectionServices: Sendable {
     public let notes: [String]
 
     public static func make(
-        configuration: ServerConfiguration, playbooks: [Playbook], store: SQLiteAlertStore, transport: any HTTPTransport,
+        configuration: ServerConfiguration, playbooks: [Playbook], store: any SentryStorage, transport: any HTTPTransport,
         merakiBudget: TokenBucket, metrics: ServerMetrics, logger: Logger, onAlerts: @escaping @Sendable () -> Void
     ) async throws -> DetectionServices {
         let pipeline = try await DetectionPipeline(

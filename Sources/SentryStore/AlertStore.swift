@@ -10,6 +10,12 @@ public struct IngestResult: Equatable, Sendable {
     public var alertID: String
     public var status: IngestStatus
     public var transition: Transition?
+
+    public init(alertID: String, status: IngestStatus, transition: Transition?) {
+        self.alertID = alertID
+        self.status = status
+        self.transition = transition
+    }
 }
 
 /// One effect waiting in (or finished in) the outbox.
@@ -27,6 +33,12 @@ public struct DueTimer: Equatable, Sendable {
     public var alertID: String
     public var kind: TimerKind
     public var dueAt: Date
+
+    public init(alertID: String, kind: TimerKind, dueAt: Date) {
+        self.alertID = alertID
+        self.kind = kind
+        self.dueAt = dueAt
+    }
 }
 
 /// One line of the audit hash chain.
@@ -52,20 +64,48 @@ public struct StoreGauges: Equatable, Sendable {
     public init() {}
 }
 
-/// Persistence of alerts, their audit trail, outbox and timers. Every event is one transaction.
+/// An alert as stored, with the revision a write must still find to replace it.
+public struct StoredAlert: Equatable, Sendable {
+    public var alert: Alert
+    public var revision: Int64
+
+    public init(alert: Alert, revision: Int64) {
+        self.alert = alert
+        self.revision = revision
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// Someone else changed the alert since this transaction read it (another replica, another task). Nothing
+    /// was written; reading again and deciding again is safe.
+    case revisionConflict(alertID: String)
+
+    public var description: String {
+        switch self {
+        case .revisionConflict(let id): return "alert \(id) changed while this change was being made"
+        }
+    }
+}
+
+/// How an outbox item ended.
+public enum EffectState: String, Sendable {
+    case done, failed
+}
+
+/// Persistence of alerts, their audit trail, outbox and timers. It stores and answers; it decides nothing
+/// (the engine in SentryEngine does). Every change of an alert happens inside `transaction`.
 public protocol AlertStore: Sendable {
-    /// A webhook or collector detection: duplicate by id, grouped into an open alert, or a new alert.
-    func ingest(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, now: Date) async throws -> IngestResult
-    /// Runs the machine on the stored alert and writes state, audit and effects together.
-    /// `completing` marks an outbox entry done in the same transaction (an effect's result coming back).
-    func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64?) async throws -> Transition
+    /// Runs `body` as one transaction: everything it writes commits together, or nothing does when it throws.
+    /// Reads inside see the transaction's own writes.
+    func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T
+
     func alert(id: String) async throws -> Alert?
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
 
+    /// The head of each alert's lane that is due (a later effect never overtakes an earlier one of its alert).
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
     /// Counts an attempt before a non-idempotent effect is executed; returns how many attempts came before it.
     func beginAttempt(_ id: Int64) async throws -> Int
-    func completeEffect(_ id: Int64, now: Date) async throws
     func completeEffects(_ ids: [Int64], now: Date) async throws
     /// The alert's playbook id without decoding the whole alert (the click path reads it).
     func playbookID(ofAlert id: String) async throws -> String?
@@ -73,7 +113,6 @@ public protocol AlertStore: Sendable {
     /// 0 when `beginAttempt` already counted it, -1 to take back one that `beginAttempt` counted but that Slack
     /// certainly never acted on (a rate limit).
     func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws
-    func failEffect(_ id: Int64, error: String, now: Date) async throws
     func hasPendingPost(alertID: String) async throws -> Bool
     /// Takes an update out of coalescing once it starts, so a change made while it runs queues a new one.
     func releaseCoalesceKey(_ id: Int64) async throws
@@ -81,33 +120,51 @@ public protocol AlertStore: Sendable {
     func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int
     func gauges() async throws -> StoreGauges
     func outbox(alertID: String?) async throws -> [OutboxEntry]
-    /// Enqueues an effect not tied to an alert (answers to app mentions); false when the key was seen before.
-    func enqueue(_ effect: AlertEffect, idempotencyKey: String, now: Date) async throws -> Bool
 
     func dueTimers(now: Date, limit: Int) async throws -> [DueTimer]
     func nextTimerDue() async throws -> Date?
-    /// Deletes the timer and applies `timerFired` in one transaction.
-    func fire(_ timer: DueTimer, now: Date) async throws -> Transition
 
     func activeContainmentCount() async throws -> Int
     /// The alert that holds a containment.
     func alertID(forContainment id: String) async throws -> String?
-    /// Containments of a target that are not released or rejected.
-    func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [(containmentID: String, alertID: String, status: String)]
-    /// A manual alert (from `/sentry block-ip`) and its containment request, in one transaction.
-    func createManual(_ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, request: ContainmentRequest, now: Date) async throws -> Transition
+    /// Containments of a target that are not released or rejected, oldest first.
+    func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment]
 
     func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
-    /// An audit entry that belongs to no alert (a refused slash command).
-    func recordAudit(_ record: AuditRecord, now: Date) async throws
     func ping() async throws
 }
 
-extension AlertStore {
-    public func apply(_ event: AlertEvent, to alertID: String, now: Date) async throws -> Transition {
-        try await apply(event, to: alertID, now: now, completing: nil)
-    }
+/// What one transaction may read and write. Only the engine holds one.
+public protocol AlertTransaction: Sendable {
+    /// The alert a detection id was recorded for, when it was seen before.
+    func alertID(forDetection id: String) async throws -> String?
+    func recordDetection(_ id: String, alertID: String, now: Date) async throws
+    func alert(id: String) async throws -> StoredAlert?
+    /// Alerts under a group key that may still take detections (open or acknowledged), newest first.
+    func groupCandidates(groupKey: String) async throws -> [StoredAlert]
+    func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment]
+    /// Writes a transition's rows; throws `StoreError.revisionConflict` (writing nothing) when the alert's
+    /// revision is no longer `record.expectedRevision`.
+    func write(_ record: TransitionRecord, now: Date) async throws
+    /// Adds an outbox item unless its idempotency key was used before (then false). A pending item with the
+    /// same coalesce key already covers it (then nothing is added either).
+    @discardableResult
+    func enqueue(_ item: OutboxItem, now: Date) async throws -> Bool
+    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws
+    /// Deletes a timer; false when there was none.
+    @discardableResult
+    func deleteTimer(alertID: String, kind: TimerKind) async throws -> Bool
+    /// Appends to the audit hash chain.
+    func appendAudit(_ record: AuditRecord, alertID: String?, now: Date) async throws
+    /// Records collected event ids as counted.
+    func recordEvents(source: String, ids: [String], now: Date) async throws
+    /// One more event in a rule's window for `key`, at `at` (seconds since 1970).
+    func countRuleEvent(rule: String, key: String, at: Double) async throws
+    /// A one-shot rule key that fired (it never fires again).
+    func recordRuleFired(_ key: String) async throws
+}
 
+extension AlertStore {
     /// Alerts by status, from the same snapshot `/metrics` reads.
     public func countAlerts() async throws -> [AlertStatus: Int] { try await gauges().alertsByStatus }
 
@@ -132,11 +189,10 @@ public protocol DetectorStore: Sendable {
     func unseen(source: String, ids: [String]) async throws -> Set<String>
     func uplinkSnapshots() async throws -> [String: UplinkSnapshot]
     func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws
+    /// The counting state the rule engine resumes from after a restart (what `countRuleEvent` and
+    /// `recordRuleFired` wrote).
+    func ruleState(since: Date) async throws -> RuleEngine.State
 }
 
-extension AlertStore {
-    /// Schedules another try; `countAttempt` is false when `beginAttempt` already counted this one.
-    public func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws {
-        try await retryEffect(id, error: error, at: at, attemptDelta: countAttempt ? 1 : 0)
-    }
-}
+/// A store of everything: alerts, containment journal and collector state (what `sentry serve` runs on).
+public typealias SentryStorage = AlertStore & ContainmentJournal & DetectorStore

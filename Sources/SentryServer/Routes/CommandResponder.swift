@@ -1,6 +1,7 @@
 import Foundation
 import SentryConnectors
 import SentryCore
+import SentryEngine
 import SentryStore
 
 /// Answers `/sentry …` within Slack's 3 seconds, as an ephemeral message.
@@ -88,7 +89,7 @@ struct CommandResponder {
             return "Block IP is not set up: \(missing). Nothing was changed."
         }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
-            try await context.store.recordAudit(
+            try await context.engine.recordAudit(
                 AuditRecord(action: "containment.refused", actor: command.userID, detail: "block_ip \(target) via /sentry: not a responder"), now: now)
             return "Sorry, only responders can request containment. Nothing was changed."
         }
@@ -110,7 +111,7 @@ struct CommandResponder {
             id: containmentID, kind: .blockIP, target: target, ttl: ttl, reason: "manual: /sentry block-ip by \(command.userID)",
             requestedBy: command.userID, mayContain: true, approvalsRequired: approvals, dryRun: configuration.dryRun)
         let alertID = AlertID.make()
-        let transition = try await context.store.createManual(detection, playbook: playbook, channel: channel, newAlertID: alertID, request: request, now: now)
+        let transition = try await context.engine.createManual(detection, playbook: playbook, channel: channel, newAlertID: alertID, request: request, now: now)
         context.wake()
         if case .applied = transition.outcome {
             let waiting = approvals == 0 ? "It runs now." : "It needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder in <#\(channel)>."
@@ -126,7 +127,7 @@ struct CommandResponder {
         let target: String
         do { target = try ContainmentTarget.validate(kind: .blockIP, target: text).target } catch { return "Cannot unblock: \(error.description)." }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
-            try await context.store.recordAudit(
+            try await context.engine.recordAudit(
                 AuditRecord(action: "containment.refused", actor: command.userID, detail: "unblock_ip \(target) via /sentry: not a responder"), now: context.clock.now())
             return "Sorry, only responders can lift containment. Nothing was changed."
         }
@@ -137,7 +138,7 @@ struct CommandResponder {
             // Pending requests are withdrawn; active or failed ones are rolled back.
             let action: ContainmentDecision.Action = item.status == Containment.Status.awaitingApproval.rawValue ? .reject : .unblock
             let decision = ContainmentDecision(containmentID: item.containmentID, action: action, userID: command.userID, mayContain: true)
-            let transition = try await context.store.apply(.containmentDecided(decision), to: item.alertID, now: context.clock.now())
+            let transition = try await context.engine.apply(.containmentDecided(decision), to: item.alertID, now: context.clock.now())
             switch transition.outcome {
             case .applied: lines.append(action == .reject ? "Withdrew the pending request `\(item.containmentID)`." : "Lifting `\(item.containmentID)` now; the thread on alert `\(item.alertID)` will say when it is done.")
             case .ignored(let why), .rejected(let why): lines.append("`\(item.containmentID)`: \(why).")

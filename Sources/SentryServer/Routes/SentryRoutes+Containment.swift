@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SentryCore
+import SentryEngine
 import SentryStore
 
 /// Block user / block IP: the buttons, the modal, the approval buttons and the slash commands.
@@ -38,7 +39,7 @@ extension SentryRoutes {
             let request = ContainmentRequest(
                 id: ContainmentID.make(), kind: kind, target: target, ttl: policy.ttl, reason: "(refused before the form)", requestedBy: actions.userID,
                 mayContain: false, approvalsRequired: policy.approvals, dryRun: context.configuration.dryRun, responseURL: actions.responseURL)
-            let transition = try await context.store.apply(.containmentRequested(request), to: alert.id, now: now)
+            let transition = try await context.engine.apply(.containmentRequested(request), to: alert.id, now: now)
             if !transition.effects.isEmpty { context.wake() }
             return Response(status: .ok)
         }
@@ -59,7 +60,7 @@ extension SentryRoutes {
             minTTL: configuration.minTTL, maxTTL: configuration.maxTTL, note: note, dryRun: configuration.dryRun)
         // The trigger id lives 3 seconds: open the modal now, beside the answer, not through the outbox.
         let slack = context.slack
-        let store = context.store
+        let engine = context.engine
         let wake = context.wake
         let responseURL = actions.responseURL
         let user = actions.userID
@@ -69,7 +70,7 @@ extension SentryRoutes {
             } catch {
                 logger.warning("could not open the containment form", metadata: ["error": "\(error)"])
                 if responseURL != nil {
-                    _ = try? await store.enqueue(
+                    _ = try? await engine.enqueue(
                         .tellUser(userID: user, text: "The form could not open (\(error)); press the button again.", responseURL: responseURL),
                         idempotencyKey: "tell:\(UUID().uuidString)", now: now)
                     wake()
@@ -102,7 +103,7 @@ extension SentryRoutes {
         let request = ContainmentRequest(
             id: ContainmentID.make(), kind: metadata.kind, target: metadata.target, ttl: input.ttl, reason: input.reason, requestedBy: userID,
             mayContain: mayContain, approvalsRequired: approvals, dryRun: configuration.dryRun)
-        let transition = try await context.store.apply(.containmentRequested(request), to: alert.id, now: context.clock.now())
+        let transition = try await context.engine.apply(.containmentRequested(request), to: alert.id, now: context.clock.now())
         if !transition.effects.isEmpty { context.wake() }
         if case .applied = transition.outcome { return Response(status: .ok) }
         let why: String
@@ -122,7 +123,7 @@ extension SentryRoutes {
         }
         let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alertID))
         let decision = ContainmentDecision(containmentID: containmentID, action: action, userID: actions.userID, mayContain: mayContain, responseURL: actions.responseURL)
-        let transition = try await context.store.apply(.containmentDecided(decision), to: alertID, now: now)
+        let transition = try await context.engine.apply(.containmentDecided(decision), to: alertID, now: now)
         logger.info("containment click", metadata: ["containment.id": "\(containmentID)", "outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }
         return Response(status: .ok)

@@ -7,12 +7,15 @@ import NIOHTTP1
 import SentryConnectors
 import SentryCore
 import SentryDetect
+import SentryEngine
 import SentryStore
 
 /// Everything the HTTP handlers need, passed in once.
 public struct SentryContext: Sendable {
     public var configuration: ServerConfiguration
     public var store: any AlertStore
+    /// Every change a request makes goes through the engine.
+    public var engine: AlertEngine { AlertEngine(store: store) }
     public var catalog: PlaybookCatalog
     public var clock: any SentryClock
     public var metrics: ServerMetrics
@@ -251,7 +254,7 @@ public struct SentryRoutes: Sendable {
         }
         let mayAct = await context.responders.mayActOnAlerts(userID: actions.userID, playbookResponders: playbookResponders)
         let click = Click(action: action, userID: actions.userID, mayAct: mayAct, responseURL: actions.responseURL)
-        let transition = try await context.store.apply(.clicked(click), to: String(alertID.prefix(64)), now: now)
+        let transition = try await context.engine.apply(.clicked(click), to: String(alertID.prefix(64)), now: now)
         logger.info("click", metadata: ["outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }
         return Response(status: .ok)
@@ -259,7 +262,7 @@ public struct SentryRoutes: Sendable {
 
     func tell(_ user: String, _ text: String, responseURL: String?, now: Date) async throws {
         guard responseURL != nil else { return }
-        _ = try await context.store.enqueue(
+        _ = try await context.engine.enqueue(
             .tellUser(userID: user, text: text, responseURL: responseURL), idempotencyKey: "tell:\(UUID().uuidString)", now: now)
         context.wake()
     }
@@ -285,7 +288,7 @@ public struct SentryRoutes: Sendable {
             if event["type"]?.stringValue == "app_mention", let channel = event["channel"]?.stringValue {
                 let text = try await CommandResponder(context: context).statusLine()
                 // Slack retries events it thinks we missed: the event id makes the answer happen once.
-                let fresh = try await context.store.enqueue(
+                let fresh = try await context.engine.enqueue(
                     .postNotice(channel: channel, text: text), idempotencyKey: "event:\(eventID)", now: context.clock.now())
                 if fresh { context.wake() }
             }
@@ -326,16 +329,16 @@ public struct SentryRoutes: Sendable {
                 .unprocessableContent,
                 ["error": .string("playbook '\(playbook.id)' names no channel and SLACK_ALERT_CHANNEL is not set")])
         }
-        let result = try await context.store.ingest(
+        let result = try await context.engine.ingest(
             detection, playbook: playbook, channel: channel, newAlertID: AlertID.make(), now: context.clock.now())
         if result.transition.map({ !$0.effects.isEmpty }) ?? false { context.wake() }
         // An engine's failover or recovery reaches approved-only like the collector's; on a duplicate too, so an
         // engine's retry after a crash finishes what the first delivery began (the machine ignores repeats).
         if var change = UplinkChange.from(detection, receivedAt: context.clock.now()) {
             change.dryRun = configuration.dryRun
-            change.heldElsewhere = try await UplinkChangeRouting.route(change, store: context.store, now: context.clock.now())
+            change.heldElsewhere = try await UplinkChangeRouting.route(change, engine: context.engine, now: context.clock.now())
             if change.kind == .cellularFailover {
-                _ = try await context.store.apply(.uplinkChanged(change), to: result.alertID, now: context.clock.now())
+                _ = try await context.engine.apply(.uplinkChanged(change), to: result.alertID, now: context.clock.now())
             }
             context.wake()
         }

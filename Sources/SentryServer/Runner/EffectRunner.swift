@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
+import SentryEngine
 import SentryStore
 import ServiceLifecycle
 
@@ -16,6 +17,8 @@ public final class EffectRunner: Service, Sendable {
     public static let replyEventType = "sentry_reply"
 
     let store: any AlertStore
+    /// Every change an effect's result makes goes through the engine.
+    var engine: AlertEngine { AlertEngine(store: store) }
     let slack: any SlackMessaging
     let clock: any SentryClock
     let logger: Logger
@@ -117,7 +120,7 @@ public final class EffectRunner: Service, Sendable {
         }
         guard !ids.isEmpty else { return }
         do {
-            try await shielded { try await self.store.completeEffects(ids, now: self.clock.now()) }
+            try await shielded { try await self.engine.completeEffects(ids, now: self.clock.now()) }
         } catch {
             // They stay pending and run again: only repeat-safe effects are completed in batches.
             logger.error("could not mark effects done", metadata: ["error": "\(error)"])
@@ -140,7 +143,7 @@ public final class EffectRunner: Service, Sendable {
             return results
         }
         let done = results.filter { $0.1 == .done }.map(\.0)
-        if !done.isEmpty { try await store.completeEffects(done, now: clock.now()) }
+        if !done.isEmpty { try await engine.completeEffects(done, now: clock.now()) }
         return results.filter { $0.1 != .pending }.count
     }
 
@@ -165,7 +168,7 @@ public final class EffectRunner: Service, Sendable {
                 return try await postAlert(entry, logger: logger)
             case .updateMessage:
                 // From now on a change to the alert queues a new update instead of folding into this one.
-                try await store.releaseCoalesceKey(entry.id)
+                try await engine.releaseCoalesceKey(entry.id)
                 guard let alert = try await loadAlert(entry) else { return .recorded }
                 // Lanes run in order, so a post still pending would have run first: no message means none will come.
                 guard let message = alert.message else { return .done }
@@ -209,14 +212,14 @@ public final class EffectRunner: Service, Sendable {
     private func postAlert(_ entry: OutboxEntry, logger: Logger) async throws -> Result {
         guard let alert = try await loadAlert(entry) else { return .recorded }
         if alert.message != nil { return .done }
-        let earlierAttempts = try await store.beginAttempt(entry.id)
+        let earlierAttempts = try await engine.beginAttempt(entry.id)
         // Look before posting when an earlier attempt may have reached Slack, or when the post is late enough
         // that a lost commit (power loss) could hide such an attempt.
         let late = clock.now().timeIntervalSince(alert.createdAt) > 30
         if earlierAttempts > 0 || late, let found = try await findPosted(alert) {
             // An earlier attempt reached Slack but its answer was lost (crash, timeout): adopt that message.
             logger.notice("alert message found in channel history; not posting again")
-            _ = try await shielded { try await self.store.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: entry.id) }
+            _ = try await shielded { try await self.engine.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: entry.id) }
             metrics.effectFinished("post_alert", ok: true)
             return .recorded
         }
@@ -225,7 +228,7 @@ public final class EffectRunner: Service, Sendable {
             return try await self.slack.postMessage(channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
         }
         _ = try await shielded {
-            try await self.store.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
+            try await self.engine.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
         }
         metrics.effectFinished("post_alert", ok: true)
         logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])
@@ -261,7 +264,7 @@ public final class EffectRunner: Service, Sendable {
     /// after one whose answer was lost (a timeout, a crash between Slack's answer and the commit) first looks for
     /// that key in the thread (or the channel), and adopts the message it finds instead of posting again.
     private func postOnce(_ entry: OutboxEntry, channel: String, thread: String?, text: String, alertID: String?) async throws {
-        let earlierAttempts = try await store.beginAttempt(entry.id)
+        let earlierAttempts = try await engine.beginAttempt(entry.id)
         if earlierAttempts > 0, try await findPosted(key: entry.idempotencyKey, channel: channel, thread: thread) {
             logger.notice(
                 "message found in Slack; not posting again",
@@ -275,7 +278,7 @@ public final class EffectRunner: Service, Sendable {
                 metadata: SlackMessageMetadata(eventType: Self.replyEventType, payload: payload))
         }
         // A post is not safe to repeat: record it now, not with the batch.
-        try await shielded { try await self.store.completeEffect(entry.id, now: self.clock.now()) }
+        try await shielded { try await self.engine.completeEffect(entry.id, now: self.clock.now()) }
     }
 
     /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last day).
@@ -316,7 +319,7 @@ public final class EffectRunner: Service, Sendable {
         }
         var logger = logger
         logger[metadataKey: "containment.id"] = "\(id)"
-        _ = try await store.beginAttempt(entry.id)
+        _ = try await engine.beginAttempt(entry.id)
         let report: String
         do {
             if item.dryRun {
@@ -333,14 +336,14 @@ public final class EffectRunner: Service, Sendable {
             logger.error("containment step failed", metadata: ["phase": "\(phase.rawValue)", "error": "\(error)"])
             metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: false)
             _ = try await shielded {
-                try await self.store.apply(.containmentFailed(id: id, phase: phase, reason: error.description), to: alert.id, now: self.clock.now(), completing: entry.id)
+                try await self.engine.apply(.containmentFailed(id: id, phase: phase, reason: error.description), to: alert.id, now: self.clock.now(), completing: entry.id)
             }
             return .recorded
         }
         logger.notice("containment step done", metadata: ["phase": "\(phase.rawValue)"])
         metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: true)
         _ = try await shielded {
-            try await self.store.apply(.containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
+            try await self.engine.apply(.containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
         }
         return .recorded
     }
@@ -365,7 +368,7 @@ public final class EffectRunner: Service, Sendable {
 
     private func loadAlert(_ entry: OutboxEntry) async throws -> Alert? {
         guard let alertID = entry.alertID, let alert = try await store.alert(id: alertID) else {
-            try await store.failEffect(entry.id, error: "alert not found", now: clock.now())
+            try await engine.failEffect(entry.id, error: "alert not found", now: clock.now())
             return nil
         }
         return alert
@@ -399,7 +402,7 @@ public final class EffectRunner: Service, Sendable {
                 // rate limit never uses up an attempt. The "look before posting again" check still holds: a look-up
                 // ran only because an earlier attempt was counted (and stays counted) or the post is late.
                 let delta = Self.countsOwnAttempts(entry.effect) ? -1 : 0
-                try await shielded { try await self.store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
+                try await shielded { try await self.engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
                 return .pending
             }
             let attempts = entry.attempts + 1
@@ -407,20 +410,20 @@ public final class EffectRunner: Service, Sendable {
                 let base = min(pow(2.0, Double(attempts)), 300)
                 let delay = base * Double.random(in: 0.5...1.0)
                 logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
-                try await store.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
+                try await engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
                 return .pending
             } else {
                 logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(attempts)"])
-                try await store.failEffect(entry.id, error: reason, now: now)
+                try await engine.failEffect(entry.id, error: reason, now: now)
                 if case .postAlert = entry.effect, let alertID = entry.alertID {
-                    _ = try await store.apply(.postFailed(reason: reason), to: alertID, now: now)
+                    _ = try await engine.apply(.postFailed(reason: reason), to: alertID, now: now)
                 }
                 if let alertID = entry.alertID {
                     switch entry.effect {
                     case .executeContainment(let id):
-                        _ = try await store.apply(.containmentFailed(id: id, phase: .execute, reason: reason), to: alertID, now: now)
+                        _ = try await engine.apply(.containmentFailed(id: id, phase: .execute, reason: reason), to: alertID, now: now)
                     case .releaseContainment(let id):
-                        _ = try await store.apply(.containmentFailed(id: id, phase: .release, reason: reason), to: alertID, now: now)
+                        _ = try await engine.apply(.containmentFailed(id: id, phase: .release, reason: reason), to: alertID, now: now)
                     default:
                         break
                     }

@@ -1,12 +1,14 @@
 import Foundation
 import Logging
 import SentryCore
+import SentryEngine
 import SentryStore
 import ServiceLifecycle
 
 /// Fires due timers (acknowledgement timeouts) from the store, so they survive restarts.
 public final class TimerScheduler: Service, Sendable {
     let store: any AlertStore
+    var engine: AlertEngine { AlertEngine(store: store) }
     let clock: any SentryClock
     let logger: Logger
     let interval: Duration
@@ -34,7 +36,7 @@ public final class TimerScheduler: Service, Sendable {
                     let now = self.clock.now()
                     if now.timeIntervalSince(lastPurge) > 3_600 {
                         lastPurge = now
-                        let removed = try await self.store.purge(
+                        let removed = try await self.engine.purge(
                             doneBefore: now.addingTimeInterval(-Self.keepDoneEffects), detectionsBefore: now.addingTimeInterval(-Self.keepDetectionIDs))
                         if removed > 0 { self.logger.info("purged old outbox rows and detection ids", metadata: ["rows": "\(removed)"]) }
                     }
@@ -53,7 +55,7 @@ public final class TimerScheduler: Service, Sendable {
         let due = try await store.dueTimers(now: now, limit: 100)
         var fired = 0
         for timer in due {
-            let transition = try await store.fire(timer, now: now)
+            let transition = try await engine.fire(timer, now: now)
             fired += 1
             logger.info("timer fired", metadata: ["alert.id": "\(timer.alertID)", "timer.kind": "\(timer.kind.rawValue)", "outcome": "\(transition.outcome)"])
             if !transition.effects.isEmpty { onEffects() }

@@ -90,6 +90,7 @@ final class UplinkSaveFailingStore: DetectorStore, @unchecked Sendable {
     func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String> { try await inner.firstSeen(source: source, ids: ids, now: now) }
     func unseen(source: String, ids: [String]) async throws -> Set<String> { try await inner.unseen(source: source, ids: ids) }
     func uplinkSnapshots() async throws -> [String: UplinkSnapshot] { try await inner.uplinkSnapshots() }
+    func ruleState(since: Date) async throws -> RuleEngine.State { try await inner.ruleState(since: since) }
 
     func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws {
         let fail = lock.withLock { () -> Bool in

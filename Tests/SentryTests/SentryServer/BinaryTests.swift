@@ -1,5 +1,6 @@
 import Foundation
 import SentryCore
+import SentryEngine
 import SentryStore
 import Testing
 
@@ -119,7 +120,7 @@ import Testing
         let playbook = Playbook(id: "p", title: "P", detection: "x.y", severity: .low)
         for index in 1...3 {
             let detection = Detection(id: "e\(index)", detection: "x.y", subject: Subject(ip: "192.0.2.\(index)"))
-            _ = try await store.ingest(detection, playbook: playbook, channel: "C0X", newAlertID: "A-0000000\(index)", now: Date())
+            _ = try await store.engine.ingest(detection, playbook: playbook, channel: "C0X", newAlertID: "A-0000000\(index)", now: Date())
         }
         let intact = try run(["audit", "verify"], environment: ["SENTRY_DATABASE_URL": "sqlite:\(path)"])
         #expect(intact.status == 0)

@@ -2,6 +2,7 @@ import Foundation
 import SentryConnectors
 import SentryCore
 import SentryServer
+import SentryEngine
 import SentryStore
 import Testing
 
@@ -83,7 +84,7 @@ import Testing
         let store = try SQLiteAlertStore.inMemory()
         let playbook = ServerHarness.testPlaybooks[0]
         let detection = try Detection.decodeWebhook(Array(ServerHarness.detection().encoded().utf8))
-        _ = try await store.ingest(detection, playbook: playbook, channel: ServerHarness.channel, newAlertID: "A-GOODROW1", now: Date())
+        _ = try await store.engine.ingest(detection, playbook: playbook, channel: ServerHarness.channel, newAlertID: "A-GOODROW1", now: Date())
         try await store.unsafeExecute(
             "INSERT INTO outbox (alert_id, effect, idempotency_key, next_attempt_at, created_at) VALUES (NULL, '{\"fromTheFuture\":{}}', 'x', 0, 0)")
         let due = try await store.dueEffects(now: Date(), limit: 10)

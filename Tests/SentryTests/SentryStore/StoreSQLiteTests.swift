@@ -1,6 +1,7 @@
 import Foundation
 @testable import SentryCore
-@testable import SentryStore
+@testable import SentryEngine
+import SentryStore
 import Testing
 
 private typealias F = CoreFixtures
@@ -25,7 +26,7 @@ private typealias F = CoreFixtures
 
     @Test func firstDetectionCreatesAnAlertWithPostTimerAndAudit() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        let result = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        let result = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(result.alertID == "A1")
         #expect(result.status == .created)
         #expect(result.transition?.outcome == .applied)
@@ -46,11 +47,11 @@ private typealias F = CoreFixtures
 
     @Test func sameDetectionIDTwiceIsADuplicateAndChangesNothing() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let before = (try await store.alert(id: "A1"), try await store.outbox(alertID: nil), try await allAudit(store))
 
         // Even with a different subject the id decides: the engine retried.
-        let again = try await store.ingest(
+        let again = try await store.engine.ingest(
             F.detection(id: "d1", subject: Subject(ip: "198.51.100.1")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(5))
         #expect(again == IngestResult(alertID: "A1", status: .duplicate, transition: nil))
         #expect(try await store.alert(id: "A1") == before.0)
@@ -62,8 +63,8 @@ private typealias F = CoreFixtures
     @Test func sameDetectionAndSubjectInsideTheWindowGroups() async throws {
         let store = try SQLiteAlertStore.inMemory()
         let playbook = F.playbook(groupingWindow: 3_600)
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
-        let grouped = try await store.ingest(F.detection(id: "d2", severity: .critical), playbook: playbook, channel: F.channel, newAlertID: "A2", now: at(3_599))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
+        let grouped = try await store.engine.ingest(F.detection(id: "d2", severity: .critical), playbook: playbook, channel: F.channel, newAlertID: "A2", now: at(3_599))
         #expect(grouped.alertID == "A1")
         #expect(grouped.status == .grouped)
         let alert = try #require(try await store.alert(id: "A1"))
@@ -73,16 +74,16 @@ private typealias F = CoreFixtures
         #expect(try await pending(store, "A1") == [.postAlert, .updateMessage])
 
         // d2 is now known too.
-        let retry = try await store.ingest(F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: at(3_599))
+        let retry = try await store.engine.ingest(F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: at(3_599))
         #expect(retry.status == .duplicate)
         #expect(retry.alertID == "A1")
     }
 
     @Test func anotherSubjectOrDetectionIsANewAlert() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        let otherIP = try await store.ingest(F.detection(id: "d2", subject: Subject(ip: "203.0.113.8")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(1))
-        let otherDetection = try await store.ingest(F.detection(id: "d3", detection: "custom.thing"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(2))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        let otherIP = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "203.0.113.8")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(1))
+        let otherDetection = try await store.engine.ingest(F.detection(id: "d3", detection: "custom.thing"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(2))
         #expect(otherIP.status == .created)
         #expect(otherDetection.status == .created)
         #expect(try await store.countAlerts() == [.open: 3])
@@ -91,15 +92,15 @@ private typealias F = CoreFixtures
     @Test func afterTheGroupingWindowANewAlertStarts() async throws {
         let store = try SQLiteAlertStore.inMemory()
         let playbook = F.playbook(groupingWindow: 600)
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
         let groupUntil = try #require(try await store.alert(id: "A1")).groupUntil
         #expect(groupUntil == at(600))
-        let late = try await store.ingest(F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A2", now: groupUntil.addingTimeInterval(1))
+        let late = try await store.engine.ingest(F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A2", now: groupUntil.addingTimeInterval(1))
         #expect(late.status == .created)
         #expect(late.alertID == "A2")
         #expect(try await store.alert(id: "A1")?.occurrences == 1)
         // The next one groups onto the newest alert.
-        let next = try await store.ingest(F.detection(id: "d3"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: groupUntil.addingTimeInterval(2))
+        let next = try await store.engine.ingest(F.detection(id: "d3"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: groupUntil.addingTimeInterval(2))
         #expect(next.status == .grouped)
         #expect(next.alertID == "A2")
     }
@@ -107,9 +108,9 @@ private typealias F = CoreFixtures
     @Test(arguments: [AlertAction.resolve, .dismiss])
     func aFinishedAlertGroupsNothing(action: AlertAction) async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        _ = try await store.apply(click(action), to: "A1", now: at(10))
-        let after = try await store.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.apply(click(action), to: "A1", now: at(10))
+        let after = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
         #expect(after.status == .created)
         #expect(after.alertID == "A2")
         #expect(try await store.alert(id: "A1")?.occurrences == 1)
@@ -117,9 +118,9 @@ private typealias F = CoreFixtures
 
     @Test func anAcknowledgedAlertStillGroups() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        _ = try await store.apply(click(.ack), to: "A1", now: at(10))
-        let after = try await store.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.apply(click(.ack), to: "A1", now: at(10))
+        let after = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
         #expect(after.status == .grouped)
         #expect(after.alertID == "A1")
     }
@@ -129,12 +130,12 @@ private typealias F = CoreFixtures
     /// An alert taken through creation, grouping, a refused click, posting, acknowledgement and resolution.
     private func storyStore(path: String? = nil) async throws -> SQLiteAlertStore {
         let store = try path.map { try SQLiteAlertStore(path: $0) } ?? SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0.addingTimeInterval(0.123_4))
-        _ = try await store.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(10))
-        _ = try await store.apply(click(.ack, by: F.bob, mayAct: false), to: "A1", now: at(15))
-        _ = try await store.apply(.messagePosted(MessageRef(channel: F.channel, ts: "1790000001.000100")), to: "A1", now: at(20))
-        _ = try await store.apply(click(.ack), to: "A1", now: at(30))
-        _ = try await store.apply(click(.resolve), to: "A1", now: at(40.567_8))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0.addingTimeInterval(0.123_4))
+        _ = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(10))
+        _ = try await store.engine.apply(click(.ack, by: F.bob, mayAct: false), to: "A1", now: at(15))
+        _ = try await store.engine.apply(.messagePosted(MessageRef(channel: F.channel, ts: "1790000001.000100")), to: "A1", now: at(20))
+        _ = try await store.engine.apply(click(.ack), to: "A1", now: at(30))
+        _ = try await store.engine.apply(click(.resolve), to: "A1", now: at(40.567_8))
         return store
     }
 
@@ -155,7 +156,7 @@ private typealias F = CoreFixtures
     @Test func ignoredEventsWriteNoAuditAndNoStateButStillAnswer() async throws {
         let store = try await storyStore()
         let before = (try await store.alert(id: "A1"), try await allAudit(store))
-        let transition = try await store.apply(click(.ack, by: F.bob), to: "A1", now: at(50))
+        let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A1", now: at(50))
         guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
         #expect(try await store.alert(id: "A1") == before.0)
         #expect(try await allAudit(store) == before.1)
@@ -164,15 +165,15 @@ private typealias F = CoreFixtures
         // The refusal at 15 s is still pending, so this answer coalesces into it: one answer per user at a time.
         #expect(told.count == 1)
         // Once that answer is sent, the next ignored click gets its own.
-        try await store.completeEffect(try #require(told.first?.id), now: at(51))
-        _ = try await store.apply(click(.ack, by: F.bob), to: "A1", now: at(52))
+        try await store.engine.completeEffect(try #require(told.first?.id), now: at(51))
+        _ = try await store.engine.apply(click(.ack, by: F.bob), to: "A1", now: at(52))
         let toldAgain = try await store.outbox(alertID: "A1").filter { if case .tellUser(F.bob, _, _) = $0.effect { true } else { false } }
         #expect(toldAgain.count == 2)
     }
 
     @Test func clickOnAnUnknownAlertAnswersWithoutAnAlert() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        let transition = try await store.apply(click(.ack, by: F.bob), to: "A404", now: F.t0)
+        let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A404", now: F.t0)
         guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
         #expect(try await store.alert(id: "A404") == nil)
         #expect(try await allAudit(store) == [])
@@ -240,7 +241,7 @@ private typealias F = CoreFixtures
     @Test func appendingAfterTamperingDoesNotHealTheChain() async throws {
         let store = try await storyStore()
         try await store.unsafeExecute("UPDATE audit SET detail = 'x' WHERE seq = 2")
-        _ = try await store.ingest(F.detection(id: "d9", subject: Subject(ip: "198.51.100.9")), playbook: F.playbook(), channel: F.channel, newAlertID: "A9", now: at(100))
+        _ = try await store.engine.ingest(F.detection(id: "d9", subject: Subject(ip: "198.51.100.9")), playbook: F.playbook(), channel: F.channel, newAlertID: "A9", now: at(100))
         #expect(AuditChain.verify(try await allAudit(store)) == .broken(seq: 2, reason: "contents changed after it was written"))
     }
 
@@ -248,9 +249,9 @@ private typealias F = CoreFixtures
 
     @Test func groupedDetectionsBeforeTheUpdateRunsLeaveOnePendingUpdate() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         for index in 2...5 {
-            let result = try await store.ingest(F.detection(id: "d\(index)"), playbook: F.playbook(), channel: F.channel, newAlertID: "X\(index)", now: at(Double(index)))
+            let result = try await store.engine.ingest(F.detection(id: "d\(index)"), playbook: F.playbook(), channel: F.channel, newAlertID: "X\(index)", now: at(Double(index)))
             #expect(result.status == .grouped)
         }
         #expect(try await pending(store, "A1") == [.postAlert, .updateMessage])
@@ -258,46 +259,46 @@ private typealias F = CoreFixtures
 
         // Once that update has run, the next change needs a new one.
         let update = try #require(try await store.outbox(alertID: "A1").first { $0.effect == .updateMessage })
-        try await store.completeEffect(update.id, now: at(10))
-        _ = try await store.ingest(F.detection(id: "d6"), playbook: F.playbook(), channel: F.channel, newAlertID: "X6", now: at(11))
+        try await store.engine.completeEffect(update.id, now: at(10))
+        _ = try await store.engine.ingest(F.detection(id: "d6"), playbook: F.playbook(), channel: F.channel, newAlertID: "X6", now: at(11))
         #expect(try await pending(store, "A1") == [.postAlert, .updateMessage])
         #expect(try await store.outbox(alertID: "A1").filter { $0.effect == .updateMessage }.count == 2)
     }
 
     @Test func updatesOfDifferentAlertsDoNotCoalesce() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        _ = try await store.ingest(F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
-        _ = try await store.apply(click(.ack), to: "A1", now: at(1))
-        _ = try await store.apply(click(.ack), to: "A2", now: at(1))
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
+        _ = try await store.engine.apply(click(.ack), to: "A1", now: at(1))
+        _ = try await store.engine.apply(click(.ack), to: "A2", now: at(1))
         #expect(try await pending(store, "A1").filter { $0 == .updateMessage }.count == 1)
         #expect(try await pending(store, "A2").filter { $0 == .updateMessage }.count == 1)
     }
 
     @Test func beginAttemptCountsAttempts() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         #expect(post.effect == .postAlert)
         #expect(post.attempts == 0)
-        #expect(try await store.beginAttempt(post.id) == 0)
-        #expect(try await store.beginAttempt(post.id) == 1)
-        #expect(try await store.beginAttempt(post.id) == 2)
+        #expect(try await store.engine.beginAttempt(post.id) == 0)
+        #expect(try await store.engine.beginAttempt(post.id) == 1)
+        #expect(try await store.engine.beginAttempt(post.id) == 2)
         #expect(try await store.outbox(alertID: "A1").first?.attempts == 3)
     }
 
     @Test func retryPostponesAndFailureEndsAnEffect() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
-        try await store.retryEffect(post.id, error: "ratelimited", at: at(30), countAttempt: true)
+        try await store.engine.retryEffect(post.id, error: "ratelimited", at: at(30), countAttempt: true)
         #expect(try await store.dueEffects(now: at(29), limit: 10) == [])
         let due = try await store.dueEffects(now: at(30), limit: 10)
         #expect(due.map(\.id) == [post.id])
         #expect(due.first?.lastError == "ratelimited")
         #expect(try await store.outboxDepth() == 1)
 
-        try await store.failEffect(post.id, error: "channel_not_found", now: at(31))
+        try await store.engine.failEffect(post.id, error: "channel_not_found", now: at(31))
         #expect(try await store.dueEffects(now: at(1_000), limit: 10) == [])
         #expect(try await store.outboxDepth() == 0)
         #expect(!(try await store.hasPendingPost(alertID: "A1")))
@@ -308,10 +309,10 @@ private typealias F = CoreFixtures
 
     @Test func completingAnEffectWithItsResultIsOneStep() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         let ref = MessageRef(channel: F.channel, ts: "1790000001.000100")
-        let transition = try await store.apply(.messagePosted(ref), to: "A1", now: at(1), completing: post.id)
+        let transition = try await store.engine.apply(.messagePosted(ref), to: "A1", now: at(1), completing: post.id)
         #expect(transition.outcome == .applied)
         #expect(try await store.alert(id: "A1")?.message == ref)
         #expect(try await store.outbox(alertID: "A1").first?.state == "done")
@@ -321,8 +322,8 @@ private typealias F = CoreFixtures
     @Test func enqueueIsIdempotentByKey() async throws {
         let store = try SQLiteAlertStore.inMemory()
         let effect = AlertEffect.postNotice(channel: "C0OTHER", text: "hello")
-        #expect(try await store.enqueue(effect, idempotencyKey: "event:Ev1", now: F.t0))
-        #expect(!(try await store.enqueue(effect, idempotencyKey: "event:Ev1", now: at(1))))
+        #expect(try await store.engine.enqueue(effect, idempotencyKey: "event:Ev1", now: F.t0))
+        #expect(!(try await store.engine.enqueue(effect, idempotencyKey: "event:Ev1", now: at(1))))
         #expect(try await store.outbox(alertID: nil).count == 1)
     }
 
@@ -330,9 +331,9 @@ private typealias F = CoreFixtures
 
     @Test func acknowledgingCancelsTheTimer() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(try await store.nextTimerDue() == at(900))
-        _ = try await store.apply(click(.ack), to: "A1", now: at(60))
+        _ = try await store.engine.apply(click(.ack), to: "A1", now: at(60))
         #expect(try await store.nextTimerDue() == nil)
         #expect(try await store.dueTimers(now: at(100_000), limit: 10) == [])
     }
@@ -340,10 +341,10 @@ private typealias F = CoreFixtures
     @Test func timersFireEscalateRescheduleAndStop() async throws {
         let store = try SQLiteAlertStore.inMemory()
         let playbook = F.playbook(ackTimeout: 900, escalation: Escalation(mention: ["here"], repeatCount: 2))
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
 
         let first = try #require(try await store.dueTimers(now: at(900), limit: 10).first)
-        let fired = try await store.fire(first, now: at(901))
+        let fired = try await store.engine.fire(first, now: at(901))
         #expect(fired.outcome == .applied)
         #expect(try await store.alert(id: "A1")?.escalations == 1)
         #expect(try await store.dueTimers(now: at(1_800), limit: 10) == [])
@@ -351,12 +352,12 @@ private typealias F = CoreFixtures
         #expect(try await pending(store, "A1").map(\.coreKind) == ["postAlert", "replyInThread", "updateMessage"])
 
         let second = try #require(try await store.dueTimers(now: at(1_801), limit: 10).first)
-        _ = try await store.fire(second, now: at(1_801))
+        _ = try await store.engine.fire(second, now: at(1_801))
         #expect(try await store.alert(id: "A1")?.escalations == 2)
         #expect(try await store.nextTimerDue() == nil)
 
         // A stale copy of the timer firing again changes nothing.
-        let again = try await store.fire(second, now: at(1_900))
+        let again = try await store.engine.fire(second, now: at(1_900))
         guard case .ignored = again.outcome else { Issue.record("expected ignored, got \(again.outcome)"); return }
         #expect(try await store.alert(id: "A1")?.escalations == 2)
         #expect(AuditChain.verify(try await allAudit(store)) == .intact(entries: 3))
@@ -364,10 +365,10 @@ private typealias F = CoreFixtures
 
     @Test func timerFiringAfterAcknowledgementIsIgnored() async throws {
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         let timer = try #require(try await store.dueTimers(now: at(900), limit: 10).first)
-        _ = try await store.apply(click(.ack), to: "A1", now: at(899))
-        let fired = try await store.fire(timer, now: at(900))
+        _ = try await store.engine.apply(click(.ack), to: "A1", now: at(899))
+        let fired = try await store.engine.fire(timer, now: at(900))
         guard case .ignored = fired.outcome else { Issue.record("expected ignored, got \(fired.outcome)"); return }
         #expect(try await store.alert(id: "A1")?.escalations == 0)
     }
@@ -383,7 +384,7 @@ private typealias F = CoreFixtures
         var before: (Alert?, Alert?, [OutboxEntry], [DueTimer], [AuditEntry])
         do {
             let store = try await storyStore(path: path)
-            _ = try await store.beginAttempt(try #require(try await store.dueEffects(now: at(100), limit: 1).first).id)
+            _ = try await store.engine.beginAttempt(try #require(try await store.dueEffects(now: at(100), limit: 1).first).id)
             before = (
                 try await store.alert(id: "A1"), try await store.alert(id: "A2"), try await store.outbox(alertID: nil),
                 try await store.dueTimers(now: at(100_000), limit: 100), try await allAudit(store))
@@ -395,7 +396,7 @@ private typealias F = CoreFixtures
         // A second, unrelated alert with a live timer, written by the first process.
         do {
             let store = try SQLiteAlertStore(path: path)
-            _ = try await store.ingest(F.detection(id: "d7", subject: Subject(ip: "198.51.100.7")), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A7", now: at(50))
+            _ = try await store.engine.ingest(F.detection(id: "d7", subject: Subject(ip: "198.51.100.7")), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A7", now: at(50))
             before.3 = try await store.dueTimers(now: at(100_000), limit: 100)
             before.2 = try await store.outbox(alertID: nil)
             before.4 = try await allAudit(store)
@@ -412,9 +413,9 @@ private typealias F = CoreFixtures
         #expect(try await reopened.outbox(alertID: nil).contains { $0.attempts == 1 })
 
         // And it carries on where it stopped.
-        let duplicate = try await reopened.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A99", now: at(60))
+        let duplicate = try await reopened.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A99", now: at(60))
         #expect(duplicate.status == .duplicate)
-        _ = try await reopened.apply(click(.ack), to: "A7", now: at(70))
+        _ = try await reopened.engine.apply(click(.ack), to: "A7", now: at(70))
         #expect(try await reopened.nextTimerDue() == nil)
         #expect(AuditChain.verify(try await allAudit(reopened)) == .intact(entries: 8))
     }

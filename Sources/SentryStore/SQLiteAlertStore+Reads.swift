@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import SentryCore
+
+extension SQLiteAlertStore {
+    // MARK: Reads
+
+    public func alert(id: String) async throws -> Alert? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM alert WHERE id = ?", arguments: [id]).map(Self.decodeAlert)
+        }
+    }
+
+    public func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert] {
+        try await read { db in
+            let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
+            var arguments = StatementArguments(statuses.map(\.rawValue))
+            arguments += [limit]
+            return try String.fetchAll(
+                db, sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?", arguments: arguments
+            ).map(Self.decodeAlert)
+        }
+    }
+
+    // MARK: Containments
+
+    public func activeContainmentCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM containment WHERE status = 'active'") ?? 0 }
+    }
+
+    public func alertID(forContainment id: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT alert_id FROM containment WHERE id = ?", arguments: [id]) }
+    }
+
+    public func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment] {
+        try await read { db in try Self.liveContainments(kind: kind, target: target, in: db) }
+    }
+
+    // MARK: Audit
+
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
+                AuditEntry(
+                    seq: row["seq"], at: Date(timeIntervalSince1970: row["at"]), alertID: row["alert_id"], actor: row["actor"],
+                    action: row["action"], detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
+            }
+        }
+    }
+
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Runs raw SQL; for tests that tamper with rows on purpose.
+    public func unsafeExecute(_ sql: String) async throws {
+        try await exclusive { db in try db.execute(sql: sql) }
+    }
+
+    public func gauges() async throws -> StoreGauges {
+        try await read { db in
+            var gauges = StoreGauges()
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status") {
+                if let status = AlertStatus(rawValue: row["status"]) { gauges.alertsByStatus[status] = row["n"] }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT kind, status, COUNT(*) AS n FROM containment GROUP BY kind, status") {
+                if let kind = ContainmentAction.Kind(rawValue: row["kind"]), let status = Containment.Status(rawValue: row["status"]) {
+                    gauges.containments[kind, default: [:]][status] = row["n"]
+                }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state") {
+                let n: Int = row["n"]
+                if row["state"] == "pending" { gauges.outboxPending = n } else { gauges.outboxFailed = n }
+            }
+            return gauges
+        }
+    }
+
+
+    // MARK: Coding
+
+    static func encodeAlert(_ alert: Alert) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(alert), as: UTF8.self)
+    }
+
+    static func decodeAlert(_ text: String) throws -> Alert {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(Alert.self, from: Data(text.utf8))
+    }
+
+    static func encodeEffect(_ effect: AlertEffect) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(effect), as: UTF8.self)
+    }
+
+    static func decodeEffect(_ text: String) throws -> AlertEffect {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(AlertEffect.self, from: Data(text.utf8))
+    }
+
+    static func decodeEntry(_ row: Row) throws -> OutboxEntry {
+        OutboxEntry(
+            id: row["id"], alertID: row["alert_id"], effect: try decodeEffect(row["effect"]), attempts: row["attempts"],
+            idempotencyKey: row["idempotency_key"], state: row["state"], lastError: row["last_error"])
+    }
+}
+
+/// A small cache of decoded alerts keyed by id and revision.
+final class DecodedAlerts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (revision: Int64, alert: Alert)] = [:]
+    private let capacity = 4_096
+
+    func get(_ id: String, revision: Int64) -> Alert? {
+        lock.withLock {
+            guard let entry = entries[id], entry.revision == revision else { return nil }
+            return entry.alert
+        }
+    }
+
+    func put(_ id: String, revision: Int64, alert: Alert) {
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[id] = (revision, alert)
+        }
+    }
+}
