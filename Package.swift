@@ -130,6 +130,7 @@ let package = Package(
             name: "sentry",
             dependencies: [
                 "SentryServer",
+                "SentryEngine",
                 "SentryDetect",
                 "SentryDemo",
                 "SentryTesting",

@@ -5,6 +5,7 @@ import SentryConnectors
 import SentryCore
 import SentryDemo
 import SentryDetect
+import SentryEngine
 import SentryServer
 import SentryStore
 import SentryTesting
@@ -187,10 +188,13 @@ struct Simulate: AsyncParsableCommand {
             fail(["no playbook answers detection '\(detection.detection)' and there is no catch-all playbook"])
         }
         let now = detection.occurredAt ?? Date()
-        var transition = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: playbook.channel ?? channel), alertID: "A-SIMULATE", now: now)
+        // The engine the server runs, over a store that lives as long as this command.
+        let engine = AlertEngine(store: InMemoryAlertStore())
+        let ingested = try await engine.ingest(detection, playbook: playbook, channel: playbook.channel ?? channel, newAlertID: "A-SIMULATE", now: now)
+        let effects = ingested.transition?.effects ?? []
         print("detection \(detection.id) → playbook \(playbook.id) (\(playbook.source))")
-        print("transition: (none) → \(transition.alert?.status.rawValue ?? "?"); effects: \(transition.effects.map(describe).joined(separator: ", "))")
-        transition = AlertMachine.handle(transition.alert, .messagePosted(MessageRef(channel: playbook.channel ?? channel, ts: "0.000001")), alertID: "A-SIMULATE", now: now)
+        print("transition: (none) → \(ingested.transition?.alert?.status.rawValue ?? "?"); effects: \(effects.map(describe).joined(separator: ", "))")
+        let transition = try await engine.apply(.messagePosted(MessageRef(channel: playbook.channel ?? channel, ts: "0.000001")), to: "A-SIMULATE", now: now)
         guard let alert = transition.alert else { return }
         let rendered = AlertMessage.render(alert)
         let encoder = JSONEncoder()
@@ -198,20 +202,20 @@ struct Simulate: AsyncParsableCommand {
         let message: JSONValue = ["channel": .string(alert.channel), "text": .string(rendered.text), "blocks": rendered.blocks]
         print("chat.postMessage:")
         print(String(decoding: try encoder.encode(message), as: UTF8.self))
-        printApprovedOnly(alert, playbook: playbook, now: now)
+        try await printApprovedOnly(alert, playbook: playbook, engine: engine, now: now)
         if let timeout = playbook.ackTimeout {
             print("if nobody acknowledges within \(DurationText.format(timeout)): escalation \(playbook.escalation.map { "to \($0.mention.joined(separator: ", "))\($0.channel.map { " in \($0)" } ?? "")" } ?? "reminder in the thread")")
         }
     }
 
     /// What approved-only would do on a failover to cellular: the rules, and with `auto: true` the transition too.
-    func printApprovedOnly(_ alert: Alert, playbook: Playbook, now: Date) {
+    func printApprovedOnly(_ alert: Alert, playbook: Playbook, engine: AlertEngine, now: Date) async throws {
         guard alert.isCellularFailover, let network = alert.subject.merakiNetworkID,
             let settings = playbook.actions.first(where: { $0.kind == .approvedOnly })?.approvedOnly
         else { return }
         var containmentID = "C-SIMULATE"
         if settings.auto, let change = UplinkChange.from(Detection(id: "simulate", detection: alert.detection, subject: alert.subject, evidence: alert.evidence, occurredAt: now)) {
-            let transition = AlertMachine.handle(alert, .uplinkChanged(change), alertID: alert.id, now: now)
+            let transition = try await engine.apply(.uplinkChanged(change), to: alert.id, now: now)
             containmentID = transition.alert?.containments.last?.id ?? containmentID
             print("failover to cellular, approved-only auto: true → effects: \(transition.effects.map(describe).joined(separator: ", "))")
         } else {

@@ -6,26 +6,28 @@ import Testing
 
 private typealias F = CoreFixtures
 
-/// `SQLiteAlertStore`: ingest, transitions with their audit chain, the outbox, timers, and a restart.
-@Suite struct StoreSQLiteTests {
+/// The store contract, run on every store (`StoreKind`) through the engine: ingest (idempotency by detection id,
+/// the grouping window), transitions with their audit chain, the outbox (coalescing, attempts), timers; and, for
+/// SQLite, tampering with the chain and reopening the file.
+@Suite struct StoreContractTests {
     private func at(_ seconds: TimeInterval) -> Date { F.t0.addingTimeInterval(seconds) }
 
     private func click(_ action: AlertAction, by user: String = F.alice, mayAct: Bool = true) -> AlertEvent {
         .clicked(Click(action: action, userID: user, mayAct: mayAct, responseURL: nil))
     }
 
-    private func allAudit(_ store: SQLiteAlertStore) async throws -> [AuditEntry] {
+    private func allAudit(_ store: any AlertStore) async throws -> [AuditEntry] {
         try await store.auditEntries(after: 0, limit: 10_000)
     }
 
-    private func pending(_ store: SQLiteAlertStore, _ alertID: String) async throws -> [AlertEffect] {
+    private func pending(_ store: any AlertStore, _ alertID: String) async throws -> [AlertEffect] {
         try await store.outbox(alertID: alertID).filter { $0.state == "pending" }.map(\.effect)
     }
 
     // MARK: Ingest
 
-    @Test func firstDetectionCreatesAnAlertWithPostTimerAndAudit() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func firstDetectionCreatesAnAlertWithPostTimerAndAudit(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let result = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(result.alertID == "A1")
         #expect(result.status == .created)
@@ -45,8 +47,8 @@ private typealias F = CoreFixtures
         #expect(try await store.countAlerts() == [.open: 1])
     }
 
-    @Test func sameDetectionIDTwiceIsADuplicateAndChangesNothing() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func sameDetectionIDTwiceIsADuplicateAndChangesNothing(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let before = (try await store.alert(id: "A1"), try await store.outbox(alertID: nil), try await allAudit(store))
 
@@ -60,8 +62,8 @@ private typealias F = CoreFixtures
         #expect(try await allAudit(store) == before.2)
     }
 
-    @Test func sameDetectionAndSubjectInsideTheWindowGroups() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func sameDetectionAndSubjectInsideTheWindowGroups(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let playbook = F.playbook(groupingWindow: 3_600)
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
         let grouped = try await store.engine.ingest(F.detection(id: "d2", severity: .critical), playbook: playbook, channel: F.channel, newAlertID: "A2", now: at(3_599))
@@ -79,8 +81,8 @@ private typealias F = CoreFixtures
         #expect(retry.alertID == "A1")
     }
 
-    @Test func anotherSubjectOrDetectionIsANewAlert() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func anotherSubjectOrDetectionIsANewAlert(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let otherIP = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "203.0.113.8")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(1))
         let otherDetection = try await store.engine.ingest(F.detection(id: "d3", detection: "custom.thing"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(2))
@@ -89,8 +91,8 @@ private typealias F = CoreFixtures
         #expect(try await store.countAlerts() == [.open: 3])
     }
 
-    @Test func afterTheGroupingWindowANewAlertStarts() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func afterTheGroupingWindowANewAlertStarts(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let playbook = F.playbook(groupingWindow: 600)
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
         let groupUntil = try #require(try await store.alert(id: "A1")).groupUntil
@@ -105,9 +107,9 @@ private typealias F = CoreFixtures
         #expect(next.alertID == "A2")
     }
 
-    @Test(arguments: [AlertAction.resolve, .dismiss])
-    func aFinishedAlertGroupsNothing(action: AlertAction) async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases, [AlertAction.resolve, .dismiss])
+    func aFinishedAlertGroupsNothing(_ kind: StoreKind, action: AlertAction) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         _ = try await store.engine.apply(click(action), to: "A1", now: at(10))
         let after = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
@@ -116,8 +118,8 @@ private typealias F = CoreFixtures
         #expect(try await store.alert(id: "A1")?.occurrences == 1)
     }
 
-    @Test func anAcknowledgedAlertStillGroups() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func anAcknowledgedAlertStillGroups(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(10))
         let after = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(20))
@@ -130,17 +132,27 @@ private typealias F = CoreFixtures
     /// An alert taken through creation, grouping, a refused click, posting, acknowledgement and resolution.
     private func storyStore(path: String? = nil) async throws -> SQLiteAlertStore {
         let store = try path.map { try SQLiteAlertStore(path: $0) } ?? SQLiteAlertStore.inMemory()
+        try await tellStory(store)
+        return store
+    }
+
+    private func storyStore(_ kind: StoreKind) async throws -> any SentryStorage {
+        let store = try await kind.make()
+        try await tellStory(store)
+        return store
+    }
+
+    private func tellStory(_ store: any AlertStore) async throws {
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0.addingTimeInterval(0.123_4))
         _ = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(10))
         _ = try await store.engine.apply(click(.ack, by: F.bob, mayAct: false), to: "A1", now: at(15))
         _ = try await store.engine.apply(.messagePosted(MessageRef(channel: F.channel, ts: "1790000001.000100")), to: "A1", now: at(20))
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(30))
         _ = try await store.engine.apply(click(.resolve), to: "A1", now: at(40.567_8))
-        return store
     }
 
-    @Test func everyAppliedTransitionIsAuditedAndTheChainVerifies() async throws {
-        let store = try await storyStore()
+    @Test(arguments: StoreKind.allCases) func everyAppliedTransitionIsAuditedAndTheChainVerifies(_ kind: StoreKind) async throws {
+        let store = try await storyStore(kind)
         let audit = try await allAudit(store)
         #expect(audit.map(\.action) == ["alert.created", "alert.grouped", "click.refused", "message.posted", "alert.acknowledged", "alert.resolved"])
         #expect(audit.map(\.seq) == [1, 2, 3, 4, 5, 6])
@@ -153,8 +165,8 @@ private typealias F = CoreFixtures
         #expect(tail.map(\.seq) == [4, 5])
     }
 
-    @Test func ignoredEventsWriteNoAuditAndNoStateButStillAnswer() async throws {
-        let store = try await storyStore()
+    @Test(arguments: StoreKind.allCases) func ignoredEventsWriteNoAuditAndNoStateButStillAnswer(_ kind: StoreKind) async throws {
+        let store = try await storyStore(kind)
         let before = (try await store.alert(id: "A1"), try await allAudit(store))
         let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A1", now: at(50))
         guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
@@ -171,8 +183,8 @@ private typealias F = CoreFixtures
         #expect(toldAgain.count == 2)
     }
 
-    @Test func clickOnAnUnknownAlertAnswersWithoutAnAlert() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func clickOnAnUnknownAlertAnswersWithoutAnAlert(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A404", now: F.t0)
         guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
         #expect(try await store.alert(id: "A404") == nil)
@@ -247,8 +259,8 @@ private typealias F = CoreFixtures
 
     // MARK: Outbox
 
-    @Test func groupedDetectionsBeforeTheUpdateRunsLeaveOnePendingUpdate() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func groupedDetectionsBeforeTheUpdateRunsLeaveOnePendingUpdate(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         for index in 2...5 {
             let result = try await store.engine.ingest(F.detection(id: "d\(index)"), playbook: F.playbook(), channel: F.channel, newAlertID: "X\(index)", now: at(Double(index)))
@@ -265,8 +277,8 @@ private typealias F = CoreFixtures
         #expect(try await store.outbox(alertID: "A1").filter { $0.effect == .updateMessage }.count == 2)
     }
 
-    @Test func updatesOfDifferentAlertsDoNotCoalesce() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func updatesOfDifferentAlertsDoNotCoalesce(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         _ = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(1))
@@ -275,8 +287,8 @@ private typealias F = CoreFixtures
         #expect(try await pending(store, "A2").filter { $0 == .updateMessage }.count == 1)
     }
 
-    @Test func beginAttemptCountsAttempts() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func beginAttemptCountsAttempts(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         #expect(post.effect == .postAlert)
@@ -287,8 +299,8 @@ private typealias F = CoreFixtures
         #expect(try await store.outbox(alertID: "A1").first?.attempts == 3)
     }
 
-    @Test func retryPostponesAndFailureEndsAnEffect() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func retryPostponesAndFailureEndsAnEffect(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         try await store.engine.retryEffect(post.id, error: "ratelimited", at: at(30), countAttempt: true)
@@ -307,8 +319,8 @@ private typealias F = CoreFixtures
         #expect(failed.lastError == "channel_not_found")
     }
 
-    @Test func completingAnEffectWithItsResultIsOneStep() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func completingAnEffectWithItsResultIsOneStep(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         let ref = MessageRef(channel: F.channel, ts: "1790000001.000100")
@@ -319,8 +331,8 @@ private typealias F = CoreFixtures
         #expect(!(try await store.hasPendingPost(alertID: "A1")))
     }
 
-    @Test func enqueueIsIdempotentByKey() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func enqueueIsIdempotentByKey(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let effect = AlertEffect.postNotice(channel: "C0OTHER", text: "hello")
         #expect(try await store.engine.enqueue(effect, idempotencyKey: "event:Ev1", now: F.t0))
         #expect(!(try await store.engine.enqueue(effect, idempotencyKey: "event:Ev1", now: at(1))))
@@ -329,8 +341,8 @@ private typealias F = CoreFixtures
 
     // MARK: Timers
 
-    @Test func acknowledgingCancelsTheTimer() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func acknowledgingCancelsTheTimer(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(try await store.nextTimerDue() == at(900))
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(60))
@@ -338,8 +350,8 @@ private typealias F = CoreFixtures
         #expect(try await store.dueTimers(now: at(100_000), limit: 10) == [])
     }
 
-    @Test func timersFireEscalateRescheduleAndStop() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func timersFireEscalateRescheduleAndStop(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         let playbook = F.playbook(ackTimeout: 900, escalation: Escalation(mention: ["here"], repeatCount: 2))
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
 
@@ -363,8 +375,8 @@ private typealias F = CoreFixtures
         #expect(AuditChain.verify(try await allAudit(store)) == .intact(entries: 3))
     }
 
-    @Test func timerFiringAfterAcknowledgementIsIgnored() async throws {
-        let store = try SQLiteAlertStore.inMemory()
+    @Test(arguments: StoreKind.allCases) func timerFiringAfterAcknowledgementIsIgnored(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         let timer = try #require(try await store.dueTimers(now: at(900), limit: 10).first)
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(899))
