@@ -16,7 +16,7 @@ struct Sentry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry",
         abstract: "Slack-native incident response for security teams.",
-        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Detect.self, SimulatorCommand.self])
+        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Detect.self, SimulatorCommand.self, Bench.self])
 }
 
 /// Prints one line to standard error and exits with 1.
