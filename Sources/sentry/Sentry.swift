@@ -41,7 +41,7 @@ func bootstrapLogging(level: String, format: String) {
                 : TextLogHandler(label: label, metadataProvider: provider)
             handler.logLevel = parsed
             return handler
-        }, metadataProvider: RequestContext.metadataProvider)
+        }, metadataProvider: RequestID.metadataProvider)
 }
 
 struct Serve: AsyncParsableCommand {
