@@ -13,10 +13,10 @@ import ServiceLifecycle
 public struct SentryApplication: Sendable {
     /// What a caller may change from `sentry serve`'s defaults.
     public struct Options: Sendable {
-        public var runnerPollInterval: Duration = .seconds(1)
-        public var timerInterval: Duration = .seconds(1)
+        public var runnerPollInterval: Duration
+        public var timerInterval: Duration
         /// The collectors and the syslog listener, for those the configuration enables.
-        public var detections = true
+        public var detections: Bool
 
         public init(runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1), detections: Bool = true) {
             self.runnerPollInterval = runnerPollInterval
