@@ -67,12 +67,12 @@ public struct Demo {
         let transport = CurlTransport()
         defer { transport.shutdown() }
         let quiet = Logger(label: "sentry", factory: { _ in SwiftLogNoOpLogHandler() })
-        let slack = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: quiet)
-        let server = SentryServer(
-            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, logger: quiet,
-            runnerPollInterval: .milliseconds(200), timerInterval: .milliseconds(200),
-            containment: LiveContainmentExecutor.make(configuration: configuration, transport: transport, journal: store, logger: quiet))
-        let sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
+        // `sentry serve`'s wiring; its collectors stay off, as the failover act drives its own.
+        let sentry = try await SentryApplication(
+            configuration: configuration, playbooks: playbooks, store: store, transport: transport, logger: quiet,
+            options: .init(runnerPollInterval: .milliseconds(200), timerInterval: .milliseconds(200), detections: false))
+        let server = sentry.server
+        let sentryApp = try await RunningApplication.start { sentry.application(onRunning: $0) }
         let client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret)
 
         out("Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), Slack and Meraki simulators on 127.0.0.1:\(slackApp.port) and :\(merakiApp.port).")

@@ -42,7 +42,7 @@ func bootstrapLogging(level: String, format: String) {
                 : TextLogHandler(label: label, metadataProvider: provider)
             handler.logLevel = parsed
             return handler
-        }, metadataProvider: RequestContext.metadataProvider)
+        }, metadataProvider: RequestID.metadataProvider)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -57,52 +57,11 @@ struct Serve: AsyncParsableCommand {
         bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "sentry")
 
-        let playbooks = loadPlaybooks(
-            configuration.playbooksDirectory, hint: "fix the playbooks above (sentry playbooks lint \(configuration.playbooksDirectory))")
-        if configuration.slackAlertChannel == nil, let orphan = playbooks.first(where: { $0.channel == nil }) {
-            fail(["SLACK_ALERT_CHANNEL is required: playbook '\(orphan.id)' (\(orphan.source)) names no channel"])
-        }
-        let store: SQLiteAlertStore
-        switch configuration.database {
-        case .sqlite(let path):
-            do { store = try SQLiteAlertStore(path: path) } catch { fail(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"]) }
-        case .postgres:
-            fail(["SENTRY_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:PATH"])
-        }
-        for note in configuration.disabledFeatures { logger.notice("\(note)") }
-
-        let metrics = ServerMetrics()
-        let curl = CurlTransport()
-        defer { curl.shutdown() }
-        let transport = MeteredTransport(base: curl, metrics: metrics, configuration: configuration)
-        let slack = SlackClient(
-            transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
-            sleep: metrics.meteredSleep(limiter: "slack_retry"), logger: logger)
-        // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
-        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, sleep: metrics.meteredSleep(limiter: "meraki"))
-        let server = SentryServer(
-            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, metrics: metrics, logger: logger,
-            containment: LiveContainmentExecutor.make(
-                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget,
-                metrics: metrics),
-            uplinks: configuration.merakiAPIKey.flatMap { key in
-                configuration.merakiOrgID.map { organization in
-                    MerakiUplinkLookup(client: MerakiClient(
-                        transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
-                        limiter: merakiBudget, sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger))
-                }
-            })
-        let detection: DetectionServices
+        let app: any Service
         do {
-            detection = try await DetectionServices.make(
-                configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
-                metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
-        } catch {
-            fail(["built-in detections: \(error)"])
-        }
-        for note in detection.notes { logger.notice("\(note)") }
-        let app = server.application(extraServices: detection.services) { port in
-            logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(playbooks.count)"])
+            app = try await buildApplication(configuration: configuration, logger: logger)
+        } catch let error as StartupError {
+            fail(error.lines)
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests and running effects finish; after
         // SENTRY_SHUTDOWN_TIMEOUT what still runs is cancelled (its effect stays pending in the outbox).

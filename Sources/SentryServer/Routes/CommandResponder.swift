@@ -85,7 +85,7 @@ struct CommandResponder {
             ttl = parsed
         }
         let now = context.clock.now()
-        if let missing = SentryRoutes.missingSetting(for: .blockIP, configuration) {
+        if let missing = SlackController.missingSetting(for: .blockIP, configuration) {
             return "Block IP is not set up: \(missing). Nothing was changed."
         }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {

@@ -16,10 +16,10 @@ public final class RunningApplication: Sendable {
 
     /// Starts an application and waits until it listens.
     public static func start<App: ApplicationProtocol>(
-        _ make: (@escaping @Sendable (Int) async -> Void) -> App
+        _ make: (@escaping @Sendable (Int) async -> Void) async throws -> App
     ) async throws -> RunningApplication {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = make { port in continuation.yield(port) }
+        let app = try await make { port in continuation.yield(port) }
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {

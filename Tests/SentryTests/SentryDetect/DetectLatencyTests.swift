@@ -28,16 +28,11 @@ import Testing
         let playbooks = [Playbook(
             id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
             rule: ["threshold": 3, "window": "10m"])]
-        let transport = MeteredTransport(base: curl, metrics: metrics, configuration: configuration)
         let store = try SQLiteAlertStore.inMemory()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let client = SlackClient(transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken, logger: logger)
-        let server = SentryServer(configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: client, metrics: metrics,
-            logger: logger)
-        let detection = try await DetectionServices.make(
-            configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: TokenBucket(capacity: 10, refillPerSecond: 10),
-            metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
-        let app = try await RunningApplication.start { server.application(extraServices: detection.services, onRunning: $0) }
+        let sentry = try await SentryApplication(
+            configuration: configuration, playbooks: playbooks, store: store, transport: curl, metrics: metrics, logger: logger)
+        let app = try await RunningApplication.start { sentry.application(onRunning: $0) }
         // Let the collector make its first (empty) poll, then the attack shows up in the audit log.
         #expect(await slack.waitUntil { _ in !audit.requests.isEmpty })
         let now = Int64(Date().timeIntervalSince1970)

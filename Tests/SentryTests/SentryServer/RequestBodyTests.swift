@@ -171,8 +171,8 @@ import Testing
         struct Unexpected: Error {}
         let log = RecordingLogLines()
         try await withHarness(logger: log.logger) { h in
-            let routes = SentryRoutes(context: h.server.context)
-            let response = await routes.counted("hooks_detections") { throw Unexpected() }
+            let endpoint = EndpointMiddleware(endpoint: "hooks_detections", metrics: h.server.context.metrics, logger: h.server.context.logger)
+            let response = await endpoint.answer { throw Unexpected() }
             #expect(response.status == .internalServerError)
             #expect(log.lines.contains { $0.hasPrefix("error ") && $0.contains(" request failed ") }, "\(log.lines)")
             #expect(h.metrics.value(ServerMetrics.Name.requests, [#"endpoint="hooks_detections""#, #"status="500""#]) == 1)

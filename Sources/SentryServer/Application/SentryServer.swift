@@ -32,15 +32,20 @@ public struct SentryServer: Sendable {
             slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        SentryRoutes(context: context).register(on: router)
+    /// The endpoints of DESIGN.md §4.3, one route collection per group.
+    public func router() -> Router<SentryRequestContext> {
+        let router = Router(context: SentryRequestContext.self)
+        router.addRoutes(SlackController(context: context).endpoints, atPath: "/slack")
+        router.addRoutes(DetectionHookController(context: context).endpoints, atPath: "/hooks")
+        router.addRoutes(OperationsController(context: context).endpoints)
         return router
     }
 
     /// The application with the runner and scheduler as services; `onRunning` receives the bound port.
+    /// Services stop in the reverse of their order: `stoppingLast` after the runner has finished its effects,
+    /// `extraServices` before the scheduler.
     public func application(
-        extraServices: [any Service] = [],
+        stoppingLast: [any Service] = [], extraServices: [any Service] = [],
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
@@ -48,7 +53,7 @@ public struct SentryServer: Sendable {
             // A client that stops sending in the middle of a request is cut off instead of holding a connection.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(context.configuration.httpIdleTimeout)))),
             configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
-            services: [runner, scheduler] + extraServices,
+            services: stoppingLast + [runner, scheduler] + extraServices,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: context.logger)
     }

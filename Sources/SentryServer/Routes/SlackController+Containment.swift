@@ -6,7 +6,7 @@ import SentryEngine
 import SentryStore
 
 /// Block user / block IP: the buttons, the modal, the approval buttons and the slash commands.
-extension SentryRoutes {
+extension SlackController {
     func playbookResponders(alertID: String) async throws -> [String] {
         guard let playbookID = try await context.store.playbookID(ofAlert: alertID) else { return [] }
         return context.catalog.playbook(id: playbookID)?.responders ?? []
@@ -83,20 +83,20 @@ extension SentryRoutes {
     /// The modal was submitted: inline errors, or a containment request.
     func containmentSubmitted(userID: String, metadata raw: String, values: JSONValue) async throws -> Response {
         guard let metadata = ContainmentModal.Metadata(raw), let alert = try await context.store.alert(id: metadata.alertID) else {
-            return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
+            return .json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
         }
         let configuration = context.configuration
         let read = ContainmentModal.read(values: values, minTTL: configuration.minTTL, maxTTL: configuration.maxTTL)
         guard case .success(let input) = read else {
             if case .failure(let errors) = read {
-                return Self.json(.ok, ["response_action": "errors", "errors": .object(errors.byBlock.mapValues(JSONValue.string))])
+                return .json(.ok, ["response_action": "errors", "errors": .object(errors.byBlock.mapValues(JSONValue.string))])
             }
             return Response(status: .ok)
         }
         // private_metadata comes back from the client: the kind must be one this alert offers (the machine checks
         // the target).
         guard let policy = Self.offered(metadata.kind, on: alert) else {
-            return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This alert does not offer that containment; close the form."]])
+            return .json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This alert does not offer that containment; close the form."]])
         }
         let approvals = policy.approvals
         let mayContain = await context.responders.mayContain(userID: userID, playbookResponders: try await playbookResponders(alertID: alert.id))
@@ -111,7 +111,7 @@ extension SentryRoutes {
         case .ignored(let reason), .rejected(let reason): why = reason
         case .applied: why = ""
         }
-        return Self.json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: .string(AlertMessage.truncate(why, 150))]])
+        return .json(.ok, ["response_action": "errors", "errors": [ContainmentModal.reasonBlock: .string(AlertMessage.truncate(why, 150))]])
     }
 
     /// Approve / Reject / Unblock / Retry on a containment.
@@ -130,7 +130,7 @@ extension SentryRoutes {
     }
 }
 
-extension SentryRoutes {
+extension SlackController {
     /// The policy under which an alert offers a kind of containment: its playbook's, or a default for manual alerts.
     static func offered(_ kind: ContainmentAction.Kind, on alert: Alert) -> ContainmentAction? {
         alert.policy.actions.first(where: { $0.kind == kind }) ?? (alert.manual ? ContainmentAction(kind: kind, approvals: 1, ttl: 3_600) : nil)

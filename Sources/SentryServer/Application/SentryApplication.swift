@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryStore
+import ServiceLifecycle
+
+/// What `sentry serve` runs, wired from the configuration over a store and a transport the caller owns: the
+/// upstream clients (metered), containment, the `/sentry uplinks` look-up, the HTTP server with its runner and
+/// timers, and the built-in detections. `buildApplication(configuration:logger:)` opens the store and the
+/// transport; the demo and tests pass their own, with the simulators' URLs in the configuration.
+public struct SentryApplication: Sendable {
+    /// What a caller may change from `sentry serve`'s defaults.
+    public struct Options: Sendable {
+        public var runnerPollInterval: Duration
+        public var timerInterval: Duration
+        /// The collectors and the syslog listener, for those the configuration enables.
+        public var detections: Bool
+
+        public init(runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1), detections: Bool = true) {
+            self.runnerPollInterval = runnerPollInterval
+            self.timerInterval = timerInterval
+            self.detections = detections
+        }
+    }
+
+    public let server: SentryServer
+    /// nil when `Options.detections` is off.
+    public let detection: DetectionServices?
+
+    public init(
+        configuration: ServerConfiguration, playbooks: [Playbook], store: any SentryStorage, transport base: any HTTPTransport,
+        metrics: ServerMetrics = ServerMetrics(), logger: Logger, options: Options = Options()
+    ) async throws {
+        let transport = MeteredTransport(base: base, metrics: metrics, configuration: configuration)
+        let slack = SlackClient(
+            transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
+            sleep: metrics.meteredSleep(limiter: "slack_retry"), logger: logger)
+        // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
+        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, sleep: metrics.meteredSleep(limiter: "meraki"))
+        let server = SentryServer(
+            configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, metrics: metrics, logger: logger,
+            runnerPollInterval: options.runnerPollInterval, timerInterval: options.timerInterval,
+            containment: LiveContainmentExecutor.make(
+                configuration: configuration, transport: transport, journal: store, logger: logger, merakiBudget: merakiBudget,
+                metrics: metrics),
+            uplinks: configuration.merakiAPIKey.flatMap { key in
+                configuration.merakiOrgID.map { organization in
+                    MerakiUplinkLookup(client: MerakiClient(
+                        transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
+                        limiter: merakiBudget, sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger))
+                }
+            })
+        self.server = server
+        guard options.detections else {
+            self.detection = nil
+            return
+        }
+        self.detection = try await DetectionServices.make(
+            configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
+            metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
+    }
+
+    /// The HTTP server with the runner, the timers and the detections as services; `onRunning` receives the port.
+    public func application(
+        stoppingLast: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        server.application(stoppingLast: stoppingLast, extraServices: detection?.services ?? [], onRunning: onRunning)
+    }
+}

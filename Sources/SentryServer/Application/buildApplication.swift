@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Logging
+import SentryConnectors
+import SentryCore
+import SentryStore
+import ServiceLifecycle
+
+/// Everything `sentry serve` runs, from its configuration: the playbooks, the store, a libcurl transport (shut
+/// down once the rest has stopped) and `SentryApplication` over them. Notes on what is off or on are logged as
+/// they are found; `onRunning` receives the bound port after the "listening" line.
+public func buildApplication(
+    configuration: ServerConfiguration, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let directory = configuration.playbooksDirectory
+    let loaded = PlaybookLoader.load(directory: directory)
+    guard loaded.problems.isEmpty else {
+        throw StartupError(loaded.problems.map(\.description) + ["fix the playbooks above (sentry playbooks lint \(directory))"])
+    }
+    let playbooks = loaded.playbooks
+    if configuration.slackAlertChannel == nil, let orphan = playbooks.first(where: { $0.channel == nil }) {
+        throw StartupError(["SLACK_ALERT_CHANNEL is required: playbook '\(orphan.id)' (\(orphan.source)) names no channel"])
+    }
+    let store: SQLiteAlertStore
+    switch configuration.database {
+    case .sqlite(let path):
+        do { store = try SQLiteAlertStore(path: path) } catch { throw StartupError(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"]) }
+    case .postgres:
+        throw StartupError(["SENTRY_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:PATH"])
+    }
+    for note in configuration.disabledFeatures { logger.notice("\(note)") }
+
+    let curl = CurlTransport()
+    let sentry: SentryApplication
+    do {
+        sentry = try await SentryApplication(configuration: configuration, playbooks: playbooks, store: store, transport: curl, logger: logger)
+    } catch {
+        curl.shutdown()
+        throw StartupError(["built-in detections: \(error)"])
+    }
+    for note in sentry.detection?.notes ?? [] { logger.notice("\(note)") }
+    return sentry.application(stoppingLast: [TransportShutdown(transport: curl)]) { port in
+        logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "playbooks": "\(playbooks.count)"])
+        await onRunning(port)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import Logging
+import SentryCore
+import SentryEngine
+import SentryStore
+
+/// `/slack/commands`, `/slack/interactivity` and `/slack/events` (DESIGN.md §4.3): each counted, then verified
+/// by `SlackSignatureMiddleware`; the handlers see only the verified body, on their `SlackRequestContext`.
+struct SlackController: Sendable {
+    let context: SentryContext
+
+    var endpoints: RouteCollection<SentryRequestContext> {
+        let routes = RouteCollection(context: SentryRequestContext.self)
+        routes.counted("commands", as: "slack_commands", context)
+            .add(middleware: signature(answersSSLChecks: true))
+            .group(context: SlackRequestContext.self)
+            .post { try await self.slashCommand($0, $1) }
+        routes.counted("interactivity", as: "slack_interactivity", context)
+            .add(middleware: signature())
+            .group(context: SlackRequestContext.self)
+            .post { try await self.interactivity($0, $1) }
+        routes.counted("events", as: "slack_events", context)
+            .add(middleware: signature())
+            .group(context: SlackRequestContext.self)
+            .post { try await self.events($0, $1) }
+        return routes
+    }
+
+    func signature(answersSSLChecks: Bool = false) -> SlackSignatureMiddleware {
+        SlackSignatureMiddleware(
+            secret: context.configuration.slackSigningSecret, clock: context.clock, metrics: context.metrics, logger: context.logger,
+            answersSSLChecks: answersSSLChecks)
+    }
+
+    // MARK: /slack/commands
+
+    func slashCommand(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
+        let body = verified.verifiedSlackBody.bytes
+        guard request.isForm else { return .text(.unsupportedMediaType, "expected application/x-www-form-urlencoded\n") }
+        let form: [String: String]
+        do { form = try FormBody.parse(body) } catch { return .text(.badRequest, "\(error)\n") }
+        let command: SlashCommand
+        do { command = try SlashCommand(form: form) } catch { return .text(.badRequest, "\(error)\n") }
+        let answer = try await CommandResponder(context: context).answer(command)
+        return .json(.ok, answer)
+    }
+
+    // MARK: /slack/interactivity
+
+    func interactivity(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
+        let body = verified.verifiedSlackBody.bytes
+        guard request.isForm else { return .text(.unsupportedMediaType, "expected application/x-www-form-urlencoded\n") }
+        let payload: InteractionPayload
+        do {
+            payload = try InteractionPayload.decode(form: try FormBody.parse(body))
+        } catch {
+            return .text(.badRequest, "\(error)\n")
+        }
+        switch payload {
+        case .blockActions(let actions):
+            return try await blockAction(actions)
+        case .viewSubmission(let callbackID, let userID, let metadata, let values):
+            guard callbackID == ContainmentModal.callbackID else { return Response(status: .ok) }
+            return try await containmentSubmitted(userID: userID, metadata: metadata, values: values)
+        case .viewClosed, .other:
+            return Response(status: .ok)
+        }
+    }
+
+    func blockAction(_ actions: InteractionPayload.BlockActions) async throws -> Response {
+        let now = context.clock.now()
+        var logger = context.logger
+        logger[metadataKey: "slack.action_id"] = "\(actions.actionID)"
+        logger[metadataKey: "slack.user"] = "\(actions.userID)"
+        if let kind = ContainmentAction.Kind(rawValue: actions.actionID) {
+            return try await containmentButton(kind, actions, logger: logger)
+        }
+        if let decision = ContainmentDecision.Action(rawValue: actions.actionID) {
+            return try await containmentDecision(decision, actions, logger: logger)
+        }
+        guard let action = AlertAction(rawValue: actions.actionID) else {
+            let text = "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
+            logger.notice("button not handled")
+            try await tell(actions.userID, text, responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        guard let alertID = actions.value, !alertID.isEmpty else {
+            try await tell(actions.userID, "That button carries no alert id; nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
+        logger[metadataKey: "alert.id"] = "\(alertID.prefix(40))"
+        var playbookResponders: [String] = []
+        if context.catalog.playbooks.contains(where: { !$0.responders.isEmpty }),
+            let playbookID = try await context.store.playbookID(ofAlert: alertID)
+        {
+            playbookResponders = context.catalog.playbook(id: playbookID)?.responders ?? []
+        }
+        let mayAct = await context.responders.mayActOnAlerts(userID: actions.userID, playbookResponders: playbookResponders)
+        let click = Click(action: action, userID: actions.userID, mayAct: mayAct, responseURL: actions.responseURL)
+        let transition = try await context.engine.apply(.clicked(click), to: String(alertID.prefix(64)), now: now)
+        logger.info("click", metadata: ["outcome": "\(transition.outcome)"])
+        if !transition.effects.isEmpty { context.wake() }
+        return Response(status: .ok)
+    }
+
+    func tell(_ user: String, _ text: String, responseURL: String?, now: Date) async throws {
+        guard responseURL != nil else { return }
+        _ = try await context.engine.enqueue(
+            .tellUser(userID: user, text: text, responseURL: responseURL), idempotencyKey: "tell:\(UUID().uuidString)", now: now)
+        context.wake()
+    }
+
+    // MARK: /slack/events
+
+    func events(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
+        let body = verified.verifiedSlackBody.bytes
+        guard request.isJSON else { return .text(.unsupportedMediaType, "expected application/json\n") }
+        guard let json = JSONValue.parse(body), json.objectValue != nil else { return .text(.badRequest, "body is not a JSON object\n") }
+        switch json["type"]?.stringValue {
+        case "url_verification":
+            guard let challenge = json["challenge"]?.stringValue else { return .text(.badRequest, "challenge is missing\n") }
+            return .json(.ok, ["challenge": .string(challenge)])
+        case "event_callback":
+            guard let event = json["event"], let eventID = json["event_id"]?.stringValue else {
+                return .text(.badRequest, "event or event_id is missing\n")
+            }
+            if event["type"]?.stringValue == "app_mention", let channel = event["channel"]?.stringValue {
+                let text = try await CommandResponder(context: context).statusLine()
+                // Slack retries events it thinks we missed: the event id makes the answer happen once.
+                let fresh = try await context.engine.enqueue(
+                    .postNotice(channel: channel, text: text), idempotencyKey: "event:\(eventID)", now: context.clock.now())
+                if fresh { context.wake() }
+            }
+            return Response(status: .ok)
+        default:
+            return Response(status: .ok)
+        }
+    }
+}
