@@ -7,7 +7,7 @@ extension SQLiteAlertStore {
 
     public func alert(id: String) async throws -> Alert? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM alert WHERE id = ?", arguments: [id]).map(Self.decodeAlert)
+            try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM alert WHERE id = ?"), arguments: [id]).map(Self.decodeAlert)
         }
     }
 
@@ -16,8 +16,7 @@ extension SQLiteAlertStore {
             let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
             var arguments = StatementArguments(statuses.map(\.rawValue))
             arguments += [limit]
-            return try String.fetchAll(
-                db, sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?", arguments: arguments
+            return try String.fetchAll(db.cachedStatement(sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?"), arguments: arguments
             ).map(Self.decodeAlert)
         }
     }
@@ -25,11 +24,11 @@ extension SQLiteAlertStore {
     // MARK: Containments
 
     public func activeContainmentCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM containment WHERE status = 'active'") ?? 0 }
+        try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM containment WHERE status = 'active'")) ?? 0 }
     }
 
     public func alertID(forContainment id: String) async throws -> String? {
-        try await read { db in try String.fetchOne(db, sql: "SELECT alert_id FROM containment WHERE id = ?", arguments: [id]) }
+        try await read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT alert_id FROM containment WHERE id = ?"), arguments: [id]) }
     }
 
     public func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment] {
@@ -40,7 +39,7 @@ extension SQLiteAlertStore {
 
     public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [seq, limit]).map { row in
                 AuditEntry(
                     seq: row["seq"], at: Date(timeIntervalSince1970: row["at"]), alertID: row["alert_id"], actor: row["actor"],
                     action: row["action"], detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
@@ -50,7 +49,7 @@ extension SQLiteAlertStore {
 
 
     public func ping() async throws {
-        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }
 
     /// Runs raw SQL; for tests that tamper with rows on purpose.
@@ -61,15 +60,15 @@ extension SQLiteAlertStore {
     public func gauges() async throws -> StoreGauges {
         try await read { db in
             var gauges = StoreGauges()
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT status, COUNT(*) AS n FROM alert GROUP BY status")) {
                 if let status = AlertStatus(rawValue: row["status"]) { gauges.alertsByStatus[status] = row["n"] }
             }
-            for row in try Row.fetchAll(db, sql: "SELECT kind, status, COUNT(*) AS n FROM containment GROUP BY kind, status") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, status, COUNT(*) AS n FROM containment GROUP BY kind, status")) {
                 if let kind = ContainmentAction.Kind(rawValue: row["kind"]), let status = Containment.Status(rawValue: row["status"]) {
                     gauges.containments[kind, default: [:]][status] = row["n"]
                 }
             }
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state")) {
                 let n: Int = row["n"]
                 if row["state"] == "pending" { gauges.outboxPending = n } else { gauges.outboxFailed = n }
             }
