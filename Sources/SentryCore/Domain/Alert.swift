@@ -67,6 +67,14 @@ public struct Alert: Codable, Equatable, Sendable {
     public var containments: [Containment] = []
     /// Created by `/sentry block-ip` rather than a detection.
     public var manual: Bool = false
+    /// Quieted by a responder until a time (absent in alerts stored before snoozes existed).
+    public var snooze: Snooze?
+
+    /// The snooze, while it is in force.
+    public func snoozed(at now: Date) -> Snooze? {
+        guard let snooze, snooze.inForce(at: now), !status.isFinished else { return nil }
+        return snooze
+    }
 
     public static func groupKey(detection: String, subject: Subject) -> String {
         detection + "|" + subject.key

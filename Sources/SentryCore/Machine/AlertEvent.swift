@@ -29,10 +29,14 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
     case containmentExpiry(String)
     /// Approved-only: the primary uplink has stayed active for the debounce: roll it back.
     case primaryRestored(String)
+    /// A snooze ran out.
+    case snoozeExpiry
 
     public init?(rawValue: String) {
         if rawValue == "ack_timeout" {
             self = .ackTimeout
+        } else if rawValue == "snooze_expiry" {
+            self = .snoozeExpiry
         } else if rawValue.hasPrefix("expiry:"), rawValue.count > "expiry:".count {
             self = .containmentExpiry(String(rawValue.dropFirst("expiry:".count)))
         } else if rawValue.hasPrefix("restored:"), rawValue.count > "restored:".count {
@@ -47,6 +51,7 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
         case .ackTimeout: "ack_timeout"
         case .containmentExpiry(let id): "expiry:\(id)"
         case .primaryRestored(let id): "restored:\(id)"
+        case .snoozeExpiry: "snooze_expiry"
         }
     }
 }
@@ -66,6 +71,10 @@ public enum AlertEvent: Equatable, Sendable {
     case containmentFailed(id: String, phase: ContainmentPhase, reason: String)
     /// An appliance failed over to cellular or its primary uplink is active again.
     case uplinkChanged(UplinkChange)
+    /// A responder quiets the alert for a while (the Snooze… form).
+    case snoozeRequested(SnoozeRequest)
+    /// A responder ends a snooze early (the Unsnooze button or `/sentry unsnooze`).
+    case unsnoozeRequested(Unsnooze)
 }
 
 /// Commands for the outside world, executed by the effect runner (timers by the store).

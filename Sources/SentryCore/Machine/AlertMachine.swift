@@ -32,6 +32,12 @@ public enum AlertMachine {
             return expired(alert, id, now: now)
         case .timerFired(.primaryRestored(let id)):
             return primaryRestored(alert, id, now: now)
+        case .timerFired(.snoozeExpiry):
+            return snoozeExpired(alert, now: now)
+        case .snoozeRequested(let request):
+            return snooze(alert, request, now: now)
+        case .unsnoozeRequested(let request):
+            return unsnooze(alert, request, now: now)
         case .uplinkChanged(let change):
             return uplinkChanged(alert, change, now: now)
         case .timerFired(let kind):
@@ -73,6 +79,7 @@ public enum AlertMachine {
         guard !alert.status.isFinished else {
             return Transition(alert: alert, outcome: .ignored("alert \(alert.id) is \(alert.status.rawValue); it groups nothing more"))
         }
+        if let snooze = alert.snoozed(at: now) { return groupWhileSnoozed(alert, snooze, detection, now: now) }
         var next = alert
         next.occurrences += 1
         next.lastOccurredAt = max(alert.lastOccurredAt, detection.occurredAt ?? now)
@@ -119,6 +126,10 @@ public enum AlertMachine {
         }
         var effects: [AlertEffect] = [.updateMessage, .replyInThread(text: reply)]
         if alert.status == .open { effects.append(.cancelTimer(.ackTimeout)) }
+        if next.status.isFinished, alert.snooze != nil {
+            next.snooze = nil
+            effects.append(.cancelTimer(.snoozeExpiry))
+        }
         return Transition(
             alert: next, outcome: .applied, effects: effects,
             audit: AuditRecord(action: "alert.\(next.status.rawValue)", actor: click.userID, detail: "from \(alert.status.rawValue)"))
@@ -162,9 +173,14 @@ public enum AlertMachine {
             return expired(alert, id, now: now)
         case .primaryRestored(let id):
             return primaryRestored(alert, id, now: now)
+        case .snoozeExpiry:
+            return snoozeExpired(alert, now: now)
         case .ackTimeout:
             guard alert.status == .open else {
                 return Transition(alert: alert, outcome: .ignored("alert is \(alert.status.rawValue); no escalation"))
+            }
+            if let snooze = alert.snoozed(at: now) {
+                return Transition(alert: alert, outcome: .ignored("alert is snoozed until \(Timestamp.iso8601(snooze.until)); no escalation"))
             }
             guard let timeout = alert.policy.ackTimeout else {
                 return Transition(alert: alert, outcome: .ignored("playbook sets no acknowledgement timeout"))

@@ -45,6 +45,10 @@ public enum AlertMessage {
         var context = "Playbook `\(alert.playbookID)` · detection `\(alert.detection)` · opened \(SlackDate.format(alert.createdAt))"
         if alert.escalations > 0 { context += " · escalated \(alert.escalations)×" }
         if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }
+        if let snooze = alert.snooze, !alert.status.isFinished {
+            let since = snooze.suppressed == 0 ? "" : ", \(snooze.suppressed) detection\(snooze.suppressed == 1 ? "" : "s") since"
+            context += " · :zzz: snoozed until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)"
+        }
         blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(truncate(context, Limits.contextElementText))]]])
         blocks += containmentBlocks(alert)
         if let actions = actionsBlock(alert) { blocks.append(actions) }
@@ -78,6 +82,7 @@ public enum AlertMessage {
         if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
         buttons.append(button("Resolve", "resolve", alert.id))
         buttons.append(button("Dismiss", "dismiss", alert.id))
+        buttons.append(alert.snooze == nil ? button("Snooze…", "snooze", alert.id) : button("Unsnooze", "unsnooze", alert.id))
         let offered = Set(alert.policy.actions.map(\.kind))
         if offered.contains(.blockUser), alert.subject.slackUserID != nil {
             buttons.append(button("Block user…", "block_user", alert.id, style: "danger"))

@@ -16,7 +16,8 @@ struct CommandResponder {
         • `/sentry uplinks [network name | serial]` — Meraki appliance uplinks: status, IP, public IP
         • `/sentry block-ip IP [TTL]` — block an IP on the Meraki networks (approval by another responder; TTL like 4h)
         • `/sentry unblock-ip IP` — lift a block now
-        Alerts arrive in the alert channel with buttons: *Acknowledge*, *Resolve*, *Dismiss*.
+        • `/sentry snooze list` — snoozed alerts; `/sentry unsnooze ID` — end a snooze now
+        Alerts arrive in the alert channel with buttons: *Acknowledge*, *Resolve*, *Dismiss*, *Snooze…*.
         """
 
     func answer(_ command: SlashCommand) async throws -> JSONValue {
@@ -37,6 +38,12 @@ struct CommandResponder {
             return ephemeral(try await unblockIP(words[1], command: command))
         case "uplinks":
             return await uplinks(filter: words.dropFirst().joined(separator: " "), command: command)
+        case "snooze":
+            guard words.count == 2, words[1].lowercased() == "list" else { return ephemeral(Self.snoozeUsage) }
+            return ephemeral(try await snoozeList(command: command))
+        case "unsnooze":
+            guard words.count == 2 else { return ephemeral(Self.snoozeUsage) }
+            return ephemeral(try await unsnooze(words[1].uppercased(), command: command))
         default:
             let word = AlertMessage.escape(String(words[0].prefix(40)))
             return ephemeral("Sentry does not know `\(word)`.\n\n" + Self.usage)

@@ -61,6 +61,7 @@ struct SlackController: Sendable {
         case .blockActions(let actions):
             return try await blockAction(actions)
         case .viewSubmission(let callbackID, let userID, let metadata, let values):
+            if callbackID == SnoozeModal.callbackID { return try await snoozeSubmitted(userID: userID, metadata: metadata, values: values) }
             guard callbackID == ContainmentModal.callbackID else { return Response(status: .ok) }
             return try await containmentSubmitted(userID: userID, metadata: metadata, values: values)
         case .viewClosed, .other:
@@ -79,6 +80,8 @@ struct SlackController: Sendable {
         if let decision = ContainmentDecision.Action(rawValue: actions.actionID) {
             return try await containmentDecision(decision, actions, logger: logger)
         }
+        if actions.actionID == "snooze" { return try await snoozeButton(actions, logger: logger) }
+        if actions.actionID == "unsnooze" { return try await unsnoozeButton(actions, logger: logger) }
         guard let action = AlertAction(rawValue: actions.actionID) else {
             let text = "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
             logger.notice("button not handled")

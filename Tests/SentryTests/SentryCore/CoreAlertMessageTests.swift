@@ -127,15 +127,15 @@ private typealias F = CoreFixtures
 
     /// (status, actions the playbook offers, subject, action ids expected; nil means no actions block)
     static let buttonCases: [(AlertStatus, [ContainmentAction.Kind], Subject, [String]?)] = [
-        (.open, [], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["ack", "resolve", "dismiss"]),
-        (.open, [.blockIP], Subject(ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "block_ip"]),
-        (.open, [.blockIP], Subject(slackUserID: "U024BE7LH"), ["ack", "resolve", "dismiss"]),
-        (.open, [.blockUser], Subject(slackUserID: "U024BE7LH"), ["ack", "resolve", "dismiss", "block_user"]),
-        (.open, [.blockUser], Subject(ip: "203.0.113.7"), ["ack", "resolve", "dismiss"]),
-        (.open, [.blockUser, .blockIP], Subject(merakiSerial: "Q2XX"), ["ack", "resolve", "dismiss"]),
-        (.open, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "block_user", "block_ip"]),
-        (.acknowledged, [], Subject(ip: "203.0.113.7"), ["resolve", "dismiss"]),
-        (.acknowledged, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["resolve", "dismiss", "block_user", "block_ip"]),
+        (.open, [], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze"]),
+        (.open, [.blockIP], Subject(ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze", "block_ip"]),
+        (.open, [.blockIP], Subject(slackUserID: "U024BE7LH"), ["ack", "resolve", "dismiss", "snooze"]),
+        (.open, [.blockUser], Subject(slackUserID: "U024BE7LH"), ["ack", "resolve", "dismiss", "snooze", "block_user"]),
+        (.open, [.blockUser], Subject(ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze"]),
+        (.open, [.blockUser, .blockIP], Subject(merakiSerial: "Q2XX"), ["ack", "resolve", "dismiss", "snooze"]),
+        (.open, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze", "block_user", "block_ip"]),
+        (.acknowledged, [], Subject(ip: "203.0.113.7"), ["resolve", "dismiss", "snooze"]),
+        (.acknowledged, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["resolve", "dismiss", "snooze", "block_user", "block_ip"]),
         (.resolved, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), nil),
         (.dismissed, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), nil),
     ]

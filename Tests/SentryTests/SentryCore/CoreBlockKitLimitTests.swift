@@ -61,7 +61,7 @@ import Testing
         #expect(blocks.first?["text"]?["type"] == "plain_text")
         #expect(blocks.first?["text"]?["text"]?.stringValue?.contains(alert.id) == true)
         let actions = blocks.compactMap { $0["elements"]?.arrayValue }.flatMap { $0 }.compactMap { $0["action_id"]?.stringValue }
-        #expect(actions == ["approve", "reject", "ack", "resolve", "dismiss", "block_ip"])
+        #expect(actions == ["approve", "reject", "ack", "resolve", "dismiss", "snooze", "block_ip"])
     }
 
     // MARK: property: random Unicode in every text field of every message kind stays within every limit

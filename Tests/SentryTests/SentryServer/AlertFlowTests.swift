@@ -30,7 +30,7 @@ import Testing
             #expect(SlackSimulator.blockProblem(body["blocks"]) == nil)
             #expect(body["metadata"]?["event_payload"]?["alert_id"] == .string(alertID))
             let actionIDs = body["blocks"]?.arrayValue?.last?["elements"]?.arrayValue?.compactMap { $0["action_id"]?.stringValue }
-            #expect(actionIDs == ["ack", "resolve", "dismiss", "block_ip"])
+            #expect(actionIDs == ["ack", "resolve", "dismiss", "snooze", "block_ip"])
             let values = Set(body["blocks"]?.arrayValue?.last?["elements"]?.arrayValue?.compactMap { $0["value"]?.stringValue } ?? [])
             #expect(values == [alertID])
         }

@@ -40,7 +40,7 @@ import Testing
             #expect(blocks.first?["text"]?["type"] == "plain_text")
             #expect(blocks.first?["text"]?["text"]?.stringValue?.contains(alertID) == true)
             let buttons = blocks.last?["elements"]?.arrayValue?.compactMap { $0["action_id"]?.stringValue }
-            #expect(buttons == ["ack", "resolve", "dismiss", "block_ip"])
+            #expect(buttons == ["ack", "resolve", "dismiss", "snooze", "block_ip"])
             #expect(await eventually { try await h.store.alert(id: alertID)?.message?.ts == message.ts })
 
             // The message stays usable: a click updates it, and a refused update falls back the same way.
