@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why a Slack call did not succeed; `method` is the Web API method, or `response_url`.
 public enum SlackError: Error, Equatable, CustomStringConvertible {
     /// Slack answered `ok: false`; `code` is its `error` string (`channel_not_found`, `invalid_auth`, …).
@@ -54,4 +56,9 @@ public enum SlackError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse(let method): "Slack \(method) answered with an unreadable body"
         }
     }
+}
+
+extension SlackError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(_, let wait) = self { wait } else { nil } }
+    public var service: String { "Slack" }
 }

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why a SCIM or admin Web API call did not succeed.
 public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
     /// SCIM answered an error status; `detail` is Slack's error description (`Errors.description`, or `detail`
@@ -37,4 +39,9 @@ public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse(let call): "Slack \(call) answered with an unreadable body"
         }
     }
+}
+
+extension SlackAdminError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(let wait) = self { wait } else { nil } }
+    public var service: String { "Slack" }
 }

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why an Audit Logs call did not succeed.
 public enum SlackAuditError: Error, Equatable, CustomStringConvertible {
     /// Slack answered `ok: false` or an `error` (`invalid_authentication`, `missing_scope`, …) with this status.
@@ -36,4 +38,9 @@ public enum SlackAuditError: Error, Equatable, CustomStringConvertible {
         case .repeatedCursor: "Slack audit logs repeated a pagination cursor"
         }
     }
+}
+
+extension SlackAuditError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(let wait) = self { wait } else { nil } }
+    public var service: String { "Slack audit logs" }
 }

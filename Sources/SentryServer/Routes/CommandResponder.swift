@@ -154,8 +154,11 @@ struct CommandResponder {
         guard let lookup = context.uplinks else {
             return ephemeral("Meraki is not configured: set MERAKI_API_KEY and MERAKI_ORG_ID to see uplinks.")
         }
-        let fetch = Task { () -> Result<[UplinkRow], any Error> in
-            do { return .success(try await lookup.uplinkRows()) } catch { return .failure(error) }
+        let fetch = Task { [logger = context.logger] () -> Result<[UplinkRow], any Error> in
+            do { return .success(try await lookup.uplinkRows()) } catch {
+                logger.warning("uplink lookup failed", metadata: ["error": "\(error)"])
+                return .failure(error)
+            }
         }
         let quick = await value(of: fetch, within: Self.uplinksDeadline)
         if let quick {
@@ -198,7 +201,7 @@ struct CommandResponder {
             if case let meraki as MerakiError = error, case .rateLimited(let retryAfter) = meraki {
                 return [["response_type": "ephemeral", "text": .string("Meraki is rate limiting requests; try again in \(retryAfter.components.seconds + 1) s.")]]
             }
-            return [["response_type": "ephemeral", "text": .string("Meraki did not answer: \(AlertMessage.escape(String("\(error)".prefix(300))))")]]
+            return [["response_type": "ephemeral", "text": .string("Could not read the uplinks: \(FailureClass.userFacing(error)).")]]
         case .success(let rows):
             let shown = UplinksMessage.filter(rows, by: filter)
             if shown.isEmpty {

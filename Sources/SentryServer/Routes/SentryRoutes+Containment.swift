@@ -70,7 +70,7 @@ extension SentryRoutes {
                 logger.warning("could not open the containment form", metadata: ["error": "\(error)"])
                 if responseURL != nil {
                     _ = try? await store.enqueue(
-                        .tellUser(userID: user, text: "The form could not open (\(error)); press the button again.", responseURL: responseURL),
+                        .tellUser(userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.", responseURL: responseURL),
                         idempotencyKey: "tell:\(UUID().uuidString)", now: now)
                     wake()
                 }

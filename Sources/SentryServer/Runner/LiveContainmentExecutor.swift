@@ -61,13 +61,14 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
             } catch {
                 // Deactivation already ends the sessions; the explicit reset is belt and braces.
                 logger.warning("session reset failed after deactivation", metadata: ["error": "\(error)"])
-                report += " Session reset failed (\(error)); deactivation ends sessions anyway."
+                report += " Session reset failed (\(FailureClass.userFacing(error))); deactivation ends sessions anyway."
             }
             return report
         case .notFound:
             throw ContainmentError.permanent("Slack has no user \(user)")
         case .refused(let reason):
-            throw ContainmentError.permanent("Slack refused to deactivate \(user): \(reason)")
+            logger.warning("slack refused the deactivation", metadata: ["slack.user_id": "\(user)", "slack.reason": "\(reason)"])
+            throw ContainmentError.permanent("Slack refused to deactivate \(user)")
         }
     }
 
@@ -89,7 +90,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         do {
             return try await body()
         } catch let error as SlackAdminError {
-            throw error.isRetryable ? ContainmentError.transient(error.description) : ContainmentError.permanent(error.description)
+            throw contained(error)
         }
     }
 
@@ -121,9 +122,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
                     comment: "block \(containment.target) requested by \(containment.requestedBy)")
                 written.append(network)
             } catch let error as MerakiError where !error.isRetryable {
-                failures.append("\(network): \(error)")
+                failures.append("\(network): \(sentence(error, network: network))")
             } catch let error as MerakiError {
-                throw ContainmentError.transient("\(network): \(error)")
+                throw ContainmentError.transient("\(network): \(sentence(error, network: network))")
             }
         }
         guard !written.isEmpty else { throw ContainmentError.permanent("no network took the rule: " + failures.joined(separator: "; ")) }
@@ -160,9 +161,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
                 // No firewall there (no appliance, network gone): the rule never reached it, nothing to remove.
                 continue
             } catch let error as MerakiError where !error.isRetryable {
-                failures.append("\(network): \(error)")
+                failures.append("\(network): \(sentence(error, network: network))")
             } catch let error as MerakiError {
-                throw ContainmentError.transient("\(network): \(error)")
+                throw ContainmentError.transient("\(network): \(sentence(error, network: network))")
             }
         }
         var restored = 0
@@ -189,8 +190,21 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         do {
             return try await body()
         } catch let error as MerakiError {
-            throw error.isRetryable ? ContainmentError.transient(error.description) : ContainmentError.permanent(error.description)
+            throw contained(error)
         }
+    }
+
+    /// What the thread may say about a service's failure; what the service said goes to the log.
+    func sentence(_ error: some ConnectorError, network: String? = nil) -> String {
+        var metadata: Logger.Metadata = ["error": "\(error)"]
+        if let network { metadata["meraki.network_id"] = "\(network)" }
+        logger.warning("containment call failed", metadata: metadata)
+        return error.userFacing
+    }
+
+    /// A service's failure as a containment error: transient when a repeat may pass.
+    func contained(_ error: some ConnectorError) -> ContainmentError {
+        error.isRetryable ? .transient(sentence(error)) : .permanent(sentence(error))
     }
 }
 
