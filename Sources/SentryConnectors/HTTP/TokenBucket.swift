@@ -1,17 +1,26 @@
 import Foundation
 import SentryCore
 
-/// A token bucket shared by every caller of one upstream budget (Meraki: 10 requests/s per organisation;
-/// SCIM writes: 180/min). `acquire` waits until a token is free; nothing is dropped.
-public actor TokenBucket {
+/// What a client draws from before each call, shared by every caller of one upstream budget (a Meraki
+/// organisation, Slack's Audit Logs, SCIM writes). `TokenBucket` is the real one.
+public protocol RequestBudget: Sendable {
+    /// Waits until one more request may be sent.
+    func acquire() async throws
+    /// Told after a 429, so every caller slows down, not just the one that was answered.
+    func drain(for retryAfter: Duration) async
+}
+
+/// A token bucket: `capacity` calls at once, then `refillPerSecond`. Callers wait their turn in call order; nothing
+/// is dropped. The one bucket of the code base: request budgets (Meraki 10 requests/s per organisation, SCIM writes
+/// 180/min, Audit Logs 50/min) and Slack's posting pace (`SlackPacer`).
+public actor TokenBucket: RequestBudget {
     public let capacity: Double
     public let refillPerSecond: Double
+    /// Below zero while callers wait: each has reserved the token it waits for.
     private var tokens: Double
     private var last: ContinuousClock.Instant
     private let clock = ContinuousClock()
     private let sleep: @Sendable (Duration) async throws -> Void
-    /// Total time callers spent waiting, for metrics.
-    public private(set) var waited: Duration = .zero
 
     public init(capacity: Double, refillPerSecond: Double, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         precondition(capacity >= 1 && refillPerSecond > 0)
@@ -22,17 +31,15 @@ public actor TokenBucket {
         self.sleep = sleep
     }
 
-    /// Takes one token, waiting for it when the bucket is empty.
+    /// Takes one token, waiting for it when the bucket is empty. A caller cancelled while it waits gives its turn
+    /// back.
     public func acquire() async throws {
-        while true {
-            refill()
-            if tokens >= 1 {
-                tokens -= 1
-                return
-            }
-            let wait = Duration.seconds((1 - tokens) / refillPerSecond)
-            waited += wait
+        guard let wait = reserve() else { return }
+        do {
             try await sleep(wait)
+        } catch {
+            tokens += 1
+            throw error
         }
     }
 
@@ -41,6 +48,14 @@ public actor TokenBucket {
         refill()
         let seconds = retryAfter.inSeconds
         tokens = min(tokens, -seconds * refillPerSecond)
+    }
+
+    /// Reserves one token; returns how long the caller waits for it (nil: it may go now). Reservations are served
+    /// in the order they were made: each one's wait covers the debt of those before it.
+    private func reserve() -> Duration? {
+        refill()
+        tokens -= 1
+        return tokens >= 0 ? nil : .seconds(-tokens / refillPerSecond)
     }
 
     private func refill() {

@@ -12,7 +12,7 @@ public enum SlackError: Error, Equatable, CustomStringConvertible {
     /// A success status whose body was not the JSON Slack sends.
     case malformedResponse(method: String)
 
-    /// `error` codes Slack documents as transient failures on its side.
+    /// `error` codes Slack documents as transient failures on its side (of every Slack API: Web, admin, Audit Logs).
     static let transientCodes: Set<String> = [
         "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
     ]

@@ -14,16 +14,11 @@ public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
     /// A success status whose body was not what Slack sends; the text names the call.
     case malformedResponse(String)
 
-    /// `error` codes Slack documents as transient failures on its side.
-    static let transientCodes: Set<String> = [
-        "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
-    ]
-
     /// Trying again later may succeed.
     public var isRetryable: Bool {
         switch self {
         case .scim(let status, _): status >= 500 || status == 408 || status == 429
-        case .api(_, let code): Self.transientCodes.contains(code) || code.hasPrefix("http_5")
+        case .api(_, let code): SlackError.transientCodes.contains(code) || code.hasPrefix("http_5")
         case .rateLimited: true
         case .transport(let error): error.isTransient || error == .shutDown
         case .malformedResponse: true

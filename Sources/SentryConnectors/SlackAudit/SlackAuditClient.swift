@@ -10,7 +10,7 @@ public struct SlackAuditClient: AuditLogReading {
     public let retry: RetryPolicy
     public let requestTimeout: Duration
     private let token: String
-    private let budget: any AuditLogsBudget
+    private let budget: any RequestBudget
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
 
@@ -22,7 +22,7 @@ public struct SlackAuditClient: AuditLogReading {
         transport: any HTTPTransport,
         baseURL: String = "https://api.slack.com/audit/v1",
         token: String,
-        budget: any AuditLogsBudget,
+        budget: any RequestBudget,
         retry: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(30),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },

@@ -84,8 +84,8 @@ struct CommandResponder {
             ttl = parsed
         }
         let now = context.clock.now()
-        if let missing = SentryRoutes.missingSetting(for: .blockIP, configuration) {
-            return "Block IP is not set up: \(missing). Nothing was changed."
+        if let missing = SentryRoutes.notConfigured(.blockIP, configuration) {
+            return "\(missing). Nothing was changed."
         }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.store.recordAudit(
@@ -93,7 +93,8 @@ struct CommandResponder {
             return "Sorry, only responders can request containment. Nothing was changed."
         }
         if let live = try await context.store.liveContainments(kind: .blockIP, target: target).first {
-            return "`\(target)` is already \(live.status.replacingOccurrences(of: "_", with: " ")) as `\(live.containmentID)` on alert `\(live.alertID)`."
+            let status = Containment.Status(rawValue: live.status) ?? .active
+            return Containment.alreadyHeld(kind: .blockIP, target: target, by: live.containmentID, status: status, onAlert: live.alertID) + "."
         }
         guard let channel = configuration.slackAlertChannel ?? context.catalog.playbooks.first(where: { $0.channel != nil })?.channel else {
             return "No alert channel: set SLACK_ALERT_CHANNEL."

@@ -24,6 +24,11 @@ public enum ContainmentError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension ContainmentError {
+    /// The service this kind needs is not configured: trying again cannot help until someone sets it.
+    public static func notConfigured(_ kind: ContainmentAction.Kind) -> ContainmentError { .permanent(kind.notConfigured) }
+}
+
 extension ContainmentError: ClassifiedError {
     public var failureClass: FailureClass {
         if case .transient = self { return .transient }

@@ -23,10 +23,7 @@ extension EffectRunner {
             if item.dryRun {
                 report = Self.dryRunReport(item, phase: phase)
             } else {
-                guard let containment else {
-                    throw ContainmentError.permanent(
-                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "\(item.kind == .blockIP ? "block-IP" : "approved-only") is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
-                }
+                guard let containment else { throw ContainmentError.notConfigured(item.kind) }
                 report = phase == .execute ? try await containment.execute(item) : try await containment.release(item)
             }
         } catch let error as ContainmentError {

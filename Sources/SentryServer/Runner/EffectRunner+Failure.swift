@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import SentryConnectors
 import SentryCore
 import SentryStore
 
@@ -20,9 +19,9 @@ extension EffectRunner {
         do {
             switch decision {
             case .waitOut(let wait):
-                if case let slackError as SlackError = error, case .rateLimited(let method, let retryAfter) = slackError {
+                // Other calls of the refused class wait in `SlackClient`, which holds it for every lane.
+                if case .rateLimited(let retryAfter) = FailureClass(of: error) {
                     metrics.rateLimitWait(limiter: "slack_retry_after", duration: retryAfter)
-                    await pacer.rateLimited(channel: method == "chat.update" ? nil : await channel(of: entry), retryAfter: retryAfter)
                 }
                 let seconds = wait.inSeconds
                 logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
@@ -65,12 +64,5 @@ extension EffectRunner {
         case .releaseContainment(let id): .containmentFailed(id: id, phase: .release, reason: sentence)
         default: nil
         }
-    }
-
-    /// The channel an entry posts to, for rate-limit bookkeeping.
-    func channel(of entry: OutboxEntry) async -> String? {
-        if case .postNotice(let channel, _) = entry.effect { return channel }
-        guard let alertID = entry.alertID else { return nil }
-        return try? await store.alert(id: alertID)?.channel
     }
 }

@@ -10,7 +10,7 @@ extension LiveContainmentExecutor {
     static let journalRulesKey = "cellular.rules"
 
     func applyApprovedOnly(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("approved-only is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.approvedOnly) }
         let planned = try await plannedRules(containment, meraki: meraki)
         let settings = containment.approvedOnly ?? ApprovedOnlySettings(cidrs: [])
         let network = containment.target
@@ -27,7 +27,7 @@ extension LiveContainmentExecutor {
     }
 
     func restoreApprovedOnly(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("approved-only is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.approvedOnly) }
         let network = containment.target
         do {
             let change = try await meraki.removeCellularRules(networkID: network, marker: Self.marker(containment.id))

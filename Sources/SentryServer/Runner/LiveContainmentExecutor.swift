@@ -45,7 +45,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     // MARK: Slack users
 
     func blockUser(_ containment: Containment) async throws -> String {
-        guard let slackAdmin else { throw ContainmentError.permanent("block-user is disabled: SLACK_ADMIN_TOKEN is not set") }
+        guard let slackAdmin else { throw ContainmentError.notConfigured(.blockUser) }
         let user = containment.target
         let current = try await slackCall { try await slackAdmin.user(id: user) }
         guard let current else { throw ContainmentError.permanent("Slack has no user \(user)") }
@@ -73,7 +73,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     }
 
     func unblockUser(_ containment: Containment) async throws -> String {
-        guard let slackAdmin else { throw ContainmentError.permanent("block-user is disabled: SLACK_ADMIN_TOKEN is not set") }
+        guard let slackAdmin else { throw ContainmentError.notConfigured(.blockUser) }
         let facts = try await journal.recall(containmentID: containment.id)
         if facts["user.active_before"] == "false" {
             return "Left deactivated: the account was already deactivated before this block."
@@ -110,7 +110,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     }
 
     func blockIP(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.blockIP) }
         let networkIDs = try await targetNetworks(meraki, containmentID: containment.id)
         let marker = Self.marker(containment.id)
         var written: [String] = []
@@ -148,7 +148,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     }
 
     func unblockIP(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.blockIP) }
         let facts = try await journal.recall(containmentID: containment.id)
         let networkIDs = facts["networks"].map { $0.split(separator: ",").map(String.init) } ?? []
         let marker = Self.marker(containment.id)

@@ -47,7 +47,7 @@ func withAuditLogs(_ body: (SlackAuditHarness) async throws -> Void) async throw
 }
 
 /// A budget that never waits and records what it was asked.
-final class RecordingAuditLogsBudget: AuditLogsBudget, @unchecked Sendable {
+final class RecordingAuditLogsBudget: RequestBudget, @unchecked Sendable {
     private let lock = NSLock()
     private var acquiredCount = 0
     private var drained: [Duration] = []
