@@ -19,39 +19,51 @@ public actor TokenBucket: RequestBudget {
     /// Below zero while callers wait: each has reserved the token it waits for.
     private var tokens: Double
     private var last: ContinuousClock.Instant
-    private let clock = ContinuousClock()
-    private let sleep: @Sendable (Duration) async throws -> Void
+    /// Counts `drain` calls, so a waiter can tell that a 429 came while it waited.
+    private var drains = 0
+    private let clock: any SentryClock
+    /// Told each wait before it starts (metrics).
+    private let onWait: @Sendable (Duration) -> Void
 
-    public init(capacity: Double, refillPerSecond: Double, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+    public init(
+        capacity: Double, refillPerSecond: Double, clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (Duration) -> Void = { _ in }
+    ) {
         precondition(capacity >= 1 && refillPerSecond > 0)
         self.capacity = capacity
         self.refillPerSecond = refillPerSecond
         self.tokens = capacity
-        self.last = ContinuousClock.now
-        self.sleep = sleep
+        self.clock = clock
+        self.last = clock.instant()
+        self.onWait = onWait
     }
 
     /// Takes one token, waiting for it when the bucket is empty. A caller cancelled while it waits gives its turn
-    /// back.
+    /// back; one whose wait a 429 overtook (`drain`) queues again behind it.
     public func acquire() async throws {
-        guard let wait = reserve() else { return }
-        do {
-            try await sleep(wait)
-        } catch {
+        while let wait = reserve() {
+            onWait(wait)
+            let drained = drains
+            do {
+                try await clock.sleep(until: last + wait)
+            } catch {
+                tokens += 1
+                throw error
+            }
+            guard drains != drained else { return }
             tokens += 1
-            throw error
         }
     }
 
     /// Empties the bucket after the upstream said 429, so every caller slows down, not just the one told.
     public func drain(for retryAfter: Duration) {
         refill()
+        drains += 1
         let seconds = retryAfter.inSeconds
         tokens = min(tokens, -seconds * refillPerSecond)
     }
 
-    /// Reserves one token; returns how long the caller waits for it (nil: it may go now). Reservations are served
-    /// in the order they were made: each one's wait covers the debt of those before it.
+    /// Reserves one token; returns how long after `last` (now) the caller's turn comes (nil: it may go now).
+    /// Reservations are served in the order they were made: each one's wait covers the debt of those before it.
     private func reserve() -> Duration? {
         refill()
         tokens -= 1
@@ -59,7 +71,7 @@ public actor TokenBucket: RequestBudget {
     }
 
     private func refill() {
-        let now = clock.now
+        let now = clock.instant()
         let elapsed = last.duration(to: now)
         last = now
         let seconds = elapsed.inSeconds

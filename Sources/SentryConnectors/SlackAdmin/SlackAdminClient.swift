@@ -46,9 +46,9 @@ public struct SlackAdminClient: Sendable {
 
     /// Slack allows 180 SCIM writes a minute; a small burst lets a few blocks go out at once.
     public static func scimWriteBucket(
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (Duration) -> Void = { _ in }
     ) -> TokenBucket {
-        TokenBucket(capacity: 5, refillPerSecond: 3, sleep: sleep)
+        TokenBucket(capacity: 5, refillPerSecond: 3, clock: clock, onWait: onWait)
     }
 
     // MARK: SCIM

@@ -41,9 +41,9 @@ public struct SlackAuditClient: AuditLogReading {
 
     /// Slack allows about 50 Audit Logs calls a minute per organisation; a small burst lets a few pages go at once.
     public static func organizationBudget(
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (Duration) -> Void = { _ in }
     ) -> TokenBucket {
-        TokenBucket(capacity: 3, refillPerSecond: 50.0 / 60.0, sleep: sleep)
+        TokenBucket(capacity: 3, refillPerSecond: 50.0 / 60.0, clock: clock, onWait: onWait)
     }
 
     /// One page of entries, newest first.

@@ -31,6 +31,10 @@ public final class EffectRunner: Service, Sendable {
     let refusalsLogged = Locked(Set<String>())
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
+    /// Outbox entries being executed, by id.
+    private let inFlight = Locked(Set<Int64>())
+    /// A wake-up not yet answered by a look at the outbox, and whether the last look started anything.
+    private let activity = Locked((woken: true, started: true))
 
     public init(
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
@@ -50,16 +54,28 @@ public final class EffectRunner: Service, Sendable {
     }
 
     /// Tells the runner new effects are waiting.
-    public func wake() { wakeup.yield() }
+    public func wake() {
+        activity.withLock { $0.woken = true }
+        wakeup.yield()
+    }
+
+    /// Whether the runner has nothing to do as far as it knows: every wake-up answered, no effect running, and its
+    /// last look at the outbox found nothing due. Tests wait for this instead of sleeping.
+    public var isIdle: Bool {
+        let activity = activity.current
+        return !activity.woken && !activity.started && inFlight.current.isEmpty
+    }
 
     public func run() async throws {
         logger.info("effect runner started")
         let poll = pollInterval
-        // A ticker guarantees progress on retries that come due and on anything a wake-up missed.
-        let ticker = Task { [wakeup] in
+        // A ticker guarantees progress on retries that come due and on anything a wake-up missed; what is in the
+        // outbox already (after a restart) runs at once.
+        let ticker = Task { [clock] in
+            self.wake()
             while !Task.isCancelled {
-                try? await Task.sleep(for: poll)
-                wakeup.yield()
+                try? await clock.sleep(for: poll)
+                self.wake()
             }
         }
         defer { ticker.cancel() }
@@ -76,11 +92,12 @@ public final class EffectRunner: Service, Sendable {
 
     /// Keeps up to `concurrency` lanes running; a slow Slack call holds back only its own alert.
     func feed(until stopping: Locked<Bool>) async {
-        let inFlight = Locked(Set<Int64>())
+        let inFlight = self.inFlight
         let finished = Locked([Int64]())
         await withTaskGroup(of: Void.self) { group in
             for await _ in wakeups {
                 if stopping.current { break }
+                activity.withLock { $0.woken = false }
                 await flush(finished, inFlight)
                 let room = concurrency - inFlight.current.count
                 guard room > 0 else { continue }
@@ -89,9 +106,12 @@ public final class EffectRunner: Service, Sendable {
                     due = try await store.dueEffects(now: clock.now(), limit: concurrency * 2)
                 } catch {
                     logger.error("effect runner could not read the outbox", metadata: ["error": "\(error)"])
+                    activity.withLock { $0.started = true }
                     continue
                 }
-                for entry in due.filter({ !inFlight.current.contains($0.id) }).prefix(room) {
+                let batch = due.filter { !inFlight.current.contains($0.id) }.prefix(room)
+                activity.withLock { $0.started = !batch.isEmpty }
+                for entry in batch {
                     inFlight.withLock { _ = $0.insert(entry.id) }
                     group.addTask {
                         let result = await self.execute(entry)

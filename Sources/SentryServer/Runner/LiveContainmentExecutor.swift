@@ -215,12 +215,12 @@ extension LiveContainmentExecutor {
         merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10), metrics: ServerMetrics? = nil
     ) -> LiveContainmentExecutor? {
         let plainSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-        let scimSleep = metrics?.meteredSleep(limiter: "slack_scim") ?? plainSleep
+        let scimWaits: @Sendable (Duration) -> Void = metrics.map { $0.waitRecorder(limiter: "slack_scim") } ?? { @Sendable _ in }
         let retrySleep = { (limiter: String) in metrics?.meteredSleep(limiter: limiter) ?? plainSleep }
         let slackAdmin = configuration.slackAdminToken.map { token in
             SlackAdminClient(
                 transport: transport, scimBaseURL: configuration.slackSCIMURL, apiBaseURL: configuration.slackAPIURL, token: token,
-                scimWrites: SlackAdminClient.scimWriteBucket(sleep: scimSleep), sleep: retrySleep("slack_scim_retry"),
+                scimWrites: SlackAdminClient.scimWriteBucket(onWait: scimWaits), sleep: retrySleep("slack_scim_retry"),
                 logger: logger)
         }
         var meraki: MerakiClient?

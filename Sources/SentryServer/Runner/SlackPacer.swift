@@ -11,22 +11,24 @@ public actor SlackPacer {
     let postBurst: Double
     private var posts: [String: TokenBucket] = [:]
     private let updates: TokenBucket
+    private let clock: any SentryClock
     /// Told each wait: `slack_post` or `slack_update`, and how long.
     private let onWait: @Sendable (String, Duration) -> Void
 
     public init(
         postsPerSecond: Double = 1, postBurst: Double = 3, updatesPerMinute: Double = 50, updateBurst: Double = 5,
-        onWait: @escaping @Sendable (String, Duration) -> Void = { _, _ in }
+        clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (String, Duration) -> Void = { _, _ in }
     ) {
         self.onWait = onWait
+        self.clock = clock
         self.postsPerSecond = postsPerSecond
         self.postBurst = postBurst
-        self.updates = TokenBucket(capacity: updateBurst, refillPerSecond: updatesPerMinute / 60, sleep: Self.sleep("slack_update", onWait))
+        self.updates = TokenBucket(capacity: updateBurst, refillPerSecond: updatesPerMinute / 60, clock: clock, onWait: { onWait("slack_update", $0) })
     }
 
     /// Waits until a message may be posted to `channel`.
     public func beforePost(channel: String) async {
-        let bucket = posts[channel] ?? TokenBucket(capacity: postBurst, refillPerSecond: postsPerSecond, sleep: Self.sleep("slack_post", onWait))
+        let bucket = posts[channel] ?? TokenBucket(capacity: postBurst, refillPerSecond: postsPerSecond, clock: clock, onWait: { [onWait] in onWait("slack_post", $0) })
         posts[channel] = bucket
         // Cancelled (shutdown): the effect already running goes ahead rather than being abandoned half done.
         try? await bucket.acquire()
@@ -35,12 +37,5 @@ public actor SlackPacer {
     /// Waits until a message may be updated.
     public func beforeUpdate() async {
         try? await updates.acquire()
-    }
-
-    private static func sleep(_ limiter: String, _ onWait: @escaping @Sendable (String, Duration) -> Void) -> @Sendable (Duration) async throws -> Void {
-        { wait in
-            onWait(limiter, wait)
-            try await Task.sleep(for: wait)
-        }
     }
 }

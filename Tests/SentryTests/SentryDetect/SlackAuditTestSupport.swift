@@ -96,13 +96,13 @@ enum SlackAuditFixtures {
         _ world: SlackAuditHarness,
         store: any DetectorStore,
         sink: RecordingSlackAuditSink,
-        now: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: TimeInterval(t0 + 60)) },
+        clock: ManualClock = ManualClock(Date(timeIntervalSince1970: TimeInterval(t0 + 60))),
         pageSize: Int = 1_000,
         retry: RetryPolicy = .standard
     ) -> SlackAuditCollector {
         SlackAuditCollector(
             source: world.client(retry: retry), store: store, sink: sink,
             configuration: .init(interval: .seconds(60), overlap: .seconds(120), initialLookback: .seconds(3_600), pageSize: pageSize),
-            now: now, logger: quietLogger)
+            clock: clock, logger: quietLogger)
     }
 }
