@@ -18,7 +18,7 @@ public struct MerakiClient: Sendable {
     public let retry: RetryPolicy
     public let requestTimeout: Duration
     public let userAgent: String
-    let limiter: any MerakiRequestBudget
+    let limiter: any RequestBudget
     let locks: MerakiNetworkLocks
     let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
@@ -35,7 +35,7 @@ public struct MerakiClient: Sendable {
         baseURL: String = "https://api.meraki.com/api/v1",
         apiKey: String,
         organizationID: String,
-        limiter: any MerakiRequestBudget,
+        limiter: any RequestBudget,
         locks: MerakiNetworkLocks = MerakiNetworkLocks(),
         retry: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(30),

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why a Meraki Dashboard API call did not succeed.
 public enum MerakiError: Error, Equatable, CustomStringConvertible {
     /// Still rate limited after the retries, or asked to wait longer than the policy waits in place.
@@ -48,4 +50,9 @@ public enum MerakiError: Error, Equatable, CustomStringConvertible {
             "Meraki call not sent: \(detail)"
         }
     }
+}
+
+extension MerakiError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(let wait) = self { wait } else { nil } }
+    public var service: String { "Meraki" }
 }

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why a Slack call did not succeed; `method` is the Web API method, or `response_url`.
 public enum SlackError: Error, Equatable, CustomStringConvertible {
     /// Slack answered `ok: false`; `code` is its `error` string (`channel_not_found`, `invalid_auth`, …).
@@ -10,7 +12,7 @@ public enum SlackError: Error, Equatable, CustomStringConvertible {
     /// A success status whose body was not the JSON Slack sends.
     case malformedResponse(method: String)
 
-    /// `error` codes Slack documents as transient failures on its side.
+    /// `error` codes Slack documents as transient failures on its side (of every Slack API: Web, admin, Audit Logs).
     static let transientCodes: Set<String> = [
         "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
     ]
@@ -54,4 +56,9 @@ public enum SlackError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse(let method): "Slack \(method) answered with an unreadable body"
         }
     }
+}
+
+extension SlackError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(_, let wait) = self { wait } else { nil } }
+    public var service: String { "Slack" }
 }

@@ -13,7 +13,7 @@ public struct SlackAdminClient: Sendable {
     public let retry: RetryPolicy
     public let requestTimeout: Duration
     private let token: String
-    private let scimWrites: TokenBucket
+    private let scimWrites: any RequestBudget
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
 
@@ -26,7 +26,7 @@ public struct SlackAdminClient: Sendable {
         scimBaseURL: String = "https://api.slack.com/scim/v2",
         apiBaseURL: String = "https://slack.com/api",
         token: String,
-        scimWrites: TokenBucket,
+        scimWrites: any RequestBudget,
         retry: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(10),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -46,9 +46,9 @@ public struct SlackAdminClient: Sendable {
 
     /// Slack allows 180 SCIM writes a minute; a small burst lets a few blocks go out at once.
     public static func scimWriteBucket(
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (Duration) -> Void = { _ in }
     ) -> TokenBucket {
-        TokenBucket(capacity: 5, refillPerSecond: 3, sleep: sleep)
+        TokenBucket(capacity: 5, refillPerSecond: 3, clock: clock, onWait: onWait)
     }
 
     // MARK: SCIM

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why a SCIM or admin Web API call did not succeed.
 public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
     /// SCIM answered an error status; `detail` is Slack's error description (`Errors.description`, or `detail`
@@ -12,16 +14,11 @@ public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
     /// A success status whose body was not what Slack sends; the text names the call.
     case malformedResponse(String)
 
-    /// `error` codes Slack documents as transient failures on its side.
-    static let transientCodes: Set<String> = [
-        "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
-    ]
-
     /// Trying again later may succeed.
     public var isRetryable: Bool {
         switch self {
         case .scim(let status, _): status >= 500 || status == 408 || status == 429
-        case .api(_, let code): Self.transientCodes.contains(code) || code.hasPrefix("http_5")
+        case .api(_, let code): SlackError.transientCodes.contains(code) || code.hasPrefix("http_5")
         case .rateLimited: true
         case .transport(let error): error.isTransient || error == .shutDown
         case .malformedResponse: true
@@ -37,4 +34,9 @@ public enum SlackAdminError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse(let call): "Slack \(call) answered with an unreadable body"
         }
     }
+}
+
+extension SlackAdminError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(let wait) = self { wait } else { nil } }
+    public var service: String { "Slack" }
 }

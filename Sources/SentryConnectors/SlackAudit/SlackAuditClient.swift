@@ -10,7 +10,7 @@ public struct SlackAuditClient: AuditLogReading {
     public let retry: RetryPolicy
     public let requestTimeout: Duration
     private let token: String
-    private let budget: any AuditLogsBudget
+    private let budget: any RequestBudget
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
 
@@ -22,7 +22,7 @@ public struct SlackAuditClient: AuditLogReading {
         transport: any HTTPTransport,
         baseURL: String = "https://api.slack.com/audit/v1",
         token: String,
-        budget: any AuditLogsBudget,
+        budget: any RequestBudget,
         retry: RetryPolicy = .standard,
         requestTimeout: Duration = .seconds(30),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -41,9 +41,9 @@ public struct SlackAuditClient: AuditLogReading {
 
     /// Slack allows about 50 Audit Logs calls a minute per organisation; a small burst lets a few pages go at once.
     public static func organizationBudget(
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        clock: any SentryClock = SystemClock(), onWait: @escaping @Sendable (Duration) -> Void = { _ in }
     ) -> TokenBucket {
-        TokenBucket(capacity: 3, refillPerSecond: 50.0 / 60.0, sleep: sleep)
+        TokenBucket(capacity: 3, refillPerSecond: 50.0 / 60.0, clock: clock, onWait: onWait)
     }
 
     /// One page of entries, newest first.

@@ -1,3 +1,5 @@
+import SentryCore
+
 /// Why an Audit Logs call did not succeed.
 public enum SlackAuditError: Error, Equatable, CustomStringConvertible {
     /// Slack answered `ok: false` or an `error` (`invalid_authentication`, `missing_scope`, …) with this status.
@@ -12,13 +14,10 @@ public enum SlackAuditError: Error, Equatable, CustomStringConvertible {
     /// Slack handed back a cursor already followed in this walk; following it again would never end.
     case repeatedCursor
 
-    /// `error` codes that say Slack failed on its side, not that the request was wrong.
-    static let transientCodes: Set<String> = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
-
     /// A later attempt may succeed (the collector simply polls again).
     public var isRetryable: Bool {
         switch self {
-        case .api(let code, let status): Self.transientCodes.contains(code) || status >= 500
+        case .api(let code, let status): SlackError.transientCodes.contains(code) || status >= 500
         case .rateLimited: true
         case .http(let status): status >= 500 || status == 408 || status == 429
         case .transport(let error): error.isTransient || error == .shutDown
@@ -36,4 +35,9 @@ public enum SlackAuditError: Error, Equatable, CustomStringConvertible {
         case .repeatedCursor: "Slack audit logs repeated a pagination cursor"
         }
     }
+}
+
+extension SlackAuditError: ConnectorError {
+    public var rateLimitWait: Duration? { if case .rateLimited(let wait) = self { wait } else { nil } }
+    public var service: String { "Slack audit logs" }
 }

@@ -67,13 +67,7 @@ public struct Containment: Codable, Equatable, Sendable {
         self.dryRun = dryRun
     }
 
-    public var label: String {
-        switch kind {
-        case .blockUser: "Block user \(SlackID.mention(target))"
-        case .blockIP: "Block IP `\(target)`"
-        case .approvedOnly: "Approved devices only on `\(target)`"
-        }
-    }
+    public var label: String { Self.label(kind, target) }
 }
 
 /// A responder asked for a containment (modal submission or `/sentry block-ip`).

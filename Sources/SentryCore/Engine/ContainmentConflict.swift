@@ -13,14 +13,15 @@ public struct LiveContainment: Equatable, Sendable {
     }
 }
 
-/// One live block per target across all alerts: two would each record the other's state as "before" and the
-/// second rollback would undo the first block.
+/// One live block per target across all alerts (the rule and its sentence are `Containment.holdsTarget` and
+/// `Containment.alreadyHeld`), checked by the engine against what the store holds for every alert.
 public enum ContainmentConflict {
     /// Why `request` must not go ahead, given the live containments of its kind and target; nil when it may.
     public static func reason(for request: ContainmentRequest, live: [LiveContainment]) -> String? {
         guard let other = live.first(where: { $0.containmentID != request.id }) else { return nil }
-        let status = other.status.replacingOccurrences(of: "_", with: " ")
-        return "\(request.target) is already \(status) as \(other.containmentID) on alert \(other.alertID)"
+        return Containment.alreadyHeld(
+            kind: request.kind, target: request.target, by: other.containmentID, status: Containment.Status(rawValue: other.status) ?? .active,
+            onAlert: other.alertID)
     }
 
     /// The transition that refuses `request` on `alert`: nothing changes, the requester is told why.

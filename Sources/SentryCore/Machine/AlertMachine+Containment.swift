@@ -36,8 +36,8 @@ extension AlertMachine {
         }
         var request = request
         request.target = target
-        if let existing = alert.containments.first(where: { $0.kind == request.kind && $0.target == request.target && !$0.status.isFinal }) {
-            let reason = "\(existing.label) is already \(describe(existing.status)) (\(existing.id))"
+        if let existing = alert.containments.first(where: { $0.kind == request.kind && $0.target == request.target && $0.holdsTarget }) {
+            let reason = Containment.alreadyHeld(kind: existing.kind, target: existing.target, by: existing.id, status: existing.status)
             return Transition(alert: alert, outcome: .ignored(reason), effects: [tell("Nothing to do: \(reason).")])
         }
         let immediate = request.approvalsRequired == 0
@@ -86,7 +86,7 @@ extension AlertMachine {
                 audit: AuditRecord(action: "containment.refused", actor: decision.userID, detail: "\(containment.id) \(decision.action.rawValue): not a responder"))
         }
         func notNow() -> Transition {
-            let reason = "\(containment.label) is \(describe(containment.status))"
+            let reason = "\(containment.label) is \(containment.status.described)"
             return Transition(alert: alert, outcome: .ignored(reason), effects: [tell("Nothing to do: \(reason).")])
         }
         var next = alert
@@ -246,17 +246,6 @@ extension AlertMachine {
             audit: AuditRecord(action: "containment.expired", actor: "sentry", detail: "\(id) ttl \(DurationText.format(item.ttl))"))
     }
 
-    static func describe(_ status: Containment.Status) -> String {
-        switch status {
-        case .awaitingApproval: "awaiting approval"
-        case .executing: "being executed"
-        case .active: "active"
-        case .releasing: "being rolled back"
-        case .released: "already rolled back"
-        case .rejected: "rejected"
-        case .failed: "failed (press Retry)"
-        }
-    }
 }
 
 extension AlertMachine {

@@ -44,7 +44,7 @@ public enum ContainmentModal {
             "type": "modal",
             "callback_id": .string(callbackID),
             "private_metadata": .string(metadata.encoded),
-            "title": ["type": "plain_text", "text": .string(metadata.kind == .blockUser ? "Block user" : metadata.kind == .blockIP ? "Block IP" : "Approved devices only")],
+            "title": ["type": "plain_text", "text": .string(metadata.kind.title)],
             "submit": ["type": "plain_text", "text": "Request"],
             "close": ["type": "plain_text", "text": "Cancel"],
             "blocks": [

@@ -1,19 +1,10 @@
 import Foundation
 
-/// One appliance and its uplinks, as `/sentry uplinks` shows them.
+/// One appliance and its uplinks, as `/sentry uplinks` shows them: an `UplinkReport` with names.
 public struct UplinkRow: Equatable, Sendable {
-    public struct Link: Equatable, Sendable {
-        public var interface: String
-        public var status: String
-        public var ip: String?
-        public var publicIP: String?
-        public init(interface: String, status: String, ip: String?, publicIP: String?) {
-            self.interface = interface
-            self.status = status
-            self.ip = ip
-            self.publicIP = publicIP
-        }
-    }
+    /// The one uplink model: the tracker reads the same.
+    public typealias Link = UplinkReport.Uplink
+
     public var networkID: String
     public var networkName: String
     public var serial: String
@@ -30,6 +21,14 @@ public struct UplinkRow: Equatable, Sendable {
         self.model = model
         self.lastReportedAt = lastReportedAt
         self.links = links
+    }
+
+    /// A report with the names `/sentry uplinks` shows; the network id falls back to "" (the API always has one).
+    public init(_ report: UplinkReport, networkName: String?, deviceName: String?, model: String?) {
+        let networkID = report.networkID ?? ""
+        self.init(
+            networkID: networkID, networkName: networkName ?? networkID, serial: report.serial, deviceName: deviceName, model: model,
+            lastReportedAt: report.lastReportedAt, links: report.uplinks)
     }
 }
 
@@ -60,7 +59,8 @@ public enum UplinksMessage {
         let device = row.deviceName.map { "\(AlertMessage.escape($0)) (`\(AlertMessage.escape(row.serial))`)" } ?? "`\(AlertMessage.escape(row.serial))`"
         var lines = ["*\(AlertMessage.escape(row.networkName))* · \(device)\(row.model.map { " · \(AlertMessage.escape($0))" } ?? "")"]
         for link in row.links {
-            var line = "\(emoji(link.status)) `\(AlertMessage.escape(link.interface))` \(AlertMessage.escape(link.status))"
+            let status = link.status ?? "unknown"
+            var line = "\(emoji(status)) `\(AlertMessage.escape(link.interface))` \(AlertMessage.escape(status))"
             if let ip = link.ip { line += " · IP `\(AlertMessage.escape(ip))`" }
             if let publicIP = link.publicIP { line += " · public `\(AlertMessage.escape(publicIP))`" }
             lines.append(line)

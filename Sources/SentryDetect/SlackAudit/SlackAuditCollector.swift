@@ -98,7 +98,7 @@ public actor SlackAuditCollector: Service {
     private let source: any AuditLogReading
     private let store: any DetectorStore
     private let sink: any EventSink
-    private let now: @Sendable () -> Date
+    private let clock: any SentryClock
     private let logger: Logger
     public private(set) var stats = Stats()
     private var polling = false
@@ -108,14 +108,14 @@ public actor SlackAuditCollector: Service {
         store: any DetectorStore,
         sink: any EventSink,
         configuration: Configuration = Configuration(),
-        now: @escaping @Sendable () -> Date = { Date() },
+        clock: any SentryClock = SystemClock(),
         logger: Logger
     ) {
         self.source = source
         self.store = store
         self.sink = sink
         self.configuration = configuration
-        self.now = now
+        self.clock = clock
         self.logger = logger
     }
 
@@ -139,7 +139,7 @@ public actor SlackAuditCollector: Service {
                 } catch {
                     // Logged by the poll; the checkpoint did not move, so the next poll retries.
                 }
-                do { try await Task.sleep(for: interval) } catch { return }
+                do { try await self.clock.sleep(for: interval) } catch { return }
             }
         }
         logger.info("slack audit collector stopped")
@@ -151,7 +151,7 @@ public actor SlackAuditCollector: Service {
         guard !polling else { throw AlreadyPolling() }
         polling = true
         defer { polling = false }
-        let started = now()
+        let started = clock.now()
         stats.polls += 1
         stats.lastPollAt = started
         do {
@@ -199,17 +199,17 @@ public actor SlackAuditCollector: Service {
         var deliveries = pending + new
         deliveries.sort { ($0.at, $0.id) < ($1.at, $1.id) }
         if !new.isEmpty {
-            try await store.setCheckpoint(Self.pendingKey, try Self.encode(deliveries), now: now())
-            _ = try await store.firstSeen(source: Self.seenSource, ids: new.map(\.id), now: now())
+            try await store.setCheckpoint(Self.pendingKey, try Self.encode(deliveries), now: clock.now())
+            _ = try await store.firstSeen(source: Self.seenSource, ids: new.map(\.id), now: clock.now())
         }
         if !deliveries.isEmpty {
             try await sink.deliver(deliveries)
-            try await store.setCheckpoint(Self.pendingKey, "[]", now: now())
+            try await store.setCheckpoint(Self.pendingKey, "[]", now: clock.now())
         }
 
         let newest = (unique.map { Int64($0.at.timeIntervalSince1970) } + (checkpoint.map { [$0] } ?? [])).max()
         if let newest, newest != checkpoint {
-            try await store.setCheckpoint(Self.checkpointKey, String(newest), now: now())
+            try await store.setCheckpoint(Self.checkpointKey, String(newest), now: clock.now())
         }
         if let newest { stats.newestEntryAt = Date(timeIntervalSince1970: TimeInterval(newest)) }
 

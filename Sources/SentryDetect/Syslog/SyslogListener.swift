@@ -58,6 +58,8 @@ public final class SyslogListener: Service, Sendable {
     private let sink: any EventSink
     private let group: any EventLoopGroup
     private let logger: Logger
+    /// Receive times, the flush ticker and the drain bound at shutdown.
+    private let clock: any SentryClock
     private let ingest: SyslogIngest
     private let queue: AsyncStream<SyslogQueueItem>
     private let channels = Locked(Channels())
@@ -78,7 +80,7 @@ public final class SyslogListener: Service, Sendable {
 
     public init(
         configuration: Configuration, sink: any EventSink, logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, now: @escaping @Sendable () -> Date = { Date() }
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: any SentryClock = SystemClock()
     ) {
         var configuration = configuration
         configuration.maxMessageBytes = max(configuration.maxMessageBytes, 64)
@@ -89,12 +91,13 @@ public final class SyslogListener: Service, Sendable {
         self.sink = sink
         self.group = eventLoopGroup
         self.logger = logger
+        self.clock = clock
         let (queue, continuation) = AsyncStream.makeStream(
             of: SyslogQueueItem.self, bufferingPolicy: .bufferingOldest(configuration.queueCapacity))
         self.queue = queue
         self.ingest = SyslogIngest(
             parser: SyslogParser(maxLength: configuration.maxMessageBytes), capacity: configuration.queueCapacity,
-            queue: continuation, now: now, logger: logger)
+            queue: continuation, now: { clock.now() }, logger: logger)
     }
 
     /// A snapshot of the counters.
@@ -142,9 +145,9 @@ public final class SyslogListener: Service, Sendable {
 
         // Unstructured, so that delivering what is queued survives the cancellation of `run()`.
         let delivery = Task { await self.deliverQueued() }
-        let ticker = Task { [ingest, interval = configuration.flushInterval] in
+        let ticker = Task { [ingest, clock, interval = configuration.flushInterval] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 ingest.tick()
             }
         }
@@ -170,10 +173,10 @@ public final class SyslogListener: Service, Sendable {
         let deadline = Locked<Task<Void, Never>?>(nil)
         await withTaskCancellationHandler {
             await delivery.value
-        } onCancel: { [drain = configuration.drainAfterCancellation] in
+        } onCancel: { [clock, drain = configuration.drainAfterCancellation] in
             deadline.withLock {
                 $0 = Task {
-                    try? await Task.sleep(for: drain)
+                    try? await clock.sleep(for: drain)
                     delivery.cancel()
                 }
             }

@@ -60,8 +60,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
     let sink: any EventSink
     public let interval: Duration
     public let tracker: UplinkTracker
-    let now: @Sendable () -> Date
-    let sleep: @Sendable (Duration) async throws -> Void
+    let clock: any SentryClock
     let logger: Logger
     private let state = Locked(State())
 
@@ -72,8 +71,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
         sink: any EventSink,
         interval: Duration,
         tracker: UplinkTracker? = nil,
-        now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        clock: any SentryClock = SystemClock(),
         logger: Logger
     ) {
         self.source = source
@@ -81,8 +79,7 @@ public final class MerakiUplinkCollector: Service, Sendable {
         self.sink = sink
         self.interval = interval
         self.tracker = tracker ?? UplinkTracker(pollInterval: interval)
-        self.now = now
-        self.sleep = sleep
+        self.clock = clock
         self.logger = logger
     }
 
@@ -95,12 +92,12 @@ public final class MerakiUplinkCollector: Service, Sendable {
         logger.info("meraki uplink collector started", metadata: ["collector.interval": "\(interval)"])
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await self.pollOnce(now: self.now())
+                await self.pollOnce(now: self.clock.now())
                 let wait = self.state.withLock { state -> Duration in
                     defer { state.retryAfter = nil }
                     return max(self.interval, state.retryAfter ?? .zero)
                 }
-                do { try await self.sleep(wait) } catch { return }
+                do { try await self.clock.sleep(for: wait) } catch { return }
             }
         }
     }

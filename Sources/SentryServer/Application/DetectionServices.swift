@@ -25,7 +25,7 @@ public struct DetectionServices: Sendable {
         if let token = configuration.slackAdminToken {
             let client = SlackAuditClient(
                 transport: transport, baseURL: configuration.slackAuditURL, token: token,
-                budget: SlackAuditClient.organizationBudget(sleep: metrics.meteredSleep(limiter: "slack_audit")),
+                budget: SlackAuditClient.organizationBudget(onWait: metrics.waitRecorder(limiter: "slack_audit")),
                 sleep: metrics.meteredSleep(limiter: "slack_audit_retry"), logger: logger)
             let collector = SlackAuditCollector(
                 source: client, store: store, sink: pipeline,

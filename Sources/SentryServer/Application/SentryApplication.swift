@@ -38,7 +38,7 @@ public struct SentryApplication: Sendable {
             transport: transport, baseURL: configuration.slackAPIURL, token: configuration.slackBotToken,
             sleep: metrics.meteredSleep(limiter: "slack_retry"), logger: logger)
         // One budget for the organisation: containment and the uplink collector share Meraki's 10 requests/s.
-        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, sleep: metrics.meteredSleep(limiter: "meraki"))
+        let merakiBudget = TokenBucket(capacity: 10, refillPerSecond: 10, onWait: metrics.waitRecorder(limiter: "meraki"))
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: store, slack: slack, metrics: metrics, logger: logger,
             runnerPollInterval: options.runnerPollInterval, timerInterval: options.timerInterval,

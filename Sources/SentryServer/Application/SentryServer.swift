@@ -20,7 +20,7 @@ public struct SentryServer: Sendable {
         runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1),
         containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil, pacer: SlackPacer? = nil
     ) {
-        let pacer = pacer ?? SlackPacer(onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) })
+        let pacer = pacer ?? SlackPacer(clock: clock, onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) })
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
             containment: containment, pacer: pacer)

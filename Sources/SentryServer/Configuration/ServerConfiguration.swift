@@ -208,6 +208,14 @@ public struct ServerConfiguration: Sendable {
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 
+    /// Whether the service a kind of containment acts through is configured (`ContainmentAction.Kind.requiredSettings`).
+    public func canContain(_ kind: ContainmentAction.Kind) -> Bool {
+        switch kind {
+        case .blockUser: slackAdminToken != nil
+        case .blockIP, .approvedOnly: merakiAPIKey != nil
+        }
+    }
+
     /// Start-up notes about features that are off, said once so nobody wonders at 3 a.m.
     public var disabledFeatures: [String] {
         var notes: [String] = []

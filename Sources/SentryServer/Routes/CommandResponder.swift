@@ -92,8 +92,8 @@ struct CommandResponder {
             ttl = parsed
         }
         let now = context.clock.now()
-        if let missing = SlackController.missingSetting(for: .blockIP, configuration) {
-            return "Block IP is not set up: \(missing). Nothing was changed."
+        if let missing = SlackController.notConfigured(.blockIP, configuration) {
+            return "\(missing). Nothing was changed."
         }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.engine.recordAudit(
@@ -101,7 +101,8 @@ struct CommandResponder {
             return "Sorry, only responders can request containment. Nothing was changed."
         }
         if let live = try await context.store.liveContainments(kind: .blockIP, target: target).first {
-            return "`\(target)` is already \(live.status.replacingOccurrences(of: "_", with: " ")) as `\(live.containmentID)` on alert `\(live.alertID)`."
+            let status = Containment.Status(rawValue: live.status) ?? .active
+            return Containment.alreadyHeld(kind: .blockIP, target: target, by: live.containmentID, status: status, onAlert: live.alertID) + "."
         }
         guard let channel = configuration.slackAlertChannel ?? context.catalog.playbooks.first(where: { $0.channel != nil })?.channel else {
             return "No alert channel: set SLACK_ALERT_CHANNEL."
@@ -162,8 +163,11 @@ struct CommandResponder {
         guard let lookup = context.uplinks else {
             return ephemeral("Meraki is not configured: set MERAKI_API_KEY and MERAKI_ORG_ID to see uplinks.")
         }
-        let fetch = Task { () -> Result<[UplinkRow], any Error> in
-            do { return .success(try await lookup.uplinkRows()) } catch { return .failure(error) }
+        let fetch = Task { [logger = context.logger] () -> Result<[UplinkRow], any Error> in
+            do { return .success(try await lookup.uplinkRows()) } catch {
+                logger.warning("uplink lookup failed", metadata: ["error": "\(error)"])
+                return .failure(error)
+            }
         }
         let quick = await value(of: fetch, within: Self.uplinksDeadline)
         if let quick {
@@ -206,7 +210,7 @@ struct CommandResponder {
             if case let meraki as MerakiError = error, case .rateLimited(let retryAfter) = meraki {
                 return [["response_type": "ephemeral", "text": .string("Meraki is rate limiting requests; try again in \(retryAfter.components.seconds + 1) s.")]]
             }
-            return [["response_type": "ephemeral", "text": .string("Meraki did not answer: \(AlertMessage.escape(String("\(error)".prefix(300))))")]]
+            return [["response_type": "ephemeral", "text": .string("Could not read the uplinks: \(FailureClass.userFacing(error)).")]]
         case .success(let rows):
             let shown = UplinksMessage.filter(rows, by: filter)
             if shown.isEmpty {

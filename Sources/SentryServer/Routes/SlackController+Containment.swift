@@ -29,8 +29,8 @@ extension SlackController {
             try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
-        if let missing = Self.missingSetting(for: kind, context.configuration) {
-            try await tell(actions.userID, "\(kind == .blockUser ? "Block user" : kind == .blockIP ? "Block IP" : "Approved devices only") is not set up: \(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
+        if let missing = Self.notConfigured(kind, context.configuration) {
+            try await tell(actions.userID, "\(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
         let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
@@ -71,7 +71,7 @@ extension SlackController {
                 logger.warning("could not open the containment form", metadata: ["error": "\(error)"])
                 if responseURL != nil {
                     _ = try? await engine.enqueue(
-                        .tellUser(userID: user, text: "The form could not open (\(error)); press the button again.", responseURL: responseURL),
+                        .tellUser(userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.", responseURL: responseURL),
                         idempotencyKey: "tell:\(UUID().uuidString)", now: now)
                     wake()
                 }
@@ -136,13 +136,9 @@ extension SlackController {
         alert.policy.actions.first(where: { $0.kind == kind }) ?? (alert.manual ? ContainmentAction(kind: kind, approvals: 1, ttl: 3_600) : nil)
     }
 
-    /// What must be configured before a kind of containment can run (dry runs need nothing).
-    static func missingSetting(for kind: ContainmentAction.Kind, _ configuration: ServerConfiguration) -> String? {
-        if configuration.dryRun { return nil }
-        switch kind {
-        case .blockUser: return configuration.slackAdminToken == nil ? "set SLACK_ADMIN_TOKEN (an org-admin user token)" : nil
-        case .blockIP, .approvedOnly: return configuration.merakiAPIKey == nil ? "set MERAKI_API_KEY and MERAKI_ORG_ID" : nil
-        }
+    /// Why a kind of containment cannot run here (nil: it can; dry runs need nothing).
+    static func notConfigured(_ kind: ContainmentAction.Kind, _ configuration: ServerConfiguration) -> String? {
+        configuration.dryRun || configuration.canContain(kind) ? nil : kind.notConfigured
     }
 }
 

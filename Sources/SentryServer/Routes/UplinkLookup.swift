@@ -23,10 +23,8 @@ public struct MerakiUplinkLookup: UplinkLookup {
         let deviceNames = Dictionary(try await devices.map { ($0.serial, $0) }, uniquingKeysWith: { first, _ in first })
         return statuses.map { status in
             UplinkRow(
-                networkID: status.networkID, networkName: networkNames[status.networkID] ?? status.networkID, serial: status.serial,
-                deviceName: deviceNames[status.serial]?.name, model: status.model ?? deviceNames[status.serial]?.model,
-                lastReportedAt: status.lastReportedAt.flatMap(Timestamp.parseISO8601),
-                links: status.uplinks.map { UplinkRow.Link(interface: $0.interface, status: $0.status ?? "unknown", ip: $0.ip, publicIP: $0.publicIP) })
+                UplinkReport(status), networkName: networkNames[status.networkID], deviceName: deviceNames[status.serial]?.name,
+                model: status.model ?? deviceNames[status.serial]?.model)
         }
     }
 }

@@ -9,7 +9,8 @@ public protocol ContainmentExecutor: Sendable {
     func release(_ containment: Containment) async throws -> String
 }
 
-/// Why a containment step did not succeed.
+/// Why a containment step did not succeed. The reason is shown in the alert's thread: Sentry's own words,
+/// never a service's (the executor logs those).
 public enum ContainmentError: Error, Equatable, CustomStringConvertible {
     /// Trying again cannot help (unknown user, primary owner, no networks with an appliance, …).
     case permanent(String)
@@ -21,4 +22,18 @@ public enum ContainmentError: Error, Equatable, CustomStringConvertible {
         case .permanent(let reason), .transient(let reason): reason
         }
     }
+}
+
+extension ContainmentError {
+    /// The service this kind needs is not configured: trying again cannot help until someone sets it.
+    public static func notConfigured(_ kind: ContainmentAction.Kind) -> ContainmentError { .permanent(kind.notConfigured) }
+}
+
+extension ContainmentError: ClassifiedError {
+    public var failureClass: FailureClass {
+        if case .transient = self { return .transient }
+        return .permanent
+    }
+
+    public var userFacing: String { description }
 }

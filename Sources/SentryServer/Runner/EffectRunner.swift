@@ -23,20 +23,25 @@ public final class EffectRunner: Service, Sendable {
     let clock: any SentryClock
     let logger: Logger
     let metrics: ServerMetrics
-    let maxAttempts: Int
+    /// Decides, from a failure's class and the attempt, whether and when a failed effect runs again.
+    let retry: RetryPolicy
     let pollInterval: Duration
     let containment: (any ContainmentExecutor)?
     let pacer: SlackPacer
     /// Lanes running at once.
     let concurrency = 16
     /// Alerts whose refused blocks were already logged: once each is enough.
-    private let refusalsLogged = Locked(Set<String>())
+    let refusalsLogged = Locked(Set<String>())
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
+    /// Outbox entries being executed, by id.
+    private let inFlight = Locked(Set<Int64>())
+    /// A wake-up not yet answered by a look at the outbox, and whether the last look started anything.
+    private let activity = Locked((woken: true, started: true))
 
     public init(
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
-        metrics: ServerMetrics = ServerMetrics(), maxAttempts: Int = 12, pollInterval: Duration = .seconds(1),
+        metrics: ServerMetrics = ServerMetrics(), retry: RetryPolicy = .effects, pollInterval: Duration = .seconds(1),
         containment: (any ContainmentExecutor)? = nil, pacer: SlackPacer = SlackPacer()
     ) {
         self.containment = containment
@@ -46,22 +51,34 @@ public final class EffectRunner: Service, Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
-        self.maxAttempts = maxAttempts
+        self.retry = retry
         self.pollInterval = pollInterval
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Tells the runner new effects are waiting.
-    public func wake() { wakeup.yield() }
+    public func wake() {
+        activity.withLock { $0.woken = true }
+        wakeup.yield()
+    }
+
+    /// Whether the runner has nothing to do as far as it knows: every wake-up answered, no effect running, and its
+    /// last look at the outbox found nothing due. Tests wait for this instead of sleeping.
+    public var isIdle: Bool {
+        let activity = activity.current
+        return !activity.woken && !activity.started && inFlight.current.isEmpty
+    }
 
     public func run() async throws {
         logger.info("effect runner started")
         let poll = pollInterval
-        // A ticker guarantees progress on retries that come due and on anything a wake-up missed.
-        let ticker = Task { [wakeup] in
+        // A ticker guarantees progress on retries that come due and on anything a wake-up missed; what is in the
+        // outbox already (after a restart) runs at once.
+        let ticker = Task { [clock] in
+            self.wake()
             while !Task.isCancelled {
-                try? await Task.sleep(for: poll)
-                wakeup.yield()
+                try? await clock.sleep(for: poll)
+                self.wake()
             }
         }
         defer { ticker.cancel() }
@@ -78,11 +95,12 @@ public final class EffectRunner: Service, Sendable {
 
     /// Keeps up to `concurrency` lanes running; a slow Slack call holds back only its own alert.
     func feed(until stopping: Locked<Bool>) async {
-        let inFlight = Locked(Set<Int64>())
+        let inFlight = self.inFlight
         let finished = Locked([Int64]())
         await withTaskGroup(of: Void.self) { group in
             for await _ in wakeups {
                 if stopping.current { break }
+                activity.withLock { $0.woken = false }
                 await flush(finished, inFlight)
                 let room = concurrency - inFlight.current.count
                 guard room > 0 else { continue }
@@ -91,9 +109,12 @@ public final class EffectRunner: Service, Sendable {
                     due = try await store.dueEffects(now: clock.now(), limit: concurrency * 2)
                 } catch {
                     logger.error("effect runner could not read the outbox", metadata: ["error": "\(error)"])
+                    activity.withLock { $0.started = true }
                     continue
                 }
-                for entry in due.filter({ !inFlight.current.contains($0.id) }).prefix(room) {
+                let batch = due.filter { !inFlight.current.contains($0.id) }.prefix(room)
+                activity.withLock { $0.started = !batch.isEmpty }
+                for entry in batch {
                     inFlight.withLock { _ = $0.insert(entry.id) }
                     group.addTask {
                         let result = await self.execute(entry)
@@ -209,238 +230,12 @@ public final class EffectRunner: Service, Sendable {
         }
     }
 
-    private func postAlert(_ entry: OutboxEntry, logger: Logger) async throws -> Result {
-        guard let alert = try await loadAlert(entry) else { return .recorded }
-        if alert.message != nil { return .done }
-        let earlierAttempts = try await engine.beginAttempt(entry.id)
-        // Look before posting when an earlier attempt may have reached Slack, or when the post is late enough
-        // that a lost commit (power loss) could hide such an attempt.
-        let late = clock.now().timeIntervalSince(alert.createdAt) > 30
-        if earlierAttempts > 0 || late, let found = try await findPosted(alert) {
-            // An earlier attempt reached Slack but its answer was lost (crash, timeout): adopt that message.
-            logger.notice("alert message found in channel history; not posting again")
-            _ = try await shielded { try await self.engine.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: entry.id) }
-            metrics.effectFinished("post_alert", ok: true)
-            return .recorded
-        }
-        let ref = try await sendRendered(alert, kind: "post_alert", logger: logger) { text, blocks in
-            await self.pacer.beforePost(channel: alert.channel)
-            return try await self.slack.postMessage(channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
-        }
-        _ = try await shielded {
-            try await self.engine.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
-        }
-        metrics.effectFinished("post_alert", ok: true)
-        logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])
-        // The message now exists: anything that waited for it can run.
-        wake()
-        return .recorded
-    }
-
-    /// Sends the alert as rendered; when Slack refuses those blocks (a rendering bug, a limit Slack counts
-    /// differently), sends the minimal form instead, so the alert and its buttons still reach the channel.
-    private func sendRendered<T: Sendable>(
-        _ alert: Alert, kind: String, logger: Logger, _ send: (String, JSONValue) async throws -> T
-    ) async throws -> T {
-        let rendered = AlertMessage.render(alert)
-        do {
-            return try await send(rendered.text, rendered.blocks)
-        } catch let error as SlackError where error.refusedContent {
-            if refusalsLogged.withLock({ logged in
-                if logged.count >= 10_000 { logged.removeAll() }
-                return logged.insert(alert.id).inserted
-            }) {
-                logger.error(
-                    "Slack refused the alert's blocks; sending the minimal form",
-                    metadata: ["effect": "\(kind)", "slack.error": "\(error)"])
-            }
-            metrics.slackFallback(kind)
-            let minimal = AlertMessage.renderMinimal(alert)
-            return try await send(minimal.text, minimal.blocks)
-        }
-    }
-
-    /// Posts a thread reply or a notice at most once. Each carries its outbox key in its metadata; an attempt
-    /// after one whose answer was lost (a timeout, a crash between Slack's answer and the commit) first looks for
-    /// that key in the thread (or the channel), and adopts the message it finds instead of posting again.
-    private func postOnce(_ entry: OutboxEntry, channel: String, thread: String?, text: String, alertID: String?) async throws {
-        let earlierAttempts = try await engine.beginAttempt(entry.id)
-        if earlierAttempts > 0, try await findPosted(key: entry.idempotencyKey, channel: channel, thread: thread) {
-            logger.notice(
-                "message found in Slack; not posting again",
-                metadata: ["outbox.id": "\(entry.id)", "effect": "\(Self.kind(entry.effect))"])
-        } else {
-            var payload: [String: JSONValue] = ["effect_key": .string(entry.idempotencyKey)]
-            if let alertID { payload["alert_id"] = .string(alertID) }
-            await pacer.beforePost(channel: channel)
-            _ = try await slack.postMessage(
-                channel: channel, text: text, blocks: nil, threadTS: thread,
-                metadata: SlackMessageMetadata(eventType: Self.replyEventType, payload: payload))
-        }
-        // A post is not safe to repeat: record it now, not with the batch.
-        try await shielded { try await self.engine.completeEffect(entry.id, now: self.clock.now()) }
-    }
-
-    /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last day).
-    private func findPosted(key: String, channel: String, thread: String?) async throws -> Bool {
-        func carries(_ message: SlackHistoryMessage) -> Bool {
-            message.metadata?.eventType == Self.replyEventType && message.metadata?.payload["effect_key"]?.stringValue == key
-        }
-        if let thread {
-            var cursor: String?
-            for _ in 0..<50 {
-                let page = try await slack.replies(channel: channel, ts: thread, cursor: cursor, limit: 200)
-                if page.messages.contains(where: carries) { return true }
-                guard let next = page.nextCursor else { return false }
-                cursor = next
-            }
-            return false
-        }
-        // A notice retried after a long Slack outage may be a day old: look back that far (at most 5,000 messages).
-        let oldest = String(format: "%.6f", clock.now().timeIntervalSince1970 - 86_400)
-        var latest: String?
-        for _ in 0..<25 {
-            let page = try await slack.history(channel: channel, oldest: oldest, latest: latest, limit: 200)
-            if page.contains(where: carries) { return true }
-            guard page.count == 200, let last = page.last?.ts else { return false }
-            latest = last
-        }
-        return false
-    }
-
-    /// Executes or releases a containment and feeds the outcome back in the same transaction that
-    /// closes the outbox entry. Executors are idempotent, so a repeat after a crash changes nothing twice.
-    private func contain(_ entry: OutboxEntry, id: String, phase: ContainmentPhase, logger: Logger) async throws -> Result {
-        guard let alert = try await loadAlert(entry) else { return .recorded }
-        guard let item = alert.containments.first(where: { $0.id == id }),
-            item.status == (phase == .execute ? .executing : .releasing)
-        else {
-            return .done  // a stale entry: the containment moved on
-        }
-        var logger = logger
-        logger[metadataKey: "containment.id"] = "\(id)"
-        _ = try await engine.beginAttempt(entry.id)
-        let report: String
-        do {
-            if item.dryRun {
-                report = Self.dryRunReport(item, phase: phase)
-            } else {
-                guard let containment else {
-                    throw ContainmentError.permanent(
-                        item.kind == .blockUser ? "block-user is disabled: SLACK_ADMIN_TOKEN is not set" : "\(item.kind == .blockIP ? "block-IP" : "approved-only") is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set")
-                }
-                report = phase == .execute ? try await containment.execute(item) : try await containment.release(item)
-            }
-        } catch let error as ContainmentError {
-            if case .transient = error, entry.attempts + 1 < maxAttempts { throw error }
-            logger.error("containment step failed", metadata: ["phase": "\(phase.rawValue)", "error": "\(error)"])
-            metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: false)
-            _ = try await shielded {
-                try await self.engine.apply(.containmentFailed(id: id, phase: phase, reason: error.description), to: alert.id, now: self.clock.now(), completing: entry.id)
-            }
-            return .recorded
-        }
-        logger.notice("containment step done", metadata: ["phase": "\(phase.rawValue)"])
-        metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: true)
-        _ = try await shielded {
-            try await self.engine.apply(.containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
-        }
-        return .recorded
-    }
-
-    /// Pages back through the channel from now to just before the alert was created.
-    private func findPosted(_ alert: Alert) async throws -> MessageRef? {
-        let oldest = String(format: "%.6f", alert.createdAt.timeIntervalSince1970 - 60)
-        var latest: String?
-        for _ in 0..<25 {
-            let page = try await slack.history(channel: alert.channel, oldest: oldest, latest: latest, limit: 200)
-            for message in page where message.metadata?.eventType == Self.metadataEventType {
-                if message.metadata?.payload["alert_id"]?.stringValue == alert.id {
-                    return MessageRef(channel: alert.channel, ts: message.ts)
-                }
-            }
-            guard page.count == 200, let last = page.last?.ts else { return nil }
-            latest = last
-        }
-        logger.warning("alert message not found in 5,000 messages of history; posting it", metadata: ["alert.id": "\(alert.id)"])
-        return nil
-    }
-
-    private func loadAlert(_ entry: OutboxEntry) async throws -> Alert? {
+    func loadAlert(_ entry: OutboxEntry) async throws -> Alert? {
         guard let alertID = entry.alertID, let alert = try await store.alert(id: alertID) else {
             try await engine.failEffect(entry.id, error: "alert not found", now: clock.now())
             return nil
         }
         return alert
-    }
-
-    private func failed(_ entry: OutboxEntry, error: any Error, logger: Logger) async -> Result {
-        let now = clock.now()
-        let kind = Self.kind(entry.effect)
-        let retryable: Bool
-        let reason: String
-        switch error {
-        case let slackError as SlackError:
-            retryable = slackError.isRetryable
-            reason = slackError.description
-        case let containmentError as ContainmentError:
-            if case .transient = containmentError { retryable = true } else { retryable = false }
-            reason = containmentError.description
-        default:
-            retryable = true
-            reason = "\(error)"
-        }
-        metrics.effectFinished(kind, ok: false)
-        do {
-            if case let slackError as SlackError = error, case .rateLimited(let method, let retryAfter) = slackError {
-                metrics.rateLimitWait(limiter: "slack_retry_after", duration: retryAfter)
-                await pacer.rateLimited(channel: method == "chat.update" ? nil : await channel(of: entry), retryAfter: retryAfter)
-                // Slack said when: wait that long, and a rate limit never uses up an attempt.
-                let seconds = Double(retryAfter.components.seconds) + 1
-                logger.warning("rate limited; waiting as Slack asked", metadata: ["effect": "\(kind)", "retry_in_s": "\(Int(seconds))"])
-                // Slack did not act on a rate-limited call: the attempt `beginAttempt` counted is taken back, so a
-                // rate limit never uses up an attempt. The "look before posting again" check still holds: a look-up
-                // ran only because an earlier attempt was counted (and stays counted) or the post is late.
-                let delta = Self.countsOwnAttempts(entry.effect) ? -1 : 0
-                try await shielded { try await self.engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
-                return .pending
-            }
-            let attempts = entry.attempts + 1
-            if retryable && attempts < maxAttempts {
-                let base = min(pow(2.0, Double(attempts)), 300)
-                let delay = base * Double.random(in: 0.5...1.0)
-                logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
-                try await engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
-                return .pending
-            } else {
-                logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(attempts)"])
-                try await engine.failEffect(entry.id, error: reason, now: now)
-                if case .postAlert = entry.effect, let alertID = entry.alertID {
-                    _ = try await engine.apply(.postFailed(reason: reason), to: alertID, now: now)
-                }
-                if let alertID = entry.alertID {
-                    switch entry.effect {
-                    case .executeContainment(let id):
-                        _ = try await engine.apply(.containmentFailed(id: id, phase: .execute, reason: reason), to: alertID, now: now)
-                    case .releaseContainment(let id):
-                        _ = try await engine.apply(.containmentFailed(id: id, phase: .release, reason: reason), to: alertID, now: now)
-                    default:
-                        break
-                    }
-                }
-                return .recorded
-            }
-        } catch {
-            logger.error("could not record an effect failure", metadata: ["error": "\(error)"])
-            return .pending
-        }
-    }
-
-    /// The channel an entry posts to, for rate-limit bookkeeping.
-    private func channel(of entry: OutboxEntry) async -> String? {
-        if case .postNotice(let channel, _) = entry.effect { return channel }
-        guard let alertID = entry.alertID else { return nil }
-        return try? await store.alert(id: alertID)?.channel
     }
 
     /// Runs a store write in a task of its own, so the runner's cancellation at shutdown cannot abandon a

@@ -10,7 +10,7 @@ extension LiveContainmentExecutor {
     static let journalRulesKey = "cellular.rules"
 
     func applyApprovedOnly(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("approved-only is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.approvedOnly) }
         let planned = try await plannedRules(containment, meraki: meraki)
         let settings = containment.approvedOnly ?? ApprovedOnlySettings(cidrs: [])
         let network = containment.target
@@ -19,7 +19,7 @@ extension LiveContainmentExecutor {
             change = try await meraki.addCellularRules(
                 networkID: network, marker: Self.marker(containment.id), rules: planned.map(MerakiFirewallRule.init), ours: settings.placement)
         } catch let error as MerakiError {
-            throw Self.classify(error, network: network)
+            throw classify(error, network: network)
         }
         let how = change == .alreadyPresent ? "were already in place" : "written"
         return "Cellular failover rules on `\(network)` \(how) (ours \(settings.placement == .first ? "before" : "after") other admins' rules):\n"
@@ -27,7 +27,7 @@ extension LiveContainmentExecutor {
     }
 
     func restoreApprovedOnly(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("approved-only is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.approvedOnly) }
         let network = containment.target
         do {
             let change = try await meraki.removeCellularRules(networkID: network, marker: Self.marker(containment.id))
@@ -37,7 +37,7 @@ extension LiveContainmentExecutor {
         } catch let error as MerakiError where error.isNotFound {
             return "`\(network)` has no appliance any more; nothing to remove."
         } catch let error as MerakiError {
-            throw Self.classify(error, network: network)
+            throw classify(error, network: network)
         }
     }
 
@@ -64,9 +64,10 @@ extension LiveContainmentExecutor {
         return Self.decodeRules(saved) ?? rules
     }
 
-    static func classify(_ error: MerakiError, network: String) -> ContainmentError {
-        if error.isNotFound { return .permanent("`\(network)` has no appliance (MX) with cellular failover rules: \(error)") }
-        return error.isRetryable ? .transient("\(network): \(error)") : .permanent("\(network): \(error)")
+    func classify(_ error: MerakiError, network: String) -> ContainmentError {
+        let said = sentence(error, network: network)
+        if error.isNotFound { return .permanent("`\(network)` has no appliance (MX) with cellular failover rules") }
+        return error.isRetryable ? .transient("\(network): \(said)") : .permanent("\(network): \(said)")
     }
 
     static func encodeRules(_ rules: [PlannedCellularRule]) -> String {

@@ -45,7 +45,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     // MARK: Slack users
 
     func blockUser(_ containment: Containment) async throws -> String {
-        guard let slackAdmin else { throw ContainmentError.permanent("block-user is disabled: SLACK_ADMIN_TOKEN is not set") }
+        guard let slackAdmin else { throw ContainmentError.notConfigured(.blockUser) }
         let user = containment.target
         let current = try await slackCall { try await slackAdmin.user(id: user) }
         guard let current else { throw ContainmentError.permanent("Slack has no user \(user)") }
@@ -61,18 +61,19 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
             } catch {
                 // Deactivation already ends the sessions; the explicit reset is belt and braces.
                 logger.warning("session reset failed after deactivation", metadata: ["error": "\(error)"])
-                report += " Session reset failed (\(error)); deactivation ends sessions anyway."
+                report += " Session reset failed (\(FailureClass.userFacing(error))); deactivation ends sessions anyway."
             }
             return report
         case .notFound:
             throw ContainmentError.permanent("Slack has no user \(user)")
         case .refused(let reason):
-            throw ContainmentError.permanent("Slack refused to deactivate \(user): \(reason)")
+            logger.warning("slack refused the deactivation", metadata: ["slack.user_id": "\(user)", "slack.reason": "\(reason)"])
+            throw ContainmentError.permanent("Slack refused to deactivate \(user)")
         }
     }
 
     func unblockUser(_ containment: Containment) async throws -> String {
-        guard let slackAdmin else { throw ContainmentError.permanent("block-user is disabled: SLACK_ADMIN_TOKEN is not set") }
+        guard let slackAdmin else { throw ContainmentError.notConfigured(.blockUser) }
         let facts = try await journal.recall(containmentID: containment.id)
         if facts["user.active_before"] == "false" {
             return "Left deactivated: the account was already deactivated before this block."
@@ -89,7 +90,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         do {
             return try await body()
         } catch let error as SlackAdminError {
-            throw error.isRetryable ? ContainmentError.transient(error.description) : ContainmentError.permanent(error.description)
+            throw contained(error)
         }
     }
 
@@ -109,7 +110,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     }
 
     func blockIP(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.blockIP) }
         let networkIDs = try await targetNetworks(meraki, containmentID: containment.id)
         let marker = Self.marker(containment.id)
         var written: [String] = []
@@ -121,9 +122,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
                     comment: "block \(containment.target) requested by \(containment.requestedBy)")
                 written.append(network)
             } catch let error as MerakiError where !error.isRetryable {
-                failures.append("\(network): \(error)")
+                failures.append("\(network): \(sentence(error, network: network))")
             } catch let error as MerakiError {
-                throw ContainmentError.transient("\(network): \(error)")
+                throw ContainmentError.transient("\(network): \(sentence(error, network: network))")
             }
         }
         guard !written.isEmpty else { throw ContainmentError.permanent("no network took the rule: " + failures.joined(separator: "; ")) }
@@ -147,7 +148,7 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
     }
 
     func unblockIP(_ containment: Containment) async throws -> String {
-        guard let meraki else { throw ContainmentError.permanent("block-IP is disabled: MERAKI_API_KEY/MERAKI_ORG_ID are not set") }
+        guard let meraki else { throw ContainmentError.notConfigured(.blockIP) }
         let facts = try await journal.recall(containmentID: containment.id)
         let networkIDs = facts["networks"].map { $0.split(separator: ",").map(String.init) } ?? []
         let marker = Self.marker(containment.id)
@@ -160,9 +161,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
                 // No firewall there (no appliance, network gone): the rule never reached it, nothing to remove.
                 continue
             } catch let error as MerakiError where !error.isRetryable {
-                failures.append("\(network): \(error)")
+                failures.append("\(network): \(sentence(error, network: network))")
             } catch let error as MerakiError {
-                throw ContainmentError.transient("\(network): \(error)")
+                throw ContainmentError.transient("\(network): \(sentence(error, network: network))")
             }
         }
         var restored = 0
@@ -189,8 +190,21 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
         do {
             return try await body()
         } catch let error as MerakiError {
-            throw error.isRetryable ? ContainmentError.transient(error.description) : ContainmentError.permanent(error.description)
+            throw contained(error)
         }
+    }
+
+    /// What the thread may say about a service's failure; what the service said goes to the log.
+    func sentence(_ error: some ConnectorError, network: String? = nil) -> String {
+        var metadata: Logger.Metadata = ["error": "\(error)"]
+        if let network { metadata["meraki.network_id"] = "\(network)" }
+        logger.warning("containment call failed", metadata: metadata)
+        return error.userFacing
+    }
+
+    /// A service's failure as a containment error: transient when a repeat may pass.
+    func contained(_ error: some ConnectorError) -> ContainmentError {
+        error.isRetryable ? .transient(sentence(error)) : .permanent(sentence(error))
     }
 }
 
@@ -201,12 +215,12 @@ extension LiveContainmentExecutor {
         merakiBudget: TokenBucket = TokenBucket(capacity: 10, refillPerSecond: 10), metrics: ServerMetrics? = nil
     ) -> LiveContainmentExecutor? {
         let plainSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
-        let scimSleep = metrics?.meteredSleep(limiter: "slack_scim") ?? plainSleep
+        let scimWaits: @Sendable (Duration) -> Void = metrics.map { $0.waitRecorder(limiter: "slack_scim") } ?? { @Sendable _ in }
         let retrySleep = { (limiter: String) in metrics?.meteredSleep(limiter: limiter) ?? plainSleep }
         let slackAdmin = configuration.slackAdminToken.map { token in
             SlackAdminClient(
                 transport: transport, scimBaseURL: configuration.slackSCIMURL, apiBaseURL: configuration.slackAPIURL, token: token,
-                scimWrites: SlackAdminClient.scimWriteBucket(sleep: scimSleep), sleep: retrySleep("slack_scim_retry"),
+                scimWrites: SlackAdminClient.scimWriteBucket(onWait: scimWaits), sleep: retrySleep("slack_scim_retry"),
                 logger: logger)
         }
         var meraki: MerakiClient?

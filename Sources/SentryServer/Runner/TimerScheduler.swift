@@ -43,7 +43,7 @@ public final class TimerScheduler: Service, Sendable {
                 } catch {
                     self.logger.error("timer pass failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: self.interval)
+                try? await self.clock.sleep(for: self.interval)
             }
         }
     }

@@ -131,7 +131,12 @@ public final class ServerMetrics: Sendable {
             .increment(by: seconds)
     }
 
-    /// A sleep for a `TokenBucket` that records each wait under `limiter`.
+    /// What a `TokenBucket` tells of each wait, recorded under `limiter`.
+    public func waitRecorder(limiter: String) -> @Sendable (Duration) -> Void {
+        { [self] wait in rateLimitWait(limiter: limiter, duration: wait) }
+    }
+
+    /// A connector's retry sleep that records each wait under `limiter`.
     public func meteredSleep(limiter: String) -> @Sendable (Duration) async throws -> Void {
         { [self] wait in
             rateLimitWait(limiter: limiter, duration: wait)

@@ -1,16 +1,6 @@
 import Foundation
 import SentryCore
 
-/// Where time comes from; injected so tests drive it.
-public protocol SentryClock: Sendable {
-    func now() -> Date
-}
-
-public struct SystemClock: SentryClock {
-    public init() {}
-    public func now() -> Date { Date() }
-}
-
 /// The task's value if it finishes within `deadline`, else nil; the task keeps running either way.
 /// (A task group would wait for the slow child before returning, which defeats the deadline.)
 func value<T: Sendable>(of task: Task<T, Never>, within deadline: Duration) async -> T? {

@@ -248,16 +248,13 @@ extension Meraki {
         }
 
         @Test func theOrganisationBudgetAllowsASmallBurstThenTenPerSecond() async throws {
-            let sleep = RecordingSleep()
-            // The bucket keeps real time, so the first requested wait stops the test instead of spinning.
-            let bucket = MerakiClient.organizationBudget { duration in
-                try await sleep.sleep(duration)
-                throw CancellationError()
-            }
+            // Time stands still and the first requested wait is refused, so the test sees it exactly, without waiting.
+            let clock = ManualClock(waits: .refused)
+            let bucket = MerakiClient.organizationBudget(clock: clock)
             for _ in 0..<5 { try await bucket.acquire() }
-            #expect(sleep.durations.isEmpty)
+            #expect(clock.requestedWaits.isEmpty)
             await #expect(throws: CancellationError.self) { try await bucket.acquire() }
-            let wait = try #require(sleep.durations.first)
+            let wait = try #require(clock.requestedWaits.first)
             #expect(wait > .milliseconds(90) && wait <= .milliseconds(100))
         }
     }

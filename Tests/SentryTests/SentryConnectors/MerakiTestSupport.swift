@@ -30,7 +30,7 @@ struct MerakiHarness {
 
     func client(
         apiKey: String = MerakiHarness.apiKey,
-        budget: any MerakiRequestBudget = RecordingMerakiBudget(),
+        budget: any RequestBudget = RecordingMerakiBudget(),
         locks: MerakiNetworkLocks = MerakiNetworkLocks(),
         sleep: RecordingSleep = RecordingSleep(),
         retry: RetryPolicy = .standard,
@@ -47,7 +47,7 @@ struct MerakiHarness {
 }
 
 /// A request budget that never waits and records what it was told.
-final class RecordingMerakiBudget: MerakiRequestBudget, @unchecked Sendable {
+final class RecordingMerakiBudget: RequestBudget, @unchecked Sendable {
     private let lock = NSLock()
     private var acquired = 0
     private var drained: [Duration] = []

@@ -54,18 +54,14 @@ func withSlackAdmin(
 }
 
 /// A write bucket whose waits are recorded and then refused, so a test sees how long a caller would have
-/// waited without waiting (the bucket measures time on the real clock, so a fake sleep would spin).
-final class RecordingBucketWaits: @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [Duration] = []
+/// waited without waiting. Its clock stands still, so that wait is exact however slow the machine is.
+final class RecordingBucketWaits: Sendable {
+    let clock = ManualClock(waits: .refused)
 
-    var waits: [Duration] { lock.withLock { recorded } }
+    var waits: [Duration] { clock.requestedWaits }
 
     func bucket(capacity: Double = 5, refillPerSecond: Double = 3) -> TokenBucket {
-        TokenBucket(capacity: capacity, refillPerSecond: refillPerSecond) { duration in
-            self.lock.withLock { self.recorded.append(duration) }
-            throw CancellationError()
-        }
+        TokenBucket(capacity: capacity, refillPerSecond: refillPerSecond, clock: clock)
     }
 }
 

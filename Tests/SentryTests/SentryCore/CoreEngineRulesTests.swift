@@ -55,7 +55,7 @@ import Testing
     @Test func anotherLiveContainmentOfTheTargetStopsTheRequest() {
         let live = [LiveContainment(containmentID: "C-1", alertID: "A9", status: "awaiting_approval")]
         let reason = ContainmentConflict.reason(for: request("C-2"), live: live)
-        #expect(reason == "203.0.113.7 is already awaiting approval as C-1 on alert A9")
+        #expect(reason == "Block IP `203.0.113.7` is already awaiting approval as `C-1` on alert `A9`")
         let refusal = ContainmentConflict.refusal(request("C-2"), on: alert("A1"), reason: reason!)
         #expect(refusal.outcome == .ignored(reason!))
         #expect(refusal.audit == nil)

@@ -177,7 +177,7 @@ import Testing
             let client = stage.client(retry: .never)
             let collector = MerakiUplinkCollector(
                 source: client, store: store, sink: pipeline, interval: .seconds(60), tracker: UplinkTracker(staleAfter: 300),
-                now: { clock }, logger: Self.logger)
+                clock: ManualClock(clock), logger: Self.logger)
             #expect(await collector.pollOnce(now: reportedAt) == .succeeded(delivered: 0, suppressed: 0))
 
             // Branch MX loses wan1: the Dashboard shows wan2 active, and the MX says so over syslog.

@@ -209,7 +209,7 @@ import Testing
             ])
             let clock = ManualClock(Date(timeIntervalSince1970: TimeInterval(F.t0)))
             let sink = RecordingSlackAuditSink()
-            let collector = F.collector(world, store: try SQLiteAlertStore.inMemory(), sink: sink, now: { clock.now() })
+            let collector = F.collector(world, store: try SQLiteAlertStore.inMemory(), sink: sink, clock: clock)
             let result = try await collector.pollOnce()
             #expect(result.malformed == 2)
             #expect(sink.ids == ["d1"])
@@ -226,15 +226,18 @@ import Testing
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0)])
             let sink = RecordingSlackAuditSink()
+            let clock = ManualClock(Date(timeIntervalSince1970: TimeInterval(F.t0 + 60)))
             let collector = SlackAuditCollector(
                 source: world.client(), store: try SQLiteAlertStore.inMemory(), sink: sink,
-                configuration: .init(interval: .milliseconds(10)),
-                now: { Date(timeIntervalSince1970: TimeInterval(F.t0 + 60)) }, logger: quietLogger)
+                configuration: .init(interval: .milliseconds(10)), clock: clock, logger: quietLogger)
             let running = Task { try await collector.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while world.simulator.requests.count < 3, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
+            // Each poll ends asleep for the interval; moving the clock by one interval starts the next.
+            for _ in 0..<2 {
+                #expect(await clock.waitForSleepers())
+                clock.advance(by: 0.01)
             }
+            #expect(await clock.waitForSleepers())
+            #expect(clock.requestedWaits == Array(repeating: .milliseconds(10), count: 3))
             running.cancel()
             try await running.value
             #expect(world.simulator.requests.count >= 3)

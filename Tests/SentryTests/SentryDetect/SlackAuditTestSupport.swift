@@ -47,7 +47,7 @@ func withAuditLogs(_ body: (SlackAuditHarness) async throws -> Void) async throw
 }
 
 /// A budget that never waits and records what it was asked.
-final class RecordingAuditLogsBudget: AuditLogsBudget, @unchecked Sendable {
+final class RecordingAuditLogsBudget: RequestBudget, @unchecked Sendable {
     private let lock = NSLock()
     private var acquiredCount = 0
     private var drained: [Duration] = []
@@ -96,13 +96,13 @@ enum SlackAuditFixtures {
         _ world: SlackAuditHarness,
         store: any DetectorStore,
         sink: RecordingSlackAuditSink,
-        now: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: TimeInterval(t0 + 60)) },
+        clock: ManualClock = ManualClock(Date(timeIntervalSince1970: TimeInterval(t0 + 60))),
         pageSize: Int = 1_000,
         retry: RetryPolicy = .standard
     ) -> SlackAuditCollector {
         SlackAuditCollector(
             source: world.client(retry: retry), store: store, sink: sink,
             configuration: .init(interval: .seconds(60), overlap: .seconds(120), initialLookback: .seconds(3_600), pageSize: pageSize),
-            now: now, logger: quietLogger)
+            clock: clock, logger: quietLogger)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SentryCore
 import SentryDetect
+import SentryTesting
 import ServiceLifecycle
 import Testing
 
@@ -185,7 +186,8 @@ import Testing
             udp: SyslogEndpoint(host: "127.0.0.1", port: 0), batchSize: 1, flushInterval: .milliseconds(20),
             drainAfterCancellation: .milliseconds(500))
         let sink = HangingEventSink()
-        let listener = SyslogListener(configuration: configuration, sink: sink, logger: SyslogFixtures.logger, now: { SyslogFixtures.now })
+        let listener = SyslogListener(
+            configuration: configuration, sink: sink, logger: SyslogFixtures.logger, clock: ManualClock(SyslogFixtures.now, waits: .real))
         let finished = Locked(false)
         let task = Task {
             defer { finished.withLock { $0 = true } }

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import SentryCore
 import SentryDetect
+import SentryTesting
 
 /// Inputs and tools shared by the syslog tests: the MX samples, loopback senders, a recording sink.
 enum SyslogFixtures {
@@ -79,7 +80,9 @@ struct SyslogHarness {
             udp: udp ? SyslogEndpoint(host: "127.0.0.1", port: 0) : nil, tcp: tcp ? SyslogEndpoint(host: "127.0.0.1", port: 0) : nil,
             maxMessageBytes: maxMessageBytes, queueCapacity: queueCapacity, batchSize: batchSize, flushInterval: flushInterval,
             maxConnections: maxConnections)
-        let listener = SyslogListener(configuration: configuration, sink: sink, logger: SyslogFixtures.logger, now: { SyslogFixtures.now })
+        // Receive times are fixed; the flush ticker runs in real time.
+        let listener = SyslogListener(
+            configuration: configuration, sink: sink, logger: SyslogFixtures.logger, clock: ManualClock(SyslogFixtures.now, waits: .real))
         let task = Task { try await listener.run() }
         let ports = try await listener.boundPorts()
         return SyslogHarness(listener: listener, task: task, ports: ports)
@@ -188,6 +191,7 @@ final class HangingEventSink: EventSink, Sendable {
 
     func deliver(_ events: [SecurityEvent]) async throws {
         calls.withLock { $0 += 1 }
-        try await Task.sleep(for: .seconds(3_600))
+        // A clock nobody moves: this wait ends only when the task is cancelled.
+        try await ManualClock().sleep(for: .seconds(3_600))
     }
 }

@@ -13,12 +13,11 @@ import Testing
     static let change = [F.mx(at: F.at(60), wan1: "failed", wan1IP: "203.0.113.77", cellular: "active")]
 
     func collector(
-        _ source: any UplinkStatusSource, _ store: any DetectorStore, _ sink: any EventSink,
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { _ in }
+        _ source: any UplinkStatusSource, _ store: any DetectorStore, _ sink: any EventSink, clock: ManualClock = ManualClock(F.at(0))
     ) -> MerakiUplinkCollector {
         MerakiUplinkCollector(
-            source: source, store: store, sink: sink, interval: .seconds(60), tracker: UplinkTracker(staleAfter: 180), now: { F.at(0) },
-            sleep: sleep, logger: uplinkTestLogger)
+            source: source, store: store, sink: sink, interval: .seconds(60), tracker: UplinkTracker(staleAfter: 180), clock: clock,
+            logger: uplinkTestLogger)
     }
 
     @Test func changesAreDeliveredOnceAcrossPolls() async throws {
@@ -137,14 +136,19 @@ import Testing
         let store = try SQLiteAlertStore.inMemory()
         let source = FakeUplinkSource()
         source.fail(with: MerakiError.rateLimited(retryAfter: .seconds(120)))
-        let waits = UplinkWaitRecorder()
-        let collector = collector(source, store, RecordingUplinkSink()) { duration in
-            // Meraki recovers during the first wait; the third wait ends the run.
-            try waits.record(duration, stopAfter: 3)
-            source.set([F.mx(at: F.at(0))])
-        }
-        try await collector.run()
-        #expect(waits.durations == [.seconds(120), .seconds(60), .seconds(60)])
+        let clock = ManualClock(F.at(0))
+        let collector = collector(source, store, RecordingUplinkSink(), clock: clock)
+        let running = Task { try await collector.run() }
+        // Meraki recovers during the first wait; the third wait ends the run, as shutdown would.
+        #expect(await clock.waitForSleepers())
+        source.set([F.mx(at: F.at(0))])
+        clock.advance(by: 120)
+        #expect(await clock.waitForSleepers())
+        clock.advance(by: 60)
+        #expect(await clock.waitForSleepers())
+        running.cancel()
+        try await running.value
+        #expect(clock.requestedWaits == [.seconds(120), .seconds(60), .seconds(60)])
         #expect(source.calls == 3)
         #expect(collector.statistics.polls == 3 && collector.statistics.failedPolls == 1 && collector.statistics.succeededPolls == 2)
     }
@@ -214,21 +218,5 @@ import Testing
             #expect(try await store.uplinkSnapshots() == baseline)
             #expect(sink.deliveries.isEmpty)
         }
-    }
-}
-
-/// Records the collector's waits; throws `CancellationError` at the `stopAfter`-th, as shutdown would.
-final class UplinkWaitRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorded: [Duration] = []
-
-    var durations: [Duration] { lock.withLock { recorded } }
-
-    func record(_ duration: Duration, stopAfter: Int) throws {
-        let count = lock.withLock { () -> Int in
-            recorded.append(duration)
-            return recorded.count
-        }
-        if count >= stopAfter { throw CancellationError() }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SentryCore
 import SentryDetect
 import SentryStore
+import SentryTesting
 import Testing
 
 /// Issue 11.3: the active uplink moving between WAN uplinks, and devices silent for days.
@@ -117,7 +118,7 @@ import Testing
 
     func collector(_ source: any UplinkStatusSource, _ store: any DetectorStore, _ sink: any EventSink) -> MerakiUplinkCollector {
         // The tracker the server builds: only the poll interval is given.
-        MerakiUplinkCollector(source: source, store: store, sink: sink, interval: .seconds(60), now: { F.at(0) }, logger: uplinkTestLogger)
+        MerakiUplinkCollector(source: source, store: store, sink: sink, interval: .seconds(60), clock: ManualClock(F.at(0)), logger: uplinkTestLogger)
     }
 
     @Test func aDeviceGoneFromTheListingForTwoDaysThatComesBackWithANewIPAlerts() async throws {

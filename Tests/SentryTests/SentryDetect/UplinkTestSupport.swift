@@ -122,7 +122,7 @@ final class FakeUplinkTransport: HTTPTransport, @unchecked Sendable {
 }
 
 /// A request budget that never waits.
-struct UnlimitedUplinkBudget: MerakiRequestBudget {
+struct UnlimitedUplinkBudget: RequestBudget {
     func acquire() async throws {}
     func drain(for retryAfter: Duration) async {}
 }

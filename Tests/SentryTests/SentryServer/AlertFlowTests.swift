@@ -75,10 +75,9 @@ import Testing
             }
             // Rapid clicks by one person coalesce into as few answers as the runner can keep up with, never none.
             #expect(await h.simulator.waitUntil { $0.responses.count >= 2 })
-            try await Task.sleep(for: .milliseconds(150))
+            #expect(await h.settled())
             #expect((2...4).contains(h.simulator.responses.count))
             #expect(h.simulator.responses.dropFirst().allSatisfy { $0["text"]?.stringValue?.contains("already resolved by <@U0BOB>") == true })
-            try await Task.sleep(for: .milliseconds(150))
             #expect(h.simulator.replies(to: ts).count == 2)
             let alert = try #require(try await h.store.alert(id: alertID))
             #expect(alert.status == .resolved)

@@ -81,7 +81,7 @@ import Testing
                 sleep: { _ in }, logger: Self.logger)
             let collector = MerakiUplinkCollector(
                 source: client, store: store, sink: pipeline, interval: .seconds(60), tracker: UplinkTracker(staleAfter: 300),
-                now: { clock.now() }, logger: Self.logger)
+                clock: clock, logger: Self.logger)
             let world = World(h: h, store: store, pipeline: pipeline, collector: collector, client: client)
             await world.uplinks(wan1: "active", cellular: "ready", after: 0)
             try await body(world)
@@ -155,7 +155,7 @@ import Testing
             }
             w.h.clock.advance(by: 120)
             _ = try await w.h.server.scheduler.fireDue()
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await w.h.settled())
             #expect(try await w.containment()?.status == .active)
             #expect(w.h.meraki.requests(path: Self.path, method: "PUT").count == 1)
             #expect(try await w.store.alerts(statuses: [.open], limit: 10).flatMap(\.containments).count == 1)

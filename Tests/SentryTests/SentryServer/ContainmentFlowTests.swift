@@ -108,7 +108,7 @@ import Testing
             async let second = h.client.click("approve", value: id, user: Self.carol, responseURL: h.responseURL, messageTS: ts)
             _ = try await (first, second)
             #expect(await eventually { try await status(h, alertID, id) == .active })
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await h.settled())
             #expect(ourRules(h, MerakiSimulator.mainOffice).count == 1)
             let puts = h.meraki.requests(path: "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules", method: "PUT")
             #expect(puts.count == 1)

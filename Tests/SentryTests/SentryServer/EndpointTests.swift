@@ -145,7 +145,7 @@ import Testing
                 #expect(answer.status == 200)
             }
             #expect(await h.simulator.waitUntil { $0.topLevelMessages().count == 1 })
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await h.settled())
             #expect(h.simulator.topLevelMessages().count == 1)
             #expect(h.simulator.topLevelMessages().first?.text.contains("Open alerts: 0, acknowledged: 0, active blocks: 0") == true)
         }

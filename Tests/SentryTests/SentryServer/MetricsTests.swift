@@ -89,7 +89,7 @@ import Testing
     @Test func rateLimitWaitsAreCountedPerLimiter() async throws {
         let metrics = ServerMetrics()
         // Slow refills, so the second call waits even if this machine is slow to make it.
-        let bucket = TokenBucket(capacity: 1, refillPerSecond: 2, sleep: metrics.meteredSleep(limiter: "meraki"))
+        let bucket = TokenBucket(capacity: 1, refillPerSecond: 2, onWait: metrics.waitRecorder(limiter: "meraki"))
         try await bucket.acquire()
         try await bucket.acquire()
         #expect(metrics.value(ServerMetrics.Name.rateLimitWaits, [#"limiter="meraki""#]) >= 1)

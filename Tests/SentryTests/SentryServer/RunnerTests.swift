@@ -30,11 +30,11 @@ import Testing
             _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await eventually { try await h.store.outbox(alertID: alertID).contains { $0.lastError?.contains("rate limited") == true } })
             _ = try await h.client.click("resolve", value: alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await h.settled())
             #expect(h.simulator.replies(to: ts).isEmpty)
             // Slack asked for 2 s: nothing moves before that, everything in order after.
             h.clock.advance(by: 1)
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await h.settled())
             #expect(h.simulator.replies(to: ts).isEmpty)
             h.clock.advance(by: 3)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 2 })

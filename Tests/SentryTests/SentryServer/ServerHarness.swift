@@ -71,7 +71,8 @@ final class ServerHarness: Sendable {
         self.store = store ?? sqlite
         transport = CurlTransport()
         let logger = logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        metrics = ServerMetrics()
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         // What the bot sends upstream goes through the metered transport, as in `sentry serve`.
         let upstream = MeteredTransport(base: transport, metrics: metrics, configuration: configuration)
         let slack = SlackClient(
@@ -79,13 +80,16 @@ final class ServerHarness: Sendable {
             sleep: { _ in }, logger: logger)
         let server = SentryServer(
             configuration: configuration, catalog: PlaybookCatalog(playbooks), store: self.store, slack: slack, clock: clock,
-            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(3_600),
+            // The manual clock drives the runner's poll; timers fire when a test calls `fireDue()` (the scheduler's own
+            // pass never comes round), and Slack's posting pace runs in real time.
+            metrics: metrics, logger: logger, runnerPollInterval: .milliseconds(50), timerInterval: .seconds(100 * 365 * 86_400),
             containment: LiveContainmentExecutor.make(
                 configuration: configuration, transport: upstream, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger,
                 metrics: metrics),
             uplinks: !uplinks ? nil : MerakiUplinkLookup(client: MerakiClient(
                 transport: upstream, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
-                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)))
+                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)),
+            pacer: SlackPacer(clock: SystemClock(), onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) }))
         self.server = server
         sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }
         client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret, clock: clock)
@@ -100,6 +104,12 @@ final class ServerHarness: Sendable {
     }
 
     var responseURL: String { "\(slackURL)/response/test" }
+
+    /// Waits until the runner has carried out everything due so far at the clock's time (nothing more will happen
+    /// until the clock moves or a request comes): what a test checks after it is final.
+    func settled() async -> Bool {
+        await eventually { self.server.runner.isIdle }
+    }
 
     static func detection(id: String = "evt-1", detection: String = "slack.failed_logins_by_ip", ip: String = "203.0.113.7") -> JSONValue {
         ["id": .string(id), "detection": .string(detection), "title": "Failed logins", "subject": ["ip": .string(ip)], "evidence": ["failed": 40]]

@@ -1,6 +1,7 @@
 import Foundation
 
-/// How often and how patiently a connector repeats a call that failed for a transient reason.
+/// How often and how patiently a failed call is repeated: a connector's HTTP call in place, or an outbox effect
+/// rescheduled by the effect runner. The one backoff computation of the code base.
 public struct RetryPolicy: Sendable, Equatable {
     /// Attempts in total, the first included.
     public var maxAttempts: Int
@@ -33,6 +34,11 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let standard = RetryPolicy()
     /// One attempt, no retries.
     public static let never = RetryPolicy(maxAttempts: 1)
+    /// Outbox effects: 12 attempts, waits of 1-2 s after the first failure doubling up to 5 minutes
+    /// (1.5 s · 2ⁿ⁻¹, ±⅓); a `Retry-After` is waited out however long it is (`retryAfter(header:)` reads a day
+    /// at most).
+    public static let effects = RetryPolicy(
+        maxAttempts: 12, baseDelay: .milliseconds(1_500), maxDelay: .seconds(300), jitter: 1.0 / 3, maxRetryAfter: .seconds(86_400))
 
     /// The wait after failed attempt number `attempt` (1-based). `random` in -1...1 picks the jitter.
     public func backoff(afterAttempt attempt: Int, random: Double = .random(in: -1...1)) -> Duration {
@@ -51,7 +57,4 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
-private func seconds(_ duration: Duration) -> Double {
-    let (whole, fraction) = duration.components
-    return Double(whole) + Double(fraction) / 1e18
-}
+private func seconds(_ duration: Duration) -> Double { duration.inSeconds }
