@@ -66,21 +66,12 @@ public enum ContainmentModal {
 
     /// The TTL and reason from a submission's `state.values`, or the inline errors Slack shows under each field.
     public static func read(values: JSONValue, minTTL: Int, maxTTL: Int) -> Result<(ttl: Int, reason: String), ModalErrors> {
+        let ttl = ModalFields.duration(values, block: ttlBlock, action: ttlAction, min: minTTL, max: maxTTL, examples: "90s, 15m, 4h or 7d")
+        let reason = ModalFields.reason(values, block: reasonBlock, action: reasonAction)
         var errors: [String: String] = [:]
-        let ttlText = values[ttlBlock]?[ttlAction]?["value"]?.stringValue ?? ""
-        var ttl = 0
-        if let parsed = DurationText.parse(ttlText) {
-            if parsed < minTTL || parsed > maxTTL {
-                errors[ttlBlock] = "Must be between \(DurationText.format(minTTL)) and \(DurationText.format(maxTTL))."
-            }
-            ttl = parsed
-        } else {
-            errors[ttlBlock] = "Write a duration such as 90s, 15m, 4h or 7d."
-        }
-        let reason = (values[reasonBlock]?[reasonAction]?["value"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.count < 3 { errors[reasonBlock] = "Say why, in a few words: it goes in the audit trail." }
-        if reason.count > 500 { errors[reasonBlock] = "At most 500 characters." }
-        return errors.isEmpty ? .success((ttl, reason)) : .failure(ModalErrors(byBlock: errors))
+        errors[ttlBlock] = ttl.error
+        errors[reasonBlock] = reason.error
+        return errors.isEmpty ? .success((ttl.seconds, reason.text)) : .failure(ModalErrors(byBlock: errors))
     }
 
     public struct ModalErrors: Error, Equatable, Sendable {

@@ -53,20 +53,11 @@ public enum SnoozeModal {
 
     /// The duration and reason of a submission, or the errors Slack shows under each field.
     public static func read(values: JSONValue, minDuration: Int, maxDuration: Int) -> Result<(duration: Int, reason: String), ContainmentModal.ModalErrors> {
+        let duration = ModalFields.duration(values, block: durationBlock, action: durationAction, min: minDuration, max: maxDuration, examples: "30m, 4h or 7d")
+        let reason = ModalFields.reason(values, block: reasonBlock, action: reasonAction)
         var errors: [String: String] = [:]
-        let text = values[durationBlock]?[durationAction]?["value"]?.stringValue ?? ""
-        var duration = 0
-        if let parsed = DurationText.parse(text) {
-            if parsed < minDuration || parsed > maxDuration {
-                errors[durationBlock] = "Must be between \(DurationText.format(minDuration)) and \(DurationText.format(maxDuration))."
-            }
-            duration = parsed
-        } else {
-            errors[durationBlock] = "Write a duration such as 30m, 4h or 7d."
-        }
-        let reason = (values[reasonBlock]?[reasonAction]?["value"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.count < 3 { errors[reasonBlock] = "Say why, in a few words: it goes in the audit trail." }
-        if reason.count > 500 { errors[reasonBlock] = "At most 500 characters." }
-        return errors.isEmpty ? .success((duration, reason)) : .failure(ContainmentModal.ModalErrors(byBlock: errors))
+        errors[durationBlock] = duration.error
+        errors[reasonBlock] = reason.error
+        return errors.isEmpty ? .success((duration.seconds, reason.text)) : .failure(ContainmentModal.ModalErrors(byBlock: errors))
     }
 }

@@ -58,25 +58,7 @@ extension SlackController {
         let view = ContainmentModal.view(
             ContainmentModal.Metadata(alertID: alert.id, kind: kind, target: target), defaultTTL: ttl, approvals: policy.approvals,
             minTTL: configuration.minTTL, maxTTL: configuration.maxTTL, note: note, dryRun: configuration.dryRun)
-        // The trigger id lives 3 seconds: open the modal now, beside the answer, not through the outbox.
-        let slack = context.slack
-        let engine = context.engine
-        let wake = context.wake
-        let responseURL = actions.responseURL
-        let user = actions.userID
-        Task {
-            do {
-                try await slack.openView(triggerID: trigger, view: view)
-            } catch {
-                logger.warning("could not open the containment form", metadata: ["error": "\(error)"])
-                if responseURL != nil {
-                    _ = try? await engine.enqueue(
-                        .tellUser(userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.", responseURL: responseURL),
-                        idempotencyKey: "tell:\(UUID().uuidString)", now: now)
-                    wake()
-                }
-            }
-        }
+        openForm(view, trigger: trigger, user: actions.userID, responseURL: actions.responseURL, now: now, logger: logger)
         return Response(status: .ok)
     }
 

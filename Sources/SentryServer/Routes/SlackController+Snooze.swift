@@ -87,7 +87,7 @@ extension SlackController {
                 logger.warning("could not open a form", metadata: ["error": "\(error)"])
                 guard responseURL != nil else { return }
                 _ = try? await engine.enqueue(
-                    .tellUser(userID: user, text: "The form could not open; press the button again.", responseURL: responseURL),
+                    .tellUser(userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.", responseURL: responseURL),
                     idempotencyKey: "tell:\(UUID().uuidString)", now: now)
                 wake()
             }
