@@ -101,6 +101,8 @@ public protocol AlertStore: Sendable {
 
     func alert(id: String) async throws -> Alert?
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
+    /// How many alerts were created at or after `since` (the Home tab's counts).
+    func alertCount(createdSince since: Date) async throws -> Int
 
     /// The head of each alert's lane that is due (a later effect never overtakes an earlier one of its alert).
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
@@ -140,7 +142,8 @@ public protocol AlertTransaction: Sendable {
     func alertID(forDetection id: String) async throws -> String?
     func recordDetection(_ id: String, alertID: String, now: Date) async throws
     func alert(id: String) async throws -> StoredAlert?
-    /// Alerts under a group key that may still take detections (open or acknowledged), newest first.
+    /// Alerts under a group key that may still take detections (open or acknowledged): snoozed ones first, then
+    /// newest first. A store may return only the first few.
     func groupCandidates(groupKey: String) async throws -> [StoredAlert]
     func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment]
     /// Writes a transition's rows; throws `StoreError.revisionConflict` (writing nothing) when the alert's
@@ -151,9 +154,10 @@ public protocol AlertTransaction: Sendable {
     @discardableResult
     func enqueue(_ item: OutboxItem, now: Date) async throws -> Bool
     func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws
-    /// Deletes a timer; false when there was none.
+    /// Deletes a timer that is due by `dueBy`; false when there is none (fired already, cancelled, or moved
+    /// later since it was read as due).
     @discardableResult
-    func deleteTimer(alertID: String, kind: TimerKind) async throws -> Bool
+    func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool
     /// Appends to the audit hash chain.
     func appendAudit(_ record: AuditRecord, alertID: String?, now: Date) async throws
     /// Records collected event ids as counted.

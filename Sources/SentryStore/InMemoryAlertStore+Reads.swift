@@ -15,6 +15,10 @@ extension InMemoryAlertStore {
         }
     }
 
+    public func alertCount(createdSince since: Date) async throws -> Int {
+        read { $0.alerts.values.filter { $0.alert.createdAt >= since }.count }
+    }
+
     public func playbookID(ofAlert id: String) async throws -> String? { read { $0.alerts[id]?.alert.playbookID } }
 
     public func activeContainmentCount() async throws -> Int { read { $0.containments.values.filter { $0.status == .active }.count } }

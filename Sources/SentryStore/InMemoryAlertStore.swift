@@ -115,7 +115,7 @@ final class InMemoryTransaction: AlertTransaction {
     func groupCandidates(groupKey: String) async throws -> [StoredAlert] {
         tables.current.alerts.values
             .filter { $0.alert.groupKey == groupKey && AlertGrouping.groupable.contains($0.alert.status) }
-            .sorted { ($0.alert.createdAt, $0.order) > ($1.alert.createdAt, $1.order) }
+            .sorted { ($0.alert.snooze != nil ? 1 : 0, $0.alert.createdAt, $0.order) > ($1.alert.snooze != nil ? 1 : 0, $1.alert.createdAt, $1.order) }
             .map { StoredAlert(alert: $0.alert, revision: $0.revision) }
     }
 
@@ -157,8 +157,13 @@ final class InMemoryTransaction: AlertTransaction {
         tables.withLock { InMemoryAlertStore.finish(id, state, error: error, now: now, in: &$0) }
     }
 
-    func deleteTimer(alertID: String, kind: TimerKind) async throws -> Bool {
-        tables.withLock { $0.timers.removeValue(forKey: InMemoryAlertStore.Tables.timerKey(alertID, kind)) != nil }
+    func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool {
+        tables.withLock { tables in
+            let key = InMemoryAlertStore.Tables.timerKey(alertID, kind)
+            guard let timer = tables.timers[key], timer.dueAt <= dueBy else { return false }
+            tables.timers[key] = nil
+            return true
+        }
     }
 
     func appendAudit(_ record: AuditRecord, alertID: String?, now: Date) async throws {

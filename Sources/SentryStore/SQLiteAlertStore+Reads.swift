@@ -21,6 +21,12 @@ extension SQLiteAlertStore {
         }
     }
 
+    public func alertCount(createdSince since: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM alert WHERE created_at >= ?"), arguments: [since.timeIntervalSince1970]) ?? 0
+        }
+    }
+
     // MARK: Containments
 
     public func activeContainmentCount() async throws -> Int {

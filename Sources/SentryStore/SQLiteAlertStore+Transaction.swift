@@ -45,7 +45,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
             try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT body, revision FROM alert
                     WHERE group_key = ? AND status IN ('open', 'acknowledged')
-                    ORDER BY created_at DESC LIMIT 16
+                    ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
                     """), arguments: [groupKey]
             ).map { StoredAlert(alert: try SQLiteAlertStore.decodeAlert($0["body"]), revision: $0["revision"]) }
         }
@@ -102,9 +102,10 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
         try run { db in try SQLiteAlertStore.finish(id, state: state, error: error, now: now, in: db) }
     }
 
-    func deleteTimer(alertID: String, kind: TimerKind) async throws -> Bool {
+    func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool {
         try run { db in
-            try db.cachedStatement(sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?").execute(arguments: [alertID, kind.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ? AND due_at <= ?").execute(
+                arguments: [alertID, kind.rawValue, dueBy.timeIntervalSince1970])
             return db.changesCount > 0
         }
     }

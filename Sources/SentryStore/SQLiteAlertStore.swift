@@ -147,6 +147,10 @@ public final class SQLiteAlertStore: SentryStorage {
                 CREATE TABLE rule_fired (rule TEXT NOT NULL, key TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (rule, key, period));
                 """)
         }
+        migrator.registerMigration("v6-alert-by-creation") { db in
+            // The Home tab counts alerts by creation time.
+            try db.execute(sql: "CREATE INDEX alert_by_creation ON alert(created_at)")
+        }
         return migrator
     }
 

@@ -116,6 +116,11 @@ public struct SlackClient: Sendable {
     }
 
     /// Opens a modal; `triggerID` lives for 3 seconds, so this is not retried after a timeout.
+    /// Publishes a user's App Home tab (`views.publish`); publishing the same view again is harmless.
+    public func publishView(userID: String, view: JSONValue) async throws {
+        _ = try await post("views.publish", ["user_id": .string(userID), "view": view], safeToRepeat: true)
+    }
+
     public func openView(triggerID: String, view: JSONValue) async throws {
         _ = try await post("views.open", ["trigger_id": .string(triggerID), "view": view], safeToRepeat: false)
     }

@@ -26,8 +26,9 @@ extension AlertMachine {
         next.updatedAt = now
         let until = now.addingTimeInterval(TimeInterval(request.duration))
         // Snoozing again moves the end; what was counted so far stays counted.
-        let carried = alert.snoozed(at: now)?.suppressed ?? 0
-        next.snooze = Snooze(by: request.userID, reason: request.reason, since: alert.snoozed(at: now)?.since ?? now, until: until, suppressed: carried)
+        // (Also one whose end is due but not yet fired: its count is not lost.)
+        next.snooze = Snooze(
+            by: request.userID, reason: request.reason, since: alert.snooze?.since ?? now, until: until, suppressed: alert.snooze?.suppressed ?? 0)
         let reason = request.reason.isEmpty ? "" : ": \(AlertMessage.escape(request.reason))"
         var effects: [AlertEffect] = [
             .updateMessage,
@@ -50,7 +51,8 @@ extension AlertMachine {
                 effects: [.tellUser(userID: request.userID, text: "Sorry, \(reason). Nothing was changed.", responseURL: request.responseURL)],
                 audit: AuditRecord(action: "snooze.refused", actor: request.userID, detail: "unsnooze: not a responder"))
         }
-        guard let snooze = alert.snoozed(at: now) else {
+        // A snooze whose end is due but not yet fired still ends here, with its summary.
+        guard let snooze = alert.snooze, !alert.status.isFinished else {
             return Transition(
                 alert: alert, outcome: .ignored("alert \(alert.id) is not snoozed"),
                 effects: [.tellUser(userID: request.userID, text: "Nothing to do: this alert is not snoozed.", responseURL: request.responseURL)])

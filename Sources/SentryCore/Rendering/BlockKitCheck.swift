@@ -34,6 +34,16 @@ public enum BlockKitCheck {
     }
 
     /// The first rule a modal view breaks, or nil.
+    /// An App Home view: type `home`, at most 100 blocks, each within its limits.
+    public static func homeProblem(_ view: JSONValue) -> String? {
+        guard view["type"]?.stringValue == "home" else { return "view type must be home" }
+        if let metadata = view["private_metadata"]?.stringValue, BlockKitText.length(metadata) > Limit.privateMetadata {
+            return "private_metadata over \(Limit.privateMetadata)"
+        }
+        guard view["blocks"]?.arrayValue != nil else { return "view has no blocks" }
+        return problem(view["blocks"], maxBlocks: Limit.blocksPerView)
+    }
+
     public static func viewProblem(_ view: JSONValue) -> String? {
         guard view["type"]?.stringValue == "modal" else { return "view type must be modal" }
         for key in ["title", "submit", "close"] {

@@ -43,9 +43,13 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The wait after failed attempt number `attempt` (1-based). `random` in -1...1 picks the jitter.
     public func backoff(afterAttempt attempt: Int, random: Double = .random(in: -1...1)) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
-        let base = min(seconds(baseDelay) * Double(1 << exponent), seconds(maxDelay))
-        let jittered = base * (1 + jitter * min(max(random, -1), 1))
-        return .seconds(min(max(jittered, 0), seconds(maxDelay)))
+        let cap = seconds(maxDelay)
+        let uncapped = seconds(baseDelay) * Double(1 << exponent)
+        let r = min(max(random, -1), 1)
+        // At the cap the jitter only goes down, so waits that reached it stay spread out instead of all landing on it.
+        let jittered = uncapped >= cap ? cap * (1 - jitter * abs(r)) : uncapped * (1 + jitter * r)
+        // Whole milliseconds: a wait is never finer than that, and table tests compare exact values.
+        return .milliseconds(Int64((min(max(jittered, 0), cap) * 1_000).rounded()))
     }
 
     /// The wait a `Retry-After` header asks for: delta-seconds; anything else falls back to the default.

@@ -17,7 +17,7 @@ public enum SlackManifest {
         "chat.postMessage": ["chat:write"], "chat.update": ["chat:write"], "chat.postEphemeral": ["chat:write"],
         "conversations.history": ["channels:history", "groups:history"],
         "conversations.replies": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
-        "users.info": ["users:read"], "views.open": [],
+        "users.info": ["users:read"], "views.open": [], "views.publish": [],
     ]
 
     public static func json(baseURL: String) -> JSONValue {
@@ -31,6 +31,7 @@ public enum SlackManifest {
             ],
             "features": [
                 "bot_user": ["display_name": "Sentry", "always_online": true],
+                "app_home": ["home_tab_enabled": true, "messages_tab_enabled": false],
                 "slash_commands": [[
                     "command": "/sentry",
                     "url": .string(base + "/slack/commands"),
@@ -41,7 +42,7 @@ public enum SlackManifest {
             ],
             "oauth_config": ["scopes": ["bot": .array(botScopes.map(JSONValue.string))]],
             "settings": [
-                "event_subscriptions": ["request_url": .string(base + "/slack/events"), "bot_events": ["app_mention"]],
+                "event_subscriptions": ["request_url": .string(base + "/slack/events"), "bot_events": ["app_mention", "app_home_opened"]],
                 "interactivity": ["is_enabled": true, "request_url": .string(base + "/slack/interactivity")],
                 "org_deploy_enabled": false,
                 "socket_mode_enabled": false,

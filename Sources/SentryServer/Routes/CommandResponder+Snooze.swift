@@ -8,7 +8,8 @@ extension CommandResponder {
     static let snoozeUsage = "Usage: `/sentry snooze list` (snoozes in force) or `/sentry unsnooze ID`, for example `/sentry unsnooze A-7K3M9Q2X`."
 
     func snoozeList(command: SlashCommand) async throws -> String {
-        guard await context.responders.mayActOnAlerts(userID: command.userID, playbookResponders: []) else {
+        let everyResponder = context.catalog.playbooks.flatMap(\.responders)
+        guard await context.responders.mayActOnAlerts(userID: command.userID, playbookResponders: everyResponder) else {
             return "Sorry, only responders can see snoozes."
         }
         let now = context.clock.now()
@@ -35,7 +36,7 @@ extension CommandResponder {
                 AuditRecord(action: "snooze.refused", actor: command.userID, detail: "unsnooze \(alert.id) via /sentry: not a responder"), now: now)
             return "Sorry, only responders can end a snooze. Nothing was changed."
         }
-        guard alert.snoozed(at: now) != nil else { return "Nothing to do: `\(alert.id)` is not snoozed." }
+        guard alert.snooze != nil, !alert.status.isFinished else { return "Nothing to do: `\(alert.id)` is not snoozed." }
         let request = Unsnooze(userID: command.userID, mayAct: true, responseURL: command.responseURL)
         let transition = try await context.engine.apply(.unsnoozeRequested(request), to: alert.id, now: now)
         if !transition.effects.isEmpty { context.wake() }

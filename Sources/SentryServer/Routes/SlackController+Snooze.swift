@@ -18,10 +18,11 @@ extension SlackController {
             try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
             return Response(status: .ok)
         }
-        guard try await mayActOnAlert(actions.userID, alertID: alert.id), !alert.status.isFinished else {
+        let mayAct = try await mayActOnAlert(actions.userID, alertID: alert.id)
+        guard mayAct, !alert.status.isFinished else {
             // Through the machine, so a refusal is on the audit trail and a finished alert answers why.
             let request = SnoozeRequest(
-                userID: actions.userID, mayAct: try await mayActOnAlert(actions.userID, alertID: alert.id), duration: SnoozeModal.defaultDuration,
+                userID: actions.userID, mayAct: mayAct, duration: SnoozeModal.defaultDuration,
                 reason: "(refused before the form)", responseURL: actions.responseURL)
             let transition = try await context.engine.apply(.snoozeRequested(request), to: alert.id, now: now)
             if !transition.effects.isEmpty { context.wake() }
@@ -44,6 +45,10 @@ extension SlackController {
             return Response(status: .ok)
         }
         let id = String(alertID.prefix(64))
+        guard try await context.store.alert(id: id) != nil else {
+            try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            return Response(status: .ok)
+        }
         let request = Unsnooze(userID: actions.userID, mayAct: try await mayActOnAlert(actions.userID, alertID: id), responseURL: actions.responseURL)
         let transition = try await context.engine.apply(.unsnoozeRequested(request), to: id, now: now)
         logger.info("unsnooze", metadata: ["outcome": "\(transition.outcome)"])

@@ -135,6 +135,9 @@ struct SlackController: Sendable {
                     .postNotice(channel: channel, text: text), idempotencyKey: "event:\(eventID)", now: context.clock.now())
                 if fresh { context.wake() }
             }
+            if event["type"]?.stringValue == "app_home_opened", event["tab"]?.stringValue == "home", let user = event["user"]?.stringValue {
+                publishHome(userID: user)
+            }
             return Response(status: .ok)
         default:
             return Response(status: .ok)

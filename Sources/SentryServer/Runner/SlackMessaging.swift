@@ -11,6 +11,7 @@ public protocol SlackMessaging: Sendable {
     func replies(channel: String, ts: String, cursor: String?, limit: Int) async throws -> (messages: [SlackHistoryMessage], nextCursor: String?)
     func usergroupMembers(id: String) async throws -> [String]
     func openView(triggerID: String, view: JSONValue) async throws
+    func publishView(userID: String, view: JSONValue) async throws
 }
 
 extension SlackClient: SlackMessaging {}

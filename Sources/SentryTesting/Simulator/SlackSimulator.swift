@@ -51,6 +51,8 @@ public final class SlackSimulator: Sendable {
         var clock: Double = 0
         var usergroups: [String: [String]] = [:]
         var views: [JSONValue] = []
+        var homes: [String: JSONValue] = [:]
+        var homePublishes = 0
         var limits: Limits?
         var postTimes: [String: [Double]] = [:]
         var updateTimes: [Double] = []
@@ -96,6 +98,9 @@ public final class SlackSimulator: Sendable {
 
     /// Modals opened with `views.open`.
     public var views: [JSONValue] { state.current.views }
+    /// Each user's App Home tab as last published with `views.publish`.
+    public var homes: [String: JSONValue] { state.current.homes }
+    public var homePublishes: Int { state.current.homePublishes }
 
     public func topLevelMessages(channel: String? = nil) -> [Message] {
         messages.filter { $0.threadTS == nil && (channel == nil || $0.channel == channel) }
@@ -325,6 +330,15 @@ public final class SlackSimulator: Sendable {
             if let problem = BlockKitCheck.viewProblem(view) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
             state.withLock { $0.views.append(view) }
             return ["ok": true, "view": ["id": "V0SIMULATED", "type": "modal"]]
+        case "views.publish":
+            guard let user = body["user_id"]?.stringValue, !user.isEmpty else { return ["ok": false, "error": "invalid_arguments"] }
+            guard let view = body["view"], view["type"] == "home" else { return ["ok": false, "error": "invalid_arguments"] }
+            if let problem = BlockKitCheck.homeProblem(view) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
+            state.withLock {
+                $0.homes[user] = view
+                $0.homePublishes += 1
+            }
+            return ["ok": true, "view": ["id": "V0HOME", "type": "home"]]
         case "admin.users.session.reset":
             guard body["user_id"]?.stringValue != nil else { return ["ok": false, "error": "invalid_arguments"] }
             return ["ok": true]

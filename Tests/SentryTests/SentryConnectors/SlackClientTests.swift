@@ -323,7 +323,10 @@ extension Connectors {
             #expect(policy.backoff(afterAttempt: 2, random: 0) == .seconds(1))
             #expect(policy.backoff(afterAttempt: 2, random: -1) == .milliseconds(500))
             #expect(policy.backoff(afterAttempt: 2, random: 1) == .milliseconds(1500))
-            #expect(policy.backoff(afterAttempt: 12, random: 1) == .seconds(30))
+            // At the cap the jitter only goes down: waits that reached it stay spread over 15–30 s.
+            #expect(policy.backoff(afterAttempt: 12, random: 0) == .seconds(30))
+            #expect(policy.backoff(afterAttempt: 12, random: 1) == .seconds(15))
+            #expect(policy.backoff(afterAttempt: 12, random: -1) == .seconds(15))
             #expect(policy.retryAfter(header: nil) == .seconds(1))
             #expect(policy.retryAfter(header: "7") == .seconds(7))
             #expect(policy.retryAfter(header: "Wed, 21 Oct 2015 07:28:00 GMT") == .seconds(1))

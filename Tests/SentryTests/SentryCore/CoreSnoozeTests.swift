@@ -172,3 +172,22 @@ import Testing
         #expect(BlockKitCheck.viewProblem(view) == nil)
     }
 }
+
+extension CoreSnoozeTests {
+    @Test func aSnoozeWhoseEndIsDueButNotFiredStillEndsWithItsCount() throws {
+        var alert = try #require(AlertMachine.handle(
+            F.openAlert(), .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), alertID: "A1",
+            now: F.t0).alert)
+        alert.snooze?.suppressed = 4
+        // Past the end, before the scheduler's pass: Unsnooze still ends it and says what came.
+        let ended = AlertMachine.handle(alert, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: true)), alertID: "A1", now: F.t0.addingTimeInterval(700))
+        #expect(ended.outcome == .applied)
+        #expect(ended.effects.contains { if case .replyInThread(let text) = $0 { text.contains("4 detections arrived") } else { false } })
+        // And snoozing again then keeps the count.
+        let again = AlertMachine.handle(
+            alert, .snoozeRequested(SnoozeRequest(userID: F.bob, mayAct: true, duration: 600, reason: "again")), alertID: "A1",
+            now: F.t0.addingTimeInterval(700))
+        #expect(again.alert?.snooze?.suppressed == 4)
+        #expect(again.alert?.snooze?.since == F.t0)
+    }
+}

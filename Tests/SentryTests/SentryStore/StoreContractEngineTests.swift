@@ -178,3 +178,22 @@ private typealias F = CoreFixtures
         #expect(try await store.hasPendingPost(alertID: "A1") == false)
     }
 }
+
+extension StoreContractEngineTests {
+    @Test(arguments: StoreKind.allCases) func aTimerMovedLaterAfterItWasReadIsNotFiredEarly(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let engine = AlertEngine(store: store)
+        _ = try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        try await engine.apply(
+            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), to: "A1", now: F.t0.addingTimeInterval(1))
+        let due = try await store.dueTimers(now: F.t0.addingTimeInterval(601), limit: 10)
+        #expect(due.map(\.kind) == [.snoozeExpiry])
+        // Between the read and the fire, the snooze is moved later: the old reading must not end the new snooze.
+        try await engine.apply(
+            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 7_200, reason: "longer")), to: "A1", now: F.t0.addingTimeInterval(600))
+        let fired = try await engine.fire(due[0], now: F.t0.addingTimeInterval(601))
+        #expect(fired.outcome != .applied)
+        #expect(try await store.alert(id: "A1")?.snooze?.until == F.t0.addingTimeInterval(7_800))
+        #expect(try await store.dueTimers(now: .distantFuture, limit: 10).map(\.dueAt) == [F.t0.addingTimeInterval(7_800)])
+    }
+}
