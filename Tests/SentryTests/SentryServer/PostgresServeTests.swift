@@ -1,5 +1,6 @@
 import Foundation
 import SentryCore
+import SentryEngine
 @testable import SentryPostgres
 import SentryStore
 import Testing
@@ -44,6 +45,22 @@ extension ServeProcesses {
             #expect(process.terminationReason == .exit)
             #expect(process.terminationStatus == 0)
             await world.slackApp.stop()
+        }
+
+        @Test func auditVerifyReadsTheChainFromPostgres() async throws {
+            let settings = try await PostgresTestDatabase.create()
+            let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
+            _ = try await AlertEngine(store: store).ingest(
+                CoreFixtures.detection(id: "pg-audit"), playbook: CoreFixtures.playbook(), channel: CoreFixtures.channel, newAlertID: "A1",
+                now: CoreFixtures.t0)
+            let environment = ["SENTRY_DATABASE_URL": settings.redacted]
+            let intact = try ServerBinaryTests().run(["audit", "verify"], environment: environment)
+            #expect(intact.status == 0)
+            #expect(intact.out.contains("audit chain intact: 1 entries"))
+            try await store.unsafeExecute("UPDATE audit SET actor = 'U0MALLORY' WHERE seq = 1")
+            let changed = try ServerBinaryTests().run(["audit", "verify"], environment: environment)
+            #expect(changed.status == 1)
+            #expect(changed.out.contains("audit chain broken at entry 1"))
         }
     }
 }
