@@ -78,12 +78,16 @@ case "${1:-}" in
     read -r dir port < <(start_cluster)
     [ -n "${dir:-}" ] || { echo "pg-test-cluster: could not start PostgreSQL" >&2; exit 1; }
     trap 'stop_cluster "$dir"' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
     echo "pg-test-cluster: PostgreSQL $("$(pg_bin)/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
     export SENTRY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+    # In the background so that a signal to this script is handled at once (bash runs traps only between
+    # foreground commands): it is passed on to the command, and the cluster goes with the script.
+    "$@" <&0 &
+    child=$!
+    trap 'kill -INT "$child" 2>/dev/null; wait "$child"; exit 130' INT
+    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM
     status=0
-    "$@" || status=$?
+    wait "$child" || status=$?
     exit "$status"
     ;;
   start)

@@ -13,8 +13,9 @@ public enum PostgresSchema {
         public var statements: [String]
     }
 
-    /// The advisory lock key migrations run under ("SENTRY" and 1).
-    static let lockKey: Int64 = 0x5345_4E54_5259_0001
+    /// The advisory lock migrations run under: one per schema the tables live in.
+    static let lock: PostgresQuery = "SELECT pg_advisory_lock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
+    static let unlock: PostgresQuery = "SELECT pg_advisory_unlock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "alerts, outbox, timers, audit, containments, collectors", statements: [
@@ -92,14 +93,14 @@ public enum PostgresSchema {
     /// anything when the database is ahead.
     @discardableResult
     public static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        try await connection.query(lock, logger: logger)
         do {
             let applied = try await migrateLocked(connection, logger: logger)
-            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            try await connection.query(unlock, logger: logger)
             return applied
         } catch {
             // A session lock outlives a failed statement: release it, or the next replica waits for this session.
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            _ = try? await connection.query(unlock, logger: logger)
             throw error
         }
     }

@@ -28,6 +28,8 @@ public struct PostgresSettings: Sendable {
     public var rootCertificate: String?
     /// Connections the pool may open (`pool_max=`, default 20).
     public var maximumConnections: Int = 20
+    /// The schema the tables live in, instead of the user's default (the tests give each case its own).
+    public var schema: String?
 
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String, sslMode: SSLMode = .prefer) {
         self.host = host
@@ -98,11 +100,23 @@ public struct PostgresSettings: Sendable {
         return .success(settings)
     }
 
-    /// The same server, another database (tests make one per case).
+    /// The same server, another database.
     public func database(_ name: String) -> PostgresSettings {
         var copy = self
         copy.database = name
         return copy
+    }
+
+    /// The same database, another schema (which must exist).
+    public func schema(_ name: String) -> PostgresSettings {
+        var copy = self
+        copy.schema = name
+        return copy
+    }
+
+    /// What every session of ours sets at start.
+    var startupParameters: [(String, String)] {
+        [("application_name", "sentry")] + (schema.map { [("search_path", $0)] } ?? [])
     }
 
     /// Where it connects, without the password: for logs and errors.
@@ -114,8 +128,7 @@ public struct PostgresSettings: Sendable {
             host: host, port: port, username: username, password: password, database: database, tls: try tls())
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        // Identifies our sessions in pg_stat_activity.
-        configuration.options.additionalStartupParameters = [("application_name", "sentry")]
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 
@@ -131,7 +144,7 @@ public struct PostgresSettings: Sendable {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "sentry")]
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 

@@ -13,7 +13,7 @@ extension ServeProcesses {
         @Test func serveOnPostgresPostsAnAlertAndKeepsItInTheDatabase() async throws {
             let world = try await ServeHarness.start("pg-serve")
             defer { world.removeFiles() }
-            let settings = try await PostgresTestDatabase.create()
+            let settings = try await PostgresTestDatabase.createDatabase()
             let slackURL = "http://127.0.0.1:\(world.slackApp.port)"
             let crash = ServerCrashTests()
             let process = try crash.startServe(
@@ -48,7 +48,7 @@ extension ServeProcesses {
         }
 
         @Test func auditVerifyReadsTheChainFromPostgres() async throws {
-            let settings = try await PostgresTestDatabase.create()
+            let settings = try await PostgresTestDatabase.createDatabase()
             let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
             _ = try await AlertEngine(store: store).ingest(
                 CoreFixtures.detection(id: "pg-audit"), playbook: CoreFixtures.playbook(), channel: CoreFixtures.channel, newAlertID: "A1",

@@ -4,7 +4,8 @@ import PostgresNIO
 import SentryPostgres
 
 /// Databases for the tests on a real PostgreSQL server: `SENTRY_TEST_POSTGRES_URL` names it (`make test` and
-/// `.ci/run` start a throwaway cluster with scripts/pg-test-cluster.sh); each test gets a database of its own.
+/// `.ci/run` start a throwaway cluster with scripts/pg-test-cluster.sh); each test gets a schema of its own
+/// (much cheaper to make than a database, and just as separate for the store).
 enum PostgresTestDatabase {
     static let urlVariable = "SENTRY_TEST_POSTGRES_URL"
     /// `1`: a run by hand without a server leaves the PostgreSQL cases out instead of failing them.
@@ -40,22 +41,23 @@ enum PostgresTestDatabase {
         return settings
     }
 
-    /// A new, empty database; returns its settings.
+    /// A new, empty schema; returns the settings that put the store's tables there.
     static func create() async throws -> PostgresSettings {
         let server = try server()
         let name = "sentry_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let connection = try await PostgresConnection.connect(configuration: try server.connectionConfiguration(), id: 1, logger: logger)
-        do {
-            try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-            try? await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        try await execute("CREATE SCHEMA \(name)", on: server)
+        return server.schema(name)
+    }
+
+    /// A new, empty database (for a `sentry` process, which takes only a URL); returns its settings.
+    static func createDatabase() async throws -> PostgresSettings {
+        let server = try server()
+        let name = "sentry_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await execute("CREATE DATABASE \(name)", on: server)
         return server.database(name)
     }
 
-    /// A migrated store on a new database, whose pool runs until the store is released.
+    /// A migrated store in a new schema, whose pool runs until the store is released.
     static func store() async throws -> PostgresAlertStore {
         try await PostgresAlertStore.open(settings: try await create(), logger: logger)
     }
