@@ -18,6 +18,8 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   needed+=(postgresql)
 fi
+# It serves TLS with a certificate openssl makes for the run.
+command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   sudo_cmd=""

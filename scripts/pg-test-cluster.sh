@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests: initdb in a temporary folder (as the postgres user when run as
-# root), fsync off, listening on 127.0.0.1 on a free port with its unix socket in that folder.
+# root), fsync off, listening on 127.0.0.1 on a free port with its unix socket in that folder, and TLS with a
+# certificate for localhost made for the run (SENTRY_TEST_POSTGRES_CA is its PEM, for sslmode=verify-full).
 #
 #   scripts/pg-test-cluster.sh run CMD [ARGS…]   start, run CMD with SENTRY_TEST_POSTGRES_URL set, then stop and
 #                                                 remove the cluster whatever happens; exits with CMD's status
@@ -47,11 +48,18 @@ start_cluster() {
   [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
   as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync --no-instructions >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2; rm -rf "$dir"; return 1; }
+  # A self-signed certificate for localhost and 127.0.0.1; the server wants its key private to its owner.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/data/server.key" -out "$dir/data/server.crt" >/dev/null 2>&1 || {
+    echo "pg-test-cluster: openssl could not make a certificate" >&2; rm -rf "$dir"; return 1; }
+  cp "$dir/data/server.crt" "$dir/ca.pem"
+  chmod 600 "$dir/data/server.key"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/data/server.key" "$dir/data/server.crt"
   # Another process may take the free port between the look and the bind: try a few.
   for attempt in 1 2 3; do
     port=$(free_port)
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c ssl=on" \
       >/dev/null; then
       echo "$dir $port"
       return 0
@@ -80,6 +88,7 @@ case "${1:-}" in
     trap 'stop_cluster "$dir"' EXIT
     echo "pg-test-cluster: PostgreSQL $("$(pg_bin)/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
     export SENTRY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+    export SENTRY_TEST_POSTGRES_CA="$dir/ca.pem"
     # In the background so that a signal to this script is handled at once (bash runs traps only between
     # foreground commands): it is passed on to the command, and the cluster goes with the script.
     "$@" <&0 &
@@ -94,6 +103,7 @@ case "${1:-}" in
     read -r dir port < <(start_cluster)
     [ -n "${dir:-}" ] || { echo "pg-test-cluster: could not start PostgreSQL" >&2; exit 1; }
     echo "export SENTRY_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable'"
+    echo "export SENTRY_TEST_POSTGRES_CA='$dir/ca.pem'"
     echo "# stop it with: $0 stop $dir"
     ;;
   stop)

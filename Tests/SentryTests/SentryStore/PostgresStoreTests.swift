@@ -65,6 +65,34 @@ struct PostgresStoreTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    @Test func tlsIsWhatSSLModeAsksFor() async throws {
+        let authority = try #require(
+            ProcessInfo.processInfo.environment["SENTRY_TEST_POSTGRES_CA"], "scripts/pg-test-cluster.sh sets SENTRY_TEST_POSTGRES_CA")
+        var base = try await PostgresTestDatabase.create()
+        base.host = "localhost"
+        /// Whether the store's own sessions are encrypted, or why it could not open.
+        func encrypted(_ mode: PostgresSettings.SSLMode, trusting root: String? = nil) async -> Result<Bool, any Error> {
+            var settings = base
+            settings.sslMode = mode
+            settings.rootCertificate = root
+            do {
+                let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
+                let rows = try await store.client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").collect()
+                return .success(try #require(rows.first).decode(Bool.self))
+            } catch {
+                return .failure(error)
+            }
+        }
+        #expect(try await encrypted(.disable).get() == false)
+        #expect(try await encrypted(.prefer).get() == true)
+        #expect(try await encrypted(.require).get() == true)
+        #expect(try await encrypted(.verifyFull, trusting: authority).get() == true)
+        #expect(try await encrypted(.verifyCA, trusting: authority).get() == true)
+        // The system's authorities never signed the test server's certificate.
+        guard case .failure(let refused) = await encrypted(.verifyFull) else { Issue.record("an untrusted certificate was accepted"); return }
+        #expect("\(refused)".contains("PostgreSQL connection failed"))
+    }
+
     // MARK: Several replicas on one database
 
     /// Two stores with pools of their own on one database, as two `sentry serve` replicas.
