@@ -19,10 +19,12 @@ build: deps
 demo: build
 	.build/debug/sentry demo
 
+# The store suites run on SQLite, in memory and on a real PostgreSQL: a throwaway cluster started for the run
+# and removed after it (scripts/pg-test-cluster.sh); without one, the PostgreSQL cases fail.
 test: deps
 	python3 scripts/check_deploy.py
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	env -u SENTRY_TEST_POSTGRES_SKIP bash scripts/pg-test-cluster.sh run $(SWIFT) test --skip-build
 	.build/debug/sentry playbooks lint Playbooks
 	.build/debug/sentry playbooks test Playbooks
 	python3 scripts/check_manifest.py .build/debug/sentry

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
@@ -44,6 +45,19 @@ let package = Package(
             dependencies: [
                 "SentryCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The same store contract on PostgreSQL (postgres-nio), for several replicas on one database; only
+        // `sentry` and the tests link it, so SQLite-only code stays lean.
+        .target(
+            name: "SentryPostgres",
+            dependencies: [
+                "SentryCore",
+                "SentryStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -132,6 +146,7 @@ let package = Package(
                 "SentryServer",
                 "SentryEngine",
                 "SentryDetect",
+                "SentryPostgres",
                 "SentryDemo",
                 "SentryTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,8 +171,10 @@ let package = Package(
                 "SentryConnectors",
                 "SentryServer",
                 "SentryDetect",
+                "SentryPostgres",
                 "SentryTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings

@@ -14,12 +14,24 @@ fi
 if ! python3 -c 'import yaml' >/dev/null 2>&1; then
   needed+=(python3 python3-yaml)
 fi
+# The store tests run against a real PostgreSQL server (scripts/pg-test-cluster.sh starts a throwaway one).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  needed+=(postgresql)
+fi
+# It serves TLS with a certificate openssl makes for the run.
+command -v openssl >/dev/null 2>&1 || needed+=(openssl)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${needed[@]}"
+  # Installing postgresql may start its default cluster; the tests use their own, so stop any it started.
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _ status _; do
+      if [ "$status" = "online" ]; then $sudo_cmd pg_ctlcluster "$version" "$cluster" stop || true; fi
+    done
+  fi
 fi
 command -v swift >/dev/null 2>&1 || { [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"; }
 command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (Swift 6.3 expected)"; exit 1; }

@@ -57,18 +57,24 @@ struct Serve: AsyncParsableCommand {
         bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "sentry")
 
-        let app: any Service
-        do {
-            app = try await buildApplication(configuration: configuration, logger: logger)
-        } catch let error as StartupError {
-            fail(error.lines)
+        // The store first: PostgreSQL is migrated (under its advisory lock) before anything is served.
+        let opened = await StoreOpening.forServe(configuration.database, passwordFile: configuration.databasePasswordFile, logger: logger)
+        // Built once the services before it run: the built-in detections read their state from the store, and
+        // PostgreSQL's pool answers only while it runs.
+        let app = StartedLater {
+            do {
+                return try await buildApplication(configuration: configuration, store: opened.store, logger: logger)
+            } catch let error as StartupError {
+                fail(error.lines)
+            }
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests and running effects finish; after
         // SENTRY_SHUTDOWN_TIMEOUT what still runs is cancelled (its effect stays pending in the outbox).
         // SIGQUIT cancels at once.
+        // The store's own services (PostgreSQL's pool) come first, so they stop last: after the app has finished.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
-            logger: logger)
+            services: opened.services.map { .init(service: $0) } + [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [.sigquit], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeout)
         group.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: group).run()
@@ -218,18 +224,11 @@ struct Manifest: AsyncParsableCommand {
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The audit trail.", subcommands: [Verify.self, Export.self])
 
-    static func openStore() -> SQLiteAlertStore {
-        let path: String
-        switch DatabaseLocation.parse(ProcessInfo.processInfo.environment["SENTRY_DATABASE_URL"]) {
-        case .success(.sqlite(let sqlitePath)): path = sqlitePath
-        case .success(.postgres): fail(["SENTRY_DATABASE_URL: only sqlite:PATH is supported by this build"])
-        case .failure(let problems): fail(problems.lines)
-        }
-        guard FileManager.default.fileExists(atPath: path) else { fail(["SENTRY_DATABASE_URL: no database at \(path)"]) }
-        do { return try SQLiteAlertStore(path: path) } catch { fail(["cannot open \(path): \(error)"]) }
+    static func openStore() async -> any AlertStore {
+        await StoreOpening.forCommand(environment: ProcessInfo.processInfo.environment)
     }
 
-    static func all(_ store: SQLiteAlertStore) async throws -> [AuditEntry] {
+    static func all(_ store: any AlertStore) async throws -> [AuditEntry] {
         var entries: [AuditEntry] = []
         while true {
             let page = try await store.auditEntries(after: entries.last?.seq ?? 0, limit: 10_000)
@@ -241,7 +240,7 @@ struct Audit: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the audit hash chain.")
         func run() async throws {
-            let entries = try await Audit.all(Audit.openStore())
+            let entries = try await Audit.all(await Audit.openStore())
             let verdict = AuditChain.verify(entries)
             print(verdict)
             if case .intact = verdict, let last = entries.last {
@@ -258,7 +257,7 @@ struct Audit: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            for entry in try await Audit.all(Audit.openStore()) {
+            for entry in try await Audit.all(await Audit.openStore()) {
                 print(String(decoding: try encoder.encode(entry), as: UTF8.self))
             }
         }

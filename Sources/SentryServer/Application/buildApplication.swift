@@ -6,11 +6,13 @@ import SentryCore
 import SentryStore
 import ServiceLifecycle
 
-/// Everything `sentry serve` runs, from its configuration: the playbooks, the store, a libcurl transport (shut
-/// down once the rest has stopped) and `SentryApplication` over them. Notes on what is off or on are logged as
-/// they are found; `onRunning` receives the bound port after the "listening" line.
+/// Everything `sentry serve` runs, from its configuration: the playbooks, the store (`store`, or the SQLite file
+/// the configuration names), a libcurl transport (shut down once the rest has stopped) and `SentryApplication`
+/// over them. Notes on what is off or on are logged as they are found; `onRunning` receives the bound port after
+/// the "listening" line.
 public func buildApplication(
-    configuration: ServerConfiguration, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    configuration: ServerConfiguration, store given: (any SentryStorage)? = nil, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let directory = configuration.playbooksDirectory
     let loaded = PlaybookLoader.load(directory: directory)
@@ -21,12 +23,15 @@ public func buildApplication(
     if configuration.slackAlertChannel == nil, let orphan = playbooks.first(where: { $0.channel == nil }) {
         throw StartupError(["SLACK_ALERT_CHANNEL is required: playbook '\(orphan.id)' (\(orphan.source)) names no channel"])
     }
-    let store: SQLiteAlertStore
-    switch configuration.database {
-    case .sqlite(let path):
+    let store: any SentryStorage
+    switch (given, configuration.database) {
+    case (let given?, _):
+        store = given
+    case (nil, .sqlite(let path)):
         do { store = try SQLiteAlertStore(path: path) } catch { throw StartupError(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"]) }
-    case .postgres:
-        throw StartupError(["SENTRY_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:PATH"])
+    case (nil, .postgres):
+        // PostgreSQL is opened (and migrated) by `sentry serve`, which runs its pool before the application.
+        throw StartupError(["SENTRY_DATABASE_URL: a PostgreSQL store must be opened by the caller and passed as store:"])
     }
     for note in configuration.disabledFeatures { logger.notice("\(note)") }
 

@@ -61,6 +61,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a connection may send nothing while a request is being read (a stalled or slow-drip body) before it
     /// is closed; requests being answered are never cut.
     public var httpIdleTimeout: Int = 30
+    /// A file holding the PostgreSQL password (`SENTRY_DATABASE_PASSWORD_FILE`), read when the store opens.
+    public var databasePasswordFile: String?
 
     /// Settings problems, one line each, naming the variable and never echoing a secret.
     public struct Problems: Error, Equatable, CustomStringConvertible {
@@ -205,6 +207,10 @@ public struct ServerConfiguration: Sendable {
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
         configuration.maxLateness = maxLateness
         configuration.httpIdleTimeout = integer("SENTRY_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3_600)
+        configuration.databasePasswordFile = value("SENTRY_DATABASE_PASSWORD_FILE")
+        if configuration.databasePasswordFile != nil, case .sqlite = database {
+            problems.append("SENTRY_DATABASE_PASSWORD_FILE is for PostgreSQL, but SENTRY_DATABASE_URL names a SQLite file")
+        }
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 

@@ -50,13 +50,25 @@ import Testing
         #expect(lines.last?.contains("SLACK_BOT_TOKEN is required") == true)
     }
 
-    @Test func serveRefusesPostgresClearly() throws {
+    @Test func serveNamesAnUnreachablePostgresClearlyWithoutItsPassword() throws {
+        let port = try ServeProcesses.ServerCrashTests().freePort()
         let result = try run(["serve"], environment: [
             "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
-            "SENTRY_DATABASE_URL": "postgres://sentry@db/sentry",
+            "SENTRY_DATABASE_URL": "postgres://sentry:hunter2hunter2@127.0.0.1:\(port)/sentry?sslmode=disable",
         ])
         #expect(result.status != 0)
-        #expect(result.err.contains("PostgreSQL is not supported by this build yet"))
+        #expect(result.err.contains("SENTRY_DATABASE_URL: postgres://sentry@127.0.0.1:\(port)/sentry?sslmode=disable: PostgreSQL connection failed"))
+        #expect(!result.err.contains("hunter2"))
+    }
+
+    @Test func serveRefusesABadPostgresURLInOneLine() throws {
+        let result = try run(["serve"], environment: [
+            "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
+            "SENTRY_DATABASE_URL": "postgres://sentry@db/sentry?sslmode=sometimes",
+        ])
+        #expect(result.status != 0)
+        #expect(result.err.split(separator: "\n").count == 1)
+        #expect(result.err.contains("SENTRY_DATABASE_URL sslmode must be one of disable, prefer, require, verify-ca, verify-full"))
     }
 
     @Test func lintShipsCleanAndReportsFileAndLine() throws {

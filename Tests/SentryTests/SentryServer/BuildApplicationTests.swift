@@ -54,7 +54,8 @@ import Testing
         try "id: orphan\ntitle: Orphan\ndetection: x.y\nseverity: low\n".write(
             to: empty.appendingPathComponent("orphan.yml"), atomically: true, encoding: .utf8)
         let cases: [([String: String], String)] = [
-            (["SENTRY_DATABASE_URL": "postgres://sentry@db/sentry"], "SENTRY_DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:PATH"),
+            // PostgreSQL needs its pool running first: `sentry serve` opens it and passes the store in.
+            (["SENTRY_DATABASE_URL": "postgres://sentry@db/sentry"], "SENTRY_DATABASE_URL: a PostgreSQL store must be opened by the caller"),
             (["SENTRY_PLAYBOOKS": empty.path, "SLACK_ALERT_CHANNEL": ""], "SLACK_ALERT_CHANNEL is required: playbook 'orphan'"),
         ]
         for (extra, line) in cases {

@@ -1,0 +1,116 @@
+import Foundation
+import PostgresNIO
+import SentryCore
+import SentryStore
+
+extension PostgresAlertStore {
+    // MARK: Alerts
+
+    public func alert(id: String) async throws -> Alert? {
+        try await query("SELECT body FROM alert WHERE id = \(id)").first.map { try PostgresCoding.decodeAlert(try $0.decode(String.self)) }
+    }
+
+    public func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert] {
+        try await query(
+            "SELECT body FROM alert WHERE status = ANY(\(statuses.map(\.rawValue))) ORDER BY created_at DESC, ord DESC LIMIT \(limit)"
+        ).map { try PostgresCoding.decodeAlert(try $0.decode(String.self)) }
+    }
+
+    public func alertCount(createdSince since: Date) async throws -> Int {
+        let from = since.timeIntervalSince1970
+        return try await query("SELECT count(*)::int8 FROM alert WHERE created_at >= \(from)").first?.decode(Int.self) ?? 0
+    }
+
+    // MARK: Containments
+
+    public func activeContainmentCount() async throws -> Int {
+        try await query("SELECT count(*)::int8 FROM containment WHERE status = 'active'").first?.decode(Int.self) ?? 0
+    }
+
+    public func alertID(forContainment id: String) async throws -> String? {
+        try await query("SELECT alert_id FROM containment WHERE id = \(id)").first?.decode(String.self)
+    }
+
+    public func liveContainments(kind: ContainmentAction.Kind, target: String) async throws -> [LiveContainment] {
+        try await Self.liveContainments(kind: kind, target: target) { try await self.query($0) }
+    }
+
+    static func liveContainments(
+        kind: ContainmentAction.Kind, target: String, run: (PostgresQuery) async throws -> [PostgresRow]
+    ) async throws -> [LiveContainment] {
+        try await run(
+            """
+            SELECT id, alert_id, status FROM containment
+            WHERE kind = \(kind.rawValue) AND target = \(target) AND status NOT IN ('released', 'rejected') ORDER BY ord
+            """
+        ).map { row in
+            let (id, alertID, status) = try row.decode((String, String, String).self)
+            return LiveContainment(containmentID: id, alertID: alertID, status: status)
+        }
+    }
+
+    // MARK: Audit
+
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await query(
+            "SELECT seq, at, alert_id, actor, action, detail, prev_hash, hash FROM audit WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)"
+        ).map { row in
+            let (seq, at, alertID, actor, action, detail, prev, hash) = try row.decode((Int64, Double, String?, String, String, String, String, String).self)
+            return AuditEntry.restored(
+                seq: seq, at: Date(timeIntervalSince1970: at), alertID: alertID, actor: actor, action: action, detail: detail, prevHash: prev,
+                hash: hash)
+        }
+    }
+
+    public func ping() async throws {
+        try await query("SELECT 1")
+    }
+
+    public func gauges() async throws -> StoreGauges {
+        // One statement, so one snapshot.
+        let rows = try await query(
+            """
+            SELECT 'alert', status, '', count(*)::int8 FROM alert GROUP BY status
+            UNION ALL SELECT 'containment', kind, status, count(*)::int8 FROM containment GROUP BY kind, status
+            UNION ALL SELECT 'outbox', state, '', count(*)::int8 FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state
+            """)
+        var gauges = StoreGauges()
+        for row in rows {
+            let (table, first, second, count) = try row.decode((String, String, String, Int).self)
+            switch table {
+            case "alert":
+                if let status = AlertStatus(rawValue: first) { gauges.alertsByStatus[status] = count }
+            case "containment":
+                if let kind = ContainmentAction.Kind(rawValue: first), let status = Containment.Status(rawValue: second) {
+                    gauges.containments[kind, default: [:]][status] = count
+                }
+            default:
+                if first == "pending" { gauges.outboxPending = count } else { gauges.outboxFailed = count }
+            }
+        }
+        return gauges
+    }
+}
+
+/// Rows as JSON text, in the same encoding the SQLite store writes (dates as seconds since 1970).
+enum PostgresCoding {
+    static func encodeAlert(_ alert: Alert) throws -> String { try encode(alert) }
+
+    static func decodeAlert(_ text: String) throws -> Alert { try decode(Alert.self, text) }
+
+    static func encodeEffect(_ effect: AlertEffect) throws -> String { try encode(effect) }
+
+    static func decodeEffect(_ text: String) throws -> AlertEffect { try decode(AlertEffect.self, text) }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+}
