@@ -58,6 +58,7 @@ public final class SocketModeSimulator: Sendable {
     /// Every connection that was ever upgraded, in order.
     public var connectionsMade: [Int] { state.current.everConnected }
     public var acks: [Ack] { state.current.acks }
+    public var ackCount: Int { state.withLock { $0.acks.count } }
     /// Envelopes sent and not acked.
     public var unacked: [String] { state.current.pending.keys.sorted() }
     /// Upgrades refused because the URL was never minted or was already used.
