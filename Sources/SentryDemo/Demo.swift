@@ -19,9 +19,12 @@ public struct Demo {
     static let merakiKey = "demo-meraki-key-not-real"
 
     let out: @Sendable (String) -> Void
+    /// `sentry demo --socket-mode`: Slack's callbacks over the Socket Mode simulator, with a refresh midway.
+    let socketMode: Bool
 
-    public init(out: @escaping @Sendable (String) -> Void = { print($0) }) {
+    public init(socketMode: Bool = false, out: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.out = out
+        self.socketMode = socketMode
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -40,11 +43,15 @@ public struct Demo {
         let meraki = MerakiSimulator(apiKey: Self.merakiKey)
         let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
 
+        let sockets = SocketModeSimulator()
+        let socketApp = try await RunningApplication.start { sockets.application(onRunning: $0) }
+        simulator.attach(socketMode: sockets)
+
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        let environment = [
+        var environment = [
             "SLACK_SIGNING_SECRET": Self.signingSecret, "SLACK_BOT_TOKEN": Self.botToken,
             "SLACK_ALERT_CHANNEL": Self.channel, "SLACK_RESPONDERS": "\(Self.alice),\(Self.bob)",
             "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SLACK_API_URL": "\(slackURL)/api",
@@ -55,6 +62,10 @@ public struct Demo {
             // Real blocks last hours; the demo's lasts seconds.
             "SENTRY_MIN_TTL": "1",
         ]
+        if socketMode {
+            environment["SLACK_APP_TOKEN"] = sockets.appToken
+            environment["SLACK_SOCKET_CONNECTIONS"] = "1"
+        }
         guard case .success(let configuration) = ServerConfiguration.load(environment: environment) else {
             throw Failure.step("built-in configuration rejected")
         }
@@ -74,9 +85,11 @@ public struct Demo {
         let server = sentry.server
         let sentryApp = try await RunningApplication.start { sentry.application(onRunning: $0) }
         let client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret)
+        let callbacks: SlackCallbackSender = socketMode ? .socketMode(sockets) : .http(client)
 
         out("Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), Slack and Meraki simulators on 127.0.0.1:\(slackApp.port) and :\(merakiApp.port).")
         out("Responders: @\(Self.alice) and @\(Self.bob). Alert channel: #\(Self.channel). No credentials, nothing leaves this machine.")
+        if socketMode { try await socketIntro(sockets, client: client) }
         out("")
 
         // 1. A detection arrives.
@@ -117,13 +130,13 @@ public struct Demo {
         // 4. Someone who is not a responder clicks.
         let responseURL = "\(slackURL)/response/demo"
         step(4, "@\(Self.mallory), not a responder, clicks Acknowledge")
-        _ = try await client.click("ack", value: alertID, user: Self.mallory, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("ack", value: alertID, user: Self.mallory, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.responses.count >= 1 }, "refusal sent")
         out("    Only @\(Self.mallory) sees: \(Transcript.plain(simulator.responses.last?["text"]?.stringValue ?? ""))")
 
         // 5. Alice acknowledges.
         step(5, "@\(Self.alice) clicks Acknowledge")
-        _ = try await client.click("ack", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("ack", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count >= 1 }, "thread reply")
         try await expect(await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("acknowledged") }, "message shows acknowledged")
         message = simulator.topLevelMessages(channel: Self.channel)[0]
@@ -132,9 +145,11 @@ public struct Demo {
 
         // 6. Bob double-clicks.
         step(6, "@\(Self.bob) clicks Acknowledge a moment later (a double click)")
-        _ = try await client.click("ack", value: alertID, user: Self.bob, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("ack", value: alertID, user: Self.bob, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.responses.count >= 2 }, "double-click answer")
         out("    Only @\(Self.bob) sees: \(Transcript.plain(simulator.responses.last?["text"]?.stringValue ?? ""))")
+
+        if socketMode { try await socketRefresh(sockets) }
 
         // 7. Escalation on a second alert nobody acknowledges.
         step(7, "A Meraki uplink changes public IP; its playbook escalates after 2 s without acknowledgement")
@@ -152,7 +167,7 @@ public struct Demo {
 
         // 8-12. Containment with approval and automatic rollback.
         step(8, "@\(Self.alice) presses Block IP… on the first alert; a form opens")
-        _ = try await client.click("block_ip", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("block_ip", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.views.count == 1 }, "modal opened")
         let view = simulator.views[0]
         Transcript.blocks(view["blocks"].map { .array(Array(($0.arrayValue ?? []).prefix(1))) }).forEach(out)
@@ -163,19 +178,19 @@ public struct Demo {
             ContainmentModal.ttlBlock: [ContainmentModal.ttlAction: ["type": "plain_text_input", "value": "6s"]],
             ContainmentModal.reasonBlock: [ContainmentModal.reasonAction: ["type": "plain_text_input", "value": "password spraying from this address"]],
         ]
-        _ = try await client.submitView(
+        _ = try await callbacks.submitView(
             callbackID: ContainmentModal.callbackID, user: Self.alice, privateMetadata: view["private_metadata"]?.stringValue ?? "", values: values)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count >= 2 }, "request reply")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
         let containmentID = try await store.alert(id: alertID)?.containments.first?.id ?? "?"
 
         step(10, "@\(Self.alice) tries to approve her own request")
-        _ = try await client.click("approve", value: containmentID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("approve", value: containmentID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.responses.count >= 3 }, "self-approval refused")
         out("    Only @\(Self.alice) sees: \(Transcript.plain(simulator.responses.last?["text"]?.stringValue ?? ""))")
 
         step(11, "@\(Self.bob) approves: Sentry writes a deny rule to every Meraki network with an appliance")
-        _ = try await client.click("approve", value: containmentID, user: Self.bob, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("approve", value: containmentID, user: Self.bob, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).contains { $0.text.contains("in place until") } }, "block active")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
         for network in [MerakiSimulator.mainOffice, MerakiSimulator.branch] {
@@ -192,7 +207,7 @@ public struct Demo {
         // 13. Resolve.
         step(13, "@\(Self.alice) resolves the first alert")
         let repliesBefore = simulator.replies(to: message.ts).count
-        _ = try await client.click("resolve", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
+        _ = try await callbacks.click("resolve", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count > repliesBefore }, "resolve reply")
         try await expect(await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("resolved") }, "message shows resolved")
         message = simulator.topLevelMessages(channel: Self.channel)[0]
@@ -218,8 +233,27 @@ public struct Demo {
         out("Done: \(simulator.topLevelMessages().count) alert messages, \(simulator.messages.count - simulator.topLevelMessages().count) thread replies, \(requests) chat.* calls to Slack.")
 
         await sentryApp.stop()
+        await socketApp.stop()
         await slackApp.stop()
         await merakiApp.stop()
+    }
+
+    /// Socket Mode: the socket is up, and the Slack endpoints are gone.
+    func socketIntro(_ sockets: SocketModeSimulator, client: LoopbackClient) async throws {
+        try await expect(await sockets.waitUntil { $0.openConnections.count == 1 }, "Socket Mode hello")
+        out("Socket Mode: SLACK_APP_TOKEN is set; Sentry opened \(sockets.openConnections.count) outbound WebSocket from apps.connections.open and got hello.")
+        let refused = try await client.slack("/slack/interactivity", form: "payload=%7B%7D")
+        out("    POST /slack/interactivity → \(refused.status): with no public endpoint, every click below arrives as an envelope and is acked on the socket.")
+    }
+
+    /// Slack's routine refresh, make-before-break: the new socket says hello before the old one closes.
+    func socketRefresh(_ sockets: SocketModeSimulator) async throws {
+        guard let old = sockets.openConnections.first else { throw Failure.step("no socket to refresh") }
+        out("")
+        out("   (Slack sends disconnect/refresh_requested on socket #\(old))")
+        try await sockets.disconnect("refresh_requested", connection: old)
+        try await expect(await sockets.waitUntil { $0.openConnections.count == 1 && $0.openConnections.first != old }, "socket refreshed")
+        out("    Sentry minted a new URL, socket #\(sockets.openConnections[0]) said hello, then #\(old) closed; \(sockets.acks.count) envelopes acked so far, none pending (\(sockets.unacked.count)).")
     }
 
     func step(_ number: Int, _ text: String) {

@@ -86,10 +86,11 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Play a scripted incident against built-in Slack and Meraki simulators on loopback; no credentials.")
+    @Flag(help: "Slack's callbacks over Socket Mode (a loopback WebSocket simulator), with a refresh midway") var socketMode = false
 
     func run() async throws {
         do {
-            try await Demo().run()
+            try await Demo(socketMode: socketMode).run()
         } catch {
             fail(["\(error)"])
         }
@@ -208,16 +209,29 @@ struct Simulate: AsyncParsableCommand {
 }
 
 struct Manifest: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the Slack app manifest with request URLs filled in.")
-    @Option(help: "Public base URL of this server, e.g. https://sentry.example.com") var url: String
+    static let configuration = CommandConfiguration(
+        abstract: "Print the Slack app manifest: with request URLs filled in (--url), or for Socket Mode (--socket-mode).")
+    @Option(help: "Public base URL of this server, e.g. https://sentry.example.com") var url: String?
+    @Flag(help: "The manifest for Socket Mode (SLACK_APP_TOKEN): no request URLs, no public endpoint") var socketMode = false
 
     func run() async throws {
-        guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
-            fail(["--url must be an http(s) URL such as https://sentry.example.com"])
+        let manifest: JSONValue
+        switch (url, socketMode) {
+        case (nil, true):
+            manifest = SlackManifest.socketMode()
+        case (let url?, false):
+            guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+                fail(["--url must be an http(s) URL such as https://sentry.example.com"])
+            }
+            manifest = SlackManifest.json(baseURL: url)
+        case (nil, false):
+            fail(["give --url https://your.host (HTTP callbacks) or --socket-mode (no public endpoint)"])
+        case (_?, true):
+            fail(["--url and --socket-mode exclude each other: Socket Mode has no request URLs"])
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(SlackManifest.json(baseURL: url)), as: UTF8.self))
+        print(String(decoding: try encoder.encode(manifest), as: UTF8.self))
     }
 }
 

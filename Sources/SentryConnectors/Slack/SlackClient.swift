@@ -125,6 +125,15 @@ public struct SlackClient: Sendable {
         _ = try await post("views.open", ["trigger_id": .string(triggerID), "view": view], safeToRepeat: false)
     }
 
+    /// `apps.connections.open`: a fresh, single-use Socket Mode URL. Call it on a client made with the app-level
+    /// token (`xapp-…`), which goes in the Bearer header only.
+    public func openConnection() async throws -> String {
+        let method = "apps.connections.open"
+        let answer = try await post(method, [:], safeToRepeat: true)
+        guard let url = answer["url"]?.stringValue, !url.isEmpty else { throw SlackError.malformedResponse(method: method) }
+        return url
+    }
+
     // MARK: reads
 
     public func userInfo(id: String) async throws -> SlackUser {

@@ -21,7 +21,28 @@ public enum SlackManifest {
     ]
 
     public static func json(baseURL: String) -> JSONValue {
-        let base = baseURL.withoutTrailingSlashes
+        json(requestURLs: baseURL.withoutTrailingSlashes)
+    }
+
+    /// The manifest for Socket Mode (`SLACK_APP_TOKEN`): the same app with no request URLs, callbacks over sockets.
+    public static func socketMode() -> JSONValue {
+        json(requestURLs: nil)
+    }
+
+    static func json(requestURLs base: String?) -> JSONValue {
+        var command: [String: JSONValue] = [
+            "command": "/sentry",
+            "description": "Alerts, uplinks and containment",
+            "usage_hint": "help | alerts | alert ID",
+            "should_escape": false,
+        ]
+        var events: [String: JSONValue] = ["bot_events": ["app_mention", "app_home_opened"]]
+        var interactivity: [String: JSONValue] = ["is_enabled": true]
+        if let base {
+            command["url"] = .string(base + "/slack/commands")
+            events["request_url"] = .string(base + "/slack/events")
+            interactivity["request_url"] = .string(base + "/slack/interactivity")
+        }
         return [
             "_metadata": ["major_version": 1, "minor_version": 1],
             "display_information": [
@@ -32,20 +53,14 @@ public enum SlackManifest {
             "features": [
                 "bot_user": ["display_name": "Sentry", "always_online": true],
                 "app_home": ["home_tab_enabled": true, "messages_tab_enabled": false],
-                "slash_commands": [[
-                    "command": "/sentry",
-                    "url": .string(base + "/slack/commands"),
-                    "description": "Alerts, uplinks and containment",
-                    "usage_hint": "help | alerts | alert ID",
-                    "should_escape": false,
-                ]],
+                "slash_commands": [.object(command)],
             ],
             "oauth_config": ["scopes": ["bot": .array(botScopes.map(JSONValue.string))]],
             "settings": [
-                "event_subscriptions": ["request_url": .string(base + "/slack/events"), "bot_events": ["app_mention", "app_home_opened"]],
-                "interactivity": ["is_enabled": true, "request_url": .string(base + "/slack/interactivity")],
+                "event_subscriptions": .object(events),
+                "interactivity": .object(interactivity),
                 "org_deploy_enabled": false,
-                "socket_mode_enabled": false,
+                "socket_mode_enabled": .bool(base == nil),
                 "token_rotation_enabled": false,
             ],
         ]

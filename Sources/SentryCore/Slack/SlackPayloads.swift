@@ -47,9 +47,13 @@ public enum InteractionPayload: Equatable, Sendable {
 
     public static func decode(form: [String: String]) throws(Invalid) -> InteractionPayload {
         guard let raw = form["payload"] else { throw Invalid(description: "missing form field: payload") }
-        guard let json = JSONValue.parse(Array(raw.utf8)), json.objectValue != nil else {
-            throw Invalid(description: "payload is not a JSON object")
-        }
+        guard let json = JSONValue.parse(Array(raw.utf8)) else { throw Invalid(description: "payload is not a JSON object") }
+        return try decode(json: json)
+    }
+
+    /// The same payload as JSON, as Socket Mode's `interactive` envelopes carry it.
+    public static func decode(json: JSONValue) throws(Invalid) -> InteractionPayload {
+        guard json.objectValue != nil else { throw Invalid(description: "payload is not a JSON object") }
         guard let type = json["type"]?.stringValue else { throw Invalid(description: "payload.type is missing") }
         let userID = json["user"]?["id"]?.stringValue
         switch type {

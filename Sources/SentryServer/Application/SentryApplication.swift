@@ -17,15 +17,23 @@ public struct SentryApplication: Sendable {
         public var timerInterval: Duration
         /// The collectors and the syslog listener, for those the configuration enables.
         public var detections: Bool
+        /// Socket Mode's timings (its connection count comes from the configuration).
+        public var socketMode: SocketModeSettings
 
-        public init(runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1), detections: Bool = true) {
+        public init(
+            runnerPollInterval: Duration = .seconds(1), timerInterval: Duration = .seconds(1), detections: Bool = true,
+            socketMode: SocketModeSettings = SocketModeSettings()
+        ) {
             self.runnerPollInterval = runnerPollInterval
             self.timerInterval = timerInterval
             self.detections = detections
+            self.socketMode = socketMode
         }
     }
 
     public let server: SentryServer
+    /// Slack's callbacks over Socket Mode; nil without `SLACK_APP_TOKEN`.
+    public let socketMode: SocketModeClient?
     /// nil when `Options.detections` is off.
     public let detection: DetectionServices?
 
@@ -53,6 +61,18 @@ public struct SentryApplication: Sendable {
                 }
             })
         self.server = server
+        if let appToken = configuration.slackAppToken, let status = server.context.socketMode {
+            var settings = options.socketMode
+            settings.connections = configuration.slackSocketConnections
+            self.socketMode = SocketModeClient(
+                opener: SlackClient(
+                    transport: transport, baseURL: configuration.slackAPIURL, token: appToken,
+                    sleep: metrics.meteredSleep(limiter: "slack_retry"), logger: logger),
+                answerer: SlackController(context: server.context), slack: slack, settings: settings, metrics: metrics, status: status,
+                logger: logger)
+        } else {
+            self.socketMode = nil
+        }
         guard options.detections else {
             self.detection = nil
             return
@@ -66,6 +86,7 @@ public struct SentryApplication: Sendable {
     public func application(
         stoppingLast: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        server.application(stoppingLast: stoppingLast, extraServices: detection?.services ?? [], onRunning: onRunning)
+        let socket: [any Service] = socketMode.map { [$0] } ?? []
+        return server.application(stoppingLast: stoppingLast, extraServices: socket + (detection?.services ?? []), onRunning: onRunning)
     }
 }

@@ -26,16 +26,21 @@ public struct SentryServer: Sendable {
             containment: containment, pacer: pacer)
         self.runner = runner
         self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
-        self.context = SentryContext(
+        var context = SentryContext(
             configuration: configuration, store: store, catalog: catalog, clock: clock, metrics: metrics,
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
             slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
+        if configuration.slackAppToken != nil { context.socketMode = SocketModeStatus() }
+        self.context = context
     }
 
-    /// The endpoints of DESIGN.md §4.3, one route collection per group.
+    /// The endpoints of DESIGN.md §4.3, one route collection per group. Over Socket Mode there are no Slack
+    /// routes: `/slack/*` answer 404.
     public func router() -> Router<SentryRequestContext> {
         let router = Router(context: SentryRequestContext.self)
-        router.addRoutes(SlackController(context: context).endpoints, atPath: "/slack")
+        if context.configuration.slackAppToken == nil {
+            router.addRoutes(SlackController(context: context).endpoints, atPath: "/slack")
+        }
         router.addRoutes(DetectionHookController(context: context).endpoints, atPath: "/hooks")
         router.addRoutes(OperationsController(context: context).endpoints)
         return router

@@ -63,6 +63,10 @@ public struct ServerConfiguration: Sendable {
     public var httpIdleTimeout: Int = 30
     /// A file holding the PostgreSQL password (`SENTRY_DATABASE_PASSWORD_FILE`), read when the store opens.
     public var databasePasswordFile: String?
+    /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's callbacks arrive over Socket Mode and `/slack/*` answer 404.
+    public var slackAppToken: String?
+    /// `SLACK_SOCKET_CONNECTIONS`: the Socket Mode sockets this process keeps open (1…10).
+    public var slackSocketConnections: Int = 2
 
     /// Settings problems, one line each, naming the variable and never echoing a secret.
     public struct Problems: Error, Equatable, CustomStringConvertible {
@@ -72,7 +76,7 @@ public struct ServerConfiguration: Sendable {
 
     static let secretNames: Set<String> = [
         "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ADMIN_TOKEN", "MERAKI_API_KEY", "SENTRY_WEBHOOK_SECRET",
-        "SENTRY_WEBHOOK_TOKEN",
+        "SENTRY_WEBHOOK_TOKEN", "SLACK_APP_TOKEN",
     ]
 
     public static func load(environment env: [String: String]) -> Result<ServerConfiguration, Problems> {
@@ -126,6 +130,10 @@ public struct ServerConfiguration: Sendable {
         let adminToken = value("SLACK_ADMIN_TOKEN")
         if let adminToken, !adminToken.hasPrefix("xoxp-") {
             problems.append("SLACK_ADMIN_TOKEN must be an org-admin user token starting with xoxp- (value hidden)")
+        }
+        let appToken = value("SLACK_APP_TOKEN")
+        if let appToken, !appToken.hasPrefix("xapp-") {
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write) (value hidden)")
         }
         let channel = value("SLACK_ALERT_CHANNEL")
         if let channel, !SlackID.isChannel(channel) {
@@ -211,6 +219,9 @@ public struct ServerConfiguration: Sendable {
         if configuration.databasePasswordFile != nil, case .sqlite = database {
             problems.append("SENTRY_DATABASE_PASSWORD_FILE is for PostgreSQL, but SENTRY_DATABASE_URL names a SQLite file")
         }
+        configuration.slackAppToken = appToken
+        // Slack allows 10 sockets per app, across every process.
+        configuration.slackSocketConnections = integer("SLACK_SOCKET_CONNECTIONS", default: 2, range: 1...10)
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))
     }
 
@@ -229,6 +240,9 @@ public struct ServerConfiguration: Sendable {
         if merakiAPIKey == nil { notes.append("MERAKI_API_KEY/MERAKI_ORG_ID are not set: Meraki features are disabled") }
         if webhookSecret == nil && webhookToken == nil { notes.append("SENTRY_WEBHOOK_SECRET/SENTRY_WEBHOOK_TOKEN are not set: POST /hooks/detections answers 404") }
         if responders.isEmpty { notes.append("SLACK_RESPONDERS is not set: nobody may run containment actions; anyone in the alert channel may acknowledge, resolve or dismiss") }
+        if slackAppToken != nil {
+            notes.append("SLACK_APP_TOKEN is set: Slack callbacks arrive over Socket Mode (\(slackSocketConnections) connections); POST /slack/commands, /slack/interactivity and /slack/events answer 404")
+        }
         if dryRun { notes.append("SENTRY_DRY_RUN=1: containment is recorded and shown, never executed") }
         return notes
     }

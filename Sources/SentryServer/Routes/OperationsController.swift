@@ -24,6 +24,7 @@ struct OperationsController: Sendable {
             return .text(.serviceUnavailable, "store unreachable\n")
         }
         guard !context.catalog.playbooks.isEmpty else { return .text(.serviceUnavailable, "no playbooks loaded\n") }
+        if let stopped = context.socketMode?.stoppedReason { return .text(.serviceUnavailable, "Socket Mode stopped: \(stopped)\n") }
         return .text(.ok, "ready: \(context.catalog.playbooks.count) playbooks\n")
     }
 

@@ -20,6 +20,8 @@ public struct SentryContext: Sendable {
     public var logger: Logger
     /// Called after a write that queued effects.
     public var wake: @Sendable () -> Void
+    /// Set when Slack's callbacks come over Socket Mode (`SLACK_APP_TOKEN`): `/readyz` reports its stop.
+    public var socketMode: SocketModeStatus?
 
     public init(
         configuration: ServerConfiguration, store: any AlertStore, catalog: PlaybookCatalog, clock: any SentryClock,

@@ -12,11 +12,11 @@ extension SlackController {
     }
 
     /// Snooze…: a responder gets the form; anyone else a refusal on the record.
-    func snoozeButton(_ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> Response {
+    func snoozeButton(_ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> SlackAnswer {
         let now = context.clock.now()
         guard let alertID = actions.value, let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
             try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         let mayAct = try await mayActOnAlert(actions.userID, alertID: alert.id)
         guard mayAct, !alert.status.isFinished else {
@@ -26,46 +26,46 @@ extension SlackController {
                 reason: "(refused before the form)", responseURL: actions.responseURL)
             let transition = try await context.engine.apply(.snoozeRequested(request), to: alert.id, now: now)
             if !transition.effects.isEmpty { context.wake() }
-            return Response(status: .ok)
+            return .ok
         }
         guard let trigger = actions.triggerID else {
             try await tell(actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         let view = SnoozeModal.view(alert: alert, minDuration: context.configuration.minTTL, maxDuration: context.configuration.maxTTL)
         openForm(view, trigger: trigger, user: actions.userID, responseURL: actions.responseURL, now: now, logger: logger)
-        return Response(status: .ok)
+        return .ok
     }
 
     /// Unsnooze: ends the snooze now.
-    func unsnoozeButton(_ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> Response {
+    func unsnoozeButton(_ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> SlackAnswer {
         let now = context.clock.now()
         guard let alertID = actions.value, !alertID.isEmpty else {
             try await tell(actions.userID, "That button carries no alert id; nothing was changed.", responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         let id = String(alertID.prefix(64))
         guard try await context.store.alert(id: id) != nil else {
             try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         let request = Unsnooze(userID: actions.userID, mayAct: try await mayActOnAlert(actions.userID, alertID: id), responseURL: actions.responseURL)
         let transition = try await context.engine.apply(.unsnoozeRequested(request), to: id, now: now)
         logger.info("unsnooze", metadata: ["outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }
-        return Response(status: .ok)
+        return .ok
     }
 
     /// The snooze form was submitted: inline errors, or the snooze.
-    func snoozeSubmitted(userID: String, metadata: String, values: JSONValue) async throws -> Response {
+    func snoozeSubmitted(userID: String, metadata: String, values: JSONValue) async throws -> SlackAnswer {
         guard let alertID = SnoozeModal.alertID(metadata: metadata), let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
-            return .json(.ok, ["response_action": "errors", "errors": [SnoozeModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
+            return .json(["response_action": "errors", "errors": [SnoozeModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
         }
         let read = SnoozeModal.read(values: values, minDuration: context.configuration.minTTL, maxDuration: context.configuration.maxTTL)
         let input: (duration: Int, reason: String)
         switch read {
         case .success(let value): input = value
-        case .failure(let errors): return .json(.ok, ["response_action": "errors", "errors": .object(errors.byBlock.mapValues(JSONValue.string))])
+        case .failure(let errors): return .json(["response_action": "errors", "errors": .object(errors.byBlock.mapValues(JSONValue.string))])
         }
         let request = SnoozeRequest(
             userID: userID, mayAct: try await mayActOnAlert(userID, alertID: alert.id), duration: input.duration, reason: input.reason)
@@ -73,9 +73,9 @@ extension SlackController {
         if !transition.effects.isEmpty { context.wake() }
         switch transition.outcome {
         case .applied:
-            return Response(status: .ok)
+            return .ok
         case .ignored(let why), .rejected(let why):
-            return .json(.ok, ["response_action": "errors", "errors": [SnoozeModal.reasonBlock: .string(AlertMessage.truncate(why, 150))]])
+            return .json(["response_action": "errors", "errors": [SnoozeModal.reasonBlock: .string(AlertMessage.truncate(why, 150))]])
         }
     }
 

@@ -7,23 +7,28 @@ import SentryStore
 
 /// `/slack/commands`, `/slack/interactivity` and `/slack/events` (DESIGN.md §4.3): each counted, then verified
 /// by `SlackSignatureMiddleware`; the handlers see only the verified body, on their `SlackRequestContext`.
-struct SlackController: Sendable {
+/// `answer(_:)` is the one handler of every callback: the HTTP routes and the Socket Mode client both call it.
+public struct SlackController: SlackCallbackAnswering {
     let context: SentryContext
+
+    public init(context: SentryContext) {
+        self.context = context
+    }
 
     var endpoints: RouteCollection<SentryRequestContext> {
         let routes = RouteCollection(context: SentryRequestContext.self)
         routes.counted("commands", as: "slack_commands", context)
             .add(middleware: signature(answersSSLChecks: true))
             .group(context: SlackRequestContext.self)
-            .post { try await self.slashCommand($0, $1) }
+            .post { try await self.http(.command, $0, $1) }
         routes.counted("interactivity", as: "slack_interactivity", context)
             .add(middleware: signature())
             .group(context: SlackRequestContext.self)
-            .post { try await self.interactivity($0, $1) }
+            .post { try await self.http(.interaction, $0, $1) }
         routes.counted("events", as: "slack_events", context)
             .add(middleware: signature())
             .group(context: SlackRequestContext.self)
-            .post { try await self.events($0, $1) }
+            .post { try await self.http(.event, $0, $1) }
         return routes
     }
 
@@ -33,43 +38,55 @@ struct SlackController: Sendable {
             answersSSLChecks: answersSSLChecks)
     }
 
+    /// The HTTP side: the media type, then the body decoded into a callback and answered.
+    func http(_ kind: SlackCallback.Kind, _ request: Request, _ verified: SlackRequestContext) async throws -> Response {
+        switch kind {
+        case .command, .interaction:
+            guard request.isForm else { return .text(.unsupportedMediaType, "expected application/x-www-form-urlencoded\n") }
+        case .event:
+            guard request.isJSON else { return .text(.unsupportedMediaType, "expected application/json\n") }
+        }
+        switch SlackCallback.decode(kind, body: verified.verifiedSlackBody.bytes) {
+        case .success(let callback): return try await answer(callback).response
+        case .failure(let refusal): return refusal.answer.response
+        }
+    }
+
+    public func answer(_ callback: SlackCallback) async throws -> SlackAnswer {
+        switch callback {
+        case .command(let fields): try await slashCommand(fields)
+        case .interaction(let payload): try await interactivity(payload)
+        case .event(let body): try await events(body)
+        }
+    }
+
     // MARK: /slack/commands
 
-    func slashCommand(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
-        let body = verified.verifiedSlackBody.bytes
-        guard request.isForm else { return .text(.unsupportedMediaType, "expected application/x-www-form-urlencoded\n") }
-        let form: [String: String]
-        do { form = try FormBody.parse(body) } catch { return .text(.badRequest, "\(error)\n") }
+    func slashCommand(_ form: [String: String]) async throws -> SlackAnswer {
         let command: SlashCommand
         do { command = try SlashCommand(form: form) } catch { return .text(.badRequest, "\(error)\n") }
         let answer = try await CommandResponder(context: context).answer(command)
-        return .json(.ok, answer)
+        return .json(answer)
     }
 
     // MARK: /slack/interactivity
 
-    func interactivity(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
-        let body = verified.verifiedSlackBody.bytes
-        guard request.isForm else { return .text(.unsupportedMediaType, "expected application/x-www-form-urlencoded\n") }
+    func interactivity(_ json: JSONValue) async throws -> SlackAnswer {
         let payload: InteractionPayload
-        do {
-            payload = try InteractionPayload.decode(form: try FormBody.parse(body))
-        } catch {
-            return .text(.badRequest, "\(error)\n")
-        }
+        do { payload = try InteractionPayload.decode(json: json) } catch { return .text(.badRequest, "\(error)\n") }
         switch payload {
         case .blockActions(let actions):
             return try await blockAction(actions)
         case .viewSubmission(let callbackID, let userID, let metadata, let values):
             if callbackID == SnoozeModal.callbackID { return try await snoozeSubmitted(userID: userID, metadata: metadata, values: values) }
-            guard callbackID == ContainmentModal.callbackID else { return Response(status: .ok) }
+            guard callbackID == ContainmentModal.callbackID else { return .ok }
             return try await containmentSubmitted(userID: userID, metadata: metadata, values: values)
         case .viewClosed, .other:
-            return Response(status: .ok)
+            return .ok
         }
     }
 
-    func blockAction(_ actions: InteractionPayload.BlockActions) async throws -> Response {
+    func blockAction(_ actions: InteractionPayload.BlockActions) async throws -> SlackAnswer {
         let now = context.clock.now()
         var logger = context.logger
         logger[metadataKey: "slack.action_id"] = "\(actions.actionID)"
@@ -86,11 +103,11 @@ struct SlackController: Sendable {
             let text = "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
             logger.notice("button not handled")
             try await tell(actions.userID, text, responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         guard let alertID = actions.value, !alertID.isEmpty else {
             try await tell(actions.userID, "That button carries no alert id; nothing was changed.", responseURL: actions.responseURL, now: now)
-            return Response(status: .ok)
+            return .ok
         }
         logger[metadataKey: "alert.id"] = "\(alertID.prefix(40))"
         var playbookResponders: [String] = []
@@ -104,7 +121,7 @@ struct SlackController: Sendable {
         let transition = try await context.engine.apply(.clicked(click), to: String(alertID.prefix(64)), now: now)
         logger.info("click", metadata: ["outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }
-        return Response(status: .ok)
+        return .ok
     }
 
     func tell(_ user: String, _ text: String, responseURL: String?, now: Date) async throws {
@@ -116,14 +133,11 @@ struct SlackController: Sendable {
 
     // MARK: /slack/events
 
-    func events(_ request: Request, _ verified: SlackRequestContext) async throws -> Response {
-        let body = verified.verifiedSlackBody.bytes
-        guard request.isJSON else { return .text(.unsupportedMediaType, "expected application/json\n") }
-        guard let json = JSONValue.parse(body), json.objectValue != nil else { return .text(.badRequest, "body is not a JSON object\n") }
+    func events(_ json: JSONValue) async throws -> SlackAnswer {
         switch json["type"]?.stringValue {
         case "url_verification":
             guard let challenge = json["challenge"]?.stringValue else { return .text(.badRequest, "challenge is missing\n") }
-            return .json(.ok, ["challenge": .string(challenge)])
+            return .json(["challenge": .string(challenge)])
         case "event_callback":
             guard let event = json["event"], let eventID = json["event_id"]?.stringValue else {
                 return .text(.badRequest, "event or event_id is missing\n")
@@ -138,9 +152,9 @@ struct SlackController: Sendable {
             if event["type"]?.stringValue == "app_home_opened", event["tab"]?.stringValue == "home", let user = event["user"]?.stringValue {
                 publishHome(userID: user)
             }
-            return Response(status: .ok)
+            return .ok
         default:
-            return Response(status: .ok)
+            return .ok
         }
     }
 }

@@ -30,6 +30,10 @@ public final class ServerMetrics: Sendable {
         public static let openFDs = "process_open_fds"
         public static let startTime = "process_start_time_seconds"
         public static let slackFallbacks = "sentry_slack_fallback_messages_total"
+        public static let socketsOpen = "sentry_socket_mode_connections"
+        public static let socketReconnects = "sentry_socket_mode_reconnects_total"
+        public static let socketEnvelopes = "sentry_socket_mode_envelopes_total"
+        public static let socketAckLatency = "sentry_socket_mode_ack_seconds"
     }
 
     static let help: [String: String] = [
@@ -53,6 +57,10 @@ public final class ServerMetrics: Sendable {
         Name.openFDs: "Open file descriptors of the process",
         Name.startTime: "When the process started, in seconds since the Unix epoch",
         Name.slackFallbacks: "Alert messages Slack refused as rendered and that went out in the minimal form instead, by effect",
+        Name.socketsOpen: "Socket Mode connections open (hello received)",
+        Name.socketReconnects: "Socket Mode connections replaced or reopened, by reason",
+        Name.socketEnvelopes: "Socket Mode envelopes received, by type and outcome",
+        Name.socketAckLatency: "Time from a Socket Mode envelope's arrival to its ack",
     ]
 
     /// What a collector reports when `/metrics` is read.
@@ -87,6 +95,10 @@ public final class ServerMetrics: Sendable {
         factory.durationHistogramBuckets[Name.upstreamDuration] = [
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        factory.durationHistogramBuckets[Name.socketAckLatency] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500),
+            .seconds(1), .seconds(2), .seconds(3),
         ]
         self.factory = factory
     }
@@ -142,6 +154,14 @@ public final class ServerMetrics: Sendable {
             rateLimitWait(limiter: limiter, duration: wait)
             try await Task.sleep(for: wait)
         }
+    }
+
+    /// Socket Mode: sockets open now, a reconnect and why, an envelope and what became of it, an ack's latency.
+    public func socketsOpen(_ count: Int) { gauge(Name.socketsOpen, []).record(count) }
+    public func socketReconnect(reason: String) { counter(Name.socketReconnects, ("reason", reason)).increment() }
+    public func socketEnvelope(type: String, outcome: String) { counter(Name.socketEnvelopes, ("type", type), ("outcome", outcome)).increment() }
+    public func socketAcked(after duration: Duration) {
+        Metrics.Timer(label: Name.socketAckLatency, dimensions: [], factory: factory).record(duration: duration)
     }
 
     /// Asks `sample` for the collector's counters each time `/metrics` is read.

@@ -82,6 +82,12 @@ public final class SlackSimulator: Sendable {
 
     public let token: String
     private let state = Locked(State())
+    private let socketMode = Locked<SocketModeSimulator?>(nil)
+
+    /// `apps.connections.open` is answered by this Socket Mode simulator (with its app-level token).
+    public func attach(socketMode simulator: SocketModeSimulator) {
+        socketMode.withLock { $0 = simulator }
+    }
 
     public init(token: String) {
         self.token = token
@@ -190,6 +196,9 @@ public final class SlackSimulator: Sendable {
             $0.requests.append(Recorded(
                 method: method, httpMethod: isGet ? "GET" : "POST", authorization: request.headers[.authorization],
                 contentType: request.headers[.contentType], body: body, query: query))
+        }
+        if method == "apps.connections.open", let simulator = socketMode.current {
+            return Self.json(simulator.openConnection(authorization: request.headers[.authorization]))
         }
         // Admin methods take the org admin's user token, everything else the bot token.
         let adminMethod = method.hasPrefix("admin.")

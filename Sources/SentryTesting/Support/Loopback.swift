@@ -105,7 +105,13 @@ public struct LoopbackClient: Sendable {
 
     /// A modal submission (`view_submission`) as Slack sends it.
     public func submitView(callbackID: String, user: String, privateMetadata: String, values: JSONValue) async throws -> Answer {
-        let payload: JSONValue = [
+        let payload = Self.viewSubmissionPayload(callbackID: callbackID, user: user, privateMetadata: privateMetadata, values: values)
+        return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
+    }
+
+    /// The view_submission payload, for a test that sends it its own way (Socket Mode).
+    public static func viewSubmissionPayload(callbackID: String, user: String, privateMetadata: String, values: JSONValue) -> JSONValue {
+        [
             "type": "view_submission",
             "team": ["id": "T0SIMULATED", "domain": "example"],
             "user": ["id": .string(user), "username": .string(user.lowercased()), "team_id": "T0SIMULATED"],
@@ -117,14 +123,16 @@ public struct LoopbackClient: Sendable {
             ],
             "response_urls": [],
         ]
-        return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
     }
 
     /// A slash command as Slack sends it.
     public func command(_ text: String, user: String, responseURL: String = "https://hooks.slack.com/commands/T0/1/x") async throws -> Answer {
-        try await slack("/slack/commands", form: FormBody.encode([
-            ("command", "/sentry"), ("text", text), ("user_id", user), ("channel_id", "C0SECALERTS"), ("response_url", responseURL), ("trigger_id", "1.2.3"),
-        ]))
+        try await slack("/slack/commands", form: FormBody.encode(Self.commandFields(text, user: user, responseURL: responseURL)))
+    }
+
+    /// A slash command's fields, in the order Slack sends them.
+    public static func commandFields(_ text: String, user: String, responseURL: String = "https://hooks.slack.com/commands/T0/1/x") -> [(String, String)] {
+        [("command", "/sentry"), ("text", text), ("user_id", user), ("channel_id", "C0SECALERTS"), ("response_url", responseURL), ("trigger_id", "1.2.3")]
     }
 
     /// A detection webhook authenticated with `SENTRY_WEBHOOK_TOKEN` (`Authorization: Bearer`).

@@ -71,6 +71,24 @@ import Testing
         #expect(result.err.contains("SENTRY_DATABASE_URL sslmode must be one of disable, prefer, require, verify-ca, verify-full"))
     }
 
+    @Test func demoOverSocketModePlaysTheIncidentWithARefresh() throws {
+        let demo = try run(["demo", "--socket-mode"])
+        #expect(demo.status == 0, "\(demo.err)")
+        #expect(demo.out.contains("POST /slack/interactivity → 404"))
+        #expect(demo.out.contains("said hello, then #1 closed"))
+        #expect(demo.out.contains("Thread reply: :eyes: @U0ALICE acknowledged this alert."))
+        #expect(demo.out.contains("audit chain intact"))
+    }
+
+    @Test func manifestTakesEitherAURLOrSocketMode() throws {
+        let socket = try run(["manifest", "--socket-mode"])
+        #expect(socket.status == 0)
+        #expect(JSONValue.parse(Array(socket.out.utf8))?["settings"]?["socket_mode_enabled"] == true)
+        let both = try run(["manifest", "--socket-mode", "--url", "https://x.example"])
+        #expect(both.status == 1)
+        #expect(both.err.split(separator: "\n").count == 1)
+    }
+
     @Test func lintShipsCleanAndReportsFileAndLine() throws {
         let clean = try run(["playbooks", "lint", "Playbooks"])
         #expect(clean.status == 0)
