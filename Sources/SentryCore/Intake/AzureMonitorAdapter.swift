@@ -74,8 +74,9 @@ public enum AzureMonitorAdapter: EngineAdapter {
             }
             if let scope = try context.optionalObject("authorization")?.optionalString("scope") { evidence["scope"] = .string(scope) }
             if let text = try context.optionalString("claims"), let parsed = JSONValue.parse(Array(text.utf8))?.objectValue {
-                for (key, value) in parsed {
-                    guard let claim = IntakeText.scalar(value) else { continue }
+                // In key order: two claim URIs may end alike, and the first must win every time.
+                for key in parsed.keys.sorted() {
+                    guard let claim = IntakeText.scalar(parsed[key]!) else { continue }
                     // Long claim URIs by their last segment: `…/claims/upn` is `claims.upn`.
                     let short = key.split(separator: "/").last.map(String.init) ?? key
                     if claims[short] == nil { claims[short] = claim }

@@ -15,7 +15,8 @@ public enum GrafanaAdapter: EngineAdapter {
             // `values` may be null; one number per query or expression.
             if let values = try alert.optionalObject("values") {
                 var numbers: [String: JSONValue] = [:]
-                for (name, value) in values.fields {
+                for name in values.fields.keys.sorted() {
+                    let value = values.fields[name]!
                     guard value.numberValue != nil, let text = IntakeText.scalar(value) else {
                         throw .wrongType(path: values.path(name), expected: "a number")
                     }

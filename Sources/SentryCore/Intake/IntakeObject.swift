@@ -114,8 +114,9 @@ public struct IntakeObject: Sendable {
     func stringMap(_ key: String) throws(EngineIntakeError) -> [String: String] {
         guard let object = try optionalObject(key) else { return [:] }
         var map: [String: String] = [:]
-        for (name, value) in object.fields {
-            guard case .string(let text) = value else {
+        // In key order, so that of two bad values the same one is named every time.
+        for name in object.fields.keys.sorted() {
+            guard case .string(let text) = object.fields[name]! else {
                 throw .wrongType(path: object.path(name), expected: "a string")
             }
             map[name] = text

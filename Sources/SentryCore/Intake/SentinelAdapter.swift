@@ -53,8 +53,9 @@ public enum SentinelAdapter: EngineAdapter {
         }
         // `entities.<Kind>.<property>` of the first entity of each kind, by name.
         for (kind, entities) in byKind {
-            guard let first = entities.min(by: { $0.label < $1.label }) else { continue }
-            for (key, value) in first.properties.fields {
+            let ordered = entities.map { ($0.label, JSONValue.object($0.properties.fields).encoded(), $0.properties) }
+            guard let first = ordered.min(by: { ($0.0, $0.1) < ($1.0, $1.1) })?.2 else { continue }
+            for (key, value) in first.fields {
                 if let text = IntakeText.scalar(value) { fields["entities.\(kind).\(key)"] = text }
             }
         }
@@ -62,7 +63,8 @@ public enum SentinelAdapter: EngineAdapter {
         if let account = accounts.first {
             if let upn = account.upn { fields["entities.Account.upn"] = upn }
         }
-        if let host = hosts.sorted().first { fields["entities.Host.fqdn"] = host }
+        let canonicalHosts = hosts.compactMap(SubjectValue.host).sorted()
+        if let host = canonicalHosts.first { fields["entities.Host.fqdn"] = host }
         if let owner = try properties.optionalObject("owner") {
             for (key, value) in owner.fields { if let text = IntakeText.scalar(value) { fields["owner." + key] = text } }
         }
@@ -73,7 +75,7 @@ public enum SentinelAdapter: EngineAdapter {
         let detectionID = IntakeText.detectionID(engine, title)
         var draft = SubjectDraft()
         for ip in ips.compactMap(SubjectValue.ip).sorted() { draft.ip(ip) }
-        for host in hosts.compactMap(SubjectValue.host).sorted() { draft.host(host) }
+        for host in canonicalHosts { draft.host(host) }
         if let account = accounts.first {
             draft.user(account.name)
             draft.email(account.upn)

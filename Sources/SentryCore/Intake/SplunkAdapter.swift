@@ -20,7 +20,8 @@ public enum SplunkAdapter: EngineAdapter {
         let result = try body.optionalObject("result")
         // Values are text; a multivalue field may come as a list (unconfirmed): its first value stands for it.
         var row: [String: String] = [:]
-        for (key, value) in result?.fields ?? [:] {
+        for key in (result?.fields ?? [:]).keys.sorted() {
+            let value = result!.fields[key]!
             if let text = IntakeText.scalar(value) {
                 row[key] = text
             } else if case .array(let items) = value, let first = items.first.flatMap(IntakeText.scalar) {

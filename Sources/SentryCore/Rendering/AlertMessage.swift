@@ -76,15 +76,20 @@ public enum AlertMessage {
         if let ip = subject.ip { fields.append("*IP address*\n`\(ip)`") }
         if let network = subject.merakiNetworkID { fields.append("*Meraki network*\n`\(escape(network))`") }
         if let serial = subject.merakiSerial { fields.append("*Meraki device*\n`\(escape(serial))`") }
-        if let host = subject.host { fields.append("*Host*\n`\(escape(host))`") }
-        if let email = subject.email { fields.append("*Email*\n`\(escape(email))`") }
-        if let account = subject.account { fields.append("*Account*\n`\(escape(account).replacingOccurrences(of: "`", with: "'"))`") }
-        if let rule = subject.rule { fields.append("*Rule*\n`\(escape(rule))`") }
+        if let host = subject.host { fields.append("*Host*\n\(code(host))") }
+        if let email = subject.email { fields.append("*Email*\n\(code(email))") }
+        if let account = subject.account { fields.append("*Account*\n\(code(account))") }
+        if let rule = subject.rule { fields.append("*Rule*\n\(code(rule))") }
         return fields
     }
 
+    /// Engine text in a code span: escaped, and no backtick left to end the span early.
+    static func code(_ text: String) -> String {
+        "`" + escape(text).replacingOccurrences(of: "`", with: "'") + "`"
+    }
+
     /// The `action_id` of the link button back to the engine. Slack sends a click on a URL button to the
-    /// interactivity endpoint too, which answers it with a bare 200.
+    /// interactivity endpoint too; it changes nothing and must be answered with a bare 200.
     public static let linkActionID = "open_link"
 
     /// "Open in Alertmanager", a URL button, when the alert has a link.

@@ -90,6 +90,18 @@ import Testing
         #expect(EngineSeverity.map(nil) == nil)
     }
 
+    /// ICU traps on a fraction of 35 digits or more; such a time is refused before it gets there.
+    @Test func aVeryLongTimeIsNotATimeAndNoTrap() throws {
+        let long = "2026-11-30T11:03:49." + String(repeating: "7", count: 60) + "Z"
+        #expect(Timestamp.parseISO8601(long) == nil)
+        #expect(Timestamp.parseISO8601("2026-11-30T11:03:49.1234567890123456789Z") != nil)
+        var body = try #require(JSONValue.parse(try IntakeFixtures.body("elastic/webhook-body.json"))?.objectValue)
+        body["date"] = .string(long)
+        body["kibana.alert.original_time"] = .string(long)
+        let item = try IntakeFixtures.decode(ElasticAdapter.self, Array(JSONValue.object(body).encoded().utf8)).get().detections[0]
+        #expect(item.detection.occurredAt == nil)
+    }
+
     @Test func linksAreHTTPOnly() {
         #expect(IntakeText.link("https://grafana.example.com/x?y=1") == "https://grafana.example.com/x?y=1")
         #expect(IntakeText.link("javascript:alert(1)") == nil)

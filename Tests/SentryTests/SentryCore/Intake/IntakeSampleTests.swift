@@ -246,6 +246,24 @@ import Testing
         #expect(item.detection.evidence?["operationName"] == "Microsoft.Network/networkSecurityGroups/securityRules/write")
     }
 
+    /// Two claim URIs that end alike: the first by key wins, whatever order the dictionary keeps (found by fuzzing).
+    @Test func claimsEndingAlikeAreReadInKeyOrder() throws {
+        let claims = #"{"http://b.example/claims/upn":"second@example.com","http://a.example/claims/upn":"first@example.com"}"#
+        let text = String(decoding: try IntakeFixtures.body("azure-monitor/activity-log.fired.json"), as: UTF8.self)
+        var body = try #require(JSONValue.parse(Array(text.utf8))?.objectValue)
+        var data = try #require(body["data"]?.objectValue)
+        var context = try #require(data["alertContext"]?.objectValue)
+        context["claims"] = .string(claims)
+        context["caller"] = nil
+        data["alertContext"] = .object(context)
+        body["data"] = .object(data)
+        for _ in 0..<5 {
+            let item = try IntakeFixtures.decode(AzureMonitorAdapter.self, Array(JSONValue.object(body).encoded().utf8)).get().detections[0]
+            #expect(item.fields["claims.upn"] == "first@example.com")
+            #expect(item.detection.subject.email == "first@example.com")
+        }
+    }
+
     @Test func sentinelClosedCarriesItsClassification() throws {
         let closed = try IntakeFixtures.decode(SentinelAdapter.self, try IntakeFixtures.body("sentinel/incident.closed.json")).get().detections[0]
         #expect(closed.resolved == EngineResolution(
