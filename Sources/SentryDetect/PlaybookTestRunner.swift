@@ -60,7 +60,7 @@ public enum PlaybookTestRunner {
                     var at = Date(timeIntervalSince1970: 1_795_000_000)
                     for (offset, value) in detections.enumerated() {
                         var object = value.objectValue ?? [:]
-                        if object["detection"] == nil { object["detection"] = .string(playbook.detection == Playbook.catchAll ? "custom.test" : playbook.detection) }
+                        if object["detection"] == nil { object["detection"] = .string(DetectionPattern.example(playbook.detection)) }
                         if object["id"] == nil { object["id"] = .string("test-\(offset)") }
                         let detection: Detection
                         do {

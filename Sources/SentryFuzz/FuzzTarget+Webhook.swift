@@ -23,10 +23,7 @@ extension FuzzTarget {
         }
 
         var subject: [String: JSONValue] = [:]
-        subject["slack_user_id"] = detection.subject.slackUserID.map(JSONValue.string)
-        subject["ip"] = detection.subject.ip.map(JSONValue.string)
-        subject["meraki_network_id"] = detection.subject.merakiNetworkID.map(JSONValue.string)
-        subject["meraki_serial"] = detection.subject.merakiSerial.map(JSONValue.string)
+        for field in Subject.fieldNames { subject[field] = detection.subject[field: field].map(JSONValue.string) }
         var body: [String: JSONValue] = ["id": .string(detection.id), "detection": .string(detection.detection), "subject": .object(subject)]
         body["severity"] = detection.severity.map { .string($0.rawValue) }
         body["title"] = detection.title.map(JSONValue.string)

@@ -6,7 +6,7 @@ struct FuzzTarget: Sendable {
     let name: String
     let run: @Sendable ([UInt8]) -> Void
 
-    static let all: [FuzzTarget] = [.verify, .json, .interaction, .webhook, .syslog, .audit, .playbook]
+    static let all: [FuzzTarget] = [.verify, .json, .interaction, .webhook, .syslog, .audit, .playbook] + intake
 
     static func named(_ name: String) -> FuzzTarget? {
         all.first { $0.name == name }

@@ -23,16 +23,25 @@ public struct AlertPolicy: Codable, Equatable, Sendable {
     public var ackTimeout: Int?
     public var escalation: Escalation?
     public var actions: [ContainmentAction]
+    /// `false` when the playbook said `auto_resolve: false`: the engine's resolve is noted, never applied.
+    /// nil (the default, and every alert stored before) lets the engine resolve.
+    public var autoResolve: Bool?
 
-    public init(ackTimeout: Int? = nil, escalation: Escalation? = nil, actions: [ContainmentAction] = []) {
+    public init(ackTimeout: Int? = nil, escalation: Escalation? = nil, actions: [ContainmentAction] = [], autoResolve: Bool? = nil) {
         self.ackTimeout = ackTimeout
         self.escalation = escalation
         self.actions = actions
+        self.autoResolve = autoResolve
     }
 
     public init(_ playbook: Playbook) {
-        self.init(ackTimeout: playbook.ackTimeout, escalation: playbook.escalation, actions: playbook.actions)
+        self.init(
+            ackTimeout: playbook.ackTimeout, escalation: playbook.escalation, actions: playbook.actions,
+            autoResolve: playbook.autoResolve ? nil : false)
     }
+
+    /// Whether an engine's resolve may resolve the alert.
+    public var engineMayResolve: Bool { autoResolve ?? true }
 }
 
 /// One incident as responders see it: a Slack message with buttons, its state and its history.
@@ -67,6 +76,8 @@ public struct Alert: Codable, Equatable, Sendable {
     public var containments: [Containment] = []
     /// Created by `/sentry block-ip` rather than a detection.
     public var manual: Bool = false
+    /// Back to the engine that sent the detection; a link button on the message. Absent in alerts stored before.
+    public var link: String?
     /// Quieted by a responder until a time (absent in alerts stored before snoozes existed).
     public var snooze: Snooze?
 

@@ -10,10 +10,12 @@ public struct Detection: Codable, Equatable, Sendable {
     public var subject: Subject
     public var evidence: JSONValue?
     public var occurredAt: Date?
+    /// Back to the engine (Alertmanager's generatorURL, a Sentinel incident, Splunk results): a button on the alert.
+    public var link: String?
 
     public init(
         id: String, detection: String, severity: Severity? = nil, title: String? = nil, summary: String? = nil,
-        subject: Subject, evidence: JSONValue? = nil, occurredAt: Date? = nil
+        subject: Subject, evidence: JSONValue? = nil, occurredAt: Date? = nil, link: String? = nil
     ) {
         self.id = id
         self.detection = detection
@@ -23,6 +25,7 @@ public struct Detection: Codable, Equatable, Sendable {
         self.subject = subject
         self.evidence = evidence
         self.occurredAt = occurredAt
+        self.link = link
     }
 }
 
@@ -91,6 +94,10 @@ extension Detection {
         }
         subject.merakiNetworkID = try optionalString(subjectObject, "meraki_network_id", prefix: "subject.", maxLength: 64)
         subject.merakiSerial = try optionalString(subjectObject, "meraki_serial", prefix: "subject.", maxLength: 64)
+        subject.host = try checked(subjectObject, "host", maxLength: SubjectValue.maxHostLength, SubjectValue.host, "a host name such as vm-web-01.example.com")
+        subject.email = try checked(subjectObject, "email", maxLength: SubjectValue.maxEmailLength, SubjectValue.email, "an email address or user principal name")
+        subject.account = try checked(subjectObject, "account", maxLength: SubjectValue.maxAccountLength, SubjectValue.account, "a user name without control characters")
+        subject.rule = try checked(subjectObject, "rule", maxLength: SubjectValue.maxRuleLength, SubjectValue.rule, "a detection id such as panther.okta.brute_force")
         if subject.isEmpty {
             throw DetectionInputError(field: "subject", reason: "needs at least one of \(Subject.fieldNames.joined(separator: ", "))")
         }
@@ -139,6 +146,17 @@ extension Detection {
             throw DetectionInputError(field: prefix + key, reason: "is longer than \(maxLength) characters")
         }
         return trimmed
+    }
+
+    /// An optional subject field in its canonical form, or an error saying what it must be.
+    private static func checked(
+        _ object: [String: JSONValue], _ key: String, maxLength: Int, _ canonical: (String) -> String?, _ shape: String
+    ) throws(DetectionInputError) -> String? {
+        guard let text = try optionalString(object, key, prefix: "subject.", maxLength: maxLength) else { return nil }
+        guard let value = canonical(text) else {
+            throw DetectionInputError(field: "subject.\(key)", reason: "must be \(shape), got \(quoted(text))")
+        }
+        return value
     }
 
     private static func quoted(_ text: String) -> String {

@@ -63,7 +63,7 @@ public enum AlertMachine {
             lastOccurredAt: occurred, occurrences: 1,
             groupKey: Alert.groupKey(detection: detection.detection, subject: detection.subject),
             groupUntil: now.addingTimeInterval(TimeInterval(playbook.groupingWindow)),
-            escalations: 0, policy: AlertPolicy(playbook))
+            escalations: 0, policy: AlertPolicy(playbook), link: detection.link)
         var effects: [AlertEffect] = [.postAlert]
         if let timeout = playbook.ackTimeout {
             effects.append(.scheduleTimer(.ackTimeout, at: now.addingTimeInterval(TimeInterval(timeout))))

@@ -19,6 +19,12 @@ public struct Playbook: Codable, Equatable, Sendable {
     public var rule: JSONValue?
     /// Sample cases run by `sentry playbooks test`.
     public var tests: JSONValue?
+    /// Engine detections: which of the engine's fields fills which subject field (`ip: labels.client_ip`),
+    /// instead of the adapter's choice. Keys are subject field names; values are paths of `EngineDetection.fields`.
+    public var subjectFrom: [String: String]
+    /// Whether an engine's resolve (`status: resolved`, `monitorCondition: Resolved`, a closed incident) may
+    /// resolve the alert; `auto_resolve: false` leaves it to the responders.
+    public var autoResolve: Bool
     /// Where it was read from, for messages.
     public var source: String
 
@@ -26,7 +32,8 @@ public struct Playbook: Codable, Equatable, Sendable {
         id: String, title: String, detection: String, severity: Severity, channel: String? = nil,
         groupingWindow: Int = 3_600, ackTimeout: Int? = nil, escalation: Escalation? = nil,
         actions: [ContainmentAction] = [], responders: [String] = [], rule: JSONValue? = nil,
-        tests: JSONValue? = nil, source: String = "(built in)"
+        tests: JSONValue? = nil, subjectFrom: [String: String] = [:], autoResolve: Bool = true,
+        source: String = "(built in)"
     ) {
         self.id = id
         self.title = title
@@ -40,6 +47,8 @@ public struct Playbook: Codable, Equatable, Sendable {
         self.responders = responders
         self.rule = rule
         self.tests = tests
+        self.subjectFrom = subjectFrom
+        self.autoResolve = autoResolve
         self.source = source
     }
 }
@@ -81,29 +90,5 @@ public struct ContainmentAction: Codable, Equatable, Sendable {
         self.approvals = approvals
         self.ttl = ttl
         self.approvedOnly = approvedOnly
-    }
-}
-
-/// The loaded playbooks, indexed by detection.
-public struct PlaybookCatalog: Sendable, Equatable {
-    public let playbooks: [Playbook]
-    private let byDetection: [String: Playbook]
-
-    public init(_ playbooks: [Playbook]) {
-        self.playbooks = playbooks.sorted { $0.id < $1.id }
-        var index: [String: Playbook] = [:]
-        for playbook in self.playbooks where index[playbook.detection] == nil {
-            index[playbook.detection] = playbook
-        }
-        self.byDetection = index
-    }
-
-    /// The playbook answering a detection id, falling back to the catch-all.
-    public func playbook(for detection: String) -> Playbook? {
-        byDetection[detection] ?? byDetection[Playbook.catchAll]
-    }
-
-    public func playbook(id: String) -> Playbook? {
-        playbooks.first { $0.id == id }
     }
 }

@@ -18,7 +18,7 @@ public struct PlaybookProblem: Error, Equatable, Sendable, CustomStringConvertib
 public enum PlaybookLoader {
     static let topLevelKeys = [
         "id", "title", "detection", "severity", "channel", "grouping_window", "ack_timeout", "escalation",
-        "actions", "responders", "rule", "tests",
+        "actions", "responders", "rule", "tests", "subject_from", "auto_resolve",
     ]
 
     /// Loads every `.yml`/`.yaml` file of a folder. Problems are returned, not thrown, so lint can list them all.
@@ -69,7 +69,7 @@ public enum PlaybookLoader {
                 detections[playbook.detection] = playbook
             }
         }
-        return problems
+        return problems + patternTies(playbooks)
     }
 
     /// Parses one playbook document.
@@ -133,10 +133,8 @@ public enum PlaybookLoader {
         }
         let title = requiredText("title")
         let detection = requiredText("detection")
-        if let detection, detection != Playbook.catchAll,
-            !detection.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 95 || $0 == 45 })
-        {
-            problem(fields["detection"], "'detection' must be a detection id such as slack.max_daily_download, or '*' for every other detection")
+        if let detection, !DetectionPattern.isValid(detection) {
+            problem(fields["detection"], "'detection' must be a detection id such as slack.max_daily_download, a pattern such as alertmanager.* (one '*' stands for any run of characters), or '*' for every other detection")
         }
 
         var severity = Severity.medium
@@ -256,11 +254,20 @@ public enum PlaybookLoader {
             tests = json(node)
         }
 
+        var subjectFrom: [String: String] = [:]
+        if let node = fields["subject_from"] {
+            subjectFrom = Self.subjectFrom(node, detection: detection, problem: problem)
+        }
+        var autoResolve = true
+        if let node = fields["auto_resolve"] {
+            if let flag = node.bool, node.scalar?.style == .plain { autoResolve = flag } else { problem(node, "'auto_resolve' must be true or false") }
+        }
+
         guard problems.isEmpty, let id, let title, let detection else { return (nil, problems) }
         let playbook = Playbook(
             id: id, title: title, detection: detection, severity: severity, channel: channel,
             groupingWindow: groupingWindow, ackTimeout: ackTimeout, escalation: escalation, actions: actions,
-            responders: responders, rule: rule, tests: tests, source: file)
+            responders: responders, rule: rule, tests: tests, subjectFrom: subjectFrom, autoResolve: autoResolve, source: file)
         // The rule's settings are checked the way the engine reads them (thresholds, durations, keywords,
         // patterns compiled once), so lint finds what `serve` would refuse.
         do {

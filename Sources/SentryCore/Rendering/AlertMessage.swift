@@ -27,10 +27,8 @@ public enum AlertMessage {
             "*Severity*\n\(alert.severity.rawValue.capitalized)",
             "*Status*\n\(statusLine(alert))",
         ]
-        if let user = alert.subject.slackUserID { fields.append("*User*\n\(SlackID.mention(user))") }
-        if let ip = alert.subject.ip { fields.append("*IP address*\n`\(ip)`") }
-        if let network = alert.subject.merakiNetworkID { fields.append("*Meraki network*\n`\(escape(network))`") }
-        if let serial = alert.subject.merakiSerial { fields.append("*Meraki device*\n`\(escape(serial))`") }
+        // Subject fields between status and the counts; the counts and the alert id always fit.
+        fields += subjectFields(alert.subject).prefix(Limits.fields - 4)
         let times = alert.occurrences == 1 ? "once" : "\(alert.occurrences) times"
         fields.append("*Seen*\n\(times), last \(SlackDate.format(alert.lastOccurredAt))")
         fields.append("*Alert*\n`\(alert.id)`")
@@ -75,9 +73,45 @@ public enum AlertMessage {
         return (text, .array(blocks))
     }
 
-    /// The alert's own buttons, while it is not finished.
+    /// One field per subject field present, in the subject's order.
+    static func subjectFields(_ subject: Subject) -> [String] {
+        var fields: [String] = []
+        if let user = subject.slackUserID { fields.append("*User*\n\(SlackID.mention(user))") }
+        if let ip = subject.ip { fields.append("*IP address*\n`\(ip)`") }
+        if let network = subject.merakiNetworkID { fields.append("*Meraki network*\n`\(escape(network))`") }
+        if let serial = subject.merakiSerial { fields.append("*Meraki device*\n`\(escape(serial))`") }
+        if let host = subject.host { fields.append("*Host*\n\(code(host))") }
+        if let email = subject.email { fields.append("*Email*\n\(code(email))") }
+        if let account = subject.account { fields.append("*Account*\n\(code(account))") }
+        if let rule = subject.rule { fields.append("*Rule*\n\(code(rule))") }
+        return fields
+    }
+
+    /// Engine text in a code span: escaped, and no backtick left to end the span early.
+    static func code(_ text: String) -> String {
+        "`" + escape(text).replacingOccurrences(of: "`", with: "'") + "`"
+    }
+
+    /// The `action_id` of the link button back to the engine. Slack sends a click on a URL button to the
+    /// interactivity endpoint too; it changes nothing and must be answered with a bare 200.
+    public static let linkActionID = "open_link"
+
+    /// "Open in Alertmanager", a URL button, when the alert has a link.
+    static func linkButton(_ alert: Alert) -> JSONValue? {
+        guard let link = alert.link.flatMap(IntakeText.link) else { return nil }
+        let name = EngineRegistry.adapter(forDetection: alert.detection)?.engine.name ?? "source"
+        return [
+            "type": "button", "action_id": .string(linkActionID), "url": .string(link),
+            "text": ["type": "plain_text", "text": .string(truncate("Open in \(name)", Limits.buttonText)), "emoji": true],
+        ]
+    }
+
+    /// The alert's own buttons while it is not finished; after that, only its link back to the engine.
     static func actionsBlock(_ alert: Alert) -> JSONValue? {
-        guard !alert.status.isFinished else { return nil }
+        guard !alert.status.isFinished else {
+            guard let link = linkButton(alert) else { return nil }
+            return ["type": "actions", "block_id": "alert_link", "elements": [link]]
+        }
         var buttons: [JSONValue] = []
         if alert.status == .open { buttons.append(button("Acknowledge", "ack", alert.id, style: "primary")) }
         buttons.append(button("Resolve", "resolve", alert.id))
@@ -93,6 +127,7 @@ public enum AlertMessage {
         if offered.contains(.approvedOnly), alert.isCellularFailover {
             buttons.append(button("Approved devices only…", "approved_only", alert.id, style: "danger"))
         }
+        if let link = linkButton(alert) { buttons.append(link) }
         return ["type": "actions", "block_id": "alert_actions", "elements": .array(buttons)]
     }
 

@@ -16,6 +16,7 @@ public enum BlockKitCheck {
         public static let actionsElements = 25
         public static let buttonText = 75
         public static let buttonValue = 2_000
+        public static let buttonURL = 3_000
         public static let actionID = 255
         public static let blockID = 255
         public static let inputLabel = 2_000
@@ -109,6 +110,7 @@ public enum BlockKitCheck {
                 }
                 if over(element["text"]?["text"], Limit.buttonText) { return "button text over \(Limit.buttonText)" }
                 if over(element["value"], Limit.buttonValue) { return "button value over \(Limit.buttonValue)" }
+                if over(element["url"], Limit.buttonURL) { return "button url over \(Limit.buttonURL)" }
             }
             let ids = elements.compactMap { $0["action_id"]?.stringValue }
             if Set(ids).count != ids.count { return "duplicate action_id in block \(index)" }

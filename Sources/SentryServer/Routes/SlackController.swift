@@ -97,6 +97,8 @@ public struct SlackController: SlackCallbackAnswering {
         if let decision = ContainmentDecision.Action(rawValue: actions.actionID) {
             return try await containmentDecision(decision, actions, logger: logger)
         }
+        // The link back to the detection engine is a URL button: Slack opens it and tells us; nothing to do.
+        if actions.actionID == AlertMessage.linkActionID { return .ok }
         if actions.actionID == "snooze" { return try await snoozeButton(actions, logger: logger) }
         if actions.actionID == "unsnooze" { return try await unsnoozeButton(actions, logger: logger) }
         guard let action = AlertAction(rawValue: actions.actionID) else {
