@@ -242,6 +242,10 @@ public enum UplinkStatusScanner {
             index += 1
             let start = index
             while index < bytes.count {
+                if index + 8 <= bytes.count, !JSONBytes.mayEndString(JSONBytes.word(bytes, at: index)) {
+                    index += 8
+                    continue
+                }
                 let byte = bytes[index]
                 if byte == Self.quote {
                     index += 1
