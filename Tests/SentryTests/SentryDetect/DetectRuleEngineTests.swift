@@ -119,6 +119,30 @@ import Testing
         #expect(Set(engine.rules.map(\.detection)) == Set(RuleEngine.builtIn))
     }
 
+    @Test func countsAndFiredKeysSetFromOutsideAreCountedOn() throws {
+        let engine = try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 4, "window": "10m"])])
+        let events = (0..<6).map { Self.event("user_login_failed", at: Double($0) * 60, ip: "203.0.113.10") }
+        // As the store loads them after a restart: three counted before it.
+        var state = RuleEngine.State()
+        state.times["slack.failed_logins_by_ip|ip=203.0.113.10"] = events.prefix(3).map { $0.at.timeIntervalSince1970 }
+        #expect(engine.process([events[3]], state: &state).detections.isEmpty)
+        let fired = engine.process([events[4]], state: &state)
+        #expect(fired.detections.count == 1)
+        // The same as counting all five in one go.
+        var whole = RuleEngine.State()
+        #expect(engine.process(Array(events.prefix(5)), state: &whole).detections == fired.detections)
+        #expect(whole == state)
+        // Fired keys loaded after a restart hold the episode: the sixth event fires nothing.
+        let loaded = ["slack.failed_logins_by_ip|ip=203.0.113.10": events.prefix(5).map { $0.at.timeIntervalSince1970 }]
+        var restarted = RuleEngine.State()
+        restarted.times = loaded
+        for key in state.fired { restarted.fired.insert(key) }
+        #expect(engine.process([events[5]], state: &restarted).detections.isEmpty)
+        var forgetful = RuleEngine.State()
+        forgetful.times = loaded
+        #expect(engine.process([events[5]], state: &forgetful).detections.count == 1)
+    }
+
     @Test func aRestartInTheMiddleOfAWindowNeitherForgetsNorDoubleCounts() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("window-\(UUID().uuidString).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
