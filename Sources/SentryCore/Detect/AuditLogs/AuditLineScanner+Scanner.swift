@@ -169,9 +169,10 @@ extension AuditLineScanner {
             index += 1
             var plain = true
             while index < bytes.count {
-                if index + 8 <= bytes.count, !JSONBytes.mayEndString(JSONBytes.word(bytes, at: index)) {
-                    index += 8
-                    continue
+                if index + 8 <= bytes.count {
+                    let ordinary = JSONBytes.ordinaryPrefix(bytes, at: index)
+                    index += ordinary
+                    if ordinary == 8 { continue }
                 }
                 let byte = bytes[index]
                 if byte == Self.quote {

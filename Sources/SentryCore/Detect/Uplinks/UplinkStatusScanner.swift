@@ -242,9 +242,10 @@ public enum UplinkStatusScanner {
             index += 1
             let start = index
             while index < bytes.count {
-                if index + 8 <= bytes.count, !JSONBytes.mayEndString(JSONBytes.word(bytes, at: index)) {
-                    index += 8
-                    continue
+                if index + 8 <= bytes.count {
+                    let ordinary = JSONBytes.ordinaryPrefix(bytes, at: index)
+                    index += ordinary
+                    if ordinary == 8 { continue }
                 }
                 let byte = bytes[index]
                 if byte == Self.quote {
