@@ -14,6 +14,11 @@ extension RuleEngine {
         /// Recent event times, sorted, per detection (by `Kind` order) and subject (the user id or IP alone): short
         /// keys that cost no allocation and little hashing per event.
         var windows: [[String: [Double]]] = Array(repeating: [:], count: Kind.allCases.count)
+        /// The newest event time counted, and events counted since the last sweep of idle keys.
+        var newestCounted = -Double.infinity
+        var countedSinceSweep = 0
+        /// Idle keys are looked for once per this many counted events: a year of audit logs meets millions of IPs.
+        public static let sweepEvery = 65_536
         /// When each (detection, key) last fired, read from `fired`; rebuilt when `fired` changed other than by the engine.
         private(set) var lastFired: [String: Double] = [:]
         private var lastFiredIsCurrent = true
@@ -47,6 +52,16 @@ extension RuleEngine {
             }
             // Kept as they were: no built-in rule reads them.
             times = unknown
+        }
+
+        /// Forgets the keys whose last count is further behind the newest event counted than their detection's horizon
+        /// (`RuleEngine.idleHorizons`): memory stays bounded by the keys active lately, not by all keys ever seen.
+        mutating func sweep(_ horizons: [Double]) {
+            countedSinceSweep = 0
+            for index in windows.indices where horizons[index].isFinite {
+                let oldest = newestCounted - horizons[index]
+                windows[index] = windows[index].filter { ($0.value.last ?? -.infinity) >= oldest }
+            }
         }
 
         /// A key the engine fired: `lastFired` follows without being rebuilt.

@@ -76,8 +76,11 @@ public struct RuleEngine: Sendable {
     }
 
     /// How late an event may arrive (behind the newest one of its key) and still be counted with every event of
-    /// the window it belongs to: counts are kept that much longer than the window.
+    /// the window it belongs to: counts are kept that much longer than the window. A key whose newest count is twice
+    /// that far behind the newest event counted at all is forgotten (`State.sweep`), as a restart forgets it.
     public let maxLateness: Int
+    /// By `Kind.index`: how far behind the newest event counted a key's last count may be before the key is forgotten.
+    let idleHorizons: [Double]
 
     public init(playbooks: [Playbook], maxLateness: Int = 3_600) throws {
         self.maxLateness = max(0, maxLateness)
@@ -154,6 +157,10 @@ public struct RuleEngine: Sendable {
             for action in rule.actions { byAction[action, default: []].append(rule) }
         }
         self.rulesByAction = byAction
+        idleHorizons = Kind.allCases.map { kind in
+            let spans = rules.filter { $0.kind == kind }.map { kind == .maxDailyDownload ? 86_400 : $0.window }
+            return spans.max().map { 2 * Double($0 + max(0, maxLateness)) } ?? .infinity
+        }
     }
 
     /// What a batch added to the state (to persist) and the detections it produced.
@@ -187,6 +194,7 @@ public struct RuleEngine: Sendable {
                 for rule in candidates { apply(event, rule: rule, state: &state, outcome: &outcome, recordCounts: recordCounts) }
             }
         }
+        if state.countedSinceSweep >= State.sweepEvery { state.sweep(idleHorizons) }
         return outcome
     }
 
@@ -199,6 +207,8 @@ public struct RuleEngine: Sendable {
             return
         }
         if recordCounts { outcome.counted.append((rule.detection, rule.kind.key(subject: subject), at)) }
+        state.newestCounted = max(state.newestCounted, at)
+        state.countedSinceSweep += 1
         // Mutated in place: copying a 14-day window out and back per event would be quadratic.
         let found = Self.count(&state.windows[rule.kind.index][subject, default: []], at: at, rule: rule, lateness: Double(maxLateness))
         if let found {

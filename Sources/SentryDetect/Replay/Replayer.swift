@@ -278,7 +278,7 @@ public struct Replayer {
         return true
     }
 
-    mutating func add(_ event: SecurityEvent) {
+    mutating func add(_ event: consuming SecurityEvent) {
         arrived.append(event)
         if arrived.count >= 1_024 { admitArrived() }
     }
@@ -388,8 +388,10 @@ struct ReorderQueue {
     private var items: [SecurityEvent] = []
     private(set) var released = 0
 
-    static func less(_ a: SecurityEvent, _ b: SecurityEvent) -> Bool {
-        a.at != b.at ? a.at < b.at : a.id < b.id
+    /// Whether `event` goes before the item at `index`; reads the item's time and id in place, not a copy of it.
+    func precedes(_ event: SecurityEvent, _ index: Int) -> Bool {
+        let at = items[index].at
+        return event.at != at ? event.at < at : event.id < items[index].id
     }
 
     /// Events inserted, and waiting events moved aside to make room: far more moves than events mean a file far
@@ -400,14 +402,14 @@ struct ReorderQueue {
 
     mutating func insert(_ event: SecurityEvent) {
         inserted += 1
-        if released == items.count || !Self.less(event, items[items.count - 1]) {
+        if released == items.count || !precedes(event, items.count - 1) {
             items.append(event)
             return
         }
         var low = released, high = items.count
         while low < high {
             let mid = (low + high) / 2
-            if Self.less(event, items[mid]) { high = mid } else { low = mid + 1 }
+            if precedes(event, mid) { high = mid } else { low = mid + 1 }
         }
         moved += items.count - low
         items.insert(event, at: low)
