@@ -276,7 +276,7 @@ def rate_ratio(r, a, b):
 
 
 def uplink_notes(r):
-    notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')} generated polls (`generate_uplinks.py`)"
+    notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')}, generated (`generate_uplinks.py`)"
     if "uplinks.lines" in r:
         notes += (f": {number(r['uplinks.lines'], 0)} polls, {r['uplinks.events']} events, {r['uplinks.detections']} detections "
                   f"in {r['uplinks.seconds']} s, peak RSS {number(int(r.get('uplinks.peak_rss_kb', 0)) / 1024)} MiB")

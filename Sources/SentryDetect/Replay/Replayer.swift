@@ -286,20 +286,20 @@ public struct Replayer {
     /// The events that arrived, in order: duplicates counted, the rest on their way to the rules.
     mutating func admitArrived() {
         guard !arrived.isEmpty else { return }
-        // Moved out while `admit` changes `self`, and read in place through a pointer rather than copied.
+        // Moved out while `admit` changes `self`; reversed and taken off the end, so that each event moves into
+        // the queue rather than being copied there.
         var batch: [SecurityEvent] = []
         swap(&batch, &arrived)
         let fresh = seen.insert(batch.map(\.id))
-        batch.withUnsafeBufferPointer { events in
-            for index in events.indices {
-                if fresh[index] { admit(events[index]) } else { counts.duplicates += 1 }
-            }
+        batch.reverse()
+        for isFresh in fresh {
+            guard let event = batch.popLast() else { break }
+            if isFresh { admit(event) } else { counts.duplicates += 1 }
         }
-        batch.removeAll(keepingCapacity: true)
         swap(&batch, &arrived)
     }
 
-    mutating func admit(_ event: SecurityEvent) {
+    mutating func admit(_ event: consuming SecurityEvent) {
         counts.events += 1
         let at = event.at.timeIntervalSince1970
         // Jitter of a few minutes is normal; "late" means well behind what was already read.
@@ -400,7 +400,7 @@ struct ReorderQueue {
     private(set) var moved = 0
     var isThrashing: Bool { moved > 1_000_000 && moved > 64 * inserted }
 
-    mutating func insert(_ event: SecurityEvent) {
+    mutating func insert(_ event: consuming SecurityEvent) {
         inserted += 1
         if released == items.count || !precedes(event, items.count - 1) {
             items.append(event)
