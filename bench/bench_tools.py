@@ -226,8 +226,10 @@ def table(path):
         ("detections stored / accepted", stored(r), "—",
          f"`detection_seen` rows with the run's ids vs 202 answers, counted after shutdown "
          f"({r.get('hook.alerts', '?')} alerts; {r.get('hook.duplicates', '?')} answered duplicate)"),
-        ("replay (`sentry detect replay`)", cell("replay", "events_per_s"), "—", replay_notes(r)),
-        ("replay peak RSS", mib("replay", "peak_rss_kb"), "—", "MiB (peak RSS of the replay process)"),
+        ("replay (`sentry detect replay`)", cell("replay", "lines_per_s"), "—", replay_notes(r)),
+        ("replay peak RSS, whole file / a quarter of it", f"{mib('replay', 'peak_rss_kb')} / {mib('replay.small', 'peak_rss_kb')}", "—",
+         f"MiB, peak RSS of the replay process over the {number(r.get('replay.requested', 0), 0)} lines and over "
+         f"{number(r.get('replay.small.requested', 0), 0)} lines generated the same way"),
         ("audit log read by orjson", cell("parse.audit", "lines_per_s"), "—",
          f"lines/s, `orjson.loads` of each line of the same file, one core "
          f"({r.get('parse.audit.orjson', '?')}); replay/parse {rate_ratio(r, 'replay.lines_per_s', 'parse.audit.lines_per_s')}"),
@@ -259,10 +261,10 @@ def hook_errors(r):
 
 def replay_notes(r):
     pinned = "`taskset -c 0`" if r.get("replay.pinned", "yes") == "yes" else "NOT pinned: taskset missing"
-    notes = f"events/s on one core ({pinned}) over {number(r.get('replay.requested', 0), 0)} generated audit lines"
+    notes = f"entries/s on one core ({pinned}) over {number(r.get('replay.requested', 0), 0)} generated audit lines"
     if "replay.events" in r:
-        notes += (f": {number(r['replay.events'], 0)} events (the rest duplicates), {r['replay.detections']} detections "
-                  f"in {r['replay.seconds']} s")
+        notes += (f": {number(r['replay.events'], 0)} events (the rest duplicates; {number(r['replay.events_per_s'], 0)} events/s), "
+                  f"{r['replay.detections']} detections in {r['replay.seconds']} s")
     return notes
 
 
@@ -274,7 +276,7 @@ def rate_ratio(r, a, b):
 
 
 def uplink_notes(r):
-    notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')} generated polls (`generate_uplinks.py`)"
+    notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')}, generated (`generate_uplinks.py`)"
     if "uplinks.lines" in r:
         notes += (f": {number(r['uplinks.lines'], 0)} polls, {r['uplinks.events']} events, {r['uplinks.detections']} detections "
                   f"in {r['uplinks.seconds']} s, peak RSS {number(int(r.get('uplinks.peak_rss_kb', 0)) / 1024)} MiB")

@@ -4,11 +4,12 @@
 #   /slack/interactivity signed `ack` clicks on a real alert (each click a transaction)  sentry and peer
 #   /hooks/detections    bearer-token detections, a unique id each (bench/webhook_post.lua); the rows
 #                        stored are counted afterwards to show nothing accepted was lost
-#   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS
+#   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS (over the
+#   generated audit log and one a quarter as long, to show memory flat in file size), the uplink replay
+#   (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of reading it with a
+#   fast parser, to compare the rules with)
 # The table (markdown, for the README) goes to standard output; progress and failures to standard error.
-#
-#   the uplink replay (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of
-#   reading it with a fast parser, to compare the rules with)
+# Two builds' replays against each other, alternated over the same files: bench/compare_replay.py.
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
 #        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
@@ -247,6 +248,20 @@ parse_file() { # key file: orjson reading the same file, one core
 }
 [ -s "$work/audit.jsonl" ] && { log "replay: orjson over the same audit lines"; parse_file parse.audit "$work/audit.jsonl"; }
 rm -f "$work/audit.jsonl"
+# Peak memory against file size: the same replay over a file a quarter as long (it is to stay flat).
+quarter=$((replay_lines / 4))
+put replay.small.requested "$quarter"
+log "replay: generating $quarter audit lines (peak RSS for a quarter of the file)"
+if python3 bench/generate_audit_log.py "$quarter" >"$work/audit-small.jsonl" 2>"$work/generate.log"; then
+  if out=$(python3 "$tools" replay "$bin" "$work/audit-small.jsonl" "$root/Playbooks" 2>&1); then
+    record replay.small "$(grep '^lines=' <<<"$out")"
+  else
+    fail_step replay.small "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
+  fi
+else
+  fail_step replay.small "generate_audit_log.py failed: $(tail -n 1 "$work/generate.log")"
+fi
+rm -f "$work/audit-small.jsonl"
 
 # ---- uplink replay: a generated organisation poll per line, one core ----
 uplink_appliances=${BENCH_UPLINK_APPLIANCES:-100} uplink_polls=${BENCH_UPLINK_POLLS:-3000}

@@ -20,12 +20,20 @@ public struct RuleEngine: Sendable {
         public let anomalyReasons: Set<String>
         public let alertOnCellularFailover: Bool
         public let alertOnRecovery: Bool
+        /// Which built-in detection this is, so the hot loop switches on a value, not on the name.
+        let kind: Kind
+        /// `patterns`, compiled once.
+        let regexes: [NSRegularExpressionBox]
+        /// File names repeat: which matched this rule's patterns or keywords, so they run once per name.
+        let nameMatches = MatchCache()
 
         init(
             detection: String, playbook: Playbook, threshold: Int, window: Int, actions: Set<String>, patterns: [String], keywords: [String],
             keywordMatcher: KeywordMatcher, fileIDs: Set<String>, channels: Set<String>, anomalyReasons: Set<String>,
-            alertOnCellularFailover: Bool, alertOnRecovery: Bool
+            alertOnCellularFailover: Bool, alertOnRecovery: Bool, kind: Kind, regexes: [NSRegularExpressionBox]
         ) {
+            self.kind = kind
+            self.regexes = regexes
             self.keywordMatcher = keywordMatcher
             self.detection = detection
             self.playbook = playbook
@@ -42,17 +50,20 @@ public struct RuleEngine: Sendable {
         }
     }
 
-    public static let builtIn = [
-        "slack.sensitive_file_downloads", "slack.filename_keywords", "slack.max_daily_download", "slack.failed_logins_by_ip",
-        "meraki.public_ip_change",
-    ]
+    public static let builtIn = Kind.allCases.map(\.rawValue)
+
+    /// The built-in detections.
+    enum Kind: String, CaseIterable, Sendable {
+        case sensitiveFileDownloads = "slack.sensitive_file_downloads"
+        case filenameKeywords = "slack.filename_keywords"
+        case maxDailyDownload = "slack.max_daily_download"
+        case failedLoginsByIP = "slack.failed_logins_by_ip"
+        case publicIPChange = "meraki.public_ip_change"
+    }
 
     public let rules: [Rule]
     /// Which rules read which action, so an event is only matched against rules that can count it.
     private let rulesByAction: [String: [Rule]]
-    private let compiled: [String: [NSRegularExpression]]
-    /// File names repeat: remember which matched, so regular expressions run once per name.
-    private let nameMatches: MatchCache
 
     /// Problems in the `rule:` settings, as `file: message` lines.
     public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -65,14 +76,17 @@ public struct RuleEngine: Sendable {
     }
 
     /// How late an event may arrive (behind the newest one of its key) and still be counted with every event of
-    /// the window it belongs to: counts are kept that much longer than the window.
+    /// the window it belongs to: counts are kept that much longer than the window. A key whose newest count is twice
+    /// that far behind the newest event counted at all is forgotten (`State.sweep`), as a restart forgets it.
     public let maxLateness: Int
+    /// By `Kind.index`: how far behind the newest event counted a key's last count may be before the key is forgotten.
+    let idleHorizons: [Double]
 
     public init(playbooks: [Playbook], maxLateness: Int = 3_600) throws {
         self.maxLateness = max(0, maxLateness)
         var rules: [Rule] = []
-        var compiled: [String: [NSRegularExpression]] = [:]
-        for playbook in playbooks where Self.builtIn.contains(playbook.detection) {
+        for playbook in playbooks {
+            guard let kind = Kind(rawValue: playbook.detection) else { continue }
             let settings = playbook.rule?.objectValue ?? [:]
             func int(_ key: String, _ fallback: Int) throws -> Int {
                 guard let value = settings[key] else { return fallback }
@@ -92,12 +106,12 @@ public struct RuleEngine: Sendable {
                 return items.compactMap(\.stringValue)
             }
             let defaults: (threshold: Int, window: Int, actions: [String])
-            switch playbook.detection {
-            case "slack.sensitive_file_downloads": defaults = (5, 14 * 86_400, ["file_downloaded"])
-            case "slack.filename_keywords": defaults = (3, 3_600, ["file_downloaded", "file_uploaded", "file_public_link_created"])
-            case "slack.max_daily_download": defaults = (100, 86_400, ["file_downloaded"])
-            case "slack.failed_logins_by_ip": defaults = (20, 600, ["user_login_failed", "ip_allowlist_access_denied", "anomaly"])
-            default: defaults = (1, 0, ["uplink_public_ip_changed", "uplink_failover", "uplink_recovered"])
+            switch kind {
+            case .sensitiveFileDownloads: defaults = (5, 14 * 86_400, ["file_downloaded"])
+            case .filenameKeywords: defaults = (3, 3_600, ["file_downloaded", "file_uploaded", "file_public_link_created"])
+            case .maxDailyDownload: defaults = (100, 86_400, ["file_downloaded"])
+            case .failedLoginsByIP: defaults = (20, 600, ["user_login_failed", "ip_allowlist_access_denied", "anomaly"])
+            case .publicIPChange: defaults = (1, 0, ["uplink_public_ip_changed", "uplink_failover", "uplink_recovered"])
             }
             let actions = try strings("actions")
             let keywords = try strings("keywords")
@@ -112,16 +126,11 @@ public struct RuleEngine: Sendable {
             do { matcher = try KeywordMatcher(keywords: keywords, mode: mode) } catch {
                 throw Problem(description: "\(playbook.source): rule.keywords: \(error.description)")
             }
-            let rule = Rule(
-                detection: playbook.detection, playbook: playbook, threshold: try int("threshold", defaults.threshold),
-                window: try duration("window", defaults.window), actions: Set(actions.isEmpty ? defaults.actions : actions),
-                patterns: try strings("name_patterns"), keywords: keywords, keywordMatcher: matcher,
-                fileIDs: Set(try strings("file_ids")), channels: Set(try strings("channels")),
-                anomalyReasons: Set(try strings("anomaly_reasons")),
-                alertOnCellularFailover: settings["alert_on_cellular_failover"]?.boolValue ?? true,
-                alertOnRecovery: settings["alert_on_recovery"]?.boolValue ?? true)
-            var regexes: [NSRegularExpression] = []
-            for pattern in rule.patterns {
+            let threshold = try int("threshold", defaults.threshold), window = try duration("window", defaults.window)
+            let patterns = try strings("name_patterns"), fileIDs = try strings("file_ids"), channels = try strings("channels")
+            let anomalyReasons = try strings("anomaly_reasons")
+            var regexes: [NSRegularExpressionBox] = []
+            for pattern in patterns {
                 // `(?i)` prefixes are how playbooks ask for case-insensitive matching.
                 var body = pattern
                 var options: NSRegularExpression.Options = []
@@ -132,9 +141,14 @@ public struct RuleEngine: Sendable {
                 guard let regex = try? NSRegularExpression(pattern: body, options: options) else {
                     throw Problem(description: "\(playbook.source): rule.name_patterns has an invalid regular expression: \(pattern)")
                 }
-                regexes.append(regex)
+                regexes.append(NSRegularExpressionBox(regex))
             }
-            compiled[playbook.detection] = regexes
+            let rule = Rule(
+                detection: playbook.detection, playbook: playbook, threshold: threshold, window: window,
+                actions: Set(actions.isEmpty ? defaults.actions : actions), patterns: patterns, keywords: keywords, keywordMatcher: matcher,
+                fileIDs: Set(fileIDs), channels: Set(channels), anomalyReasons: Set(anomalyReasons),
+                alertOnCellularFailover: settings["alert_on_cellular_failover"]?.boolValue ?? true,
+                alertOnRecovery: settings["alert_on_recovery"]?.boolValue ?? true, kind: kind, regexes: regexes)
             rules.append(rule)
         }
         self.rules = rules
@@ -143,25 +157,9 @@ public struct RuleEngine: Sendable {
             for action in rule.actions { byAction[action, default: []].append(rule) }
         }
         self.rulesByAction = byAction
-        self.compiled = compiled
-        self.nameMatches = MatchCache()
-    }
-
-    /// Counting state: recent event times per (rule, key), and which (rule, key, period) already fired.
-    public struct State: Sendable, Equatable {
-        public var times: [String: [Double]] = [:]
-        /// Fired keys (`detection|key|time`, or `detection|key|event id` for uplink changes), as persisted.
-        public var fired: Set<String> = [] {
-            didSet { for key in fired.subtracting(oldValue) { Self.note(key, in: &lastFired) } }
-        }
-        /// When each (detection, key) last fired, read from `fired`.
-        public private(set) var lastFired: [String: Double] = [:]
-        public init() {}
-
-        static func note(_ key: String, in last: inout [String: Double]) {
-            guard let bar = key.lastIndex(of: "|"), let time = Double(key[key.index(after: bar)...]) else { return }
-            let head = String(key[..<bar])
-            last[head] = max(last[head] ?? time, time)
+        idleHorizons = Kind.allCases.map { kind in
+            let spans = rules.filter { $0.kind == kind }.map { kind == .maxDailyDownload ? 86_400 : $0.window }
+            return spans.max().map { 2 * Double($0 + max(0, maxLateness)) } ?? .infinity
         }
     }
 
@@ -179,27 +177,45 @@ public struct RuleEngine: Sendable {
 
     /// Counts events and returns the detections they complete. Events may arrive out of order.
     public func process(_ events: [SecurityEvent], state: inout State, recordCounts: Bool = true) -> Outcome {
+        process(events[...], state: &state, recordCounts: recordCounts)
+    }
+
+    /// The same for part of an array (a replay's batch, without copying it out).
+    public func process(_ events: ArraySlice<SecurityEvent>, state: inout State, recordCounts: Bool = true) -> Outcome {
         var outcome = Outcome()
-        for event in events {
-            guard let candidates = rulesByAction[event.action] else { continue }
-            for rule in candidates {
-                guard let key = match(rule, event) else { continue }
-                let at = event.at.timeIntervalSince1970
-                if rule.detection == "meraki.public_ip_change" {
-                    fire(rule, key: key, event: event, count: 1, first: at, last: at, period: Int(at), state: &state, outcome: &outcome)
-                    continue
-                }
-                if recordCounts { outcome.counted.append((rule.detection, key, at)) }
-                let stateKey = rule.detection + "|" + key
-                // Mutated in place: copying a 14-day window out and back per event would be quadratic.
-                let found: (count: Int, first: Double, last: Double, period: Int)? = Self.count(
-                    &state.times[stateKey, default: []], at: at, rule: rule, lateness: Double(maxLateness))
-                if let found {
-                    fire(rule, key: key, event: event, count: found.count, first: found.first, last: found.last, period: found.period, state: &state, outcome: &outcome)
-                }
+        state.prepare()
+        events.withUnsafeBufferPointer { events in
+            guard let first = events.baseAddress else { return }
+            for index in events.indices {
+                // Through a pointer: the rules read the few fields they need in place, without copying each event
+                // (seventeen fields) out of the batch.
+                let event = first + index
+                guard let candidates = rulesByAction[event.pointee.action] else { continue }
+                for rule in candidates { apply(event, rule: rule, state: &state, outcome: &outcome, recordCounts: recordCounts) }
             }
         }
+        if state.countedSinceSweep >= State.sweepEvery { state.sweep(idleHorizons) }
         return outcome
+    }
+
+    /// One event through one rule that reads its action.
+    private func apply(_ event: UnsafePointer<SecurityEvent>, rule: Rule, state: inout State, outcome: inout Outcome, recordCounts: Bool) {
+        guard let subject = match(rule, event) else { return }
+        let at = event.pointee.at.timeIntervalSince1970
+        if rule.kind == .publicIPChange {
+            fire(rule, key: rule.kind.key(subject: subject), event: event.pointee, count: 1, first: at, last: at, period: Int(at), state: &state, outcome: &outcome)
+            return
+        }
+        if recordCounts { outcome.counted.append((rule.detection, rule.kind.key(subject: subject), at)) }
+        state.newestCounted = max(state.newestCounted, at)
+        state.countedSinceSweep += 1
+        // Mutated in place: copying a 14-day window out and back per event would be quadratic.
+        let found = Self.count(&state.windows[rule.kind.index][subject, default: []], at: at, rule: rule, lateness: Double(maxLateness))
+        if let found {
+            fire(
+                rule, key: rule.kind.key(subject: subject), event: event.pointee, count: found.count, first: found.first, last: found.last,
+                period: found.period, state: &state, outcome: &outcome)
+        }
     }
 
     /// Inserts `at`, prunes what no window can need any more, and returns the largest count above the threshold
@@ -210,7 +226,7 @@ public struct RuleEngine: Sendable {
         times.insert(at, at: index)
         var result: (count: Int, first: Double, last: Double, period: Int)?
         let window = Double(rule.window)
-        if rule.detection == "slack.max_daily_download" {
+        if rule.kind == .maxDailyDownload {
             let day = floor(at / 86_400) * 86_400
             let count = lowerBound(times, day + 86_400) - lowerBound(times, day)
             if count > rule.threshold { result = (count, day, at, Int(day)) }
@@ -237,7 +253,7 @@ public struct RuleEngine: Sendable {
         }
         // Keep what an event up to `lateness` late can still need (its whole window, or its whole UTC day); prune
         // in chunks, not per event.
-        let keep = (rule.detection == "slack.max_daily_download" ? 86_400.0 : window) + lateness
+        let keep = (rule.kind == .maxDailyDownload ? 86_400.0 : window) + lateness
         // Never below the window of the event just counted: a late (or newest-first) event must still find its peers.
         if let newest = times.last, let oldest = times.first, oldest < newest - 2 * keep {
             times.removeFirst(lowerBound(times, min(newest - keep, at - window)))
@@ -271,127 +287,49 @@ public struct RuleEngine: Sendable {
         return low
     }
 
-    /// The key an event counts under for a rule, and the subject of the alert it may raise; nil when it does not count.
-    func match(_ rule: Rule, _ event: SecurityEvent) -> String? {
-        guard rule.actions.contains(event.action) else { return nil }
-        switch rule.detection {
-        case "slack.failed_logins_by_ip":
-            guard event.source != .merakiUplinks, let ip = event.ip else { return nil }
-            if event.action == "anomaly" {
-                let reasons = Set((event.reason ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    /// The subject an event counts under for a rule that reads its action (the counting key without its
+    /// `Kind.keyPrefix`); nil when it does not count.
+    func match(_ rule: Rule, _ event: UnsafePointer<SecurityEvent>) -> String? {
+        switch rule.kind {
+        case .failedLoginsByIP:
+            guard event.pointee.source != .merakiUplinks, let ip = event.pointee.ip else { return nil }
+            if event.pointee.action == "anomaly" {
                 let wanted = rule.anomalyReasons.isEmpty ? ["unexpected_credential_testing"] : rule.anomalyReasons
-                guard !reasons.isDisjoint(with: wanted) else { return nil }
+                guard Self.reasons(event.pointee.reason ?? "").contains(where: { reason in wanted.contains { $0 == reason } }) else { return nil }
             }
-            return "ip=" + ip
-        case "slack.max_daily_download":
-            guard let user = event.userID else { return nil }
-            return "user=" + user
-        case "slack.sensitive_file_downloads":
-            guard let user = event.userID else { return nil }
-            let name = event.fileName ?? ""
-            let cacheKey = rule.detection + "\u{0}" + name
-            let byName: Bool
-            if let known = nameMatches.get(cacheKey) {
-                byName = known
-            } else {
-                byName = (compiled[rule.detection] ?? []).contains { $0.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil }
-                nameMatches.set(cacheKey, byName)
-            }
-            let byID = event.fileID.map(rule.fileIDs.contains) ?? false
-            let byChannel = event.channelID.map(rule.channels.contains) ?? false
+            return ip
+        case .maxDailyDownload:
+            return event.pointee.userID
+        case .sensitiveFileDownloads:
+            guard let user = event.pointee.userID else { return nil }
+            let name = event.pointee.fileName ?? ""
+            let byName = rule.nameMatches.value(
+                for: name, rule.regexes.contains { $0.regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil })
+            let byID = !rule.fileIDs.isEmpty && event.pointee.fileID.map(rule.fileIDs.contains) ?? false
+            let byChannel = !rule.channels.isEmpty && event.pointee.channelID.map(rule.channels.contains) ?? false
             guard byName || byID || byChannel else { return nil }
-            return "user=" + user
-        case "slack.filename_keywords":
-            guard let user = event.userID, let name = event.fileName else { return nil }
-            let cacheKey = rule.detection + "\u{1}" + name
-            let hit: Bool
-            if let known = nameMatches.get(cacheKey) {
-                hit = known
-            } else {
-                hit = rule.keywordMatcher.matches(name)
-                nameMatches.set(cacheKey, hit)
-            }
-            guard hit else { return nil }
-            return "user=" + user
-        case "meraki.public_ip_change":
+            return user
+        case .filenameKeywords:
+            guard let user = event.pointee.userID, let name = event.pointee.fileName else { return nil }
+            guard rule.nameMatches.value(for: name, rule.keywordMatcher.matches(name)) else { return nil }
+            return user
+        case .publicIPChange:
             // The setting is about cellular: a move between wired uplinks (wan1 → wan2) alerts regardless.
-            if event.action == "uplink_failover", !rule.alertOnCellularFailover, UplinkTracker.isCellular(event.interface ?? "cellular") { return nil }
-            if event.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
-            return "device=" + (event.serial ?? "?")
-        default:
-            return nil
+            if event.pointee.action == "uplink_failover", !rule.alertOnCellularFailover, UplinkTracker.isCellular(event.pointee.interface ?? "cellular") { return nil }
+            if event.pointee.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
+            return event.pointee.serial ?? "?"
         }
     }
 
-    /// The alert subject a counting key stands for.
-    static func subject(_ key: String, _ event: SecurityEvent) -> Subject {
-        if key.hasPrefix("ip=") { return Subject(ip: String(key.dropFirst(3))) }
-        if key.hasPrefix("user=") { return Subject(slackUserID: String(key.dropFirst(5))) }
-        return Subject(merakiNetworkID: event.networkID, merakiSerial: event.serial)
-    }
-
-    func fire(
-        _ rule: Rule, key: String, event: SecurityEvent, count: Int, first: Double, last: Double, period: Int,
-        state: inout State, outcome: inout Outcome
-    ) {
-        let firedKey: String
-        if rule.detection == "meraki.public_ip_change" {
-            // Uplink changes are each news (two interfaces can change in one report): keyed by the event itself.
-            firedKey = "\(rule.detection)|\(key)|\(event.id)"
-            guard !state.fired.contains(firedKey) else { return }
-        } else {
-            // One detection per episode: while the count stays above the threshold within the rule's window (or
-            // the grouping window, if longer) of the last detection, nothing new fires.
-            let head = "\(rule.detection)|\(key)"
-            if let previous = state.lastFired[head], abs(last - previous) < Self.episode(rule) { return }
-            firedKey = "\(head)|\(Int(last))"
-        }
-        let subject = Self.subject(key, event)
-        state.fired.insert(firedKey)
-        outcome.fired.append(firedKey)
-        let (title, summary) = describe(rule, subject: subject, event: event, count: count)
-        var evidence: [String: JSONValue] = [
-            "count": .number(Double(count)), "first": .string(Timestamp.iso8601(Date(timeIntervalSince1970: first))),
-            "last": .string(Timestamp.iso8601(Date(timeIntervalSince1970: last))), "source": .string(event.source.rawValue),
-        ]
-        if rule.window > 0, rule.detection != "meraki.public_ip_change" {
-            evidence["window"] = .string(rule.detection == "slack.max_daily_download" ? "UTC day" : DurationText.format(rule.window))
-            evidence["threshold"] = .number(Double(rule.threshold))
-        }
-        if let name = event.fileName { evidence["last_file"] = .string(name) }
-        if let detail = event.detail { evidence["detail"] = .string(detail) }
-        if let previous = event.previousPublicIP { evidence["previous_public_ip"] = .string(previous) }
-        if let current = event.publicIP { evidence["public_ip"] = .string(current) }
-        if let interface = event.interface { evidence["interface"] = .string(interface) }
-        if let name = event.deviceName { evidence["device_name"] = .string(name) }
-        // What moved, so approved-only knows a failover to cellular from a public IP change.
-        if rule.detection == "meraki.public_ip_change" { evidence["change"] = .string(event.action) }
-        let id = rule.detection == "meraki.public_ip_change" ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
-        outcome.detections.append(Detection(
-            id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,
-            evidence: .object(evidence), occurredAt: Date(timeIntervalSince1970: last)))
-    }
-
-    func describe(_ rule: Rule, subject: Subject, event: SecurityEvent, count: Int) -> (String, String) {
-        let user = subject.slackUserID ?? "?"
-        switch rule.detection {
-        case "slack.failed_logins_by_ip":
-            return ("\(count) failed Slack logins from \(subject.ip ?? "?")", "\(count) failed logins from \(subject.ip ?? "?") within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
-        case "slack.max_daily_download":
-            return ("\(user) downloaded \(count) files today", "\(user) downloaded \(count) files in one UTC day (threshold \(rule.threshold)).")
-        case "slack.sensitive_file_downloads":
-            return ("\(user) downloaded \(count) sensitive files", "\(user) downloaded \(count) files matching the sensitive patterns within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
-        case "slack.filename_keywords":
-            return ("\(user): \(count) files with watched keywords", "\(count) files whose names carry watched keywords, by \(user), within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
-        default:
-            let device = event.serial ?? "?"
-            switch event.action {
-            case "uplink_failover": return ("\(device) failed over to \(event.interface ?? "cellular")", "The active uplink of \(device) moved to \(event.interface ?? "cellular").")
-            case "uplink_recovered": return ("\(device) is back on \(event.interface ?? "wired")", "The active uplink of \(device) moved back to \(event.interface ?? "a wired uplink").")
-            case "cellular_up", "cellular_down": return ("\(device): \(event.detail ?? event.action)", event.detail ?? event.action)
-            default:
-                return ("\(device) \(event.interface ?? "uplink") public IP changed", "Public IP of \(device) \(event.interface ?? "uplink") changed from \(event.previousPublicIP ?? "?") to \(event.publicIP ?? "?").")
+    /// Comma-separated anomaly reasons, each without surrounding white space.
+    static func reasons(_ text: String) -> [Substring] {
+        let parts = text.split(separator: ",")
+        // Slack writes them without spaces: trimming (through Foundation) only when a part has some at an end.
+        return parts.map { part in
+            guard let first = part.utf8.first, let last = part.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 else {
+                return Substring(part.trimmingCharacters(in: .whitespaces))
             }
+            return part
         }
     }
 }
@@ -400,14 +338,14 @@ public struct RuleEngine: Sendable {
 final class MatchCache: Sendable {
     private let results = Locked<[String: Bool]>([:])
 
-    func get(_ key: String) -> Bool? {
-        results.withLock { $0[key] }
-    }
-
-    func set(_ key: String, _ value: Bool) {
+    /// The memo for `name`, else `compute()` (outside the lock), remembered.
+    func value(for name: String, _ compute: @autoclosure () -> Bool) -> Bool {
+        if let known = results.withLock({ $0[name] }) { return known }
+        let value = compute()
         results.withLock { results in
             if results.count > 100_000 { results.removeAll(keepingCapacity: true) }
-            results[key] = value
+            results[name] = value
         }
+        return value
     }
 }

@@ -38,3 +38,28 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension IPAddress {
+    /// Whether the bytes are an IPv4 address as `description` writes it (four decimal numbers up to 255 without
+    /// leading zeros, joined by dots): text that is its own canonical form, with no round trip through the C calls.
+    public static func isCanonicalIPv4(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var parts = 0
+        var index = 0
+        while index < text.count {
+            var value = 0
+            let start = index
+            while index < text.count, text[index] >= UInt8(ascii: "0"), text[index] <= UInt8(ascii: "9"), index - start < 3 {
+                value = value * 10 + Int(text[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            let digits = index - start
+            guard digits > 0, value <= 255, digits == 1 || text[start] != UInt8(ascii: "0") else { return false }
+            parts += 1
+            if index == text.count { break }
+            guard parts < 4, text[index] == UInt8(ascii: ".") else { return false }
+            index += 1
+            guard index < text.count else { return false }
+        }
+        return parts == 4
+    }
+}

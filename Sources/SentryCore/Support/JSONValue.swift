@@ -375,14 +375,23 @@ struct JSONParser {
         } else {
             guard digits() > 0 else { return nil }
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+        let fraction = index < bytes.count && bytes[index] == UInt8(ascii: ".")
+        if fraction {
             index += 1
             guard digits() > 0 else { return nil }
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        let exponent = index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
+        if exponent {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { return nil }
+        }
+        // Plain integers of up to 15 digits (every time stamp and count) are exact in a Double: no text to parse.
+        let digitCount = index - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
+        if !fraction, !exponent, digitCount <= 15 {
+            var value = 0
+            for byte in bytes[(index - digitCount)..<index] { value = value * 10 + Int(byte - UInt8(ascii: "0")) }
+            return (bytes[start] == UInt8(ascii: "-") ? -Double(value) : Double(value), index)
         }
         guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self),
             let value = Double(text), value.isFinite

@@ -80,16 +80,20 @@ public struct Replayer {
     /// detections read in this order could differ from the sorted file's.
     public private(set) var outOfOrder = false
     var state = RuleEngine.State()
-    var batch: [SecurityEvent] = []
-    /// Events wait here until they are `reorderHorizon` behind the newest one, and leave in (time, id) order: a file
-    /// whose entries are a little out of order (jitter, overlapping pages) reaches the rules sorted in one pass,
-    /// and ties never depend on where they stood in the file.
+    /// Events wait here until they are `reorderHorizon` behind the newest one, and leave in (time, id) order, in
+    /// batches of `batchSize`: a file whose entries are a little out of order (jitter, overlapping pages) reaches the
+    /// rules sorted in one pass, and ties never depend on where they stood in the file.
     var pending = ReorderQueue()
+    static let batchSize = 4_096
     /// The last event handed on; one older than it arriving means the file needs the sorted pass.
     var released = -Double.infinity
+    var releasedID = ""
     var lastPollAt = -Double.infinity
     public static let reorderHorizon = 900.0
     var seen = RecentIDs()
+    /// Events read and not yet looked up among the recent ids: they are looked up together, so that the lookups'
+    /// memory reads overlap instead of each waiting for the one before.
+    var arrived: [SecurityEvent] = []
     var newest = 0.0
     var lineNumber = 0
     var endsWithNewline = true
@@ -110,7 +114,6 @@ public struct Replayer {
         self.source = source
         self.layout = layout
         self.emit = emit
-        batch.reserveCapacity(4_096)
     }
 
     /// The next piece of the file, cut anywhere.
@@ -131,6 +134,7 @@ public struct Replayer {
             framer.feed(chunk) { handle($0) }
             self.framer = framer
         }
+        admitArrived()
     }
 
     /// The end of the file: its last line or document, and the batch not yet processed.
@@ -147,6 +151,7 @@ public struct Replayer {
             framer.finish { handle($0) }
         }
         endPoll()
+        admitArrived()
         releaseAll()
         flush()
     }
@@ -171,6 +176,7 @@ public struct Replayer {
             if !take(record, element: layout == .documents) { malformed(record) }
         }
         endPoll()
+        admitArrived()
         releaseAll()
         flush()
     }
@@ -268,15 +274,32 @@ public struct Replayer {
                 track(reports)
             }
         }
-        if batch.count >= 4_096 { flush() }
+        if pending.released >= Self.batchSize { flush() }
         return true
     }
 
-    mutating func add(_ event: SecurityEvent) {
-        guard seen.insert(event.id) else {
-            counts.duplicates += 1
-            return
+    mutating func add(_ event: consuming SecurityEvent) {
+        arrived.append(event)
+        if arrived.count >= 1_024 { admitArrived() }
+    }
+
+    /// The events that arrived, in order: duplicates counted, the rest on their way to the rules.
+    mutating func admitArrived() {
+        guard !arrived.isEmpty else { return }
+        // Moved out while `admit` changes `self`; reversed and taken off the end, so that each event moves into
+        // the queue rather than being copied there.
+        var batch: [SecurityEvent] = []
+        swap(&batch, &arrived)
+        let fresh = seen.insert(batch.map(\.id))
+        batch.reverse()
+        for isFresh in fresh {
+            guard let event = batch.popLast() else { break }
+            if isFresh { admit(event) } else { counts.duplicates += 1 }
         }
+        swap(&batch, &arrived)
+    }
+
+    mutating func admit(_ event: consuming SecurityEvent) {
         counts.events += 1
         let at = event.at.timeIntervalSince1970
         // Jitter of a few minutes is normal; "late" means well behind what was already read.
@@ -286,21 +309,20 @@ public struct Replayer {
         // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and the
         // sorted pass will be needed anyway.
         if pending.isThrashing { outOfOrder = true }
-        while let first = pending.firstTime, first < newest - Self.reorderHorizon, let next = pending.popFirst() { release(next) }
+        if pending.release(before: newest - Self.reorderHorizon) { noteReleased() }
+        if pending.released >= Self.batchSize { flush() }
     }
 
-    var releasedID = ""
-
-    mutating func release(_ event: SecurityEvent) {
-        released = event.at.timeIntervalSince1970
-        releasedID = event.id
-        batch.append(event)
-        if batch.count >= 4_096 { flush() }
+    mutating func noteReleased() {
+        guard let last = pending.lastReleased else { return }
+        released = last.at.timeIntervalSince1970
+        releasedID = last.id
     }
 
     /// Hands every waiting event on, in order (at the end of the file).
     mutating func releaseAll() {
-        while let event = pending.popFirst() { release(event) }
+        pending.releaseAll()
+        noteReleased()
     }
 
     mutating func endPoll() {
@@ -320,10 +342,10 @@ public struct Replayer {
     }
 
     mutating func flush() {
-        guard !batch.isEmpty else { return }
-        guard let engine else { return batch.removeAll(keepingCapacity: true) }
-        let outcome = engine.process(batch, state: &state, recordCounts: false)
-        batch.removeAll(keepingCapacity: true)
+        guard pending.released > 0 else { return }
+        guard let engine else { return pending.dropReleased() }
+        let outcome = engine.process(pending.releasedEvents, state: &state, recordCounts: false)
+        pending.dropReleased()
         for detection in outcome.detections {
             counts.detections += 1
             counts.detectionsByRule[detection.detection, default: 0] += 1
@@ -359,51 +381,58 @@ public struct Replayer {
     }
 }
 
-/// Events waiting to be handed on, kept in (time, id) order. Files are nearly in order, so an event almost always
-/// goes at the end (no copying around); the few that arrive early are inserted where they belong.
+/// Events on their way to the rules, kept in (time, id) order: the first `released` of them are handed on and wait
+/// only for a full batch, the rest for their time. Files are nearly in order, so an event almost always goes at the
+/// end (no copying around); the few that arrive early are inserted where they belong among those still waiting.
 struct ReorderQueue {
     private var items: [SecurityEvent] = []
-    private var head = 0
+    private(set) var released = 0
 
-    static func less(_ a: SecurityEvent, _ b: SecurityEvent) -> Bool {
-        a.at != b.at ? a.at < b.at : a.id < b.id
+    /// Whether `event` goes before the item at `index`; reads the item's time and id in place, not a copy of it.
+    func precedes(_ event: SecurityEvent, _ index: Int) -> Bool {
+        let at = items[index].at
+        return event.at != at ? event.at < at : event.id < items[index].id
     }
 
-    /// The time of the first event, if any.
-    var firstTime: Double? { head < items.count ? items[head].at.timeIntervalSince1970 : nil }
-
-    /// Events inserted, and queued events moved aside to make room: far more moves than events mean a file far
+    /// Events inserted, and waiting events moved aside to make room: far more moves than events mean a file far
     /// from in order (newest first), where each insert moves the whole queue.
     private(set) var inserted = 0
     private(set) var moved = 0
     var isThrashing: Bool { moved > 1_000_000 && moved > 64 * inserted }
 
-    mutating func insert(_ event: SecurityEvent) {
+    mutating func insert(_ event: consuming SecurityEvent) {
         inserted += 1
-        if head == items.count || !Self.less(event, items[items.count - 1]) {
+        if released == items.count || !precedes(event, items.count - 1) {
             items.append(event)
             return
         }
-        var low = head, high = items.count
+        var low = released, high = items.count
         while low < high {
             let mid = (low + high) / 2
-            if Self.less(event, items[mid]) { high = mid } else { low = mid + 1 }
+            if precedes(event, mid) { high = mid } else { low = mid + 1 }
         }
         moved += items.count - low
         items.insert(event, at: low)
     }
 
-    mutating func popFirst() -> SecurityEvent? {
-        guard head < items.count else { return nil }
-        let event = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 4_096, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return event
+    /// Hands on the waiting events older than `time`; whether there were any.
+    mutating func release(before time: Double) -> Bool {
+        let start = released
+        while released < items.count, items[released].at.timeIntervalSince1970 < time { released += 1 }
+        return released > start
+    }
+
+    mutating func releaseAll() {
+        released = items.count
+    }
+
+    var lastReleased: SecurityEvent? { released > 0 ? items[released - 1] : nil }
+
+    /// The events handed on, for the rules (read in place).
+    var releasedEvents: ArraySlice<SecurityEvent> { items[..<released] }
+
+    mutating func dropReleased() {
+        items.removeFirst(released)
+        released = 0
     }
 }

@@ -94,6 +94,22 @@ import Testing
         #expect(JSONValue.parse(Array((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8)) != nil)
     }
 
+    @Test func integersReadWithoutTextAreTheNumbersTheTextSays() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "7", "-7", "999999999999999", "-999999999999999", "1000000000000000", "9007199254740993", "12345678901234567890"]
+        for digits in 1...18 {
+            let text = String((0..<digits).map { index in Character(String(Int.random(in: (index == 0 ? 1 : 0)...9, using: &generator))) })
+            texts += [text, "-" + text]
+        }
+        for text in texts {
+            guard case .number(let value)? = JSONValue.parse(Array(text.utf8)) else {
+                Issue.record("\(text) did not parse")
+                continue
+            }
+            #expect(value == Double(text)! && value.sign == Double(text)!.sign, "\(text)")
+        }
+    }
+
     @Test func parseReadsBackWhatEncodedWrote() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<300 {

@@ -119,6 +119,48 @@ import Testing
         #expect(Set(engine.rules.map(\.detection)) == Set(RuleEngine.builtIn))
     }
 
+    @Test func countsAndFiredKeysSetFromOutsideAreCountedOn() throws {
+        let engine = try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 4, "window": "10m"])])
+        let events = (0..<6).map { Self.event("user_login_failed", at: Double($0) * 60, ip: "203.0.113.10") }
+        // As the store loads them after a restart: three counted before it.
+        var state = RuleEngine.State()
+        state.times["slack.failed_logins_by_ip|ip=203.0.113.10"] = events.prefix(3).map { $0.at.timeIntervalSince1970 }
+        #expect(engine.process([events[3]], state: &state).detections.isEmpty)
+        let fired = engine.process([events[4]], state: &state)
+        #expect(fired.detections.count == 1)
+        // The same as counting all five in one go.
+        var whole = RuleEngine.State()
+        #expect(engine.process(Array(events.prefix(5)), state: &whole).detections == fired.detections)
+        #expect(whole == state)
+        // Fired keys loaded after a restart hold the episode: the sixth event fires nothing.
+        let loaded = ["slack.failed_logins_by_ip|ip=203.0.113.10": events.prefix(5).map { $0.at.timeIntervalSince1970 }]
+        var restarted = RuleEngine.State()
+        restarted.times = loaded
+        for key in state.fired { restarted.fired.insert(key) }
+        #expect(engine.process([events[5]], state: &restarted).detections.isEmpty)
+        var forgetful = RuleEngine.State()
+        forgetful.times = loaded
+        #expect(engine.process([events[5]], state: &forgetful).detections.count == 1)
+    }
+
+    @Test func aKeyIdleFarLongerThanItsWindowAndLatenessIsForgotten() throws {
+        // Forgotten once it is twice (10 min + 10 min) behind the newest event counted, at the next sweep.
+        let engine = try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m"])], maxLateness: 600)
+        let others = (0..<RuleEngine.State.sweepEvery).map { index in
+            Self.event("user_login_failed", at: 1_000 + Double(index) / 20, ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)")
+        }
+        func lateSecondEvent(at seconds: Double) -> Int {
+            var state = RuleEngine.State()
+            let first = Self.event("user_login_failed", at: seconds, ip: "203.0.113.77")
+            let late = Self.event("user_login_failed", at: seconds + 1, ip: "203.0.113.77")
+            return engine.process([first], state: &state).detections.count + engine.process(others, state: &state).detections.count
+                + engine.process([late], state: &state).detections.filter { $0.subject == Subject(ip: "203.0.113.77") }.count
+        }
+        // The stream ends at 1,000 + 65,536 / 20 ≈ 4,277 s: 0 is far behind it, 3,000 within 40 minutes of it.
+        #expect(lateSecondEvent(at: 0) == 0)
+        #expect(lateSecondEvent(at: 3_000) == 1)
+    }
+
     @Test func aRestartInTheMiddleOfAWindowNeitherForgetsNorDoubleCounts() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("window-\(UUID().uuidString).db").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }

@@ -1,284 +1,210 @@
 import Foundation
 
-/// A fast path for replay: reads the fields the rules need straight from one audit entry's JSON bytes,
-/// without building a tree. Gives the same `SecurityEvent` as `SlackAuditEntry.event(from:)`; anything it
-/// cannot read with certainty (malformed JSON) returns nil so the caller can count it.
+/// A fast path for replay: reads the fields the rules need straight from one audit entry's JSON bytes, without
+/// building a tree and without allocating for what it skips. Gives the same `SecurityEvent` as
+/// `SlackAuditEntry.event(from:)` (the first of duplicate keys wins, as there); a line it cannot read with certainty
+/// returns nil so the caller can count it. The parts it skips are checked for balanced brackets and well-formed
+/// strings only.
 public enum AuditLineScanner {
-    static let paths: [[[UInt8]]] = [
-        ["id"], ["date_create"], ["action"], ["actor", "user", "id"], ["context", "ip_address"], ["entity", "file", "id"],
-        ["entity", "file", "name"], ["entity", "file", "title"], ["entity", "channel", "id"], ["details", "channel_id"],
-        ["details", "channel"], ["entity", "message", "channel"], ["context", "agent_message", "channel_id"], ["details", "reason"],
-    ].map { $0.map { Array($0.utf8) } }
+    public static func event(_ line: UnsafeBufferPointer<UInt8>) -> SecurityEvent? {
+        var scanner = Scanner(bytes: line)
+        guard scanner.entry(), scanner.atEnd() else { return nil }
+        return scanner.fields.event(in: line)
+    }
 
-    static let topLevel: [[UInt8]] = {
-        var seen: [[UInt8]] = []
-        for path in paths where !seen.contains(path[0]) { seen.append(path[0]) }
-        return seen
-    }()
+    /// Where a wanted value stands in the line.
+    enum Slot {
+        /// The key was not there (yet).
+        case missing
+        /// A string's content; `plain` when it holds neither escapes nor non-ASCII bytes, so its bytes are its text.
+        case string(Range<Int>, plain: Bool)
+        case number(Double)
+        /// A list, brackets included (only `details.reason` reads one).
+        case list(Range<Int>)
+        /// Anything else: the key is there, so a repeated key does not count.
+        case other
 
-    enum Field: Int {
+        var isMissing: Bool {
+            if case .missing = self { return true }
+            return false
+        }
+    }
+
+    enum Field {
         case id, dateCreate, action, user, ip, fileID, fileName, fileTitle, entityChannel, detailsChannelID, detailsChannel, messageChannel,
             agentChannel, reason
     }
 
-    public static func event(_ line: UnsafeBufferPointer<UInt8>) -> SecurityEvent? {
-        var scanner = Scanner(bytes: line)
-        guard scanner.value(depth: 0), scanner.atEnd() else { return nil }
-        func single(_ field: Field) -> String? {
-            // Lists count only for `details.reason`.
-            guard let parts = scanner.captured[field.rawValue], parts.count == 1, scanner.kinds[field.rawValue] != .array else { return nil }
-            return scanner.text(parts[0])
-        }
-        func string(_ field: Field) -> String? { scanner.kinds[field.rawValue] == .string ? single(field) : nil }
-        guard let id = string(.id), let action = string(.action), let createdText = single(.dateCreate),
-            let created = Double(createdText), created.isFinite, created > 0, created < 1e11
-        else { return nil }
-        var reason: String?
-        if scanner.kinds[Field.reason.rawValue] != .number, let parts = scanner.captured[Field.reason.rawValue] {
-            let texts = parts.compactMap { scanner.text($0) }
-            reason = texts.isEmpty ? nil : texts.joined(separator: ",")
-        }
-        return SecurityEvent(
-            source: .slackAudit, id: id, at: Date(timeIntervalSince1970: TimeInterval(Int64(created))), action: action,
-            userID: string(.user), ip: string(.ip).flatMap(IPAddress.init).map(\.description), fileID: string(.fileID),
-            fileName: string(.fileName) ?? string(.fileTitle),
-            channelID: string(.entityChannel) ?? string(.detailsChannelID) ?? string(.detailsChannel) ?? string(.messageChannel) ?? string(.agentChannel),
-            reason: reason)
-    }
+    /// The values `SlackAuditEntry.event(from:)` reads, by their path in the entry.
+    struct Fields {
+        var id = Slot.missing, dateCreate = Slot.missing, action = Slot.missing
+        /// `actor.user.id`, `context.ip_address`.
+        var user = Slot.missing, ip = Slot.missing
+        /// `entity.file.id`, `.name`, `.title`.
+        var fileID = Slot.missing, fileName = Slot.missing, fileTitle = Slot.missing
+        /// `entity.channel.id`, `details.channel_id`, `details.channel`, `entity.message.channel`,
+        /// `context.agent_message.channel_id`: the channel, in this order of preference.
+        var entityChannel = Slot.missing, detailsChannelID = Slot.missing, detailsChannel = Slot.missing
+        var messageChannel = Slot.missing, agentChannel = Slot.missing
+        var reason = Slot.missing
 
-    enum Kind { case string, number, array, other }
-
-    /// A captured scalar: where its bytes are, and whether a string needs unescaping.
-    struct Capture {
-        var range: Range<Int>
-        var escaped: Bool
-        var isString: Bool
-    }
-
-    struct Scanner {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var index = 0
-        var path: [Range<Int>] = []
-        var captured: [[Capture]?] = Array(repeating: nil, count: AuditLineScanner.paths.count)
-        var kinds: [Kind?] = Array(repeating: nil, count: AuditLineScanner.paths.count)
-        var inWantedArray: Int? = nil
-
-        init(bytes: UnsafeBufferPointer<UInt8>) {
-            self.bytes = bytes
-            path.reserveCapacity(8)
-        }
-
-        mutating func skipSpace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0a || bytes[index] == 0x0d || bytes[index] == 0x09 { index += 1 }
-        }
-
-        mutating func atEnd() -> Bool {
-            skipSpace()
-            return index == bytes.count
-        }
-
-        func equal(_ range: Range<Int>, _ key: [UInt8]) -> Bool {
-            guard range.count == key.count else { return false }
-            var i = range.lowerBound
-            for byte in key {
-                if bytes[i] != byte { return false }
-                i += 1
-            }
-            return true
-        }
-
-        func wanted() -> Int? {
-            guard path.count <= 3 else { return nil }
-            outer: for (n, candidate) in AuditLineScanner.paths.enumerated() where candidate.count == path.count {
-                for (key, range) in zip(candidate, path) where !equal(range, key) { continue outer }
-                return n
-            }
-            return nil
-        }
-
-        func isPrefixOfWanted() -> Bool {
-            guard path.count <= 3 else { return false }
-            if path.count == 1 {
-                // Top-level keys: most of an entry's keys are rejected here on length alone.
-                let key = path[0]
-                for candidate in AuditLineScanner.topLevel where candidate.count == key.count && equal(key, candidate) { return true }
-                return false
-            }
-            outer: for candidate in AuditLineScanner.paths where candidate.count >= path.count {
-                for (key, range) in zip(candidate, path) where !equal(range, key) { continue outer }
-                return true
-            }
-            return false
-        }
-
-        /// Steps over one JSON value, checking brackets and strings only (scalars in skipped parts are not validated).
-        mutating func skipValue() -> Bool {
-            skipSpace()
-            guard index < bytes.count else { return false }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                return rawString() != nil
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while index < bytes.count {
-                    let c = bytes[index]
-                    if c == UInt8(ascii: "\"") {
-                        guard rawString() != nil else { return false }
-                        continue
-                    }
-                    if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-                        depth += 1
-                    } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
-                        depth -= 1
-                        if depth == 0 {
-                            index += 1
-                            return true
-                        }
-                    }
-                    index += 1
+        subscript(field: Field) -> Slot {
+            get {
+                switch field {
+                case .id: id
+                case .dateCreate: dateCreate
+                case .action: action
+                case .user: user
+                case .ip: ip
+                case .fileID: fileID
+                case .fileName: fileName
+                case .fileTitle: fileTitle
+                case .entityChannel: entityChannel
+                case .detailsChannelID: detailsChannelID
+                case .detailsChannel: detailsChannel
+                case .messageChannel: messageChannel
+                case .agentChannel: agentChannel
+                case .reason: reason
                 }
-                return false
+            }
+            set {
+                switch field {
+                case .id: id = newValue
+                case .dateCreate: dateCreate = newValue
+                case .action: action = newValue
+                case .user: user = newValue
+                case .ip: ip = newValue
+                case .fileID: fileID = newValue
+                case .fileName: fileName = newValue
+                case .fileTitle: fileTitle = newValue
+                case .entityChannel: entityChannel = newValue
+                case .detailsChannelID: detailsChannelID = newValue
+                case .detailsChannel: detailsChannel = newValue
+                case .messageChannel: messageChannel = newValue
+                case .agentChannel: agentChannel = newValue
+                case .reason: reason = newValue
+                }
+            }
+        }
+
+        func event(in bytes: UnsafeBufferPointer<UInt8>) -> SecurityEvent? {
+            // A wanted string that is not valid UTF-8 makes the line no JSON, as for the full decoder.
+            var invalid = false
+            func text(_ slot: Slot) -> String? {
+                guard case .string(let range, let plain) = slot else { return nil }
+                switch AuditLineScanner.text(bytes, range, plain: plain) {
+                case .text(let text): return text
+                case .empty: return nil
+                case .invalid:
+                    invalid = true
+                    return nil
+                }
+            }
+            guard let id = text(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? text(action), let created = seconds(in: bytes)
+            else { return nil }
+            let userID = text(user), ip = address(in: bytes), fileID = text(fileID), fileName = text(fileName) ?? text(fileTitle)
+            let channelID = text(entityChannel) ?? text(detailsChannelID) ?? text(detailsChannel) ?? text(messageChannel) ?? text(agentChannel)
+            let reason = reason(in: bytes, invalid: &invalid)
+            guard !invalid else { return nil }
+            return SecurityEvent(
+                source: .slackAudit, id: id, at: Date(timeIntervalSince1970: TimeInterval(created)), action: action, userID: userID, ip: ip,
+                fileID: fileID, fileName: fileName, channelID: channelID, reason: reason)
+        }
+
+        /// `date_create`, a number or a numeric string, as whole seconds; nil when no date has it.
+        func seconds(in bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+            let seconds: Double?
+            switch dateCreate {
+            case .number(let value): seconds = value
+            case .string(let range, let plain):
+                guard case .text(let text) = AuditLineScanner.text(bytes, range, plain: plain, newlines: false) else { return nil }
+                seconds = Double(text)
+            default: seconds = nil
+            }
+            guard let seconds, seconds.isFinite, seconds > 0, seconds < 1e11 else { return nil }
+            return Int64(seconds)
+        }
+
+        /// `context.ip_address` in canonical form; nil when it is no address (Slack's docs carry `1.23.45.678`).
+        func address(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            guard case .string(let range, let plain) = ip, case .text(let text) = AuditLineScanner.text(bytes, range, plain: plain) else { return nil }
+            // Dotted-quad text as Slack writes it is already canonical: no round trip through inet_pton and inet_ntop.
+            if text.utf8.count == range.count, IPAddress.isCanonicalIPv4(UnsafeBufferPointer(rebasing: bytes[range])) { return text }
+            return IPAddress(text)?.description
+        }
+
+        /// `details.reason`: one string, or a list whose strings are joined with commas.
+        func reason(in bytes: UnsafeBufferPointer<UInt8>, invalid: inout Bool) -> String? {
+            switch reason {
+            case .string(let range, let plain):
+                switch AuditLineScanner.text(bytes, range, plain: plain) {
+                case .text(let text): return text
+                case .empty: return nil
+                case .invalid:
+                    invalid = true
+                    return nil
+                }
+            case .list(let range):
+                var scanner = Scanner(bytes: UnsafeBufferPointer(rebasing: bytes[range]))
+                var parts: [String] = []
+                let closed = scanner.elements(closedBy: UInt8(ascii: "]")) { scanner in
+                    guard scanner.peek == UInt8(ascii: "\"") else { return scanner.skipValue() }
+                    let start = scanner.index + 1
+                    guard let plain = scanner.string() else { return false }
+                    switch AuditLineScanner.text(scanner.bytes, start..<(scanner.index - 1), plain: plain) {
+                    case .text(let text): parts.append(text)
+                    case .empty: break
+                    case .invalid: invalid = true
+                    }
+                    return true
+                }
+                return closed && !parts.isEmpty ? parts.joined(separator: ",") : nil
             default:
-                let start = index
-                while index < bytes.count {
-                    let c = bytes[index]
-                    if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09 { break }
-                    index += 1
-                }
-                return index > start
+                return nil
             }
         }
+    }
 
-        /// The text of a capture, trimmed of ASCII white space; nil when empty.
-        func text(_ capture: Capture) -> String? {
-            var low = capture.range.lowerBound
-            var high = capture.range.upperBound
-            while low < high, bytes[low] == 0x20 || bytes[low] == 0x09 || bytes[low] == 0x0a || bytes[low] == 0x0d { low += 1 }
-            while high > low, bytes[high - 1] == 0x20 || bytes[high - 1] == 0x09 || bytes[high - 1] == 0x0a || bytes[high - 1] == 0x0d { high -= 1 }
-            guard low < high else { return nil }
-            if !capture.escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self) }
-            // Rare: the JSON reader decodes the escapes.
+    enum Text {
+        case text(String)
+        /// Nothing but white space.
+        case empty
+        /// Not valid UTF-8, or a bad escape.
+        case invalid
+    }
+
+    /// A string's text without surrounding white space (and new lines), as `SlackAuditEntry.nonEmpty` reads it.
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, plain: Bool, newlines: Bool = true) -> Text {
+        guard plain else {
+            // Rare: the JSON reader decodes the escapes and checks the UTF-8; Foundation trims what is not ASCII.
             var quoted: [UInt8] = [UInt8(ascii: "\"")]
-            quoted.append(contentsOf: bytes[capture.range])
+            quoted.append(contentsOf: bytes[range])
             quoted.append(UInt8(ascii: "\""))
-            guard case .string(let decoded)? = JSONValue.parse(quoted) else { return nil }
-            let trimmed = decoded.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? nil : trimmed
+            guard case .string(let decoded)? = JSONValue.parse(quoted) else { return .invalid }
+            let trimmed = decoded.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+            return trimmed.isEmpty ? .empty : .text(trimmed)
         }
+        // Plain text holds no control characters (JSON forbids them raw), so a space is the only white space in it.
+        var low = range.lowerBound, high = range.upperBound
+        while low < high, bytes[low] == 0x20 { low += 1 }
+        while high > low, bytes[high - 1] == 0x20 { high -= 1 }
+        guard low < high else { return .empty }
+        return .text(String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self))
+    }
 
-        mutating func capture(_ field: Int, _ value: Capture) {
-            if captured[field] == nil { captured[field] = [value] } else { captured[field]!.append(value) }
-        }
+    /// The actions the built-in rules read, as literals: the common actions then cost no allocation per event.
+    static let knownActions: [String] = [
+        "file_downloaded", "file_uploaded", "file_public_link_created", "user_login", "user_login_failed", "anomaly",
+        "ip_allowlist_access_denied", "user_logout",
+    ]
 
-        mutating func value(depth: Int) -> Bool {
-            guard depth < 64 else { return false }
-            skipSpace()
-            guard index < bytes.count else { return false }
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                index += 1
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return true
-                }
-                while true {
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = rawString() else { return false }
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
-                    index += 1
-                    path.append(key.range)
-                    // Most of an entry is of no interest: skip those subtrees without tracking paths.
-                    let ok = isPrefixOfWanted() ? value(depth: depth + 1) : skipValue()
-                    path.removeLast()
-                    guard ok else { return false }
-                    skipSpace()
-                    guard index < bytes.count else { return false }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    if bytes[index] == UInt8(ascii: "}") {
-                        index += 1
-                        return true
-                    }
-                    return false
-                }
-            case UInt8(ascii: "["):
-                index += 1
-                let field = wanted()
-                if let field { kinds[field] = .array }
-                let outerArray = inWantedArray
-                inWantedArray = field
-                defer { inWantedArray = outerArray }
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return true
-                }
-                while true {
-                    guard value(depth: depth + 1) else { return false }
-                    skipSpace()
-                    guard index < bytes.count else { return false }
-                    if bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    if bytes[index] == UInt8(ascii: "]") {
-                        index += 1
-                        return true
-                    }
-                    return false
-                }
-            case UInt8(ascii: "\""):
-                guard let string = rawString() else { return false }
-                if let field = wanted() ?? inWantedArray {
-                    capture(field, string)
-                    if kinds[field] != .array { kinds[field] = .string }
-                }
-                return true
-            default:
-                let start = index
-                while index < bytes.count {
-                    let c = bytes[index]
-                    if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09 { break }
-                    index += 1
-                }
-                guard index > start else { return false }
-                let token = bytes[start..<index]
-                let isNumber = token.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
-                let isLiteral = token.elementsEqual("true".utf8) || token.elementsEqual("false".utf8) || token.elementsEqual("null".utf8)
-                guard isNumber || isLiteral else { return false }
-                if isNumber, let field = wanted() {
-                    capture(field, Capture(range: start..<index, escaped: false, isString: false))
-                    kinds[field] = .number
-                }
-                return true
-            }
+    /// The literal for a plain action spelled exactly as one of `knownActions`.
+    static func knownAction(_ slot: Slot, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard case .string(let range, true) = slot else { return nil }
+        for known in knownActions where known.utf8.count == range.count {
+            let same = known.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress! + range.lowerBound, range.count) == 0 }
+            if same == true { return known }
         }
-
-        /// A string's content range (escapes untouched); positions after the closing quote.
-        mutating func rawString() -> Capture? {
-            index += 1
-            let start = index
-            var escaped = false
-            while index < bytes.count {
-                let c = bytes[index]
-                if c == UInt8(ascii: "\\") {
-                    escaped = true
-                    index += 2
-                    continue
-                }
-                if c == UInt8(ascii: "\"") {
-                    let capture = Capture(range: start..<index, escaped: escaped, isString: true)
-                    index += 1
-                    return capture
-                }
-                if c < 0x20 { return nil }
-                index += 1
-            }
-            return nil
-        }
+        return nil
     }
 }

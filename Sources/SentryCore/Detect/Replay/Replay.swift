@@ -60,33 +60,75 @@ public struct LineSplitter {
 /// Recently seen ids, bounded: duplicates in audit exports sit close together, and the set must not grow with the
 /// file. Ids are kept as 64-bit FNV-1a fingerprints; a collision among the last few hundred thousand ids is
 /// vanishingly unlikely and would only drop one event from a replay.
+///
+/// Two generations, each an open-addressed table at most half full (a fingerprint is already a good hash, so no
+/// `Hasher` runs per id): once the current one holds `capacity` ids it becomes the previous one, so the last
+/// `capacity` to `2 × capacity` ids are remembered.
 public struct RecentIDs {
-    private var current = Set<UInt64>()
-    private var previous = Set<UInt64>()
+    private var current: [UInt64]
+    private var previous: [UInt64]
+    private var count = 0
+    private let mask: Int
     let capacity: Int
 
     public init(capacity: Int = 200_000) {
-        self.capacity = capacity
-        current.reserveCapacity(capacity)
+        self.capacity = max(1, capacity)
+        var size = 16
+        while size < 2 * self.capacity { size <<= 1 }
+        mask = size - 1
+        current = Array(repeating: 0, count: size)
+        previous = current
     }
 
     static func fingerprint(_ id: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
+        func fold(_ bytes: some Sequence<UInt8>) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+            // 0 marks a free slot.
+            return hash == 0 ? 1 : hash
         }
-        return hash
+        // Native strings (all the replay makes) hand out their bytes without the per-byte view.
+        return id.utf8.withContiguousStorageIfAvailable { fold($0) } ?? fold(id.utf8)
     }
 
     /// True when the id was not seen recently (and remembers it).
     public mutating func insert(_ id: String) -> Bool {
-        let print = Self.fingerprint(id)
-        if previous.contains(print) || !current.insert(print).inserted { return false }
-        if current.count >= capacity {
-            previous = current
-            current = Set(minimumCapacity: capacity)
+        insert(fingerprint: Self.fingerprint(id))
+    }
+
+    /// For each id in turn, whether it was not seen recently (remembering it), as `insert` one by one: looked up in
+    /// one tight loop, the table reads of many ids (each a cache miss, the tables being megabytes) overlap.
+    public mutating func insert(_ ids: [String]) -> [Bool] {
+        let prints = ids.map(Self.fingerprint)
+        return prints.map { insert(fingerprint: $0) }
+    }
+
+    private mutating func insert(fingerprint print: UInt64) -> Bool {
+        if Self.slot(of: print, in: previous, mask: mask).found { return false }
+        let (slot, found) = Self.slot(of: print, in: current, mask: mask)
+        if found { return false }
+        current[slot] = print
+        count += 1
+        if count >= capacity {
+            swap(&current, &previous)
+            current.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            count = 0
         }
         return true
+    }
+
+    /// Where `print` is in `table`, or the free slot where it would go.
+    private static func slot(of print: UInt64, in table: [UInt64], mask: Int) -> (index: Int, found: Bool) {
+        // The high bits of an FNV product are the well-mixed ones.
+        var index = Int(truncatingIfNeeded: (print &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while true {
+            let value = table[index]
+            if value == print { return (index, true) }
+            if value == 0 { return (index, false) }
+            index = (index + 1) & mask
+        }
     }
 }

@@ -242,6 +242,11 @@ public enum UplinkStatusScanner {
             index += 1
             let start = index
             while index < bytes.count {
+                if index + 8 <= bytes.count {
+                    let ordinary = JSONBytes.ordinaryPrefix(bytes, at: index)
+                    index += ordinary
+                    if ordinary == 8 { continue }
+                }
                 let byte = bytes[index]
                 if byte == Self.quote {
                     index += 1

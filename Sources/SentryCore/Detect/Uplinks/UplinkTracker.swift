@@ -180,8 +180,15 @@ public struct UplinkTracker: Sendable, Equatable {
 
         for report in Self.newestPerSerial(reports) {
             let slot = memory.devices.index(forKey: report.serial)
-            let known = slot.map { memory.devices.values[$0].snapshots } ?? []
             let uplinks = Self.distinctInterfaces(report.uplinks)
+            // Most polls of most devices: only the report time is new. Updated in place (the caller keeps no copy).
+            if !changes.recording, let slot, let at = report.lastReportedAt, now.timeIntervalSince(at) <= staleAfter,
+                Self.refresh(&memory.devices.values[slot], with: report, uplinks: uplinks, at: at, poll: poll)
+            {
+                reported += 1
+                continue
+            }
+            let known = slot.map { memory.devices.values[$0].snapshots } ?? []
             var after: [UplinkSnapshot]
 
             func old(_ interface: String) -> UplinkSnapshot? { known.first { $0.interface == interface } }
@@ -206,7 +213,7 @@ public struct UplinkTracker: Sendable, Equatable {
                 if let carrier = Self.carrier(current).interface {
                     for index in current.indices { current[index].carried = current[index].interface == carrier }
                 }
-                for snapshot in current { keep(snapshot, old: old(snapshot.interface)) }
+                if changes.recording { for snapshot in current { keep(snapshot, old: old(snapshot.interface)) } }
                 if !known.isEmpty, let change = carrierChange(report, at: at, before: known, after: current) { events.append(change) }
                 // Uplinks of the device missing from its report: kept until forgotten.
                 after = current
@@ -258,7 +265,7 @@ public struct UplinkTracker: Sendable, Equatable {
         for serial in gone { memory.devices[serial] = nil }
     }
 
-    private static func newest(_ snapshots: [UplinkSnapshot]) -> Date? {
+    static func newest(_ snapshots: [UplinkSnapshot]) -> Date? {
         var newest: Date?
         for snapshot in snapshots { if let at = snapshot.reportedAt, newest.map({ at > $0 }) ?? true { newest = at } }
         return newest
@@ -266,7 +273,7 @@ public struct UplinkTracker: Sendable, Equatable {
 
     // MARK: Carrier
 
-    private enum Carrier: Equatable {
+    enum Carrier: Equatable {
         case wired(String)
         case cellular(String)
         case none
@@ -284,7 +291,7 @@ public struct UplinkTracker: Sendable, Equatable {
     }
 
     /// `snapshots` sorted by interface.
-    private static func carrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
+    static func carrier(_ snapshots: [UplinkSnapshot]) -> Carrier {
         var cellular: String?
         for snapshot in snapshots where isActive(snapshot.status) {
             if !isCellular(snapshot.interface) { return .wired(snapshot.interface) }
@@ -305,7 +312,7 @@ public struct UplinkTracker: Sendable, Equatable {
         func publicIP(_ snapshots: [UplinkSnapshot], _ interface: String) -> String? {
             Self.address(snapshots.first { $0.interface == interface }?.publicIP)
         }
-        let hasWired = before.contains { !Self.isCellular($0.interface) } || after.contains { !Self.isCellular($0.interface) }
+        var hasWired: Bool { before.contains { !Self.isCellular($0.interface) } || after.contains { !Self.isCellular($0.interface) } }
         switch (Self.lastCarrier(before), Self.carrier(after)) {
         case (.wired(let wired), .cellular(let cellular)):
             return event(
@@ -356,50 +363,6 @@ public struct UplinkTracker: Sendable, Equatable {
 
     static func key(_ serial: String, _ interface: String) -> String { "\(serial)/\(interface)" }
 
-    static func address(_ text: String?) -> String? {
-        guard let text else { return nil }
-        let clean = trimmed(text, newlines: true)
-        return clean.isEmpty ? nil : clean
-    }
-
-    static func isActive(_ status: String?) -> Bool {
-        guard let status else { return false }
-        // The common spelling without a copy; anything else the long way.
-        if status == "active" { return true }
-        if let ascii = asciiLowercaseEquals(status, "active", prefix: false) { return ascii }
-        return trimmed(status, newlines: false).lowercased() == "active"
-    }
-
-    /// For ASCII text without white space at its ends, whether it equals (or starts with) `word` (lowercase
-    /// ASCII) in any case, without the copy `lowercased()` makes; nil for other text, to be compared the long way.
-    private static func asciiLowercaseEquals(_ text: String, _ word: StaticString, prefix: Bool) -> Bool? {
-        let bytes = text.utf8
-        guard let first = bytes.first, let last = bytes.last, first > 0x20, last > 0x20, bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-        let count = word.utf8CodeUnitCount
-        guard prefix ? bytes.count >= count : bytes.count == count else { return false }
-        var offset = 0
-        for byte in bytes.prefix(count) {
-            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            guard lower == word.utf8Start[offset] else { return false }
-            offset += 1
-        }
-        return true
-    }
-    /// Meraki names cellular uplinks `cellular`; every other interface (`wan1`, `wan2`, …) is wired.
-    static func isCellular(_ interface: String) -> Bool {
-        if let ascii = asciiLowercaseEquals(interface, "cellular", prefix: true) { return ascii }
-        return interface.hasPrefix("cellular") || interface.lowercased().hasPrefix("cellular")
-    }
-
-    /// `text` without surrounding white space; Foundation's trimming only when an end is white space (it bridges
-    /// through NSString, and was a third of an uplink replay).
-    static func trimmed(_ text: String, newlines: Bool) -> String {
-        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte >= 0x80 || (newlines && (byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c)) }
-        guard isSpace(first) || isSpace(last) else { return text }
-        return text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
-    }
-
     /// One report per serial (a listing read across pages may repeat one): the newest.
     private static func newestPerSerial(_ reports: [UplinkReport]) -> [UplinkReport] {
         // A listing is usually one report per serial, in serial order already.
@@ -421,6 +384,10 @@ public struct UplinkTracker: Sendable, Equatable {
 
     /// The first entry of each interface, in interface order.
     private static func distinctInterfaces(_ uplinks: [UplinkReport.Uplink]) -> [UplinkReport.Uplink] {
+        // Mostly already so (each interface once, in order): no copy.
+        if uplinks.indices.allSatisfy({ !uplinks[$0].interface.isEmpty && ($0 == 0 || uplinks[$0 - 1].interface < uplinks[$0].interface) }) {
+            return uplinks
+        }
         // A device has a handful of uplinks: a linear search beats a set.
         var distinct: [UplinkReport.Uplink] = []
         distinct.reserveCapacity(uplinks.count)
