@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "sentry-platform",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sentry", targets: ["sentry"]),
+        .executable(name: "sentry", targets: ["sentry"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -70,7 +70,7 @@ extension Demo {
         step(firstStep + 1, "Approved-only is in place: only business devices may use the LTE link")
         try await expect(await stage.slack.waitUntil { $0.replies(to: alert.ts).contains { $0.text.contains("in place until") } }, "rules written")
         out("    Meraki \(network) cellular rules now:")
-        rules().forEach { out("      \($0)") }
+        for rule in rules() { out("      \(rule)") }
 
         step(firstStep + 2, "wan1 is back; Sentry waits for it to stay up for the playbook's 2 s debounce")
         await report(wan1: "active", cellular: "ready")
@@ -79,8 +79,12 @@ extension Demo {
 
         step(firstStep + 3, "It stayed up: our rules are removed, the other admin's rule stays")
         try await expect(
-            await stage.slack.waitUntil(timeout: .seconds(20)) { $0.replies(to: alert.ts).contains { $0.text.contains("rolled back (the primary uplink") } }, "rollback")
-        out("    Thread reply: \(Transcript.plain(stage.slack.replies(to: alert.ts).first { $0.text.contains("rolled back (the primary uplink") }?.text ?? ""))")
+            await stage.slack.waitUntil(timeout: .seconds(20)) {
+                $0.replies(to: alert.ts).contains { $0.text.contains("rolled back (the primary uplink") }
+            }, "rollback")
+        out(
+            "    Thread reply: \(Transcript.plain(stage.slack.replies(to: alert.ts).first { $0.text.contains("rolled back (the primary uplink") }?.text ?? ""))"
+        )
         out("    Meraki \(network) cellular rules now: \(rules())")
     }
 }

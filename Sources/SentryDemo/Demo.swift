@@ -87,7 +87,9 @@ public struct Demo {
         let client = LoopbackClient(baseURL: "http://127.0.0.1:\(sentryApp.port)", transport: transport, slackSecret: Self.signingSecret)
         let callbacks: SlackCallbackSender = socketMode ? .socketMode(sockets) : .http(client)
 
-        out("Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), Slack and Meraki simulators on 127.0.0.1:\(slackApp.port) and :\(merakiApp.port).")
+        out(
+            "Sentry demo — the real server on 127.0.0.1:\(sentryApp.port), Slack and Meraki simulators on 127.0.0.1:\(slackApp.port) and :\(merakiApp.port)."
+        )
         out("Responders: @\(Self.alice) and @\(Self.bob). Alert channel: #\(Self.channel). No credentials, nothing leaves this machine.")
         if socketMode { try await socketIntro(sockets, client: client) }
         out("")
@@ -138,7 +140,9 @@ public struct Demo {
         step(5, "@\(Self.alice) clicks Acknowledge")
         _ = try await callbacks.click("ack", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count >= 1 }, "thread reply")
-        try await expect(await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("acknowledged") }, "message shows acknowledged")
+        try await expect(
+            await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("acknowledged") },
+            "message shows acknowledged")
         message = simulator.topLevelMessages(channel: Self.channel)[0]
         out("    Message now says: \(line(message, containing: "Status"))")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
@@ -176,7 +180,9 @@ public struct Demo {
         step(9, "She asks for 6 seconds (real blocks last hours) because of password spraying")
         let values: JSONValue = [
             ContainmentModal.ttlBlock: [ContainmentModal.ttlAction: ["type": "plain_text_input", "value": "6s"]],
-            ContainmentModal.reasonBlock: [ContainmentModal.reasonAction: ["type": "plain_text_input", "value": "password spraying from this address"]],
+            ContainmentModal.reasonBlock: [
+                ContainmentModal.reasonAction: ["type": "plain_text_input", "value": "password spraying from this address"]
+            ],
         ]
         _ = try await callbacks.submitView(
             callbackID: ContainmentModal.callbackID, user: Self.alice, privateMetadata: view["private_metadata"]?.stringValue ?? "", values: values)
@@ -195,21 +201,27 @@ public struct Demo {
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
         for network in [MerakiSimulator.mainOffice, MerakiSimulator.branch] {
             let top = meraki.l3Rules(networkID: network).first
-            out("    Meraki \(network) first L3 rule: \(top?["policy"]?.stringValue ?? "?") \(top?["destCidr"]?.stringValue ?? "?") — \(top?["comment"]?.stringValue ?? "")")
+            out(
+                "    Meraki \(network) first L3 rule: \(top?["policy"]?.stringValue ?? "?") \(top?["destCidr"]?.stringValue ?? "?") — \(top?["comment"]?.stringValue ?? "")"
+            )
         }
 
         step(12, "Six seconds later the block expires and rolls itself back; other rules are untouched")
         try await expect(
             await simulator.waitUntil(timeout: .seconds(20)) { $0.replies(to: message.ts).contains { $0.text.contains("rolled back") } }, "rollback")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
-        out("    Meraki \(MerakiSimulator.mainOffice) rules now: \(meraki.l3Rules(networkID: MerakiSimulator.mainOffice).map { $0["comment"]?.stringValue ?? "?" })")
+        out(
+            "    Meraki \(MerakiSimulator.mainOffice) rules now: \(meraki.l3Rules(networkID: MerakiSimulator.mainOffice).map { $0["comment"]?.stringValue ?? "?" })"
+        )
 
         // 13. Resolve.
         step(13, "@\(Self.alice) resolves the first alert")
         let repliesBefore = simulator.replies(to: message.ts).count
         _ = try await callbacks.click("resolve", value: alertID, user: Self.alice, responseURL: responseURL, messageTS: message.ts)
         try await expect(await simulator.waitUntil { $0.replies(to: message.ts).count > repliesBefore }, "resolve reply")
-        try await expect(await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("resolved") }, "message shows resolved")
+        try await expect(
+            await simulator.waitUntil { ($0.topLevelMessages(channel: Self.channel).first?.text ?? "").contains("resolved") },
+            "message shows resolved")
         message = simulator.topLevelMessages(channel: Self.channel)[0]
         out("    Message now says: \(line(message, containing: "Status")); its buttons are gone.")
         out("    Thread reply: \(Transcript.plain(simulator.replies(to: message.ts).last?.text ?? ""))")
@@ -225,12 +237,16 @@ public struct Demo {
         step(18, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
-            out("    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail.replacingOccurrences(of: "\n", with: " "))")
+            out(
+                "    #\(entry.seq) \(Timestamp.iso8601(entry.at)) \(entry.actor) \(entry.action) \(entry.alertID ?? "") \(entry.detail.replacingOccurrences(of: "\n", with: " "))"
+            )
         }
         out("    \(AuditChain.verify(entries))")
         let requests = simulator.requests.filter { $0.method.hasPrefix("chat.") }.count
         out("")
-        out("Done: \(simulator.topLevelMessages().count) alert messages, \(simulator.messages.count - simulator.topLevelMessages().count) thread replies, \(requests) chat.* calls to Slack.")
+        out(
+            "Done: \(simulator.topLevelMessages().count) alert messages, \(simulator.messages.count - simulator.topLevelMessages().count) thread replies, \(requests) chat.* calls to Slack."
+        )
 
         await sentryApp.stop()
         await socketApp.stop()
@@ -241,9 +257,13 @@ public struct Demo {
     /// Socket Mode: the socket is up, and the Slack endpoints are gone.
     func socketIntro(_ sockets: SocketModeSimulator, client: LoopbackClient) async throws {
         try await expect(await sockets.waitUntil { $0.openConnections.count == 1 }, "Socket Mode hello")
-        out("Socket Mode: SLACK_APP_TOKEN is set; Sentry opened \(sockets.openConnections.count) outbound WebSocket from apps.connections.open and got hello.")
+        out(
+            "Socket Mode: SLACK_APP_TOKEN is set; Sentry opened \(sockets.openConnections.count) outbound WebSocket from apps.connections.open and got hello."
+        )
         let refused = try await client.slack("/slack/interactivity", form: "payload=%7B%7D")
-        out("    POST /slack/interactivity → \(refused.status): with no public endpoint, every click below arrives as an envelope and is acked on the socket.")
+        out(
+            "    POST /slack/interactivity → \(refused.status): with no public endpoint, every click below arrives as an envelope and is acked on the socket."
+        )
     }
 
     /// Slack's routine refresh, make-before-break: the new socket says hello before the old one closes.
@@ -253,7 +273,9 @@ public struct Demo {
         out("   (Slack sends disconnect/refresh_requested on socket #\(old))")
         try await sockets.disconnect("refresh_requested", connection: old)
         try await expect(await sockets.waitUntil { $0.openConnections.count == 1 && $0.openConnections.first != old }, "socket refreshed")
-        out("    Sentry minted a new URL, socket #\(sockets.openConnections[0]) said hello, then #\(old) closed; \(sockets.acks.count) envelopes acked so far, none pending (\(sockets.unacked.count)).")
+        out(
+            "    Sentry minted a new URL, socket #\(sockets.openConnections[0]) said hello, then #\(old) closed; \(sockets.acks.count) envelopes acked so far, none pending (\(sockets.unacked.count))."
+        )
     }
 
     func step(_ number: Int, _ text: String) {

@@ -115,7 +115,9 @@ public actor DetectionPipeline: EventSink {
         counters.events += fresh.count
         counters.detections += detections.count
         if results.contains(where: { $0.status != .duplicate }) {
-            for result in results { logger.info("built-in detection", metadata: ["alert.id": "\(result.alertID)", "status": "\(result.status.rawValue)"]) }
+            for result in results {
+                logger.info("built-in detection", metadata: ["alert.id": "\(result.alertID)", "status": "\(result.status.rawValue)"])
+            }
             onAlerts()
         }
     }

@@ -37,7 +37,11 @@ public enum PlaybookTestRunner {
                     var state = RuleEngine.State()
                     let fired = engine.process(decoded, state: &state, recordCounts: false).detections
                     guard fired.count == expect else {
-                        results.append(result(false, "expected \(expect) detection\(expect == 1 ? "" : "s"), got \(fired.count)\(fired.first.map { ": \($0.title ?? "")" } ?? "")"))
+                        results.append(
+                            result(
+                                false,
+                                "expected \(expect) detection\(expect == 1 ? "" : "s"), got \(fired.count)\(fired.first.map { ": \($0.title ?? "")" } ?? "")"
+                            ))
                         continue
                     }
                     var message = "\(fired.count) detection\(fired.count == 1 ? "" : "s") as expected"
@@ -48,7 +52,8 @@ public enum PlaybookTestRunner {
                         }
                         let alerts = try await Self.alerts(from: fired, playbook: playbook)
                         guard alerts == expectAlerts else {
-                            results.append(result(false, "\(message), but expected \(expectAlerts) alert\(expectAlerts == 1 ? "" : "s"), got \(alerts)"))
+                            results.append(
+                                result(false, "\(message), but expected \(expectAlerts) alert\(expectAlerts == 1 ? "" : "s"), got \(alerts)"))
                             continue
                         }
                         message += ", in \(alerts) alert\(alerts == 1 ? "" : "s")"
@@ -68,13 +73,19 @@ public enum PlaybookTestRunner {
                         } catch {
                             throw TestProblem(description: "detection \(offset + 1): \(error.description)")
                         }
-                        if let after = value["after"]?.stringValue, let seconds = DurationText.parse(after) { at = at.addingTimeInterval(Double(seconds)) }
-                        let ingested = try await AlertEngine(store: store).ingest(detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-T\(offset)", now: at)
+                        if let after = value["after"]?.stringValue, let seconds = DurationText.parse(after) {
+                            at = at.addingTimeInterval(Double(seconds))
+                        }
+                        let ingested = try await AlertEngine(store: store).ingest(
+                            detection, playbook: playbook, channel: playbook.channel ?? "C0TEST", newAlertID: "A-T\(offset)", now: at)
                         alerts.insert(ingested.alertID)
                     }
-                    results.append(result(alerts.count == expect, alerts.count == expect
-                        ? "\(alerts.count) alert\(alerts.count == 1 ? "" : "s") as expected"
-                        : "expected \(expect) alert\(expect == 1 ? "" : "s"), got \(alerts.count)"))
+                    results.append(
+                        result(
+                            alerts.count == expect,
+                            alerts.count == expect
+                                ? "\(alerts.count) alert\(alerts.count == 1 ? "" : "s") as expected"
+                                : "expected \(expect) alert\(expect == 1 ? "" : "s"), got \(alerts.count)"))
                 } else {
                     results.append(result(false, "needs `events:` (built-in detections) or `detections:` (webhook detections)"))
                 }
@@ -116,7 +127,9 @@ public enum PlaybookTestRunner {
         guard count >= 1, count <= 100_000 else { throw TestProblem(description: "event \(index + 1): `repeat` must be 1 to 100000") }
         var every = 0
         if let text = object["every"]?.stringValue {
-            guard let seconds = DurationText.parse(text) else { throw TestProblem(description: "event \(index + 1): `every` must be a duration such as 20s") }
+            guard let seconds = DurationText.parse(text) else {
+                throw TestProblem(description: "event \(index + 1): `every` must be a duration such as 20s")
+            }
             guard seconds <= 366 * 86_400 else { throw TestProblem(description: "event \(index + 1): `every` must be at most a year") }
             every = seconds
         }

@@ -81,7 +81,8 @@ public struct AlertEngine: Sendable {
             for key in batch.fired { try await tx.recordRuleFired(key) }
             var results: [IngestResult] = []
             for item in batch.detections {
-                let result = try await Self.ingest(item.detection, playbook: item.playbook, channel: item.channel, newAlertID: item.alertID, now: now, in: tx)
+                let result = try await Self.ingest(
+                    item.detection, playbook: item.playbook, channel: item.channel, newAlertID: item.alertID, now: now, in: tx)
                 results.append(result)
                 if result.status != .duplicate, let event = followUps[item.detection.id] {
                     _ = try await Self.apply(event, to: result.alertID, now: now, in: tx)
@@ -174,7 +175,8 @@ public struct AlertEngine: Sendable {
             try await tx.write(TransitionRecord(transition, alertID: stored.alert.id, revision: stored.revision), now: now)
             result = IngestResult(alertID: stored.alert.id, status: .grouped, transition: transition)
         } else {
-            let transition = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
+            let transition = AlertMachine.handle(
+                nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
             try await tx.write(TransitionRecord(transition, alertID: newAlertID, revision: nil), now: now)
             result = IngestResult(alertID: newAlertID, status: .created, transition: transition)
         }

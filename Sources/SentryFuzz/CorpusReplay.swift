@@ -18,7 +18,8 @@ enum CorpusReplay {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw Missing(path: path) }
-            let files = isDirectory.boolValue
+            let files =
+                isDirectory.boolValue
                 ? try fm.contentsOfDirectory(atPath: path).sorted().map { (path as NSString).appendingPathComponent($0) }
                 : [path]
             for file in files {

@@ -15,7 +15,8 @@ extension FuzzTarget {
         // Compact, sorted, one of each key: no room left for the scanner to be unsure.
         let canonical = scan(Array(entry.encoded().utf8))
         FuzzCheck.expect(
-            canonical == full, "on \(entry.encoded().prefix(300)) the scanner gave \(String(describing: canonical)), the decoder \(String(describing: full))")
+            canonical == full,
+            "on \(entry.encoded().prefix(300)) the scanner gave \(String(describing: canonical)), the decoder \(String(describing: full))")
     }
 
     private static func scan(_ line: [UInt8]) -> SecurityEvent? {

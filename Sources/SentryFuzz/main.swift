@@ -1,7 +1,7 @@
 import Foundation
 
 #if FUZZING
-import CLibFuzzer
+    import CLibFuzzer
 #endif
 
 // `SentryFuzz <target> [libFuzzer flags and corpus folders]` in the fuzz build (-DFUZZING, -sanitize=fuzzer);
@@ -19,45 +19,46 @@ if arguments.count > 1, arguments[1] == "all" || FuzzTarget.named(arguments[1]) 
 }
 
 #if FUZZING
-guard let name, let target = FuzzTarget.named(name) else {
-    FileHandle.standardError.write(Data((usage + " (or \(environmentKey)=<target>)\n").utf8))
-    exit(2)
-}
-setenv(environmentKey, name, 1)
-FuzzSession.target = target
-var argc = Int32(arguments.count)
-// libFuzzer keeps these for the whole run and never frees them.
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = {
-    let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: arguments.count + 1)
-    for (index, argument) in arguments.enumerated() { pointers[index] = strdup(argument) }
-    pointers[arguments.count] = nil
-    return pointers
-}()
-exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-    FuzzSession.target?.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-})
-#else
-guard let name, arguments.count > 1 else {
-    FileHandle.standardError.write(Data((usage + " <file or folder>...\n").utf8))
-    exit(2)
-}
-let targets = name == "all" ? FuzzTarget.all : FuzzTarget.named(name).map { [$0] } ?? []
-guard !targets.isEmpty else {
-    FileHandle.standardError.write(Data((usage + "\n").utf8))
-    exit(2)
-}
-var failed = false
-for target in targets {
-    // With `all`, each path is a root holding one folder per target.
-    let paths = name == "all" ? arguments.dropFirst().map { ($0 as NSString).appendingPathComponent(target.name) } : Array(arguments.dropFirst())
-    do {
-        let count = try CorpusReplay.run(target, paths: paths)
-        print("\(target.name): \(count) inputs, all checks held")
-    } catch {
-        FileHandle.standardError.write(Data("\(target.name): \(error)\n".utf8))
-        failed = true
+    guard let name, let target = FuzzTarget.named(name) else {
+        FileHandle.standardError.write(Data((usage + " (or \(environmentKey)=<target>)\n").utf8))
+        exit(2)
     }
-}
-exit(failed ? 1 : 0)
+    setenv(environmentKey, name, 1)
+    FuzzSession.target = target
+    var argc = Int32(arguments.count)
+    // libFuzzer keeps these for the whole run and never frees them.
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = {
+        let pointers = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: arguments.count + 1)
+        for (index, argument) in arguments.enumerated() { pointers[index] = strdup(argument) }
+        pointers[arguments.count] = nil
+        return pointers
+    }()
+    exit(
+        LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzSession.target?.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+            return 0
+        })
+#else
+    guard let name, arguments.count > 1 else {
+        FileHandle.standardError.write(Data((usage + " <file or folder>...\n").utf8))
+        exit(2)
+    }
+    let targets = name == "all" ? FuzzTarget.all : FuzzTarget.named(name).map { [$0] } ?? []
+    guard !targets.isEmpty else {
+        FileHandle.standardError.write(Data((usage + "\n").utf8))
+        exit(2)
+    }
+    var failed = false
+    for target in targets {
+        // With `all`, each path is a root holding one folder per target.
+        let paths = name == "all" ? arguments.dropFirst().map { ($0 as NSString).appendingPathComponent(target.name) } : Array(arguments.dropFirst())
+        do {
+            let count = try CorpusReplay.run(target, paths: paths)
+            print("\(target.name): \(count) inputs, all checks held")
+        } catch {
+            FileHandle.standardError.write(Data("\(target.name): \(error)\n".utf8))
+            failed = true
+        }
+    }
+    exit(failed ? 1 : 0)
 #endif

@@ -47,7 +47,8 @@ extension PostgresAlertStore {
             }
             let before = detectionsBefore.timeIntervalSince1970
             let outbox = try await count(
-                "WITH d AS (DELETE FROM outbox WHERE state = 'done' AND finished_at < \(doneBefore.timeIntervalSince1970) RETURNING 1) SELECT count(*)::int8 FROM d")
+                "WITH d AS (DELETE FROM outbox WHERE state = 'done' AND finished_at < \(doneBefore.timeIntervalSince1970) RETURNING 1) SELECT count(*)::int8 FROM d"
+            )
             let detections = try await count(
                 "WITH d AS (DELETE FROM detection_seen WHERE received_at < \(before) RETURNING 1) SELECT count(*)::int8 FROM d")
             // Windows are at most a few weeks long; seen event ids only matter while collectors may re-read them.

@@ -55,7 +55,8 @@ extension PostgresAlertStore {
         try await query(
             "SELECT seq, at, alert_id, actor, action, detail, prev_hash, hash FROM audit WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)"
         ).map { row in
-            let (seq, at, alertID, actor, action, detail, prev, hash) = try row.decode((Int64, Double, String?, String, String, String, String, String).self)
+            let (seq, at, alertID, actor, action, detail, prev, hash) = try row.decode(
+                (Int64, Double, String?, String, String, String, String, String).self)
             return AuditEntry.restored(
                 seq: seq, at: Date(timeIntervalSince1970: at), alertID: alertID, actor: actor, action: action, detail: detail, prevHash: prev,
                 hash: hash)

@@ -18,58 +18,60 @@ public enum PostgresSchema {
     static let unlock: PostgresQuery = "SELECT pg_advisory_unlock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
 
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "alerts, outbox, timers, audit, containments, collectors", statements: [
-            // Times are seconds since 1970 as float8, exactly what the other stores keep (a Date round-trips).
-            """
-            CREATE TABLE alert (
-              id text PRIMARY KEY, group_key text NOT NULL, status text NOT NULL, group_until float8 NOT NULL,
-              created_at float8 NOT NULL, updated_at float8 NOT NULL, revision bigint NOT NULL, body text NOT NULL,
-              ord bigserial NOT NULL)
-            """,
-            "CREATE INDEX alert_by_group ON alert (group_key, created_at)",
-            "CREATE INDEX alert_by_status ON alert (status, created_at)",
-            "CREATE TABLE detection_seen (id text PRIMARY KEY, alert_id text NOT NULL, received_at float8 NOT NULL)",
-            "CREATE INDEX detection_seen_by_time ON detection_seen (received_at)",
-            """
-            CREATE TABLE outbox (
-              id bigserial PRIMARY KEY, alert_id text, effect text NOT NULL, coalesce_key text,
-              idempotency_key text NOT NULL UNIQUE, state text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,
-              next_attempt_at float8 NOT NULL, created_at float8 NOT NULL, finished_at float8, last_error text,
-              ordered boolean NOT NULL DEFAULT true)
-            """,
-            "CREATE UNIQUE INDEX outbox_coalesce ON outbox (coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL",
-            "CREATE INDEX outbox_due ON outbox (state, next_attempt_at)",
-            "CREATE INDEX outbox_lane ON outbox (alert_id, state, ordered, id)",
-            "CREATE TABLE timer (alert_id text NOT NULL, kind text NOT NULL, due_at float8 NOT NULL, PRIMARY KEY (alert_id, kind))",
-            "CREATE INDEX timer_due ON timer (due_at)",
-            """
-            CREATE TABLE audit (
-              seq bigint PRIMARY KEY, at float8 NOT NULL, alert_id text, actor text NOT NULL, action text NOT NULL,
-              detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)
-            """,
-            // The chain's one writer at a time: an append locks this row until its transaction ends.
-            "CREATE TABLE audit_head (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL)",
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
-            """
-            CREATE TABLE containment (
-              id text PRIMARY KEY, alert_id text NOT NULL, kind text NOT NULL, target text NOT NULL, status text NOT NULL,
-              ord bigserial NOT NULL)
-            """,
-            "CREATE INDEX containment_by_target ON containment (kind, target, status)",
-            """
-            CREATE TABLE containment_journal (
-              containment_id text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (containment_id, key))
-            """,
-            "CREATE TABLE collector_checkpoint (name text PRIMARY KEY, value text NOT NULL, updated_at float8 NOT NULL)",
-            "CREATE TABLE event_seen (source text NOT NULL, id text NOT NULL, at float8 NOT NULL, PRIMARY KEY (source, id))",
-            "CREATE INDEX event_seen_by_time ON event_seen (at)",
-            "CREATE TABLE uplink_snapshot (key text PRIMARY KEY, body text NOT NULL)",
-            """
-            CREATE TABLE rule_window (
-              rule text NOT NULL, key text NOT NULL, bucket bigint NOT NULL, count bigint NOT NULL, PRIMARY KEY (rule, key, bucket))
-            """,
-            "CREATE TABLE rule_fired (rule text NOT NULL, key text NOT NULL, period bigint NOT NULL, PRIMARY KEY (rule, key, period))",
-        ]),
+        Migration(
+            version: 1, name: "alerts, outbox, timers, audit, containments, collectors",
+            statements: [
+                // Times are seconds since 1970 as float8, exactly what the other stores keep (a Date round-trips).
+                """
+                CREATE TABLE alert (
+                  id text PRIMARY KEY, group_key text NOT NULL, status text NOT NULL, group_until float8 NOT NULL,
+                  created_at float8 NOT NULL, updated_at float8 NOT NULL, revision bigint NOT NULL, body text NOT NULL,
+                  ord bigserial NOT NULL)
+                """,
+                "CREATE INDEX alert_by_group ON alert (group_key, created_at)",
+                "CREATE INDEX alert_by_status ON alert (status, created_at)",
+                "CREATE TABLE detection_seen (id text PRIMARY KEY, alert_id text NOT NULL, received_at float8 NOT NULL)",
+                "CREATE INDEX detection_seen_by_time ON detection_seen (received_at)",
+                """
+                CREATE TABLE outbox (
+                  id bigserial PRIMARY KEY, alert_id text, effect text NOT NULL, coalesce_key text,
+                  idempotency_key text NOT NULL UNIQUE, state text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,
+                  next_attempt_at float8 NOT NULL, created_at float8 NOT NULL, finished_at float8, last_error text,
+                  ordered boolean NOT NULL DEFAULT true)
+                """,
+                "CREATE UNIQUE INDEX outbox_coalesce ON outbox (coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL",
+                "CREATE INDEX outbox_due ON outbox (state, next_attempt_at)",
+                "CREATE INDEX outbox_lane ON outbox (alert_id, state, ordered, id)",
+                "CREATE TABLE timer (alert_id text NOT NULL, kind text NOT NULL, due_at float8 NOT NULL, PRIMARY KEY (alert_id, kind))",
+                "CREATE INDEX timer_due ON timer (due_at)",
+                """
+                CREATE TABLE audit (
+                  seq bigint PRIMARY KEY, at float8 NOT NULL, alert_id text, actor text NOT NULL, action text NOT NULL,
+                  detail text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL)
+                """,
+                // The chain's one writer at a time: an append locks this row until its transaction ends.
+                "CREATE TABLE audit_head (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL)",
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
+                """
+                CREATE TABLE containment (
+                  id text PRIMARY KEY, alert_id text NOT NULL, kind text NOT NULL, target text NOT NULL, status text NOT NULL,
+                  ord bigserial NOT NULL)
+                """,
+                "CREATE INDEX containment_by_target ON containment (kind, target, status)",
+                """
+                CREATE TABLE containment_journal (
+                  containment_id text NOT NULL, key text NOT NULL, value text NOT NULL, PRIMARY KEY (containment_id, key))
+                """,
+                "CREATE TABLE collector_checkpoint (name text PRIMARY KEY, value text NOT NULL, updated_at float8 NOT NULL)",
+                "CREATE TABLE event_seen (source text NOT NULL, id text NOT NULL, at float8 NOT NULL, PRIMARY KEY (source, id))",
+                "CREATE INDEX event_seen_by_time ON event_seen (at)",
+                "CREATE TABLE uplink_snapshot (key text PRIMARY KEY, body text NOT NULL)",
+                """
+                CREATE TABLE rule_window (
+                  rule text NOT NULL, key text NOT NULL, bucket bigint NOT NULL, count bigint NOT NULL, PRIMARY KEY (rule, key, bucket))
+                """,
+                "CREATE TABLE rule_fired (rule text NOT NULL, key text NOT NULL, period bigint NOT NULL, PRIMARY KEY (rule, key, period))",
+            ]),
         // The Home tab counts alerts by creation time.
         Migration(version: 2, name: "alerts by creation", statements: ["CREATE INDEX alert_by_creation ON alert (created_at)"]),
     ]

@@ -167,7 +167,8 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
         let seq = last + 1
         // Millisecond precision is what the chain hashes, so store exactly that.
         let stamp = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        let hash = AuditChain.hash(
+            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
         try await run(
             """
             INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash)

@@ -42,7 +42,8 @@ public enum AuditChain {
             if entry.prevHash != prev {
                 return .broken(seq: entry.seq, reason: "does not follow the entry before it (removed, inserted or reordered)")
             }
-            let computed = hash(prev: prev, seq: entry.seq, at: entry.at, alertID: entry.alertID, actor: entry.actor, action: entry.action, detail: entry.detail)
+            let computed = hash(
+                prev: prev, seq: entry.seq, at: entry.at, alertID: entry.alertID, actor: entry.actor, action: entry.action, detail: entry.detail)
             if computed != entry.hash {
                 return .broken(seq: entry.seq, reason: "contents changed after it was written")
             }

@@ -115,7 +115,9 @@ final class InMemoryTransaction: AlertTransaction {
     func groupCandidates(groupKey: String) async throws -> [StoredAlert] {
         tables.current.alerts.values
             .filter { $0.alert.groupKey == groupKey && AlertGrouping.groupable.contains($0.alert.status) }
-            .sorted { ($0.alert.snooze != nil ? 1 : 0, $0.alert.createdAt, $0.order) > ($1.alert.snooze != nil ? 1 : 0, $1.alert.createdAt, $1.order) }
+            .sorted {
+                ($0.alert.snooze != nil ? 1 : 0, $0.alert.createdAt, $0.order) > ($1.alert.snooze != nil ? 1 : 0, $1.alert.createdAt, $1.order)
+            }
             .map { StoredAlert(alert: $0.alert, revision: $0.revision) }
     }
 
@@ -216,9 +218,11 @@ extension InMemoryAlertStore {
         let prev = tables.audit.last?.hash ?? AuditChain.genesis
         // Millisecond precision is what the chain hashes, as the databases store it.
         let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        let hash = AuditChain.hash(
+            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
         tables.audit.append(
-            AuditEntry(seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail, prevHash: prev, hash: hash))
+            AuditEntry(
+                seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail, prevHash: prev, hash: hash))
     }
 
     static func live(kind: ContainmentAction.Kind, target: String, in tables: Tables) -> [LiveContainment] {

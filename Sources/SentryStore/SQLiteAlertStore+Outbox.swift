@@ -9,14 +9,16 @@ extension SQLiteAlertStore {
         // Only the head of each alert's lane: a later effect never overtakes an earlier one that waits
         // for a retry, and rows waiting behind a head never crowd out other alerts' work.
         let (entries, unreadable) = try await read { db -> ([OutboxEntry], [(Int64, String)]) in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT * FROM outbox o
-                    WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-                      AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM outbox p
-                        WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
-                    ORDER BY o.id LIMIT ?
-                    """), arguments: [now.timeIntervalSince1970, limit])
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM outbox o
+                        WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+                          AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM outbox p
+                            WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
+                        ORDER BY o.id LIMIT ?
+                        """), arguments: [now.timeIntervalSince1970, limit])
             var entries: [OutboxEntry] = []
             var unreadable: [(Int64, String)] = []
             for row in rows {
@@ -47,12 +49,18 @@ extension SQLiteAlertStore {
 
     public func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int {
         try await exclusive { db in
-            try db.cachedStatement(sql: "DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").execute(arguments: [doneBefore.timeIntervalSince1970])
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE state = 'done' AND finished_at < ?").execute(arguments: [
+                doneBefore.timeIntervalSince1970
+            ])
             let outbox = db.changesCount
-            try db.cachedStatement(sql: "DELETE FROM detection_seen WHERE received_at < ?").execute(arguments: [detectionsBefore.timeIntervalSince1970])
+            try db.cachedStatement(sql: "DELETE FROM detection_seen WHERE received_at < ?").execute(arguments: [
+                detectionsBefore.timeIntervalSince1970
+            ])
             let detections = db.changesCount
             // Windows are at most a few weeks long; seen event ids only matter while collectors may re-read them.
-            try db.cachedStatement(sql: "DELETE FROM rule_window WHERE bucket < ?").execute(arguments: [Int64(detectionsBefore.timeIntervalSince1970 * 1000)])
+            try db.cachedStatement(sql: "DELETE FROM rule_window WHERE bucket < ?").execute(arguments: [
+                Int64(detectionsBefore.timeIntervalSince1970 * 1000)
+            ])
             try db.cachedStatement(sql: "DELETE FROM event_seen WHERE at < ?").execute(arguments: [detectionsBefore.timeIntervalSince1970])
             return outbox + detections
         }
@@ -61,7 +69,8 @@ extension SQLiteAlertStore {
     public func outbox(alertID: String?) async throws -> [OutboxEntry] {
         try await read { db in
             if let alertID {
-                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE alert_id = ? ORDER BY id"), arguments: [alertID]).compactMap { try? Self.decodeEntry($0) }
+                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE alert_id = ? ORDER BY id"), arguments: [alertID])
+                    .compactMap { try? Self.decodeEntry($0) }
             }
             return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox ORDER BY id")).compactMap { try? Self.decodeEntry($0) }
         }
@@ -75,7 +84,6 @@ extension SQLiteAlertStore {
         }
     }
 
-
     public func completeEffects(_ ids: [Int64], now: Date) async throws {
         try await exclusive { db in
             for id in ids { try Self.finish(id, state: .done, error: nil, now: now, in: db) }
@@ -88,16 +96,18 @@ extension SQLiteAlertStore {
         }
     }
 
-
     public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
         try await exclusive { db in
-            try db.cachedStatement(sql: "UPDATE outbox SET attempts = MAX(0, attempts + ?), last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'").execute(arguments: [attemptDelta, error, at.timeIntervalSince1970, id])
+            try db.cachedStatement(
+                sql: "UPDATE outbox SET attempts = MAX(0, attempts + ?), last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'"
+            ).execute(arguments: [attemptDelta, error, at.timeIntervalSince1970, id])
         }
     }
 
     public func hasPendingPost(alertID: String) async throws -> Bool {
         try await read { db in
-            let effects = try String.fetchAll(db.cachedStatement(sql: "SELECT effect FROM outbox WHERE alert_id = ? AND state = 'pending'"), arguments: [alertID])
+            let effects = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT effect FROM outbox WHERE alert_id = ? AND state = 'pending'"), arguments: [alertID])
             return try effects.contains { try Self.decodeEffect($0) == .postAlert }
         }
     }
@@ -106,7 +116,9 @@ extension SQLiteAlertStore {
 
     public func dueTimers(now: Date, limit: Int) async throws -> [DueTimer] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT alert_id, kind, due_at FROM timer WHERE due_at <= ? ORDER BY due_at LIMIT ?"), arguments: [now.timeIntervalSince1970, limit]
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT alert_id, kind, due_at FROM timer WHERE due_at <= ? ORDER BY due_at LIMIT ?"),
+                arguments: [now.timeIntervalSince1970, limit]
             ).compactMap { row in
                 guard let kind = TimerKind(rawValue: row["kind"]) else { return nil }
                 return DueTimer(alertID: row["alert_id"], kind: kind, dueAt: Date(timeIntervalSince1970: row["due_at"]))

@@ -16,14 +16,16 @@ extension SQLiteAlertStore {
             let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
             var arguments = StatementArguments(statuses.map(\.rawValue))
             arguments += [limit]
-            return try String.fetchAll(db.cachedStatement(sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?"), arguments: arguments
+            return try String.fetchAll(
+                db.cachedStatement(sql: "SELECT body FROM alert WHERE status IN (\(marks)) ORDER BY created_at DESC LIMIT ?"), arguments: arguments
             ).map(Self.decodeAlert)
         }
     }
 
     public func alertCount(createdSince since: Date) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM alert WHERE created_at >= ?"), arguments: [since.timeIntervalSince1970]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM alert WHERE created_at >= ?"), arguments: [since.timeIntervalSince1970])
+                ?? 0
         }
     }
 
@@ -53,7 +55,6 @@ extension SQLiteAlertStore {
         }
     }
 
-
     public func ping() async throws {
         _ = try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }
@@ -74,14 +75,15 @@ extension SQLiteAlertStore {
                     gauges.containments[kind, default: [:]][status] = row["n"]
                 }
             }
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state")) {
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'failed') GROUP BY state"))
+            {
                 let n: Int = row["n"]
                 if row["state"] == "pending" { gauges.outboxPending = n } else { gauges.outboxFailed = n }
             }
             return gauges
         }
     }
-
 
     // MARK: Coding
 

@@ -27,13 +27,17 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
 
     func recordDetection(_ id: String, alertID: String, now: Date) async throws {
         try run { db in
-            try db.cachedStatement(sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)").execute(arguments: [id, alertID, now.timeIntervalSince1970])
+            try db.cachedStatement(sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)").execute(arguments: [
+                id, alertID, now.timeIntervalSince1970,
+            ])
         }
     }
 
     func alert(id: String) async throws -> StoredAlert? {
         try run { db in
-            guard let revision = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM alert WHERE id = ?"), arguments: [id]) else { return nil }
+            guard let revision = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM alert WHERE id = ?"), arguments: [id]) else {
+                return nil
+            }
             if let cached = store.decoded.get(id, revision: revision) { return StoredAlert(alert: cached, revision: revision) }
             guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM alert WHERE id = ?"), arguments: [id]) else { return nil }
             return StoredAlert(alert: try SQLiteAlertStore.decodeAlert(body), revision: revision)
@@ -42,11 +46,13 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
 
     func groupCandidates(groupKey: String) async throws -> [StoredAlert] {
         try run { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT body, revision FROM alert
-                    WHERE group_key = ? AND status IN ('open', 'acknowledged')
-                    ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
-                    """), arguments: [groupKey]
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT body, revision FROM alert
+                        WHERE group_key = ? AND status IN ('open', 'acknowledged')
+                        ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
+                        """), arguments: [groupKey]
             ).map { StoredAlert(alert: try SQLiteAlertStore.decodeAlert($0["body"]), revision: $0["revision"]) }
         }
     }
@@ -61,18 +67,24 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
             if let alert = record.save {
                 let body = try SQLiteAlertStore.encodeAlert(alert)
                 if let expected = record.expectedRevision {
-                    try db.cachedStatement(sql: "UPDATE alert SET status = ?, updated_at = ?, revision = ?, body = ? WHERE id = ? AND revision = ?").execute(arguments: [alert.status.rawValue, at, record.nextRevision, body, alert.id, expected])
+                    try db.cachedStatement(sql: "UPDATE alert SET status = ?, updated_at = ?, revision = ?, body = ? WHERE id = ? AND revision = ?")
+                        .execute(arguments: [alert.status.rawValue, at, record.nextRevision, body, alert.id, expected])
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 } else {
-                    try db.cachedStatement(sql: """
+                    try db.cachedStatement(
+                        sql: """
                             INSERT OR IGNORE INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """).execute(arguments: [alert.id, alert.groupKey, alert.status.rawValue, alert.groupUntil.timeIntervalSince1970,
-                                    alert.createdAt.timeIntervalSince1970, at, record.nextRevision, body])
+                            """
+                    ).execute(arguments: [
+                        alert.id, alert.groupKey, alert.status.rawValue, alert.groupUntil.timeIntervalSince1970,
+                        alert.createdAt.timeIntervalSince1970, at, record.nextRevision, body,
+                    ])
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 }
                 for item in alert.containments {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)").execute(arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)")
+                        .execute(arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])
                 }
                 decodedAfterCommit.append((alert.id, record.nextRevision, alert))
             }
@@ -82,9 +94,13 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
             for change in record.timers {
                 switch change {
                 case .set(let kind, let due):
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (alert_id, kind, due_at) VALUES (?, ?, ?)").execute(arguments: [record.alertID, kind.rawValue, due.timeIntervalSince1970])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO timer (alert_id, kind, due_at) VALUES (?, ?, ?)").execute(arguments: [
+                        record.alertID, kind.rawValue, due.timeIntervalSince1970,
+                    ])
                 case .cancel(let kind):
-                    try db.cachedStatement(sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?").execute(arguments: [record.alertID, kind.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM timer WHERE alert_id = ? AND kind = ?").execute(arguments: [
+                        record.alertID, kind.rawValue,
+                    ])
                 }
             }
             for item in record.outbox { try SQLiteAlertStore.insertOutbox(item, at: at, in: db) }
@@ -117,29 +133,38 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     func recordEvents(source: String, ids: [String], now: Date) async throws {
         try run { db in
             for id in ids {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_seen (source, id, at) VALUES (?, ?, ?)").execute(arguments: [source, id, now.timeIntervalSince1970])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO event_seen (source, id, at) VALUES (?, ?, ?)").execute(arguments: [
+                    source, id, now.timeIntervalSince1970,
+                ])
             }
         }
     }
 
     func countRuleEvent(rule: String, key: String, at: Double) async throws {
         try run { db in
-            try db.cachedStatement(sql: "INSERT INTO rule_window (rule, key, bucket, count) VALUES (?, ?, ?, 1) ON CONFLICT(rule, key, bucket) DO UPDATE SET count = count + 1").execute(arguments: [rule, key, Int64((at * 1000).rounded())])
+            try db.cachedStatement(
+                sql:
+                    "INSERT INTO rule_window (rule, key, bucket, count) VALUES (?, ?, ?, 1) ON CONFLICT(rule, key, bucket) DO UPDATE SET count = count + 1"
+            ).execute(arguments: [rule, key, Int64((at * 1000).rounded())])
         }
     }
 
     func recordRuleFired(_ key: String) async throws {
-        try run { db in try db.cachedStatement(sql: "INSERT OR IGNORE INTO rule_fired (rule, key, period) VALUES (?, '', 0)").execute(arguments: [key]) }
+        try run { db in
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO rule_fired (rule, key, period) VALUES (?, '', 0)").execute(arguments: [key])
+        }
     }
 }
 
 extension SQLiteAlertStore {
     static func insertOutbox(_ item: OutboxItem, at: Double, in db: Database) throws {
         // A pending update of the same alert already renders the latest state: coalesce into it.
-        try db.cachedStatement(sql: """
+        try db.cachedStatement(
+            sql: """
                 INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at, ordered)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [item.alertID, try encodeEffect(item.effect), item.coalesceKey, item.idempotencyKey, at, at, item.ordered ? 1 : 0])
+                """
+        ).execute(arguments: [item.alertID, try encodeEffect(item.effect), item.coalesceKey, item.idempotencyKey, at, at, item.ordered ? 1 : 0])
     }
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
@@ -148,17 +173,24 @@ extension SQLiteAlertStore {
         let prev: String = last?["hash"] ?? AuditChain.genesis
         // Millisecond precision is what the chain hashes, so store exactly that.
         let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
-        try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(arguments: [seq, stamp.timeIntervalSince1970, alertID, record.actor, record.action, record.detail, prev, hash])
+        let hash = AuditChain.hash(
+            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [seq, stamp.timeIntervalSince1970, alertID, record.actor, record.action, record.detail, prev, hash])
     }
 
     static func finish(_ id: Int64, state: EffectState, error: String?, now: Date, in db: Database) throws {
         // Leaving the pending state frees the coalesce key for the next update.
-        try db.cachedStatement(sql: "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL WHERE id = ?").execute(arguments: [state.rawValue, error, now.timeIntervalSince1970, id])
+        try db.cachedStatement(sql: "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL WHERE id = ?").execute(
+            arguments: [state.rawValue, error, now.timeIntervalSince1970, id])
     }
 
     static func liveContainments(kind: ContainmentAction.Kind, target: String, in db: Database) throws -> [LiveContainment] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, alert_id, status FROM containment WHERE kind = ? AND target = ? AND status NOT IN ('released', 'rejected') ORDER BY rowid"), arguments: [kind.rawValue, target]
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql:
+                    "SELECT id, alert_id, status FROM containment WHERE kind = ? AND target = ? AND status NOT IN ('released', 'rejected') ORDER BY rowid"
+            ), arguments: [kind.rawValue, target]
         ).map { LiveContainment(containmentID: $0["id"], alertID: $0["alert_id"], status: $0["status"]) }
     }
 }

@@ -49,103 +49,108 @@ public final class SQLiteAlertStore: SentryStorage {
         var migrator = DatabaseMigrator()
         // Shipped migrations never change; add new ones below.
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE alert (
-                  id TEXT PRIMARY KEY NOT NULL,
-                  group_key TEXT NOT NULL,
-                  status TEXT NOT NULL,
-                  group_until REAL NOT NULL,
-                  created_at REAL NOT NULL,
-                  updated_at REAL NOT NULL,
-                  revision INTEGER NOT NULL,
-                  body TEXT NOT NULL
-                );
-                CREATE INDEX alert_by_group ON alert(group_key, group_until);
-                CREATE INDEX alert_by_status ON alert(status, created_at);
-                CREATE TABLE detection_seen (
-                  id TEXT PRIMARY KEY NOT NULL,
-                  alert_id TEXT NOT NULL,
-                  received_at REAL NOT NULL
-                );
-                CREATE TABLE outbox (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  alert_id TEXT,
-                  effect TEXT NOT NULL,
-                  coalesce_key TEXT,
-                  idempotency_key TEXT NOT NULL UNIQUE,
-                  state TEXT NOT NULL DEFAULT 'pending',
-                  attempts INTEGER NOT NULL DEFAULT 0,
-                  next_attempt_at REAL NOT NULL,
-                  created_at REAL NOT NULL,
-                  finished_at REAL,
-                  last_error TEXT
-                );
-                CREATE UNIQUE INDEX outbox_coalesce ON outbox(coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
-                CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
-                CREATE INDEX outbox_by_alert ON outbox(alert_id, state);
-                CREATE TABLE timer (
-                  alert_id TEXT NOT NULL,
-                  kind TEXT NOT NULL,
-                  due_at REAL NOT NULL,
-                  PRIMARY KEY (alert_id, kind)
-                );
-                CREATE INDEX timer_due ON timer(due_at);
-                CREATE TABLE audit (
-                  seq INTEGER PRIMARY KEY,
-                  at REAL NOT NULL,
-                  alert_id TEXT,
-                  actor TEXT NOT NULL,
-                  action TEXT NOT NULL,
-                  detail TEXT NOT NULL,
-                  prev_hash TEXT NOT NULL,
-                  hash TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      group_key TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      group_until REAL NOT NULL,
+                      created_at REAL NOT NULL,
+                      updated_at REAL NOT NULL,
+                      revision INTEGER NOT NULL,
+                      body TEXT NOT NULL
+                    );
+                    CREATE INDEX alert_by_group ON alert(group_key, group_until);
+                    CREATE INDEX alert_by_status ON alert(status, created_at);
+                    CREATE TABLE detection_seen (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      alert_id TEXT NOT NULL,
+                      received_at REAL NOT NULL
+                    );
+                    CREATE TABLE outbox (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      alert_id TEXT,
+                      effect TEXT NOT NULL,
+                      coalesce_key TEXT,
+                      idempotency_key TEXT NOT NULL UNIQUE,
+                      state TEXT NOT NULL DEFAULT 'pending',
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at REAL NOT NULL,
+                      created_at REAL NOT NULL,
+                      finished_at REAL,
+                      last_error TEXT
+                    );
+                    CREATE UNIQUE INDEX outbox_coalesce ON outbox(coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
+                    CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+                    CREATE INDEX outbox_by_alert ON outbox(alert_id, state);
+                    CREATE TABLE timer (
+                      alert_id TEXT NOT NULL,
+                      kind TEXT NOT NULL,
+                      due_at REAL NOT NULL,
+                      PRIMARY KEY (alert_id, kind)
+                    );
+                    CREATE INDEX timer_due ON timer(due_at);
+                    CREATE TABLE audit (
+                      seq INTEGER PRIMARY KEY,
+                      at REAL NOT NULL,
+                      alert_id TEXT,
+                      actor TEXT NOT NULL,
+                      action TEXT NOT NULL,
+                      detail TEXT NOT NULL,
+                      prev_hash TEXT NOT NULL,
+                      hash TEXT NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v2-containments") { db in
-            try db.execute(sql: """
-                CREATE TABLE containment (
-                  id TEXT PRIMARY KEY NOT NULL,
-                  alert_id TEXT NOT NULL,
-                  kind TEXT NOT NULL,
-                  target TEXT NOT NULL,
-                  status TEXT NOT NULL
-                );
-                CREATE INDEX containment_by_target ON containment(kind, target, status);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE containment (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      alert_id TEXT NOT NULL,
+                      kind TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      status TEXT NOT NULL
+                    );
+                    CREATE INDEX containment_by_target ON containment(kind, target, status);
+                    """)
         }
         migrator.registerMigration("v3-outbox-lanes") { db in
             // Ordered effects of one alert run one after another; answers to users do not wait in line.
-            try db.execute(sql: """
-                ALTER TABLE outbox ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
-                UPDATE outbox SET ordered = 0 WHERE effect LIKE '{"tellUser"%';
-                CREATE INDEX outbox_lane ON outbox(alert_id, state, ordered, id);
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN ordered INTEGER NOT NULL DEFAULT 1;
+                    UPDATE outbox SET ordered = 0 WHERE effect LIKE '{"tellUser"%';
+                    CREATE INDEX outbox_lane ON outbox(alert_id, state, ordered, id);
+                    """)
         }
         migrator.registerMigration("v4-containment-journal") { db in
             // Facts a containment must know to roll back (prior client policies, networks written), saved
             // before the change they describe; the first value written for a key wins.
-            try db.execute(sql: """
-                CREATE TABLE containment_journal (
-                  containment_id TEXT NOT NULL,
-                  key TEXT NOT NULL,
-                  value TEXT NOT NULL,
-                  PRIMARY KEY (containment_id, key)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE containment_journal (
+                      containment_id TEXT NOT NULL,
+                      key TEXT NOT NULL,
+                      value TEXT NOT NULL,
+                      PRIMARY KEY (containment_id, key)
+                    );
+                    """)
         }
         migrator.registerMigration("v5-detection") { db in
-            try db.execute(sql: """
-                CREATE TABLE collector_checkpoint (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL);
-                CREATE TABLE event_seen (source TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (source, id));
-                CREATE INDEX event_seen_by_time ON event_seen(at);
-                CREATE TABLE uplink_snapshot (key TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
-                CREATE TABLE rule_window (
-                  rule TEXT NOT NULL, key TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
-                  PRIMARY KEY (rule, key, bucket)
-                );
-                CREATE TABLE rule_fired (rule TEXT NOT NULL, key TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (rule, key, period));
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE collector_checkpoint (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at REAL NOT NULL);
+                    CREATE TABLE event_seen (source TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (source, id));
+                    CREATE INDEX event_seen_by_time ON event_seen(at);
+                    CREATE TABLE uplink_snapshot (key TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL);
+                    CREATE TABLE rule_window (
+                      rule TEXT NOT NULL, key TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,
+                      PRIMARY KEY (rule, key, bucket)
+                    );
+                    CREATE TABLE rule_fired (rule TEXT NOT NULL, key TEXT NOT NULL, period INTEGER NOT NULL, PRIMARY KEY (rule, key, period));
+                    """)
         }
         migrator.registerMigration("v6-alert-by-creation") { db in
             // The Home tab counts alerts by creation time.

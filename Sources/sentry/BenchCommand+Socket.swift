@@ -11,14 +11,17 @@ extension Bench {
     /// `sentry bench socket`: `/sentry help` as Socket Mode envelopes over one loopback socket, then the same
     /// command over signed HTTP, each through a real `SentryApplication` (issue 15, point 7).
     struct Socket: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "/sentry help over one Socket Mode socket, then over HTTP; prints rate and p50/p99.")
+        static let configuration = CommandConfiguration(
+            abstract: "/sentry help over one Socket Mode socket, then over HTTP; prints rate and p50/p99.")
         @Option(help: "Commands per transport") var commands: Int = 5_000
         @Option(help: "Commands in flight at once") var window: Int = 16
 
         static let secret = "bench-signing-secret-not-real"
 
         func validate() throws {
-            guard commands > 0, window > 0, window <= commands else { throw ValidationError("--commands and --window must be positive, window ≤ commands") }
+            guard commands > 0, window > 0, window <= commands else {
+                throw ValidationError("--commands and --window must be positive, window ≤ commands")
+            }
         }
 
         func run() async throws {
@@ -41,11 +44,14 @@ extension Bench {
                 let configuration = try ServerConfiguration.load(environment: base.merging(extra) { $1 }).get()
                 let sentry = try await SentryApplication(
                     configuration: configuration, playbooks: playbooks, store: try SQLiteAlertStore(path: folder.appendingPathComponent(name).path),
-                    transport: transport, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }), options: .init(detections: false))
+                    transport: transport, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+                    options: .init(detections: false))
                 return try await RunningApplication.start { sentry.application(onRunning: $0) }
             }
             let overSocket = try await start(["SLACK_APP_TOKEN": sockets.appToken, "SLACK_SOCKET_CONNECTIONS": "1"], "socket.db")
-            guard await sockets.waitUntil(timeout: .seconds(10), { $0.openConnections.count == 1 }) else { throw ValidationError("no Socket Mode hello") }
+            guard await sockets.waitUntil(timeout: .seconds(10), { $0.openConnections.count == 1 }) else {
+                throw ValidationError("no Socket Mode hello")
+            }
             let fields = LoopbackClient.commandFields("help", user: "U0BENCH")
             let payload = JSONValue.object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, JSONValue.string($0.1)) }))
             let clock = ContinuousClock()
@@ -89,9 +95,10 @@ extension Bench {
         func report(_ name: String, elapsed: Duration, latencies: [Duration]) {
             let sorted = latencies.map(\.inSeconds).sorted()
             let p = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] * 1_000 }
-            print(String(
-                format: "%@ help: %d in %.3f s = %.0f/s, latency p50 %.2f ms p99 %.2f ms (window %d)", name, sorted.count, elapsed.inSeconds,
-                Double(sorted.count) / elapsed.inSeconds, p(0.5), p(0.99), window))
+            print(
+                String(
+                    format: "%@ help: %d in %.3f s = %.0f/s, latency p50 %.2f ms p99 %.2f ms (window %d)", name, sorted.count, elapsed.inSeconds,
+                    Double(sorted.count) / elapsed.inSeconds, p(0.5), p(0.99), window))
         }
     }
 }

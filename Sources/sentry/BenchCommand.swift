@@ -12,13 +12,16 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measurements for bench/run.sh.", shouldDisplay: false, subcommands: [Store.self, Socket.self])
 
     struct Store: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Acknowledge N alerts through the engine on a fresh SQLite file; prints transactions/s.")
+        static let configuration = CommandConfiguration(
+            abstract: "Acknowledge N alerts through the engine on a fresh SQLite file; prints transactions/s.")
         @Option(help: "How many clicks (one alert each)") var clicks: Int = 20_000
         @Option(help: "Concurrent clickers") var concurrency: Int = 1
         @Option(help: "SQLite file to create (must not exist); a temporary one by default") var path: String?
 
         func validate() throws {
-            guard clicks > 0, concurrency > 0, concurrency <= clicks else { throw ValidationError("--clicks and --concurrency must be positive, concurrency ≤ clicks") }
+            guard clicks > 0, concurrency > 0, concurrency <= clicks else {
+                throw ValidationError("--clicks and --concurrency must be positive, concurrency ≤ clicks")
+            }
         }
 
         func run() async throws {
@@ -29,11 +32,13 @@ struct Bench: AsyncParsableCommand {
             guard !FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file) exists; give a new path") }
             let engine = AlertEngine(store: try SQLiteAlertStore(path: file))
             let playbook = Playbook(
-                id: "bench", title: "Bench", detection: "bench.click", severity: .medium, groupingWindow: 3_600, ackTimeout: 900, escalation: nil, actions: [])
+                id: "bench", title: "Bench", detection: "bench.click", severity: .medium, groupingWindow: 3_600, ackTimeout: 900, escalation: nil,
+                actions: [])
             let start = Date(timeIntervalSince1970: 1_790_000_000)
             for n in 0..<clicks {
                 let detection = Detection(
-                    id: "d\(n)", detection: "bench.click", severity: nil, title: nil, summary: nil, subject: Subject(ip: "10.\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)"),
+                    id: "d\(n)", detection: "bench.click", severity: nil, title: nil, summary: nil,
+                    subject: Subject(ip: "10.\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)"),
                     evidence: nil, occurredAt: nil)
                 _ = try await engine.ingest(detection, playbook: playbook, channel: "C0BENCH", newAlertID: "A\(n)", now: start)
             }

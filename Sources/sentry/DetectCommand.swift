@@ -11,7 +11,9 @@ struct Detect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the built-in rules over recorded events; prints detections as JSON lines (progress and a summary go to standard error).")
         @Argument(
-            help: "Slack audit entries, Meraki uplink statuses or syslog: JSON lines, an API response or Audit Logs page as saved, or any of these gzipped")
+            help:
+                "Slack audit entries, Meraki uplink statuses or syslog: JSON lines, an API response or Audit Logs page as saved, or any of these gzipped"
+        )
         var file: String
         @Option(help: "slack-audit, meraki-uplinks or syslog (default: told from the file)") var source: String?
         @Option(help: "Playbook folder (thresholds, windows, patterns); default SENTRY_PLAYBOOKS, else ./Playbooks") var playbooks: String?
@@ -45,15 +47,17 @@ struct Detect: AsyncParsableCommand {
             var readError: (any Error)?
             let started = ContinuousClock.now
             do {
-                while !(replayer.map { $0.outOfOrder && $0.sortsRecords } ?? false), try input.next({ chunk in
-                    if replayer == nil {
-                        let layout = ReplayLayout.sniff(chunk)
-                        kind = given ?? detect(head: chunk, layout: layout)
-                        replayer = Replayer(engine: engine, source: kind, layout: layout) { held.append($0) }
-                    }
-                    replayer!.feed(chunk)
-                    progress?.update(lines: replayer!.counts.lines, bytesRead: input.bytesRead, started: started)
-                }) {}
+                while !(replayer.map { $0.outOfOrder && $0.sortsRecords } ?? false),
+                    try input.next({ chunk in
+                        if replayer == nil {
+                            let layout = ReplayLayout.sniff(chunk)
+                            kind = given ?? detect(head: chunk, layout: layout)
+                            replayer = Replayer(engine: engine, source: kind, layout: layout) { held.append($0) }
+                        }
+                        replayer!.feed(chunk)
+                        progress?.update(lines: replayer!.counts.lines, bytesRead: input.bytesRead, started: started)
+                    })
+                {}
             } catch {
                 if case ReplayInputError.empty = error { fail(["\(error)"]) }
                 readError = error
@@ -90,8 +94,10 @@ struct Detect: AsyncParsableCommand {
                 read = ReplayReport.Input(
                     path: file, compressed: again.isCompressed, bytesRead: again.bytesRead, bytesOut: again.bytesOut, layout: finished.layout)
                 progress?.clear()
-                FileHandle.standardError.write(Data(
-                    "note: the file is not in time order; its \(sorter.count) records were put in order first (\(sorter.runsWritten) runs on disk), so the detections are those of the sorted file\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "note: the file is not in time order; its \(sorter.count) records were put in order first (\(sorter.runsWritten) runs on disk), so the detections are those of the sorted file\n"
+                            .utf8))
             } else {
                 for detection in held { emit(detection) }
             }
@@ -121,7 +127,9 @@ struct Detect: AsyncParsableCommand {
         func playbookFolder(environment: [String: String]) -> String {
             if let playbooks { return playbooks }
             if let folder = environment["SENTRY_PLAYBOOKS"], !folder.isEmpty {
-                guard isFolder(folder) else { fail(["SENTRY_PLAYBOOKS is \(folder), which is not a folder; point it at your playbooks or pass --playbooks DIR"]) }
+                guard isFolder(folder) else {
+                    fail(["SENTRY_PLAYBOOKS is \(folder), which is not a folder; point it at your playbooks or pass --playbooks DIR"])
+                }
                 return folder
             }
             guard isFolder("Playbooks") else {

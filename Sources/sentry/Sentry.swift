@@ -16,7 +16,9 @@ struct Sentry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry",
         abstract: "Slack-native incident response for security teams.",
-        subcommands: [Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Detect.self, SimulatorCommand.self, Bench.self])
+        subcommands: [
+            Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Detect.self, SimulatorCommand.self, Bench.self,
+        ])
 }
 
 /// Prints one line to standard error and exits with 1.
@@ -156,11 +158,13 @@ struct Simulate: AsyncParsableCommand {
         let now = detection.occurredAt ?? Date()
         // The engine the server runs, over a store that lives as long as this command.
         let engine = AlertEngine(store: InMemoryAlertStore())
-        let ingested = try await engine.ingest(detection, playbook: playbook, channel: playbook.channel ?? channel, newAlertID: "A-SIMULATE", now: now)
+        let ingested = try await engine.ingest(
+            detection, playbook: playbook, channel: playbook.channel ?? channel, newAlertID: "A-SIMULATE", now: now)
         let effects = ingested.transition?.effects ?? []
         print("detection \(detection.id) → playbook \(playbook.id) (\(playbook.source))")
         print("transition: (none) → \(ingested.transition?.alert?.status.rawValue ?? "?"); effects: \(effects.map(describe).joined(separator: ", "))")
-        let transition = try await engine.apply(.messagePosted(MessageRef(channel: playbook.channel ?? channel, ts: "0.000001")), to: "A-SIMULATE", now: now)
+        let transition = try await engine.apply(
+            .messagePosted(MessageRef(channel: playbook.channel ?? channel, ts: "0.000001")), to: "A-SIMULATE", now: now)
         guard let alert = transition.alert else { return }
         let rendered = AlertMessage.render(alert)
         let encoder = JSONEncoder()
@@ -170,7 +174,9 @@ struct Simulate: AsyncParsableCommand {
         print(String(decoding: try encoder.encode(message), as: UTF8.self))
         try await printApprovedOnly(alert, playbook: playbook, engine: engine, now: now)
         if let timeout = playbook.ackTimeout {
-            print("if nobody acknowledges within \(DurationText.format(timeout)): escalation \(playbook.escalation.map { "to \($0.mention.joined(separator: ", "))\($0.channel.map { " in \($0)" } ?? "")" } ?? "reminder in the thread")")
+            print(
+                "if nobody acknowledges within \(DurationText.format(timeout)): escalation \(playbook.escalation.map { "to \($0.mention.joined(separator: ", "))\($0.channel.map { " in \($0)" } ?? "")" } ?? "reminder in the thread")"
+            )
         }
     }
 
@@ -180,15 +186,22 @@ struct Simulate: AsyncParsableCommand {
             let settings = playbook.actions.first(where: { $0.kind == .approvedOnly })?.approvedOnly
         else { return }
         var containmentID = "C-SIMULATE"
-        if settings.auto, let change = UplinkChange.from(Detection(id: "simulate", detection: alert.detection, subject: alert.subject, evidence: alert.evidence, occurredAt: now)) {
+        if settings.auto,
+            let change = UplinkChange.from(
+                Detection(id: "simulate", detection: alert.detection, subject: alert.subject, evidence: alert.evidence, occurredAt: now))
+        {
             let transition = try await engine.apply(.uplinkChanged(change), to: alert.id, now: now)
             containmentID = transition.alert?.containments.last?.id ?? containmentID
             print("failover to cellular, approved-only auto: true → effects: \(transition.effects.map(describe).joined(separator: ", "))")
         } else {
-            print("approved-only is offered (button `Approved devices only…`, \(playbook.actions.first { $0.kind == .approvedOnly }?.approvals ?? 0) approval(s))")
+            print(
+                "approved-only is offered (button `Approved devices only…`, \(playbook.actions.first { $0.kind == .approvedOnly }?.approvals ?? 0) approval(s))"
+            )
         }
         let rules = CellularRulePlan.rules(containmentID: containmentID, settings: settings)
-        print("cellular failover rules it would write on \(network) (ours \(settings.placement == .first ? "before" : "after") other admins' rules; groups resolved at run time):")
+        print(
+            "cellular failover rules it would write on \(network) (ours \(settings.placement == .first ? "before" : "after") other admins' rules; groups resolved at run time):"
+        )
         print(CellularRulePlan.describe(rules))
         print("rolled back when the primary uplink has been active for \(DurationText.format(settings.debounce)), by Restore, or after its TTL")
     }

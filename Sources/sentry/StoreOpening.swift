@@ -25,10 +25,12 @@ enum StoreOpening {
             let settings = postgresSettings(url, passwordFile: passwordFile)
             do {
                 let applied = try await PostgresAlertStore.migrate(settings, logger: logger)
-                logger.info("database ready", metadata: [
-                    "db.url": "\(settings.redacted)", "db.schema_version": "\(PostgresSchema.knownVersion)",
-                    "db.migrations_applied": "\(applied.count)",
-                ])
+                logger.info(
+                    "database ready",
+                    metadata: [
+                        "db.url": "\(settings.redacted)", "db.schema_version": "\(PostgresSchema.knownVersion)",
+                        "db.migrations_applied": "\(applied.count)",
+                    ])
                 let store = try PostgresAlertStore(settings: settings, logger: logger)
                 return OpenedStore(store: store, services: [store])
             } catch {

@@ -175,7 +175,10 @@ private final class CurlLoop: @unchecked Sendable {
 
         let leftovers = lock.withLock {
             closed = true
-            defer { queued = []; cancelRequests = [] }
+            defer {
+                queued = []
+                cancelRequests = []
+            }
             return queued
         }
         for (easy, transfer) in active {
@@ -314,20 +317,22 @@ private final class CurlTransfer: @unchecked Sendable {
 
         let this = Unmanaged.passUnretained(self).toOpaque()
         try check(sentry_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, this))
-        try check(sentry_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION) { buffer, size, count, userdata in
-            let length = size * count
-            guard let userdata else { return 0 }
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-            return transfer.receiveBody(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
-        })
+        try check(
+            sentry_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION) { buffer, size, count, userdata in
+                let length = size * count
+                guard let userdata else { return 0 }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+                return transfer.receiveBody(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
+            })
         try check(sentry_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, this))
-        try check(sentry_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION) { buffer, size, count, userdata in
-            let length = size * count
-            guard let userdata else { return 0 }
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        })
+        try check(
+            sentry_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION) { buffer, size, count, userdata in
+                let length = size * count
+                guard let userdata else { return 0 }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+                transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
+                return length
+            })
 
         // An empty "Expect:" stops libcurl from waiting on 100-continue before sending larger bodies.
         var lines = ["Expect:"]

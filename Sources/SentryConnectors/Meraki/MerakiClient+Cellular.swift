@@ -31,7 +31,9 @@ extension MerakiClient {
     /// Puts `rules` (each carrying `marker`) into the network's cellular list, before or after the rules already
     /// there. Idempotent by marker: when a rule carries it already, nothing is written. Other admins' rules are
     /// written back as read.
-    public func addCellularRules(networkID: String, marker: String, rules: [MerakiFirewallRule], ours placement: ApprovedOnlySettings.Placement) async throws -> RuleChange {
+    public func addCellularRules(networkID: String, marker: String, rules: [MerakiFirewallRule], ours placement: ApprovedOnlySettings.Placement)
+        async throws -> RuleChange
+    {
         try Self.validate(marker: marker)
         guard !rules.isEmpty, rules.allSatisfy({ $0.carries(marker: marker) }) else {
             throw MerakiError.invalidArgument("every cellular rule must carry the marker \(marker)")

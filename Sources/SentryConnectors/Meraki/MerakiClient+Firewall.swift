@@ -60,7 +60,9 @@ extension MerakiClient {
             guard let count = remaining[rule.identity], count > 0 else {
                 logger.error(
                     "meraki firewall update answered without rules that were sent",
-                    metadata: ["meraki.network_id": "\(networkID)", "meraki.rules_sent": "\(sent.count)", "meraki.rules_answered": "\(stored.rules.count)"])
+                    metadata: [
+                        "meraki.network_id": "\(networkID)", "meraki.rules_sent": "\(sent.count)", "meraki.rules_answered": "\(stored.rules.count)",
+                    ])
                 throw MerakiError.rulesNotPreserved(networkID: networkID)
             }
             remaining[rule.identity] = count - 1

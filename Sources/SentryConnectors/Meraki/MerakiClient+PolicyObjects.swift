@@ -12,7 +12,10 @@ public struct MerakiPolicyObject: Sendable, Equatable, Decodable {
     public var fqdn: String?
     public var groupIDs: [String]
 
-    public init(id: String, name: String, type: String?, cidr: String? = nil, ip: String? = nil, mask: String? = nil, fqdn: String? = nil, groupIDs: [String] = []) {
+    public init(
+        id: String, name: String, type: String?, cidr: String? = nil, ip: String? = nil, mask: String? = nil, fqdn: String? = nil,
+        groupIDs: [String] = []
+    ) {
         self.id = id
         self.name = name
         self.type = type
@@ -81,7 +84,8 @@ extension MerakiClient {
 
     public func policyObjectGroups() async throws -> [MerakiPolicyObjectGroup] {
         try await getAllPages(
-            "getOrganizationPolicyObjectsGroups", path: "/organizations/\(Self.segment(organizationID))/policyObjects/groups", query: [("perPage", "1000")])
+            "getOrganizationPolicyObjectsGroups", path: "/organizations/\(Self.segment(organizationID))/policyObjects/groups",
+            query: [("perPage", "1000")])
     }
 }
 
@@ -93,7 +97,9 @@ public enum MerakiPolicyObjectResolver {
 
     /// Each name's CIDRs, in object order. A missing group, an empty one, or an object that cannot be a source
     /// (an FQDN) is refused with the group's name, so nobody is silently left out or let in.
-    public static func resolve(names: [String], groups: [MerakiPolicyObjectGroup], objects: [MerakiPolicyObject]) throws(Problem) -> [String: [String]] {
+    public static func resolve(names: [String], groups: [MerakiPolicyObjectGroup], objects: [MerakiPolicyObject]) throws(Problem) -> [String:
+        [String]]
+    {
         let byID = Dictionary(objects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var resolved: [String: [String]] = [:]
         for name in names {

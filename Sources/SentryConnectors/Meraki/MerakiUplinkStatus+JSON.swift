@@ -23,7 +23,8 @@ extension MerakiUplinkStatus {
         var highAvailability: HighAvailability?
         // Like `try? decodeIfPresent`: a field of the wrong type loses the whole object, not just the field.
         if case .object(let ha)? = object["highAvailability"] {
-            let enabled = ha["enabled"], role = ha["role"]
+            let enabled = ha["enabled"]
+            let role = ha["role"]
             let enabledOK = enabled == nil || enabled == .null || enabled?.boolValue != nil
             let roleOK = role == nil || role == .null || role?.stringValue != nil
             if enabledOK && roleOK { highAvailability = HighAvailability(enabled: enabled?.boolValue, role: role?.stringValue) }

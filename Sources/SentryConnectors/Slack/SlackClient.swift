@@ -159,7 +159,9 @@ public struct SlackClient: Sendable {
     }
 
     /// One page of a thread, oldest first (the parent message first), metadata included; `cursor` pages on.
-    public func replies(channel: String, ts: String, cursor: String? = nil, limit: Int = 200) async throws -> (messages: [SlackHistoryMessage], nextCursor: String?) {
+    public func replies(channel: String, ts: String, cursor: String? = nil, limit: Int = 200) async throws -> (
+        messages: [SlackHistoryMessage], nextCursor: String?
+    ) {
         let method = "conversations.replies"
         var query = [("channel", channel), ("ts", ts), ("limit", String(limit)), ("include_all_metadata", "true")]
         if let cursor { query.append(("cursor", cursor)) }

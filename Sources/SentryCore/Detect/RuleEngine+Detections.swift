@@ -45,30 +45,51 @@ extension RuleEngine {
         // What moved, so approved-only knows a failover to cellular from a public IP change.
         if rule.kind == .publicIPChange { evidence["change"] = .string(event.action) }
         let id = rule.kind == .publicIPChange ? "\(rule.detection):\(event.source.rawValue):\(event.id)" : "\(rule.detection):\(key):\(Int(last))"
-        outcome.detections.append(Detection(
-            id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,
-            evidence: .object(evidence), occurredAt: Date(timeIntervalSince1970: last)))
+        outcome.detections.append(
+            Detection(
+                id: id, detection: rule.detection, severity: nil, title: title, summary: summary, subject: subject,
+                evidence: .object(evidence), occurredAt: Date(timeIntervalSince1970: last)))
     }
 
     func describe(_ rule: Rule, subject: Subject, event: SecurityEvent, count: Int) -> (String, String) {
         let user = subject.slackUserID ?? "?"
         switch rule.kind {
         case .failedLoginsByIP:
-            return ("\(count) failed Slack logins from \(subject.ip ?? "?")", "\(count) failed logins from \(subject.ip ?? "?") within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
+            return (
+                "\(count) failed Slack logins from \(subject.ip ?? "?")",
+                "\(count) failed logins from \(subject.ip ?? "?") within \(DurationText.format(rule.window)) (threshold \(rule.threshold))."
+            )
         case .maxDailyDownload:
             return ("\(user) downloaded \(count) files today", "\(user) downloaded \(count) files in one UTC day (threshold \(rule.threshold)).")
         case .sensitiveFileDownloads:
-            return ("\(user) downloaded \(count) sensitive files", "\(user) downloaded \(count) files matching the sensitive patterns within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
+            return (
+                "\(user) downloaded \(count) sensitive files",
+                "\(user) downloaded \(count) files matching the sensitive patterns within \(DurationText.format(rule.window)) (threshold \(rule.threshold))."
+            )
         case .filenameKeywords:
-            return ("\(user): \(count) files with watched keywords", "\(count) files whose names carry watched keywords, by \(user), within \(DurationText.format(rule.window)) (threshold \(rule.threshold)).")
+            return (
+                "\(user): \(count) files with watched keywords",
+                "\(count) files whose names carry watched keywords, by \(user), within \(DurationText.format(rule.window)) (threshold \(rule.threshold))."
+            )
         case .publicIPChange:
             let device = event.serial ?? "?"
             switch event.action {
-            case "uplink_failover": return ("\(device) failed over to \(event.interface ?? "cellular")", "The active uplink of \(device) moved to \(event.interface ?? "cellular").")
-            case "uplink_recovered": return ("\(device) is back on \(event.interface ?? "wired")", "The active uplink of \(device) moved back to \(event.interface ?? "a wired uplink").")
+            case "uplink_failover":
+                return (
+                    "\(device) failed over to \(event.interface ?? "cellular")",
+                    "The active uplink of \(device) moved to \(event.interface ?? "cellular")."
+                )
+            case "uplink_recovered":
+                return (
+                    "\(device) is back on \(event.interface ?? "wired")",
+                    "The active uplink of \(device) moved back to \(event.interface ?? "a wired uplink")."
+                )
             case "cellular_up", "cellular_down": return ("\(device): \(event.detail ?? event.action)", event.detail ?? event.action)
             default:
-                return ("\(device) \(event.interface ?? "uplink") public IP changed", "Public IP of \(device) \(event.interface ?? "uplink") changed from \(event.previousPublicIP ?? "?") to \(event.publicIP ?? "?").")
+                return (
+                    "\(device) \(event.interface ?? "uplink") public IP changed",
+                    "Public IP of \(device) \(event.interface ?? "uplink") changed from \(event.previousPublicIP ?? "?") to \(event.publicIP ?? "?")."
+                )
             }
         }
     }

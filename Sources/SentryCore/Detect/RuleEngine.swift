@@ -126,8 +126,11 @@ public struct RuleEngine: Sendable {
             do { matcher = try KeywordMatcher(keywords: keywords, mode: mode) } catch {
                 throw Problem(description: "\(playbook.source): rule.keywords: \(error.description)")
             }
-            let threshold = try int("threshold", defaults.threshold), window = try duration("window", defaults.window)
-            let patterns = try strings("name_patterns"), fileIDs = try strings("file_ids"), channels = try strings("channels")
+            let threshold = try int("threshold", defaults.threshold)
+            let window = try duration("window", defaults.window)
+            let patterns = try strings("name_patterns")
+            let fileIDs = try strings("file_ids")
+            let channels = try strings("channels")
             let anomalyReasons = try strings("anomaly_reasons")
             var regexes: [NSRegularExpressionBox] = []
             for pattern in patterns {
@@ -171,7 +174,8 @@ public struct RuleEngine: Sendable {
         public var fired: [String] = []
 
         public static func == (lhs: Outcome, rhs: Outcome) -> Bool {
-            lhs.detections == rhs.detections && lhs.fired == rhs.fired && lhs.counted.map { "\($0.0)|\($0.1)|\($0.2)" } == rhs.counted.map { "\($0.0)|\($0.1)|\($0.2)" }
+            lhs.detections == rhs.detections && lhs.fired == rhs.fired
+                && lhs.counted.map { "\($0.0)|\($0.1)|\($0.2)" } == rhs.counted.map { "\($0.0)|\($0.1)|\($0.2)" }
         }
     }
 
@@ -203,7 +207,9 @@ public struct RuleEngine: Sendable {
         guard let subject = match(rule, event) else { return }
         let at = event.pointee.at.timeIntervalSince1970
         if rule.kind == .publicIPChange {
-            fire(rule, key: rule.kind.key(subject: subject), event: event.pointee, count: 1, first: at, last: at, period: Int(at), state: &state, outcome: &outcome)
+            fire(
+                rule, key: rule.kind.key(subject: subject), event: event.pointee, count: 1, first: at, last: at, period: Int(at), state: &state,
+                outcome: &outcome)
             return
         }
         if recordCounts { outcome.counted.append((rule.detection, rule.kind.key(subject: subject), at)) }
@@ -269,7 +275,8 @@ public struct RuleEngine: Sendable {
 
     /// First index whose time is ≥ value.
     static func lowerBound(_ times: [Double], _ value: Double) -> Int {
-        var low = 0, high = times.count
+        var low = 0
+        var high = times.count
         while low < high {
             let mid = (low + high) / 2
             if times[mid] < value { low = mid + 1 } else { high = mid }
@@ -279,7 +286,8 @@ public struct RuleEngine: Sendable {
 
     /// First index whose time is > value.
     static func upperBound(_ times: [Double], _ value: Double) -> Int {
-        var low = 0, high = times.count
+        var low = 0
+        var high = times.count
         while low < high {
             let mid = (low + high) / 2
             if times[mid] <= value { low = mid + 1 } else { high = mid }
@@ -315,7 +323,11 @@ public struct RuleEngine: Sendable {
             return user
         case .publicIPChange:
             // The setting is about cellular: a move between wired uplinks (wan1 → wan2) alerts regardless.
-            if event.pointee.action == "uplink_failover", !rule.alertOnCellularFailover, UplinkTracker.isCellular(event.pointee.interface ?? "cellular") { return nil }
+            if event.pointee.action == "uplink_failover", !rule.alertOnCellularFailover,
+                UplinkTracker.isCellular(event.pointee.interface ?? "cellular")
+            {
+                return nil
+            }
             if event.pointee.action == "uplink_recovered", !rule.alertOnRecovery { return nil }
             return event.pointee.serial ?? "?"
         }

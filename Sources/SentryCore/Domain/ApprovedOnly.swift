@@ -22,7 +22,10 @@ public struct ApprovedOnlySettings: Codable, Equatable, Sendable {
 
     public static let defaultDebounce = 30
 
-    public init(auto: Bool = false, debounce: Int = ApprovedOnlySettings.defaultDebounce, cidrs: [String], groups: [String] = [], placement: Placement = .first) {
+    public init(
+        auto: Bool = false, debounce: Int = ApprovedOnlySettings.defaultDebounce, cidrs: [String], groups: [String] = [],
+        placement: Placement = .first
+    ) {
         self.auto = auto
         self.debounce = debounce
         self.cidrs = cidrs
@@ -41,7 +44,8 @@ public struct ApprovedOnlySettings: Codable, Equatable, Sendable {
         var bits = maximum
         if parts.count == 2 {
             guard let prefix = Int(parts[1]), (1...maximum).contains(prefix) else {
-                throw BlockTarget.Invalid(description: "`\(trimmed.prefix(50))` needs a prefix length of 1 to \(maximum) (a /0 would approve everyone)")
+                throw BlockTarget.Invalid(
+                    description: "`\(trimmed.prefix(50))` needs a prefix length of 1 to \(maximum) (a /0 would approve everyone)")
             }
             bits = prefix
         }

@@ -6,7 +6,9 @@ extension Containment {
 
     /// Why a request for a target that a live containment holds changes nothing. `alertID` names the alert that
     /// holds it when that is another one.
-    public static func alreadyHeld(kind: ContainmentAction.Kind, target: String, by id: String, status: Status, onAlert alertID: String? = nil) -> String {
+    public static func alreadyHeld(kind: ContainmentAction.Kind, target: String, by id: String, status: Status, onAlert alertID: String? = nil)
+        -> String
+    {
         let holder = alertID.map { "as `\(id)` on alert `\($0)`" } ?? "(\(id))"
         return "\(label(kind, target)) is already \(status.described) \(holder)"
     }

@@ -135,7 +135,9 @@ public enum ContainmentTarget {
             return (target, "")
         case .approvedOnly:
             // Meraki network ids are `N_…` or `L_…` and digits; anything else cannot be a network.
-            let valid = !target.isEmpty && target.count <= 64 && target.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 }
+            let valid =
+                !target.isEmpty && target.count <= 64
+                && target.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 }
             guard valid else { throw BlockTarget.Invalid(description: "`\(target.prefix(30))` is not a Meraki network id") }
             return (target, "")
         }
@@ -190,17 +192,24 @@ public enum BlockTarget {
         let b = address.bytes
         if address.family == .v4 {
             if b[0] == 0 || b[0] == 127 || b[0] >= 224 || (b[0] == 169 && b[1] == 254) {
-                throw Invalid(description: "`\(canonical)` is a loopback, link-local, multicast or reserved address; blocking it would do nothing useful or break your own networks")
+                throw Invalid(
+                    description:
+                        "`\(canonical)` is a loopback, link-local, multicast or reserved address; blocking it would do nothing useful or break your own networks"
+                )
             }
             if b[0] == 10 || (b[0] == 172 && (16...31).contains(b[1])) || (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (64...127).contains(b[1])) {
-                return (canonical, "`\(canonical)` is a private address: the rule stops your networks' traffic to it, and if it is a client of a Meraki network that client's policy is set to Blocked.")
+                return (
+                    canonical,
+                    "`\(canonical)` is a private address: the rule stops your networks' traffic to it, and if it is a client of a Meraki network that client's policy is set to Blocked."
+                )
             }
             return (canonical, "")
         }
         if b.prefix(15).allSatisfy({ $0 == 0 }) || b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
             throw Invalid(description: "`\(canonical)` is a loopback, unspecified, link-local or multicast IPv6 address")
         }
-        var note = "`\(canonical)` is IPv6: the rule is written with an IPv6 destination; a network whose appliance firmware does not accept IPv6 rules reports a failure for that network."
+        var note =
+            "`\(canonical)` is IPv6: the rule is written with an IPv6 destination; a network whose appliance firmware does not accept IPv6 rules reports a failure for that network."
         if (b[0] & 0xfe) == 0xfc { note += " It is a unique-local (private) address." }
         return (canonical, note)
     }

@@ -94,10 +94,14 @@ extension Detection {
         }
         subject.merakiNetworkID = try optionalString(subjectObject, "meraki_network_id", prefix: "subject.", maxLength: 64)
         subject.merakiSerial = try optionalString(subjectObject, "meraki_serial", prefix: "subject.", maxLength: 64)
-        subject.host = try checked(subjectObject, "host", maxLength: SubjectValue.maxHostLength, SubjectValue.host, "a host name such as vm-web-01.example.com")
-        subject.email = try checked(subjectObject, "email", maxLength: SubjectValue.maxEmailLength, SubjectValue.email, "an email address or user principal name")
-        subject.account = try checked(subjectObject, "account", maxLength: SubjectValue.maxAccountLength, SubjectValue.account, "a user name without control characters")
-        subject.rule = try checked(subjectObject, "rule", maxLength: SubjectValue.maxRuleLength, SubjectValue.rule, "a detection id such as panther.okta.brute_force")
+        subject.host = try checked(
+            subjectObject, "host", maxLength: SubjectValue.maxHostLength, SubjectValue.host, "a host name such as vm-web-01.example.com")
+        subject.email = try checked(
+            subjectObject, "email", maxLength: SubjectValue.maxEmailLength, SubjectValue.email, "an email address or user principal name")
+        subject.account = try checked(
+            subjectObject, "account", maxLength: SubjectValue.maxAccountLength, SubjectValue.account, "a user name without control characters")
+        subject.rule = try checked(
+            subjectObject, "rule", maxLength: SubjectValue.maxRuleLength, SubjectValue.rule, "a detection id such as panther.okta.brute_force")
         if subject.isEmpty {
             throw DetectionInputError(field: "subject", reason: "needs at least one of \(Subject.fieldNames.joined(separator: ", "))")
         }

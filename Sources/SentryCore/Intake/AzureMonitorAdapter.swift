@@ -8,9 +8,13 @@ public enum AzureMonitorAdapter: EngineAdapter {
     public static let schemaID = "azureMonitorCommonAlertSchema"
 
     /// Dimension names (lower case) read as each subject field, in order of preference.
-    static let ipDimensions = ["ipaddress", "ip", "clientip", "client_ip", "sourceip", "source_ip", "srcip", "src_ip", "callerip", "calleripaddress", "remoteip", "ipaddr"]
+    static let ipDimensions = [
+        "ipaddress", "ip", "clientip", "client_ip", "sourceip", "source_ip", "srcip", "src_ip", "callerip", "calleripaddress", "remoteip", "ipaddr",
+    ]
     static let hostDimensions = ["computer", "computername", "hostname", "host", "devicename", "machinename"]
-    static let userDimensions = ["userprincipalname", "upn", "email", "targetusername", "username", "user", "accountname", "account", "targetaccount", "subjectusername"]
+    static let userDimensions = [
+        "userprincipalname", "upn", "email", "targetusername", "username", "user", "accountname", "account", "targetaccount", "subjectusername",
+    ]
 
     public static func looksLike(_ body: [String: JSONValue]) -> Bool {
         body["schemaId"]?.stringValue == schemaID || body["data"]?["essentials"]?.objectValue != nil
@@ -34,7 +38,10 @@ public enum AzureMonitorAdapter: EngineAdapter {
 
         var fields: [String: String] = [:]
         var evidence: [String: JSONValue] = [:]
-        for key in ["signalType", "monitoringService", "monitorCondition", "targetResourceGroup", "targetResourceType", "firedDateTime", "resolvedDateTime", "originAlertId"] {
+        for key in [
+            "signalType", "monitoringService", "monitorCondition", "targetResourceGroup", "targetResourceType", "firedDateTime", "resolvedDateTime",
+            "originAlertId",
+        ] {
             if let text = try essentials.optionalString(key) { evidence[key] = .string(text) }
         }
         for (key, value) in essentials.fields { if let text = IntakeText.scalar(value) { fields["essentials." + key] = text } }
@@ -101,19 +108,26 @@ public enum AzureMonitorAdapter: EngineAdapter {
         draft.ip(claims["ipaddr"])
         draft.email(claims["upn"])
 
-        let link = try IntakeText.link(essentials.optionalString("investigationLink"))
-            ?? criteria.lazy.compactMap { try? IntakeText.link($0.optionalString("linkToFilteredSearchResultsUI") ?? $0.optionalString("linkToSearchResultsUI")) }.first
+        let link =
+            try IntakeText.link(essentials.optionalString("investigationLink"))
+            ?? criteria.lazy.compactMap {
+                try? IntakeText.link($0.optionalString("linkToFilteredSearchResultsUI") ?? $0.optionalString("linkToSearchResultsUI"))
+            }.first
         let detection = Detection(
             id: IntakeText.id(engine, [alertID, condition.lowercased()]), detection: detectionID,
             severity: EngineSeverity.map(try essentials.optionalString("severity")),
             title: IntakeText.title(rule), summary: IntakeText.summary(try essentials.optionalString("description")),
             subject: draft.finished(detection: detectionID), evidence: IntakeText.evidence(.object(evidence)),
             occurredAt: try essentials.optionalDate("firedDateTime"), link: link)
-        let resolution = resolved
+        let resolution =
+            resolved
             ? EngineResolution(by: engine.name, at: try essentials.optionalDate("resolvedDateTime"))
             : nil
-        return EngineIntake(engine: engine, detections: [
-            EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, [alertID]), resolved: resolution, fields: IntakeText.fields(fields))
-        ])
+        return EngineIntake(
+            engine: engine,
+            detections: [
+                EngineDetection(
+                    detection: detection, engineAlertID: IntakeText.id(engine, [alertID]), resolved: resolution, fields: IntakeText.fields(fields))
+            ])
     }
 }

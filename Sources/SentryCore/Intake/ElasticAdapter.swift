@@ -43,9 +43,11 @@ public enum ElasticAdapter: EngineAdapter {
             title: IntakeText.title(rule), summary: IntakeText.summary(try text(body, "kibana.alert.reason")),
             subject: draft.finished(detection: detectionID), evidence: IntakeText.evidence(.object(evidence)),
             occurredAt: occurred ?? sent, link: resultsLink ?? alertLink)
-        return EngineIntake(engine: engine, detections: [
-            EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, [uuid]), fields: IntakeText.fields(fields))
-        ])
+        return EngineIntake(
+            engine: engine,
+            detections: [
+                EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, [uuid]), fields: IntakeText.fields(fields))
+            ])
     }
 
     static func required(_ body: IntakeObject, _ path: String) throws(EngineIntakeError) -> String {

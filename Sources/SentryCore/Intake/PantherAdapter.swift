@@ -50,8 +50,10 @@ public enum PantherAdapter: EngineAdapter {
             subject: draft.finished(detection: detectionID), evidence: IntakeText.evidence(.object(evidence)),
             occurredAt: createdText.flatMap(Timestamp.parseISO8601),
             link: IntakeText.link(try body.optionalString("link")))
-        return EngineIntake(engine: engine, detections: [
-            EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, alertKey), fields: IntakeText.fields(fields))
-        ])
+        return EngineIntake(
+            engine: engine,
+            detections: [
+                EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, alertKey), fields: IntakeText.fields(fields))
+            ])
     }
 }

@@ -83,7 +83,10 @@ public enum SentinelAdapter: EngineAdapter {
         for mailbox in mailboxes.compactMap(SubjectValue.email).sorted() { draft.email(mailbox) }
 
         var evidence: [String: JSONValue] = [:]
-        for key in ["incidentNumber", "status", "classification", "classificationReason", "classificationComment", "providerName", "firstActivityTimeUtc", "lastActivityTimeUtc"] {
+        for key in [
+            "incidentNumber", "status", "classification", "classificationReason", "classificationComment", "providerName", "firstActivityTimeUtc",
+            "lastActivityTimeUtc",
+        ] {
             if let value = properties.value(key) { evidence[key] = value }
         }
         if let owner = try properties.optionalObject("owner"), let who = try owner.firstString("assignedTo", "userPrincipalName") {
@@ -119,9 +122,12 @@ public enum SentinelAdapter: EngineAdapter {
             subject: draft.finished(detection: detectionID), evidence: IntakeText.evidence(.object(evidence)),
             occurredAt: try properties.firstDate("createdTimeUtc", "firstActivityTimeUtc"),
             link: IntakeText.link(try properties.optionalString("incidentUrl")))
-        return EngineIntake(engine: engine, detections: [
-            EngineDetection(detection: detection, engineAlertID: IntakeText.id(engine, [name]), resolved: resolution, fields: IntakeText.fields(fields))
-        ])
+        return EngineIntake(
+            engine: engine,
+            detections: [
+                EngineDetection(
+                    detection: detection, engineAlertID: IntakeText.id(engine, [name]), resolved: resolution, fields: IntakeText.fields(fields))
+            ])
     }
 }
 

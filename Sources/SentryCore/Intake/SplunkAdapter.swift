@@ -50,10 +50,12 @@ public enum SplunkAdapter: EngineAdapter {
             title: IntakeText.title(searchName ?? "Splunk ad hoc search"), summary: IntakeText.summary(summary),
             subject: draft.finished(detection: detectionID), evidence: IntakeText.evidence(.object(evidence)),
             link: IntakeText.link(try body.optionalString("results_link")))
-        return EngineIntake(engine: engine, detections: [
-            EngineDetection(
-                detection: detection, engineAlertID: IntakeText.id(engine, [sid, resultHash]),
-                fields: IntakeText.fields(IntakeFields.prefixed(row, "result")))
-        ])
+        return EngineIntake(
+            engine: engine,
+            detections: [
+                EngineDetection(
+                    detection: detection, engineAlertID: IntakeText.id(engine, [sid, resultHash]),
+                    fields: IntakeText.fields(IntakeFields.prefixed(row, "result")))
+            ])
     }
 }

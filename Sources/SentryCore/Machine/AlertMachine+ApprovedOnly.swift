@@ -49,9 +49,14 @@ extension AlertMachine {
                 alert: next, outcome: .applied,
                 effects: [
                     .cancelTimer(.primaryRestored(item.id)), .updateMessage,
-                    .replyInThread(text: ":arrows_counterclockwise: `\(change.networkID)` failed over to cellular again \(after) after its primary uplink came back; \(item.label) stays in place (nothing written)."),
+                    .replyInThread(
+                        text:
+                            ":arrows_counterclockwise: `\(change.networkID)` failed over to cellular again \(after) after its primary uplink came back; \(item.label) stays in place (nothing written)."
+                    ),
                 ],
-                audit: AuditRecord(action: "containment.flap", actor: "sentry", detail: "\(item.id) \(change.networkID) back on cellular via \(change.source); rollback cancelled"))
+                audit: AuditRecord(
+                    action: "containment.flap", actor: "sentry",
+                    detail: "\(item.id) \(change.networkID) back on cellular via \(change.source); rollback cancelled"))
         }
         if let other = change.heldElsewhere.first {
             return Transition(alert: alert, outcome: .ignored("\(change.networkID) is already restricted by \(other)"))
@@ -78,10 +83,15 @@ extension AlertMachine {
             alert: next, outcome: .applied,
             effects: [
                 .updateMessage,
-                .replyInThread(text: ":satellite_antenna: `\(change.networkID)` failed over to cellular: Sentry applied \(containment.label) automatically (the playbook says `auto: true`), for at most \(DurationText.format(action.ttl)) or until the primary uplink is back\(change.dryRun ? " (dry run: recorded and shown, never executed)" : ""). Cellular rules (policy-object groups resolved when written):\n\(AlertMessage.escape(rules))"),
+                .replyInThread(
+                    text:
+                        ":satellite_antenna: `\(change.networkID)` failed over to cellular: Sentry applied \(containment.label) automatically (the playbook says `auto: true`), for at most \(DurationText.format(action.ttl)) or until the primary uplink is back\(change.dryRun ? " (dry run: recorded and shown, never executed)" : ""). Cellular rules (policy-object groups resolved when written):\n\(AlertMessage.escape(rules))"
+                ),
                 .executeContainment(id: id),
             ],
-            audit: AuditRecord(action: "containment.requested", actor: autoActor, detail: "\(id) approved_only \(change.networkID) auto via \(change.source) ttl=\(DurationText.format(action.ttl))"))
+            audit: AuditRecord(
+                action: "containment.requested", actor: autoActor,
+                detail: "\(id) approved_only \(change.networkID) auto via \(change.source) ttl=\(DurationText.format(action.ttl))"))
     }
 
     private static func primaryActive(_ alert: Alert, _ change: UplinkChange, now: Date) -> Transition {
@@ -90,7 +100,10 @@ extension AlertMachine {
             alert.containments[$0].kind == .approvedOnly && alert.containments[$0].target == change.networkID
                 && !alert.containments[$0].status.isFinal && alert.containments[$0].status != .releasing
         }
-        guard let index = restrictingApprovedOnly(alert, network: change.networkID) ?? candidates.first ?? liveApprovedOnly(alert, network: change.networkID) else {
+        guard
+            let index = restrictingApprovedOnly(alert, network: change.networkID) ?? candidates.first
+                ?? liveApprovedOnly(alert, network: change.networkID)
+        else {
             return Transition(alert: alert, outcome: .ignored("no approved-only on \(change.networkID) here"))
         }
         var item = alert.containments[index]
@@ -104,8 +117,15 @@ extension AlertMachine {
             next.containments[index] = item
             return Transition(
                 alert: next, outcome: .applied,
-                effects: [.updateMessage, .replyInThread(text: ":electric_plug: The primary uplink of `\(change.networkID)` is active again; \(item.label) is withdrawn before anyone approved it. Nothing was written.")],
-                audit: AuditRecord(action: "containment.withdrawn", actor: recoveryActor, detail: "\(item.id) primary uplink active via \(change.source)"))
+                effects: [
+                    .updateMessage,
+                    .replyInThread(
+                        text:
+                            ":electric_plug: The primary uplink of `\(change.networkID)` is active again; \(item.label) is withdrawn before anyone approved it. Nothing was written."
+                    ),
+                ],
+                audit: AuditRecord(
+                    action: "containment.withdrawn", actor: recoveryActor, detail: "\(item.id) primary uplink active via \(change.source)"))
         case .executing, .active, .failed:
             if let failover = item.failoverAt, change.at < failover {
                 return Transition(alert: alert, outcome: .ignored("a recovery of \(change.networkID) older than its failover"))
@@ -120,9 +140,14 @@ extension AlertMachine {
                 alert: next, outcome: .applied,
                 effects: [
                     .scheduleTimer(.primaryRestored(item.id), at: now.addingTimeInterval(TimeInterval(debounce))), .updateMessage,
-                    .replyInThread(text: ":electric_plug: The primary uplink of `\(change.networkID)` is active again (\(change.source)). \(item.label) is rolled back once it has stayed up for \(DurationText.format(debounce)).")
+                    .replyInThread(
+                        text:
+                            ":electric_plug: The primary uplink of `\(change.networkID)` is active again (\(change.source)). \(item.label) is rolled back once it has stayed up for \(DurationText.format(debounce))."
+                    ),
                 ],
-                audit: AuditRecord(action: "containment.primary_back", actor: recoveryActor, detail: "\(item.id) via \(change.source); rollback after \(DurationText.format(debounce))"))
+                audit: AuditRecord(
+                    action: "containment.primary_back", actor: recoveryActor,
+                    detail: "\(item.id) via \(change.source); rollback after \(DurationText.format(debounce))"))
         case .releasing, .released, .rejected:
             return Transition(alert: alert, outcome: .ignored("\(item.id) is \(item.status.rawValue)"))
         }
@@ -140,7 +165,9 @@ extension AlertMachine {
         case .executing:
             // The write is still under way: roll back once it is done.
             let debounce = item.approvedOnly?.debounce ?? ApprovedOnlySettings.defaultDebounce
-            return Transition(alert: alert, outcome: .applied, effects: [.scheduleTimer(.primaryRestored(id), at: now.addingTimeInterval(TimeInterval(max(debounce, 5))))])
+            return Transition(
+                alert: alert, outcome: .applied,
+                effects: [.scheduleTimer(.primaryRestored(id), at: now.addingTimeInterval(TimeInterval(max(debounce, 5))))])
         case .active, .failed:
             let spell = cellularSpell(item)
             item.status = .releasing

@@ -9,7 +9,8 @@ extension AlertMachine {
             let reason = "only responders can request containment"
             return Transition(
                 alert: alert, outcome: .rejected(reason), effects: [tell("Sorry, \(reason). Nothing was changed.")],
-                audit: AuditRecord(action: "containment.refused", actor: request.requestedBy, detail: "\(request.kind.rawValue) \(request.target): not a responder"))
+                audit: AuditRecord(
+                    action: "containment.refused", actor: request.requestedBy, detail: "\(request.kind.rawValue) \(request.target): not a responder"))
         }
         if alert.containments.contains(where: { $0.id == request.id }) {
             return Transition(alert: alert, outcome: .ignored("containment \(request.id) already requested"))
@@ -25,7 +26,8 @@ extension AlertMachine {
             return refused(alert, request, tell, reason: "approved-only answers a failover to cellular, and alert \(alert.id) is not one")
         }
         guard ContainmentTarget.subjectTarget(of: alert, kind: request.kind) == target else {
-            return refused(alert, request, tell, reason: "a containment on alert \(alert.id) can only target its own subject, not `\(target.prefix(50))`")
+            return refused(
+                alert, request, tell, reason: "a containment on alert \(alert.id) can only target its own subject, not `\(target.prefix(50))`")
         }
         var settings: ApprovedOnlySettings?
         if request.kind == .approvedOnly {
@@ -53,7 +55,8 @@ extension AlertMachine {
         let who = SlackID.mention(request.requestedBy)
         let dry = request.dryRun ? " (dry run: recorded and shown, never executed)" : ""
         let need = request.approvalsRequired == 1 ? "1 approval" : "\(request.approvalsRequired) approvals"
-        let reply = immediate
+        let reply =
+            immediate
             ? ":lock: \(who) requested \(containment.label) for \(DurationText.format(request.ttl)): \(AlertMessage.escape(request.reason)). Running now\(dry)."
             : ":hourglass_flowing_sand: \(who) requested \(containment.label) for \(DurationText.format(request.ttl)): \(AlertMessage.escape(request.reason)). Needs \(need) from another responder\(dry)."
         var effects: [AlertEffect] = [.updateMessage, .replyInThread(text: reply)]
@@ -62,20 +65,26 @@ extension AlertMachine {
             alert: next, outcome: .applied, effects: effects,
             audit: AuditRecord(
                 action: "containment.requested", actor: request.requestedBy,
-                detail: "\(request.id) \(request.kind.rawValue) \(request.target) ttl=\(DurationText.format(request.ttl)) approvals=\(request.approvalsRequired)\(request.dryRun ? " dry_run" : "") reason=\(request.reason)"))
+                detail:
+                    "\(request.id) \(request.kind.rawValue) \(request.target) ttl=\(DurationText.format(request.ttl)) approvals=\(request.approvalsRequired)\(request.dryRun ? " dry_run" : "") reason=\(request.reason)"
+            ))
     }
 
     /// A request refused before anything was recorded on the alert, with the reason on the audit trail.
     private static func refused(_ alert: Alert, _ request: ContainmentRequest, _ tell: (String) -> AlertEffect, reason: String) -> Transition {
         Transition(
             alert: alert, outcome: .rejected(reason), effects: [tell("Sorry, \(reason). Nothing was changed.")],
-            audit: AuditRecord(action: "containment.refused", actor: request.requestedBy, detail: "\(request.kind.rawValue) \(request.target.prefix(80)): \(reason)"))
+            audit: AuditRecord(
+                action: "containment.refused", actor: request.requestedBy, detail: "\(request.kind.rawValue) \(request.target.prefix(80)): \(reason)")
+        )
     }
 
     static func decided(_ alert: Alert, _ decision: ContainmentDecision, now: Date) -> Transition {
         let tell = { (text: String) in AlertEffect.tellUser(userID: decision.userID, text: text, responseURL: decision.responseURL) }
         guard let index = alert.containments.firstIndex(where: { $0.id == decision.containmentID }) else {
-            return Transition(alert: alert, outcome: .rejected("unknown containment \(decision.containmentID)"), effects: [tell("That containment no longer exists or never did.")])
+            return Transition(
+                alert: alert, outcome: .rejected("unknown containment \(decision.containmentID)"),
+                effects: [tell("That containment no longer exists or never did.")])
         }
         let containment = alert.containments[index]
         let who = SlackID.mention(decision.userID)
@@ -83,7 +92,8 @@ extension AlertMachine {
             let reason = "only responders can \(decision.action.rawValue) containment"
             return Transition(
                 alert: alert, outcome: .rejected(reason), effects: [tell("Sorry, \(reason). Nothing was changed.")],
-                audit: AuditRecord(action: "containment.refused", actor: decision.userID, detail: "\(containment.id) \(decision.action.rawValue): not a responder"))
+                audit: AuditRecord(
+                    action: "containment.refused", actor: decision.userID, detail: "\(containment.id) \(decision.action.rawValue): not a responder"))
         }
         func notNow() -> Transition {
             let reason = "\(containment.label) is \(containment.status.described)"
@@ -104,7 +114,8 @@ extension AlertMachine {
                     audit: AuditRecord(action: "containment.refused", actor: decision.userID, detail: "\(containment.id) approve: own request"))
             }
             if containment.approvals.contains(decision.userID) {
-                return Transition(alert: alert, outcome: .ignored("already approved by \(decision.userID)"), effects: [tell("You already approved this.")])
+                return Transition(
+                    alert: alert, outcome: .ignored("already approved by \(decision.userID)"), effects: [tell("You already approved this.")])
             }
             item.approvals.append(decision.userID)
             action = "containment.approved"
@@ -112,7 +123,8 @@ extension AlertMachine {
                 item.status = .executing
                 effects += [.replyInThread(text: ":white_check_mark: \(who) approved \(item.label). Running now."), .executeContainment(id: item.id)]
             } else {
-                effects.append(.replyInThread(text: ":white_check_mark: \(who) approved \(item.label) (\(item.approvals.count) of \(item.approvalsRequired))."))
+                effects.append(
+                    .replyInThread(text: ":white_check_mark: \(who) approved \(item.label) (\(item.approvals.count) of \(item.approvalsRequired))."))
             }
         case .reject:
             guard containment.status == .awaitingApproval else { return notNow() }
@@ -149,7 +161,8 @@ extension AlertMachine {
         next.containments[index] = item
         return Transition(
             alert: next, outcome: .applied, effects: effects,
-            audit: AuditRecord(action: action, actor: decision.userID, detail: "\(item.id) \(item.kind.rawValue) \(item.target) → \(item.status.rawValue)"))
+            audit: AuditRecord(
+                action: action, actor: decision.userID, detail: "\(item.id) \(item.kind.rawValue) \(item.target) → \(item.status.rawValue)"))
     }
 
     static func succeeded(_ alert: Alert, _ id: String, _ phase: ContainmentPhase, report: String, now: Date) -> Transition {
@@ -161,7 +174,9 @@ extension AlertMachine {
         let action: String
         switch phase {
         case .execute:
-            guard item.status == .executing else { return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not executing")) }
+            guard item.status == .executing else {
+                return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not executing"))
+            }
             let until = now.addingTimeInterval(TimeInterval(item.ttl))
             item.status = .active
             item.activeSince = now
@@ -170,10 +185,15 @@ extension AlertMachine {
             action = "containment.executed"
             effects += [
                 .scheduleTimer(.containmentExpiry(id), at: until),
-                .replyInThread(text: ":lock: \(item.label) is in place until \(SlackDate.format(until))\(item.dryRun ? " (dry run: nothing was executed)" : ""). \(AlertMessage.escape(report))"),
+                .replyInThread(
+                    text:
+                        ":lock: \(item.label) is in place until \(SlackDate.format(until))\(item.dryRun ? " (dry run: nothing was executed)" : ""). \(AlertMessage.escape(report))"
+                ),
             ]
         case .release:
-            guard item.status == .releasing else { return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not releasing")) }
+            guard item.status == .releasing else {
+                return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not releasing"))
+            }
             item.status = .released
             item.releasedAt = now
             item.report = report
@@ -189,7 +209,8 @@ extension AlertMachine {
         var next = alert
         next.containments[index] = item
         next.updatedAt = now
-        return Transition(alert: next, outcome: .applied, effects: effects, audit: AuditRecord(action: action, actor: "sentry", detail: "\(id) \(report)"))
+        return Transition(
+            alert: next, outcome: .applied, effects: effects, audit: AuditRecord(action: action, actor: "sentry", detail: "\(id) \(report)"))
     }
 
     static func failed(_ alert: Alert, _ id: String, _ phase: ContainmentPhase, reason: String, now: Date) -> Transition {
@@ -198,7 +219,9 @@ extension AlertMachine {
         }
         var item = alert.containments[index]
         let expected: Containment.Status = phase == .execute ? .executing : .releasing
-        guard item.status == expected else { return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not \(expected.rawValue)")) }
+        guard item.status == expected else {
+            return Transition(alert: alert, outcome: .ignored("\(id) is \(item.status.rawValue), not \(expected.rawValue)"))
+        }
         item.status = .failed
         item.failedPhase = phase
         item.failure = reason
@@ -209,7 +232,10 @@ extension AlertMachine {
         // Nothing may stay blocked for good: a failed rollback is tried again in 10 minutes, and a failed
         // execution (which may have changed some things) is rolled back when its TTL would have ended.
         let retryAt = phase == .release ? now.addingTimeInterval(600) : item.requestedAt.addingTimeInterval(TimeInterval(item.ttl))
-        let next2 = phase == .release ? "It is tried again automatically in 10 minutes; Retry or Unblock act now." : "Retry runs it again; Unblock rolls back whatever it did. Otherwise it is rolled back \(SlackDate.format(retryAt))."
+        let next2 =
+            phase == .release
+            ? "It is tried again automatically in 10 minutes; Retry or Unblock act now."
+            : "Retry runs it again; Unblock rolls back whatever it did. Otherwise it is rolled back \(SlackDate.format(retryAt))."
         return Transition(
             alert: next, outcome: .applied,
             effects: [
@@ -238,9 +264,10 @@ extension AlertMachine {
             alert: next, outcome: .applied,
             effects: [
                 .updateMessage,
-                .replyInThread(text: alert.containments[index].status == .failed
-                    ? ":repeat: Rolling back \(item.label) again after the earlier failure."
-                    : ":alarm_clock: \(item.label) reached its time limit; rolling it back."),
+                .replyInThread(
+                    text: alert.containments[index].status == .failed
+                        ? ":repeat: Rolling back \(item.label) again after the earlier failure."
+                        : ":alarm_clock: \(item.label) reached its time limit; rolling it back."),
                 .releaseContainment(id: id),
             ],
             audit: AuditRecord(action: "containment.expired", actor: "sentry", detail: "\(id) ttl \(DurationText.format(item.ttl))"))

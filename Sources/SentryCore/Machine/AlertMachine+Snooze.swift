@@ -20,7 +20,10 @@ extension AlertMachine {
         guard request.duration > 0 else {
             return Transition(
                 alert: alert, outcome: .rejected("a snooze needs a positive duration"),
-                effects: [.tellUser(userID: request.userID, text: "A snooze needs a positive duration; nothing was changed.", responseURL: request.responseURL)])
+                effects: [
+                    .tellUser(
+                        userID: request.userID, text: "A snooze needs a positive duration; nothing was changed.", responseURL: request.responseURL)
+                ])
         }
         var next = alert
         next.updatedAt = now
@@ -70,7 +73,8 @@ extension AlertMachine {
             // A timer from an earlier snooze that was moved later.
             return Transition(alert: alert, outcome: .ignored("snooze runs until \(Timestamp.iso8601(snooze.until))"))
         }
-        return wake(alert, snooze, now: now, actor: "sentry", action: "alert.snooze_expired", lead: ":alarm_clock: The snooze is over", cancelTimer: false)
+        return wake(
+            alert, snooze, now: now, actor: "sentry", action: "alert.snooze_expired", lead: ":alarm_clock: The snooze is over", cancelTimer: false)
     }
 
     /// The end of a snooze: say what arrived during it, and let escalation start again for an open alert.
@@ -87,7 +91,8 @@ extension AlertMachine {
         if alert.status == .open, let timeout = alert.policy.ackTimeout, alert.escalations < (alert.policy.escalation?.repeatCount ?? 1) {
             effects.append(.scheduleTimer(.ackTimeout, at: now.addingTimeInterval(TimeInterval(timeout))))
         }
-        return Transition(alert: next, outcome: .applied, effects: effects, audit: AuditRecord(action: action, actor: actor, detail: "suppressed \(count)"))
+        return Transition(
+            alert: next, outcome: .applied, effects: effects, audit: AuditRecord(action: action, actor: actor, detail: "suppressed \(count)"))
     }
 
     /// A detection for a snoozed alert: counted, nothing said.

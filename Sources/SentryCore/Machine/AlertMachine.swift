@@ -10,7 +10,9 @@ public enum AlertMachine {
             if case .detectionReceived(let detection, let playbook, let channel) = event {
                 return create(id: alertID, detection: detection, playbook: playbook, channel: channel, now: now)
             }
-            return Transition(alert: nil, outcome: .rejected("unknown alert \(alertID)"), effects: rejectionEffects(event, "That alert no longer exists or never did (\(alertID))."))
+            return Transition(
+                alert: nil, outcome: .rejected("unknown alert \(alertID)"),
+                effects: rejectionEffects(event, "That alert no longer exists or never did (\(alertID))."))
         }
         switch event {
         case .detectionReceived:
@@ -198,9 +200,12 @@ public enum AlertMachine {
             let waited = DurationText.format(Int(now.timeIntervalSince(alert.createdAt)))
             var effects: [AlertEffect] = []
             if let channel = alert.policy.escalation?.channel {
-                effects.append(.postNotice(
-                    channel: channel,
-                    text: ":rotating_light: \(lead)alert `\(alert.id)` (\(alert.severity.rawValue)) “\(AlertMessage.escape(alert.title))” in <#\(alert.channel)> is not acknowledged after \(waited)\(count)."))
+                effects.append(
+                    .postNotice(
+                        channel: channel,
+                        text:
+                            ":rotating_light: \(lead)alert `\(alert.id)` (\(alert.severity.rawValue)) “\(AlertMessage.escape(alert.title))” in <#\(alert.channel)> is not acknowledged after \(waited)\(count)."
+                    ))
             } else {
                 effects.append(.replyInThread(text: ":rotating_light: \(lead)not acknowledged after \(waited)\(count)."))
             }

@@ -33,9 +33,12 @@ public enum DetectionPattern {
 
     /// Whether `id` matches `pattern` (`*` matches any run, also an empty one and one with dots).
     public static func matches(_ pattern: String, _ id: String) -> Bool {
-        let p = Array(pattern.utf8), s = Array(id.utf8)
-        var i = 0, j = 0
-        var starAt = -1, resumeAt = 0
+        let p = Array(pattern.utf8)
+        let s = Array(id.utf8)
+        var i = 0
+        var j = 0
+        var starAt = -1
+        var resumeAt = 0
         while j < s.count {
             if i < p.count, p[i] != star, p[i] == s[j] {
                 i += 1
@@ -59,7 +62,8 @@ public enum DetectionPattern {
     /// An id both patterns match, or nil when none does: a breadth-first walk of the two patterns side by side
     /// (a star may match nothing, or the other side's next literal).
     public static func commonMatch(_ a: String, _ b: String) -> String? {
-        let p = Array(a.utf8), q = Array(b.utf8)
+        let p = Array(a.utf8)
+        let q = Array(b.utf8)
         let width = q.count + 1
         var parent = [Int?](repeating: nil, count: (p.count + 1) * width)
         var read = [UInt8?](repeating: nil, count: (p.count + 1) * width)
@@ -70,7 +74,8 @@ public enum DetectionPattern {
         while head < queue.count {
             let state = queue[head]
             head += 1
-            let i = state / width, j = state % width
+            let i = state / width
+            let j = state % width
             if i == p.count, j == q.count {
                 var bytes: [UInt8] = []
                 var at: Int? = state
@@ -81,7 +86,8 @@ public enum DetectionPattern {
                 return String(decoding: bytes.reversed(), as: UTF8.self)
             }
             var next: [(Int, Int, UInt8?)] = []
-            let pStar = i < p.count && p[i] == star, qStar = j < q.count && q[j] == star
+            let pStar = i < p.count && p[i] == star
+            let qStar = j < q.count && q[j] == star
             if pStar { next.append((i + 1, j, nil)) }
             if qStar { next.append((i, j + 1, nil)) }
             if pStar, j < q.count, !qStar { next.append((i, j + 1, q[j])) }

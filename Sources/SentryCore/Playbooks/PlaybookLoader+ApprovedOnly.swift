@@ -33,7 +33,9 @@ extension PlaybookLoader {
                 if let text = value.scalar?.string, let placement = ApprovedOnlySettings.Placement(rawValue: text) {
                     settings.placement = placement
                 } else {
-                    fail(value, "'actions.approved_only.placement' must be 'first' (our rules before other admins' cellular rules) or 'last' (after them)")
+                    fail(
+                        value,
+                        "'actions.approved_only.placement' must be 'first' (our rules before other admins' cellular rules) or 'last' (after them)")
                 }
             case "approved":
                 approvedNode = value
@@ -42,7 +44,10 @@ extension PlaybookLoader {
             }
         }
         if settings.auto, approvals > 0, let autoNode {
-            fail(autoNode, "'actions.approved_only.auto: true' runs at once when the failover is seen, so it cannot also need \(approvals) approval\(approvals == 1 ? "" : "s"); set approvals: 0 or auto: false")
+            fail(
+                autoNode,
+                "'actions.approved_only.auto: true' runs at once when the failover is seen, so it cannot also need \(approvals) approval\(approvals == 1 ? "" : "s"); set approvals: 0 or auto: false"
+            )
         }
         guard let approvedNode else {
             fail(node, "'actions.approved_only' needs 'approved' with 'cidrs' and/or 'groups'")
@@ -54,7 +59,13 @@ extension PlaybookLoader {
         }
         for (key, value) in sources {
             let items: [Node]
-            if let sequence = value.sequence { items = Array(sequence) } else if value.scalar != nil, value.null == nil { items = [value] } else { items = [] }
+            if let sequence = value.sequence {
+                items = Array(sequence)
+            } else if value.scalar != nil, value.null == nil {
+                items = [value]
+            } else {
+                items = []
+            }
             switch key.string {
             case "cidrs":
                 for item in items {
@@ -74,7 +85,10 @@ extension PlaybookLoader {
                     let name = item.scalar?.string.trimmingCharacters(in: .whitespaces) ?? ""
                     // Meraki's own rule for group names: letters, digits, spaces, dashes and underscores.
                     guard !name.isEmpty, name.count <= 255, name.allSatisfy({ $0.isLetter || $0.isNumber || " -_".contains($0) }) else {
-                        fail(item, "'actions.approved_only.approved.groups' must list Meraki policy-object group names (letters, digits, space, dash, underscore)")
+                        fail(
+                            item,
+                            "'actions.approved_only.approved.groups' must list Meraki policy-object group names (letters, digits, space, dash, underscore)"
+                        )
                         continue
                     }
                     if !settings.groups.contains(name) { settings.groups.append(name) }
@@ -84,7 +98,9 @@ extension PlaybookLoader {
             }
         }
         if ok, settings.cidrs.isEmpty, settings.groups.isEmpty {
-            fail(approvedNode, "'actions.approved_only.approved' lists no CIDR and no group: the deny rule would cut every device off the cellular uplink")
+            fail(
+                approvedNode,
+                "'actions.approved_only.approved' lists no CIDR and no group: the deny rule would cut every device off the cellular uplink")
         }
         return ok ? settings : nil
     }

@@ -20,7 +20,8 @@ extension PlaybookLoader {
         for (keyNode, valueNode) in map {
             guard let field = keyNode.string, allowed.contains(field) else {
                 let name = keyNode.string ?? "?"
-                let hint = name == "user" || name == "username"
+                let hint =
+                    name == "user" || name == "username"
                     ? " (an engine's user name goes to 'account', an email address or UPN to 'email')"
                     : ""
                 problem(keyNode, "unknown subject field '\(name)' in subject_from\(hint); expected one of \(allowed.joined(separator: ", "))")
@@ -35,7 +36,10 @@ extension PlaybookLoader {
             }
             let roots = adapter.fieldRoots
             guard roots.contains(where: { path.hasPrefix($0) && path.count > $0.count }) || roots.contains("") else {
-                problem(valueNode, "'subject_from.\(field)': \(adapter.engine.name) fields start with \(roots.map { "'\($0)'" }.joined(separator: ", ")), not '\(path)'")
+                problem(
+                    valueNode,
+                    "'subject_from.\(field)': \(adapter.engine.name) fields start with \(roots.map { "'\($0)'" }.joined(separator: ", ")), not '\(path)'"
+                )
                 continue
             }
             result[field] = path
@@ -53,9 +57,12 @@ extension PlaybookLoader {
                 guard DetectionPattern.specificity(earlier.detection) == DetectionPattern.specificity(playbook.detection),
                     let common = DetectionPattern.commonMatch(earlier.detection, playbook.detection)
                 else { continue }
-                problems.append(PlaybookProblem(
-                    file: playbook.source, line: 1,
-                    message: "detection pattern '\(playbook.detection)' ties with '\(earlier.detection)' of \(earlier.source): both match '\(common)' and neither is more specific; make one longer or name the detection exactly"))
+                problems.append(
+                    PlaybookProblem(
+                        file: playbook.source, line: 1,
+                        message:
+                            "detection pattern '\(playbook.detection)' ties with '\(earlier.detection)' of \(earlier.source): both match '\(common)' and neither is more specific; make one longer or name the detection exactly"
+                    ))
                 break
             }
         }

@@ -62,9 +62,10 @@ public enum PlaybookLoader {
                 ids[playbook.id] = playbook
             }
             if let other = detections[playbook.detection] {
-                problems.append(PlaybookProblem(
-                    file: playbook.source, line: 1,
-                    message: "detection '\(playbook.detection)' is already answered by \(other.source); one playbook per detection"))
+                problems.append(
+                    PlaybookProblem(
+                        file: playbook.source, line: 1,
+                        message: "detection '\(playbook.detection)' is already answered by \(other.source); one playbook per detection"))
             } else {
                 detections[playbook.detection] = playbook
             }
@@ -134,7 +135,10 @@ public enum PlaybookLoader {
         let title = requiredText("title")
         let detection = requiredText("detection")
         if let detection, !DetectionPattern.isValid(detection) {
-            problem(fields["detection"], "'detection' must be a detection id such as slack.max_daily_download, a pattern such as alertmanager.* (one '*' stands for any run of characters), or '*' for every other detection")
+            problem(
+                fields["detection"],
+                "'detection' must be a detection id such as slack.max_daily_download, a pattern such as alertmanager.* (one '*' stands for any run of characters), or '*' for every other detection"
+            )
         }
 
         var severity = Severity.medium
@@ -167,7 +171,9 @@ public enum PlaybookLoader {
                 for (keyNode, valueNode) in map {
                     switch keyNode.string {
                     case "mention":
-                        mention = idList(valueNode, key: "escalation.mention", problem: problem) { SlackID.isUser($0) || SlackID.isUserGroup($0) || ["here", "channel"].contains($0) }
+                        mention = idList(valueNode, key: "escalation.mention", problem: problem) {
+                            SlackID.isUser($0) || SlackID.isUserGroup($0) || ["here", "channel"].contains($0)
+                        }
                     case "channel":
                         if let text = scalarText(valueNode), SlackID.isChannel(text) {
                             escalationChannel = text
@@ -220,7 +226,8 @@ public enum PlaybookLoader {
                             case let key? where kind == .approvedOnly && Self.approvedOnlyKeys.contains(key):
                                 continue
                             default:
-                                let expected = kind == .approvedOnly ? (["approvals", "ttl"] + Self.approvedOnlyKeys).joined(separator: ", ") : "approvals, ttl"
+                                let expected =
+                                    kind == .approvedOnly ? (["approvals", "ttl"] + Self.approvedOnlyKeys).joined(separator: ", ") : "approvals, ttl"
                                 problem(optionKey, "unknown key '\(optionKey.string ?? "?")' in actions.\(name); expected \(expected)")
                             }
                         }
@@ -231,7 +238,9 @@ public enum PlaybookLoader {
                     if kind == .approvedOnly {
                         settings = approvedOnly(valueNode, approvals: approvals, problem: problem)
                     }
-                    actions.append(ContainmentAction(kind: kind, approvals: approvals, ttl: ttl ?? (kind == .approvedOnly ? 43_200 : 3_600), approvedOnly: settings))
+                    actions.append(
+                        ContainmentAction(
+                            kind: kind, approvals: approvals, ttl: ttl ?? (kind == .approvedOnly ? 43_200 : 3_600), approvedOnly: settings))
                 }
             } else {
                 problem(node, "'actions' must be a mapping such as block_ip: {approvals: 1, ttl: 4h}")
@@ -260,7 +269,11 @@ public enum PlaybookLoader {
         }
         var autoResolve = true
         if let node = fields["auto_resolve"] {
-            if let flag = node.bool, node.scalar?.style == .plain { autoResolve = flag } else { problem(node, "'auto_resolve' must be true or false") }
+            if let flag = node.bool, node.scalar?.style == .plain {
+                autoResolve = flag
+            } else {
+                problem(node, "'auto_resolve' must be true or false")
+            }
         }
 
         guard problems.isEmpty, let id, let title, let detection else { return (nil, problems) }
@@ -351,7 +364,8 @@ public enum PlaybookLoader {
     }
 
     private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

@@ -143,7 +143,12 @@ public enum AlertMessage {
         let shown = (finished.suffix(max(0, shownContainments - live.count)) + live.suffix(shownContainments))
         let hidden = alert.containments.count - shown.count
         if hidden > 0 {
-            blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string("\(hidden) earlier containment(s) not shown; `/sentry alert \(alert.id)` lists them.")]]])
+            blocks.append([
+                "type": "context",
+                "elements": [
+                    ["type": "mrkdwn", "text": .string("\(hidden) earlier containment(s) not shown; `/sentry alert \(alert.id)` lists them.")]
+                ],
+            ])
         }
         for item in shown {
             blocks.append(section(containmentLine(item)))
@@ -179,12 +184,17 @@ public enum AlertMessage {
         switch item.status {
         case .awaitingApproval:
             let approvers = item.approvals.map(SlackID.mention).joined(separator: ", ")
-            state = ":hourglass_flowing_sand: Awaiting approval (\(item.approvals.count) of \(item.approvalsRequired)\(approvers.isEmpty ? "" : ": " + approvers))"
+            state =
+                ":hourglass_flowing_sand: Awaiting approval (\(item.approvals.count) of \(item.approvalsRequired)\(approvers.isEmpty ? "" : ": " + approvers))"
         case .executing:
             state = ":gear: Executing…"
         case .active:
             let until = ":lock: Active until \(item.activeUntil.map { SlackDate.format($0) } ?? "?")"
-            state = until + (item.primaryBackAt.map { " · primary uplink back since \(SlackDate.format($0)); rolled back once it stays up \(DurationText.format(item.approvedOnly?.debounce ?? ApprovedOnlySettings.defaultDebounce))" } ?? "")
+            state =
+                until
+                + (item.primaryBackAt.map {
+                    " · primary uplink back since \(SlackDate.format($0)); rolled back once it stays up \(DurationText.format(item.approvedOnly?.debounce ?? ApprovedOnlySettings.defaultDebounce))"
+                } ?? "")
         case .releasing:
             state = ":gear: Rolling back…"
         case .released:
@@ -200,7 +210,8 @@ public enum AlertMessage {
         case .rejected:
             state = ":raised_hand: Rejected by \(item.rejectedBy.map(SlackID.mention) ?? "?")"
         case .failed:
-            state = ":warning: \(item.failedPhase == .release ? "Rollback failed" : "Failed"): \(escape(truncate(item.failure ?? "unknown error", 500)))"
+            state =
+                ":warning: \(item.failedPhase == .release ? "Rollback failed" : "Failed"): \(escape(truncate(item.failure ?? "unknown error", 500)))"
         }
         return "*\(head)*\n\(state)\(reason)"
     }
@@ -211,11 +222,14 @@ public enum AlertMessage {
         case .open:
             return ":large_green_circle: Open, not acknowledged"
         case .acknowledged:
-            return ":eyes: Acknowledged by \(alert.acknowledgedBy.map(SlackID.mention) ?? "?")\(alert.acknowledgedAt.map { " " + SlackDate.format($0) } ?? "")"
+            return
+                ":eyes: Acknowledged by \(alert.acknowledgedBy.map(SlackID.mention) ?? "?")\(alert.acknowledgedAt.map { " " + SlackDate.format($0) } ?? "")"
         case .resolved:
-            return ":white_check_mark: Resolved by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
+            return
+                ":white_check_mark: Resolved by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
         case .dismissed:
-            return ":no_entry_sign: Dismissed by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
+            return
+                ":no_entry_sign: Dismissed by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
         }
     }
 

@@ -129,7 +129,9 @@ public enum BlockKitCheck {
             if let max = element["max_length"]?.numberValue.map { Int($0) }, !(1...Limit.inputMaxLength).contains(max) {
                 return "input \(index) max_length out of 1…\(Limit.inputMaxLength)"
             }
-            if let initial = element["initial_value"]?.stringValue, let max = element["max_length"]?.numberValue.map { Int($0) }, BlockKitText.length(initial) > max {
+            if let initial = element["initial_value"]?.stringValue, let max = element["max_length"]?.numberValue.map { Int($0) },
+                BlockKitText.length(initial) > max
+            {
                 return "input \(index) initial_value longer than max_length"
             }
         case "divider", "image", "rich_text":

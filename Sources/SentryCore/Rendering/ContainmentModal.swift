@@ -30,15 +30,19 @@ public enum ContainmentModal {
         }
     }
 
-    public static func view(_ metadata: Metadata, defaultTTL: Int, approvals: Int, minTTL: Int, maxTTL: Int, note: String, dryRun: Bool) -> JSONValue {
-        let what = metadata.kind == .approvedOnly
+    public static func view(_ metadata: Metadata, defaultTTL: Int, approvals: Int, minTTL: Int, maxTTL: Int, note: String, dryRun: Bool) -> JSONValue
+    {
+        let what =
+            metadata.kind == .approvedOnly
             ? "While network `\(metadata.target)` runs on its cellular uplink, allow only the playbook's approved sources and deny every other device (the appliance's cellular failover rules). Other admins' cellular rules are kept. Rolled back when the primary uplink is active again, at the end of the time below, or with Restore; only our rules are removed."
             : metadata.kind == .blockUser
-            ? "Deactivate \(SlackID.mention(metadata.target)) in Slack (SCIM) and sign them out everywhere. Rolled back by reactivating the account."
-            : "Add a deny rule for `\(metadata.target)` to the appliance firewall of each configured Meraki network, and block it as a client where it is one. Rolled back by removing only that rule and restoring the client's policy."
+                ? "Deactivate \(SlackID.mention(metadata.target)) in Slack (SCIM) and sign them out everywhere. Rolled back by reactivating the account."
+                : "Add a deny rule for `\(metadata.target)` to the appliance firewall of each configured Meraki network, and block it as a client where it is one. Rolled back by removing only that rule and restoring the client's policy."
         var lines = [what]
         if !note.isEmpty { lines.append(note) }
-        lines.append(approvals == 0 ? "Runs as soon as you submit." : "Needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder before it runs.")
+        lines.append(
+            approvals == 0
+                ? "Runs as soon as you submit." : "Needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder before it runs.")
         if dryRun { lines.append("*Dry run:* recorded and shown, never executed (SENTRY_DRY_RUN=1).") }
         return [
             "type": "modal",
@@ -52,8 +56,15 @@ public enum ContainmentModal {
                 [
                     "type": "input", "block_id": .string(ttlBlock),
                     "label": ["type": "plain_text", "text": "For how long"],
-                    "hint": ["type": "plain_text", "text": .string("Like 90s, 15m, 4h or 7d; between \(DurationText.format(minTTL)) and \(DurationText.format(maxTTL)). It is rolled back automatically after that.")],
-                    "element": ["type": "plain_text_input", "action_id": .string(ttlAction), "initial_value": .string(DurationText.format(defaultTTL))],
+                    "hint": [
+                        "type": "plain_text",
+                        "text": .string(
+                            "Like 90s, 15m, 4h or 7d; between \(DurationText.format(minTTL)) and \(DurationText.format(maxTTL)). It is rolled back automatically after that."
+                        ),
+                    ],
+                    "element": [
+                        "type": "plain_text_input", "action_id": .string(ttlAction), "initial_value": .string(DurationText.format(defaultTTL)),
+                    ],
                 ],
                 [
                     "type": "input", "block_id": .string(reasonBlock),

@@ -31,7 +31,8 @@ public enum HomeView {
 
     static func responderView(_ snapshot: Snapshot, now: Date) -> JSONValue {
         var blocks: [JSONValue] = [header("Sentry — what needs you")]
-        blocks.append(context("Alerts created: \(snapshot.last24h) in the last 24 h, \(snapshot.last7d) in the last 7 days · as of \(SlackDate.format(now))"))
+        blocks.append(
+            context("Alerts created: \(snapshot.last24h) in the last 24 h, \(snapshot.last7d) in the last 7 days · as of \(SlackDate.format(now))"))
 
         // Most severe first, then newest.
         let alerts = snapshot.alerts.sorted { ($0.severity, $0.createdAt) > ($1.severity, $1.createdAt) }
@@ -49,7 +50,10 @@ public enum HomeView {
             let left = item.activeUntil.map { "\(DurationText.format(max(0, Int($0.timeIntervalSince(now))))) left" } ?? "no expiry"
             blocks.append([
                 "type": "section",
-                "text": ["type": "mrkdwn", "text": .string(AlertMessage.truncate("\(Containment.label(item.kind, item.target)) · \(left) · alert `\(alert.id)`", 3_000))],
+                "text": [
+                    "type": "mrkdwn",
+                    "text": .string(AlertMessage.truncate("\(Containment.label(item.kind, item.target)) · \(left) · alert `\(alert.id)`", 3_000)),
+                ],
                 "accessory": AlertMessage.button(item.kind == .approvedOnly ? "Restore" : "Unblock", "unblock", item.id),
             ])
         }
@@ -63,8 +67,13 @@ public enum HomeView {
             let since = snooze.suppressed == 0 ? "" : " · \(snooze.suppressed) since"
             blocks.append([
                 "type": "section",
-                "text": ["type": "mrkdwn", "text": .string(AlertMessage.truncate(
-                    "`\(alert.id)` \(AlertMessage.escape(alert.title)) · until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)", 3_000))],
+                "text": [
+                    "type": "mrkdwn",
+                    "text": .string(
+                        AlertMessage.truncate(
+                            "`\(alert.id)` \(AlertMessage.escape(alert.title)) · until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)",
+                            3_000)),
+                ],
                 "accessory": AlertMessage.button("Unsnooze", "unsnooze", alert.id),
             ])
         }
@@ -73,14 +82,18 @@ public enum HomeView {
     }
 
     static func visitorView(_ snapshot: Snapshot) -> JSONValue {
-        let who = snapshot.responders.isEmpty
+        let who =
+            snapshot.responders.isEmpty
             ? "Anyone in the alert channel may acknowledge alerts; nobody may contain."
-            : "Responders: " + snapshot.responders.prefix(20).map { $0.hasPrefix("S") ? "<!subteam^\($0)>" : SlackID.mention($0) }.joined(separator: ", ") + "."
+            : "Responders: "
+                + snapshot.responders.prefix(20).map { $0.hasPrefix("S") ? "<!subteam^\($0)>" : SlackID.mention($0) }.joined(separator: ", ") + "."
         return [
             "type": "home",
             "blocks": [
                 header("Sentry"),
-                section("Sentry posts security alerts in the alert channel, and lets the responders acknowledge them, block a user or an IP (with approvals, automatic rollback and an audit trail), and snooze noisy detections."),
+                section(
+                    "Sentry posts security alerts in the alert channel, and lets the responders acknowledge them, block a user or an IP (with approvals, automatic rollback and an audit trail), and snooze noisy detections."
+                ),
                 section(who),
                 context("`/sentry help` lists what you can ask."),
             ],

@@ -40,7 +40,9 @@ public enum SnoozeModal {
                         "type": "plain_text",
                         "text": .string("Like 30m, 4h or 7d; between \(DurationText.format(minDuration)) and \(DurationText.format(maxDuration))."),
                     ],
-                    "element": ["type": "plain_text_input", "action_id": .string(durationAction), "initial_value": .string(DurationText.format(initial))],
+                    "element": [
+                        "type": "plain_text_input", "action_id": .string(durationAction), "initial_value": .string(DurationText.format(initial)),
+                    ],
                 ],
                 [
                     "type": "input", "block_id": .string(reasonBlock),
@@ -52,8 +54,11 @@ public enum SnoozeModal {
     }
 
     /// The duration and reason of a submission, or the errors Slack shows under each field.
-    public static func read(values: JSONValue, minDuration: Int, maxDuration: Int) -> Result<(duration: Int, reason: String), ContainmentModal.ModalErrors> {
-        let duration = ModalFields.duration(values, block: durationBlock, action: durationAction, min: minDuration, max: maxDuration, examples: "30m, 4h or 7d")
+    public static func read(values: JSONValue, minDuration: Int, maxDuration: Int) -> Result<
+        (duration: Int, reason: String), ContainmentModal.ModalErrors
+    > {
+        let duration = ModalFields.duration(
+            values, block: durationBlock, action: durationAction, min: minDuration, max: maxDuration, examples: "30m, 4h or 7d")
         let reason = ModalFields.reason(values, block: reasonBlock, action: reasonAction)
         var errors: [String: String] = [:]
         errors[durationBlock] = duration.error

@@ -41,7 +41,9 @@ public enum UplinksMessage {
     public static func filter(_ rows: [UplinkRow], by text: String?) -> [UplinkRow] {
         guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return rows }
         let lowered = text.lowercased()
-        return rows.filter { $0.serial.lowercased() == lowered || $0.networkName.lowercased().contains(lowered) || ($0.deviceName?.lowercased() == lowered) }
+        return rows.filter {
+            $0.serial.lowercased() == lowered || $0.networkName.lowercased().contains(lowered) || ($0.deviceName?.lowercased() == lowered)
+        }
     }
 
     /// Each element is one message's `blocks`; the first starts with a heading.
@@ -56,7 +58,8 @@ public enum UplinksMessage {
     }
 
     static func blocks(for row: UplinkRow) -> [JSONValue] {
-        let device = row.deviceName.map { "\(AlertMessage.escape($0)) (`\(AlertMessage.escape(row.serial))`)" } ?? "`\(AlertMessage.escape(row.serial))`"
+        let device =
+            row.deviceName.map { "\(AlertMessage.escape($0)) (`\(AlertMessage.escape(row.serial))`)" } ?? "`\(AlertMessage.escape(row.serial))`"
         var lines = ["*\(AlertMessage.escape(row.networkName))* · \(device)\(row.model.map { " · \(AlertMessage.escape($0))" } ?? "")"]
         for link in row.links {
             let status = link.status ?? "unknown"

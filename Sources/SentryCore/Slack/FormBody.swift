@@ -61,7 +61,6 @@ public enum FormBody {
         return text
     }
 
-
     /// Encodes fields for tests, the demo and the simulators.
     public static func encode(_ fields: [(String, String)]) -> String {
         fields.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")

@@ -65,11 +65,12 @@ public enum InteractionPayload: Equatable, Sendable {
             guard let actionID = first["action_id"]?.stringValue else {
                 throw Invalid(description: "payload.actions[0].action_id is missing")
             }
-            return .blockActions(BlockActions(
-                userID: userID, actionID: actionID, value: first["value"]?.stringValue,
-                responseURL: json["response_url"]?.stringValue, triggerID: json["trigger_id"]?.stringValue,
-                channelID: json["channel"]?["id"]?.stringValue ?? json["container"]?["channel_id"]?.stringValue,
-                messageTS: json["message"]?["ts"]?.stringValue ?? json["container"]?["message_ts"]?.stringValue))
+            return .blockActions(
+                BlockActions(
+                    userID: userID, actionID: actionID, value: first["value"]?.stringValue,
+                    responseURL: json["response_url"]?.stringValue, triggerID: json["trigger_id"]?.stringValue,
+                    channelID: json["channel"]?["id"]?.stringValue ?? json["container"]?["channel_id"]?.stringValue,
+                    messageTS: json["message"]?["ts"]?.stringValue ?? json["container"]?["message_ts"]?.stringValue))
         case "view_submission":
             guard let userID else { throw Invalid(description: "payload.user.id is missing") }
             return .viewSubmission(

@@ -6,8 +6,10 @@ enum JSONBytes {
     @inline(__always)
     static func ordinaryPrefix(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
         let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
         // A byte that is zero after the xor, or below 0x20, shows its high bit after the subtraction. Bytes above
         // the first such one may show it too (a borrow runs on), but the lowest one marked is exact.
         let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)

@@ -52,7 +52,9 @@ public enum ReplayReport {
         } else {
             read += "\(ReplayText.bytes(input.bytesRead)), "
         }
-        read += input.layout == .lines ? "one record per line" : "JSON documents, \(ReplayText.count(counts.records)) record\(counts.records == 1 ? "" : "s")"
+        read +=
+            input.layout == .lines
+            ? "one record per line" : "JSON documents, \(ReplayText.count(counts.records)) record\(counts.records == 1 ? "" : "s")"
         lines.append(read)
 
         var what = "  source: \(source.rawValue)\(detected ? " (detected)" : "") — \(ReplayText.count(counts.readable)) of "
@@ -60,7 +62,7 @@ public enum ReplayReport {
         if counts.malformed > 0 {
             let first = counts.firstMalformed.map { ", the first at \(input.layout == .lines ? "line" : "record") \(ReplayText.count($0))" } ?? ""
             what += "; \(ReplayText.count(counts.malformed)) malformed\(first)"
-            if case let (other, count)? = lookalike(counts) {
+            if case (let other, let count)? = lookalike(counts) {
                 let of = counts.lookalikesSampled < counts.malformed ? " of the first \(ReplayText.count(counts.lookalikesSampled))" : ""
                 what += " (\(ReplayText.count(count))\(of) read as \(ReplayText.plural(other)))"
             }
@@ -79,8 +81,9 @@ public enum ReplayReport {
     /// Why the replay proves nothing, when most records are not the source: what they look like instead.
     public static func mismatch(_ counts: ReplayCounts, source: SecurityEvent.Source, layout: ReplayLayout) -> String? {
         guard counts.records > 0, counts.malformed * 2 > counts.records else { return nil }
-        var text = "\(ReplayText.count(counts.readable)) of \(ReplayText.count(counts.records)) \(unit(counts, layout)) are \(ReplayText.plural(source))"
-        if case let (other, count)? = lookalike(counts), count * 2 > counts.lookalikesSampled {
+        var text =
+            "\(ReplayText.count(counts.readable)) of \(ReplayText.count(counts.records)) \(unit(counts, layout)) are \(ReplayText.plural(source))"
+        if case (let other, let count)? = lookalike(counts), count * 2 > counts.lookalikesSampled {
             text += " — they look like \(ReplayText.plural(other)); try --source \(other.rawValue)"
         } else {
             let others = SecurityEvent.Source.allCases.filter { $0 != source }.map(ReplayText.plural)
@@ -105,9 +108,11 @@ public enum ReplayReport {
         let list = kinds.dropLast().joined(separator: ", ") + " or " + kinds.last!
         let choices = SecurityEvent.Source.allCases.map(\.rawValue).joined(separator: "|")
         guard counts.records > 0 else {
-            return "the first \(ReplayText.bytes(headBytes)) of \(path) hold no whole record to tell its source by; say which with --source \(choices)"
+            return
+                "the first \(ReplayText.bytes(headBytes)) of \(path) hold no whole record to tell its source by; say which with --source \(choices)"
         }
-        return "none of the first \(ReplayText.count(counts.records)) \(unit(counts, layout)) of \(path) read as \(list); if it holds one of them, say which with --source \(choices)"
+        return
+            "none of the first \(ReplayText.count(counts.records)) \(unit(counts, layout)) of \(path) read as \(list); if it holds one of them, say which with --source \(choices)"
     }
 
     /// The other source most malformed records read as.

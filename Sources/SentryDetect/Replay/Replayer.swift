@@ -406,7 +406,8 @@ struct ReorderQueue {
             items.append(event)
             return
         }
-        var low = released, high = items.count
+        var low = released
+        var high = items.count
         while low < high {
             let mid = (low + high) / 2
             if precedes(event, mid) { high = mid } else { low = mid + 1 }

@@ -174,7 +174,8 @@ public actor SlackAuditCollector: Service {
         if let checkpoint, stats.newestEntryAt == nil {
             stats.newestEntryAt = Date(timeIntervalSince1970: TimeInterval(checkpoint))
         }
-        let oldest = checkpoint.map { max(0, $0 - Self.wholeSeconds(configuration.overlap)) }
+        let oldest =
+            checkpoint.map { max(0, $0 - Self.wholeSeconds(configuration.overlap)) }
             ?? max(0, Int64(started.timeIntervalSince1970) - Self.wholeSeconds(configuration.initialLookback))
 
         let (page, pages) = try await source.allLogs(

@@ -32,7 +32,8 @@ public struct DetectionServices: Sendable {
                 configuration: .init(interval: .seconds(configuration.slackAuditInterval)), logger: logger)
             metrics.addCollector("slack_audit") {
                 let stats = await collector.stats
-                return .init(succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
+                return .init(
+                    succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
             }
             services.append(collector)
             notes.append("Slack audit-log collector polls every \(configuration.slackAuditInterval) s")
@@ -45,7 +46,9 @@ public struct DetectionServices: Sendable {
                 source: client, store: store, sink: pipeline, interval: .seconds(configuration.merakiInterval), logger: logger)
             metrics.addCollector("meraki_uplinks") {
                 let stats = collector.statistics
-                return .init(succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.eventsDelivered, lastSuccessAt: stats.lastSuccessAt)
+                return .init(
+                    succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.eventsDelivered,
+                    lastSuccessAt: stats.lastSuccessAt)
             }
             services.append(collector)
             notes.append("Meraki uplink collector polls every \(configuration.merakiInterval) s")
@@ -73,7 +76,9 @@ public struct DetectionServices: Sendable {
                 return .init(events: counters.delivered, dropped: counters.dropped, lastSuccessAt: nil)
             }
             services.append(listener)
-            notes.append("syslog listener on \([configuration.syslogUDP.map { "udp \($0)" }, configuration.syslogTCP.map { "tcp \($0)" }].compactMap { $0 }.joined(separator: ", "))")
+            notes.append(
+                "syslog listener on \([configuration.syslogUDP.map { "udp \($0)" }, configuration.syslogTCP.map { "tcp \($0)" }].compactMap { $0 }.joined(separator: ", "))"
+            )
         }
         return DetectionServices(pipeline: pipeline, services: services, notes: notes)
     }

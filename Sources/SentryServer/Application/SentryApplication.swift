@@ -55,9 +55,10 @@ public struct SentryApplication: Sendable {
                 metrics: metrics),
             uplinks: configuration.merakiAPIKey.flatMap { key in
                 configuration.merakiOrgID.map { organization in
-                    MerakiUplinkLookup(client: MerakiClient(
-                        transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
-                        limiter: merakiBudget, sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger))
+                    MerakiUplinkLookup(
+                        client: MerakiClient(
+                            transport: transport, baseURL: configuration.merakiAPIURL, apiKey: key, organizationID: organization,
+                            limiter: merakiBudget, sleep: metrics.meteredSleep(limiter: "meraki_retry"), logger: logger))
                 }
             })
         self.server = server

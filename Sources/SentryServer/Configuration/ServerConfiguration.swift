@@ -133,7 +133,9 @@ public struct ServerConfiguration: Sendable {
         }
         let appToken = value("SLACK_APP_TOKEN")
         if let appToken, !appToken.hasPrefix("xapp-") {
-            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write) (value hidden)")
+            problems.append(
+                "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write) (value hidden)"
+            )
         }
         let channel = value("SLACK_ALERT_CHANNEL")
         if let channel, !SlackID.isChannel(channel) {
@@ -209,7 +211,9 @@ public struct ServerConfiguration: Sendable {
             merakiAPIURL: url("MERAKI_API_URL", default: "https://api.meraki.com/api/v1"),
             slackAuditInterval: integer("SENTRY_SLACK_AUDIT_INTERVAL", default: 60, range: 5...86_400),
             merakiInterval: integer("SENTRY_MERAKI_INTERVAL", default: 60, range: 5...86_400),
-            merakiNetworks: value("MERAKI_NETWORKS").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [],
+            merakiNetworks: value("MERAKI_NETWORKS").map {
+                $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } ?? [],
             syslogUDP: hostPort("SENTRY_SYSLOG_UDP"), syslogTCP: hostPort("SENTRY_SYSLOG_TCP"),
             minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
@@ -238,10 +242,17 @@ public struct ServerConfiguration: Sendable {
         var notes: [String] = []
         if slackAdminToken == nil { notes.append("SLACK_ADMIN_TOKEN is not set: block-user and the Slack audit-log collector are disabled") }
         if merakiAPIKey == nil { notes.append("MERAKI_API_KEY/MERAKI_ORG_ID are not set: Meraki features are disabled") }
-        if webhookSecret == nil && webhookToken == nil { notes.append("SENTRY_WEBHOOK_SECRET/SENTRY_WEBHOOK_TOKEN are not set: POST /hooks/detections answers 404") }
-        if responders.isEmpty { notes.append("SLACK_RESPONDERS is not set: nobody may run containment actions; anyone in the alert channel may acknowledge, resolve or dismiss") }
+        if webhookSecret == nil && webhookToken == nil {
+            notes.append("SENTRY_WEBHOOK_SECRET/SENTRY_WEBHOOK_TOKEN are not set: POST /hooks/detections answers 404")
+        }
+        if responders.isEmpty {
+            notes.append(
+                "SLACK_RESPONDERS is not set: nobody may run containment actions; anyone in the alert channel may acknowledge, resolve or dismiss")
+        }
         if slackAppToken != nil {
-            notes.append("SLACK_APP_TOKEN is set: Slack callbacks arrive over Socket Mode (\(slackSocketConnections) connections); POST /slack/commands, /slack/interactivity and /slack/events answer 404")
+            notes.append(
+                "SLACK_APP_TOKEN is set: Slack callbacks arrive over Socket Mode (\(slackSocketConnections) connections); POST /slack/commands, /slack/interactivity and /slack/events answer 404"
+            )
         }
         if dryRun { notes.append("SENTRY_DRY_RUN=1: containment is recorded and shown, never executed") }
         return notes

@@ -40,7 +40,8 @@ struct EndpointMiddleware: RouterMiddleware {
                 response = Response.text(.internalServerError, "internal error; nothing was lost, try again (request \(id))\n")
             }
             logger.debug(
-                "request", metadata: [
+                "request",
+                metadata: [
                     "http.endpoint": "\(endpoint)", "http.status": "\(response.status.code)",
                     "duration_ms": "\((ContinuousClock.now - started).inSeconds * 1000)",
                 ])

@@ -19,7 +19,8 @@ extension CommandResponder {
         guard !snoozed.isEmpty else { return ":bell: No alert is snoozed." }
         var lines = snoozed.prefix(20).map { alert, snooze in
             let since = snooze.suppressed == 0 ? "" : " — \(snooze.suppressed) detection\(snooze.suppressed == 1 ? "" : "s") since"
-            return "\(alert.severity.emoji) `\(alert.id)` *\(AlertMessage.escape(alert.title))* until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)"
+            return
+                "\(alert.severity.emoji) `\(alert.id)` *\(AlertMessage.escape(alert.title))* until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)"
         }
         if snoozed.count > 20 { lines.append("…and \(snoozed.count - 20) more.") }
         return "*Snoozed alerts*\n" + lines.joined(separator: "\n")

@@ -31,7 +31,9 @@ struct CommandResponder {
             guard words.count == 2 else { return ephemeral("Usage: `/sentry alert ID`, for example `/sentry alert A-7K3M9Q2X`.") }
             return ephemeral(try await alertDetail(words[1].uppercased()))
         case "block-ip":
-            guard (2...3).contains(words.count) else { return ephemeral("Usage: `/sentry block-ip IP [TTL]`, for example `/sentry block-ip 203.0.113.7 4h`.") }
+            guard (2...3).contains(words.count) else {
+                return ephemeral("Usage: `/sentry block-ip IP [TTL]`, for example `/sentry block-ip 203.0.113.7 4h`.")
+            }
             return ephemeral(try await blockIP(words[1], ttl: words.count == 3 ? words[2] : nil, command: command))
         case "unblock-ip":
             guard words.count == 2 else { return ephemeral("Usage: `/sentry unblock-ip IP`, for example `/sentry unblock-ip 203.0.113.7`.") }
@@ -85,7 +87,9 @@ struct CommandResponder {
         let offering = context.catalog.playbooks.compactMap { $0.actions.first { $0.kind == .blockIP } }
         var ttl = min(max(offering.map(\.ttl).max() ?? 14_400, configuration.minTTL), configuration.maxTTL)
         if let ttlText {
-            guard let parsed = DurationText.parse(ttlText) else { return "`\(AlertMessage.escape(String(ttlText.prefix(20))))` is not a duration; write it like 90s, 15m, 4h or 7d." }
+            guard let parsed = DurationText.parse(ttlText) else {
+                return "`\(AlertMessage.escape(String(ttlText.prefix(20))))` is not a duration; write it like 90s, 15m, 4h or 7d."
+            }
             guard (configuration.minTTL...configuration.maxTTL).contains(parsed) else {
                 return "The TTL must be between \(DurationText.format(configuration.minTTL)) and \(DurationText.format(configuration.maxTTL))."
             }
@@ -97,7 +101,8 @@ struct CommandResponder {
         }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.engine.recordAudit(
-                AuditRecord(action: "containment.refused", actor: command.userID, detail: "block_ip \(target) via /sentry: not a responder"), now: now)
+                AuditRecord(action: "containment.refused", actor: command.userID, detail: "block_ip \(target) via /sentry: not a responder"), now: now
+            )
             return "Sorry, only responders can request containment. Nothing was changed."
         }
         if let live = try await context.store.liveContainments(kind: .blockIP, target: target).first {
@@ -119,11 +124,15 @@ struct CommandResponder {
             id: containmentID, kind: .blockIP, target: target, ttl: ttl, reason: "manual: /sentry block-ip by \(command.userID)",
             requestedBy: command.userID, mayContain: true, approvalsRequired: approvals, dryRun: configuration.dryRun)
         let alertID = AlertID.make()
-        let transition = try await context.engine.createManual(detection, playbook: playbook, channel: channel, newAlertID: alertID, request: request, now: now)
+        let transition = try await context.engine.createManual(
+            detection, playbook: playbook, channel: channel, newAlertID: alertID, request: request, now: now)
         context.wake()
         if case .applied = transition.outcome {
-            let waiting = approvals == 0 ? "It runs now." : "It needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder in <#\(channel)>."
-            return "Requested Block IP `\(target)` for \(DurationText.format(ttl)) as `\(containmentID)` on alert `\(alertID)`. \(waiting)\(note.isEmpty ? "" : "\n" + note)\(configuration.dryRun ? "\n_Dry run: recorded and shown, never executed._" : "")"
+            let waiting =
+                approvals == 0
+                ? "It runs now." : "It needs \(approvals) approval\(approvals == 1 ? "" : "s") from another responder in <#\(channel)>."
+            return
+                "Requested Block IP `\(target)` for \(DurationText.format(ttl)) as `\(containmentID)` on alert `\(alertID)`. \(waiting)\(note.isEmpty ? "" : "\n" + note)\(configuration.dryRun ? "\n_Dry run: recorded and shown, never executed._" : "")"
         }
         switch transition.outcome {
         case .ignored(let why), .rejected(let why): return "Nothing was requested: \(why)."
@@ -136,7 +145,8 @@ struct CommandResponder {
         do { target = try ContainmentTarget.validate(kind: .blockIP, target: text).target } catch { return "Cannot unblock: \(error.description)." }
         guard await context.responders.mayContain(userID: command.userID, playbookResponders: []) else {
             try await context.engine.recordAudit(
-                AuditRecord(action: "containment.refused", actor: command.userID, detail: "unblock_ip \(target) via /sentry: not a responder"), now: context.clock.now())
+                AuditRecord(action: "containment.refused", actor: command.userID, detail: "unblock_ip \(target) via /sentry: not a responder"),
+                now: context.clock.now())
             return "Sorry, only responders can lift containment. Nothing was changed."
         }
         let live = try await context.store.liveContainments(kind: .blockIP, target: target)
@@ -148,7 +158,11 @@ struct CommandResponder {
             let decision = ContainmentDecision(containmentID: item.containmentID, action: action, userID: command.userID, mayContain: true)
             let transition = try await context.engine.apply(.containmentDecided(decision), to: item.alertID, now: context.clock.now())
             switch transition.outcome {
-            case .applied: lines.append(action == .reject ? "Withdrew the pending request `\(item.containmentID)`." : "Lifting `\(item.containmentID)` now; the thread on alert `\(item.alertID)` will say when it is done.")
+            case .applied:
+                lines.append(
+                    action == .reject
+                        ? "Withdrew the pending request `\(item.containmentID)`."
+                        : "Lifting `\(item.containmentID)` now; the thread on alert `\(item.alertID)` will say when it is done.")
             case .ignored(let why), .rejected(let why): lines.append("`\(item.containmentID)`: \(why).")
             }
         }
@@ -184,7 +198,8 @@ struct CommandResponder {
             for message in messages {
                 do {
                     try await slack.respond(
-                        to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral, replaceOriginal: false)
+                        to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral,
+                        replaceOriginal: false)
                 } catch {
                     logger.warning("uplinks follow-up failed", metadata: ["error": "\(error)"])
                 }
@@ -199,7 +214,8 @@ struct CommandResponder {
         Task {
             for message in messages {
                 try? await slack.respond(
-                    to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral, replaceOriginal: false)
+                    to: url, text: message["text"]?.stringValue ?? "Uplinks", blocks: message["blocks"], responseType: .ephemeral,
+                    replaceOriginal: false)
             }
         }
     }
@@ -208,17 +224,24 @@ struct CommandResponder {
         switch result {
         case .failure(let error):
             if case let meraki as MerakiError = error, case .rateLimited(let retryAfter) = meraki {
-                return [["response_type": "ephemeral", "text": .string("Meraki is rate limiting requests; try again in \(retryAfter.components.seconds + 1) s.")]]
+                return [
+                    [
+                        "response_type": "ephemeral",
+                        "text": .string("Meraki is rate limiting requests; try again in \(retryAfter.components.seconds + 1) s."),
+                    ]
+                ]
             }
             return [["response_type": "ephemeral", "text": .string("Could not read the uplinks: \(FailureClass.userFacing(error)).")]]
         case .success(let rows):
             let shown = UplinksMessage.filter(rows, by: filter)
             if shown.isEmpty {
                 let names = Set(rows.map(\.networkName)).sorted().prefix(20).joined(separator: ", ")
-                let what = filter.isEmpty ? "Meraki reports no appliances." : "No appliance matches `\(AlertMessage.escape(String(filter.prefix(60))))`."
+                let what =
+                    filter.isEmpty ? "Meraki reports no appliances." : "No appliance matches `\(AlertMessage.escape(String(filter.prefix(60))))`."
                 return [["response_type": "ephemeral", "text": .string(names.isEmpty ? what : "\(what) Networks: \(AlertMessage.escape(names))")]]
             }
-            let heading = filter.isEmpty ? "Uplinks of \(shown.count) appliance\(shown.count == 1 ? "" : "s")" : "Uplinks matching “\(filter)”: \(shown.count)"
+            let heading =
+                filter.isEmpty ? "Uplinks of \(shown.count) appliance\(shown.count == 1 ? "" : "s")" : "Uplinks matching “\(filter)”: \(shown.count)"
             return UplinksMessage.render(shown, heading: heading).map {
                 ["response_type": "ephemeral", "text": .string(heading), "blocks": $0]
             }

@@ -16,7 +16,8 @@ extension SlackController {
     func containmentButton(_ kind: ContainmentAction.Kind, _ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> SlackAnswer {
         let now = context.clock.now()
         guard let alertID = actions.value, let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
-            try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
             return .ok
         }
         let target: String?
@@ -26,18 +27,22 @@ extension SlackController {
         case .approvedOnly: target = alert.isCellularFailover ? alert.subject.merakiNetworkID : nil
         }
         guard let target, let policy = Self.offered(kind, on: alert) else {
-            try await tell(actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "This alert's playbook does not offer `\(kind.rawValue)` for its subject; nothing was changed.",
+                responseURL: actions.responseURL, now: now)
             return .ok
         }
         if let missing = Self.notConfigured(kind, context.configuration) {
             try await tell(actions.userID, "\(missing). Nothing was changed.", responseURL: actions.responseURL, now: now)
             return .ok
         }
-        let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
+        let mayContain = await context.responders.mayContain(
+            userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alert.id))
         guard mayContain else {
             // Through the machine, so the refusal is on the audit trail.
             let request = ContainmentRequest(
-                id: ContainmentID.make(), kind: kind, target: target, ttl: policy.ttl, reason: "(refused before the form)", requestedBy: actions.userID,
+                id: ContainmentID.make(), kind: kind, target: target, ttl: policy.ttl, reason: "(refused before the form)",
+                requestedBy: actions.userID,
                 mayContain: false, approvalsRequired: policy.approvals, dryRun: context.configuration.dryRun, responseURL: actions.responseURL)
             let transition = try await context.engine.apply(.containmentRequested(request), to: alert.id, now: now)
             if !transition.effects.isEmpty { context.wake() }
@@ -46,11 +51,16 @@ extension SlackController {
         // Checked again by the machine when the form comes back; here so the form never opens for a bad target.
         let note: String
         do { note = try ContainmentTarget.validate(kind: kind, target: target).note } catch {
-            try await tell(actions.userID, "Cannot contain this alert's \(kind == .blockIP ? "IP" : kind == .blockUser ? "user" : "network"): \(error.description).", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID,
+                "Cannot contain this alert's \(kind == .blockIP ? "IP" : kind == .blockUser ? "user" : "network"): \(error.description).",
+                responseURL: actions.responseURL, now: now)
             return .ok
         }
         guard let trigger = actions.triggerID else {
-            try await tell(actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now
+            )
             return .ok
         }
         let configuration = context.configuration
@@ -65,7 +75,10 @@ extension SlackController {
     /// The modal was submitted: inline errors, or a containment request.
     func containmentSubmitted(userID: String, metadata raw: String, values: JSONValue) async throws -> SlackAnswer {
         guard let metadata = ContainmentModal.Metadata(raw), let alert = try await context.store.alert(id: metadata.alertID) else {
-            return .json(["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
+            return .json([
+                "response_action": "errors",
+                "errors": [ContainmentModal.reasonBlock: "This form no longer matches an alert; close it and start again."],
+            ])
         }
         let configuration = context.configuration
         let read = ContainmentModal.read(values: values, minTTL: configuration.minTTL, maxTTL: configuration.maxTTL)
@@ -78,7 +91,9 @@ extension SlackController {
         // private_metadata comes back from the client: the kind must be one this alert offers (the machine checks
         // the target).
         guard let policy = Self.offered(metadata.kind, on: alert) else {
-            return .json(["response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This alert does not offer that containment; close the form."]])
+            return .json([
+                "response_action": "errors", "errors": [ContainmentModal.reasonBlock: "This alert does not offer that containment; close the form."],
+            ])
         }
         let approvals = policy.approvals
         let mayContain = await context.responders.mayContain(userID: userID, playbookResponders: try await playbookResponders(alertID: alert.id))
@@ -97,14 +112,20 @@ extension SlackController {
     }
 
     /// Approve / Reject / Unblock / Retry on a containment.
-    func containmentDecision(_ action: ContainmentDecision.Action, _ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> SlackAnswer {
+    func containmentDecision(_ action: ContainmentDecision.Action, _ actions: InteractionPayload.BlockActions, logger: Logger) async throws
+        -> SlackAnswer
+    {
         let now = context.clock.now()
-        guard let containmentID = actions.value, let alertID = try await context.store.alertID(forContainment: String(containmentID.prefix(64))) else {
-            try await tell(actions.userID, "That containment no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+        guard let containmentID = actions.value, let alertID = try await context.store.alertID(forContainment: String(containmentID.prefix(64)))
+        else {
+            try await tell(
+                actions.userID, "That containment no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
             return .ok
         }
-        let mayContain = await context.responders.mayContain(userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alertID))
-        let decision = ContainmentDecision(containmentID: containmentID, action: action, userID: actions.userID, mayContain: mayContain, responseURL: actions.responseURL)
+        let mayContain = await context.responders.mayContain(
+            userID: actions.userID, playbookResponders: try await playbookResponders(alertID: alertID))
+        let decision = ContainmentDecision(
+            containmentID: containmentID, action: action, userID: actions.userID, mayContain: mayContain, responseURL: actions.responseURL)
         let transition = try await context.engine.apply(.containmentDecided(decision), to: alertID, now: now)
         logger.info("containment click", metadata: ["containment.id": "\(containmentID)", "outcome": "\(transition.outcome)"])
         if !transition.effects.isEmpty { context.wake() }

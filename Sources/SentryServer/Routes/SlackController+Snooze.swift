@@ -15,7 +15,8 @@ extension SlackController {
     func snoozeButton(_ actions: InteractionPayload.BlockActions, logger: Logger) async throws -> SlackAnswer {
         let now = context.clock.now()
         guard let alertID = actions.value, let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
-            try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
             return .ok
         }
         let mayAct = try await mayActOnAlert(actions.userID, alertID: alert.id)
@@ -29,7 +30,9 @@ extension SlackController {
             return .ok
         }
         guard let trigger = actions.triggerID else {
-            try await tell(actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "Slack sent no trigger id, so the form cannot open; try the button again.", responseURL: actions.responseURL, now: now
+            )
             return .ok
         }
         let view = SnoozeModal.view(alert: alert, minDuration: context.configuration.minTTL, maxDuration: context.configuration.maxTTL)
@@ -46,7 +49,8 @@ extension SlackController {
         }
         let id = String(alertID.prefix(64))
         guard try await context.store.alert(id: id) != nil else {
-            try await tell(actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
+            try await tell(
+                actions.userID, "That alert no longer exists or never did; nothing was changed.", responseURL: actions.responseURL, now: now)
             return .ok
         }
         let request = Unsnooze(userID: actions.userID, mayAct: try await mayActOnAlert(actions.userID, alertID: id), responseURL: actions.responseURL)
@@ -59,7 +63,9 @@ extension SlackController {
     /// The snooze form was submitted: inline errors, or the snooze.
     func snoozeSubmitted(userID: String, metadata: String, values: JSONValue) async throws -> SlackAnswer {
         guard let alertID = SnoozeModal.alertID(metadata: metadata), let alert = try await context.store.alert(id: String(alertID.prefix(64))) else {
-            return .json(["response_action": "errors", "errors": [SnoozeModal.reasonBlock: "This form no longer matches an alert; close it and start again."]])
+            return .json([
+                "response_action": "errors", "errors": [SnoozeModal.reasonBlock: "This form no longer matches an alert; close it and start again."],
+            ])
         }
         let read = SnoozeModal.read(values: values, minDuration: context.configuration.minTTL, maxDuration: context.configuration.maxTTL)
         let input: (duration: Int, reason: String)
@@ -92,7 +98,9 @@ extension SlackController {
                 logger.warning("could not open a form", metadata: ["error": "\(error)"])
                 guard responseURL != nil else { return }
                 _ = try? await engine.enqueue(
-                    .tellUser(userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.", responseURL: responseURL),
+                    .tellUser(
+                        userID: user, text: "The form could not open (\(FailureClass.userFacing(error))); press the button again.",
+                        responseURL: responseURL),
                     idempotencyKey: "tell:\(UUID().uuidString)", now: now)
                 wake()
             }

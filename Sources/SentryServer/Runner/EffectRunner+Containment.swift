@@ -34,14 +34,16 @@ extension EffectRunner {
             metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: false)
             // The outcome and the closing of the entry in one transaction.
             _ = try await shielded {
-                try await self.engine.apply(.containmentFailed(id: id, phase: phase, reason: error.userFacing), to: alert.id, now: self.clock.now(), completing: entry.id)
+                try await self.engine.apply(
+                    .containmentFailed(id: id, phase: phase, reason: error.userFacing), to: alert.id, now: self.clock.now(), completing: entry.id)
             }
             return .recorded
         }
         logger.notice("containment step done", metadata: ["phase": "\(phase.rawValue)"])
         metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: true)
         _ = try await shielded {
-            try await self.engine.apply(.containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
+            try await self.engine.apply(
+                .containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
         }
         return .recorded
     }

@@ -7,7 +7,8 @@ extension EffectRunner {
             return "Dry run: nothing was \(phase == .execute ? "executed" : "rolled back")."
         }
         let rules = CellularRulePlan.rules(containmentID: item.id, settings: settings)
-        return "Dry run: nothing was executed. It would write these cellular failover rules on `\(item.target)` (policy-object groups resolved at run time), \(settings.placement == .first ? "before" : "after") other admins' rules:\n"
+        return
+            "Dry run: nothing was executed. It would write these cellular failover rules on `\(item.target)` (policy-object groups resolved at run time), \(settings.placement == .first ? "before" : "after") other admins' rules:\n"
             + CellularRulePlan.describe(rules)
     }
 }

@@ -30,12 +30,15 @@ extension EffectRunner {
                 // rate limit never uses up an attempt. The "look before posting again" check still holds: a look-up
                 // ran only because an earlier attempt was counted (and stays counted) or the post is late.
                 let delta = Self.countsOwnAttempts(entry.effect) ? -1 : 0
-                try await shielded { try await self.engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta) }
+                try await shielded {
+                    try await self.engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta)
+                }
                 return .pending
             case .retry(let after):
                 let delay = after.inSeconds
                 logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
-                try await engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
+                try await engine.retryEffect(
+                    entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
                 return .pending
             case .giveUp:
                 logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(entry.attempts + 1)"])

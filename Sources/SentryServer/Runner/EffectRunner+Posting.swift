@@ -24,7 +24,8 @@ extension EffectRunner {
         }
         let ref = try await sendRendered(alert, kind: "post_alert", logger: logger) { text, blocks in
             await self.pacer.beforePost(channel: alert.channel)
-            return try await self.slack.postMessage(channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
+            return try await self.slack.postMessage(
+                channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
         }
         _ = try await shielded {
             try await self.engine.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)

@@ -195,7 +195,8 @@ public final class EffectRunner: Service, Sendable {
                 guard let message = alert.message else { return .done }
                 try await sendRendered(alert, kind: "update_message", logger: logger) { text, blocks in
                     await self.pacer.beforeUpdate()
-                    try await self.slack.update(channel: message.channel, ts: message.ts, text: text, blocks: blocks, metadata: Self.metadata(alert.id))
+                    try await self.slack.update(
+                        channel: message.channel, ts: message.ts, text: text, blocks: blocks, metadata: Self.metadata(alert.id))
                 }
                 metrics.effectFinished("update_message", ok: true)
             case .replyInThread(let text):

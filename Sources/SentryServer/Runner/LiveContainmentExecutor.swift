@@ -173,7 +173,9 @@ public struct LiveContainmentExecutor: ContainmentExecutor {
             let prior = value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             let policy = MerakiDevicePolicy(rawValue: prior.first ?? "Normal")
             let group = prior.count > 1 && !prior[1].isEmpty ? prior[1] : nil
-            _ = try await merakiCall { try await meraki.setClientPolicy(networkID: parts[1], clientID: parts[2], devicePolicy: policy, groupPolicyID: group) }
+            _ = try await merakiCall {
+                try await meraki.setClientPolicy(networkID: parts[1], clientID: parts[2], devicePolicy: policy, groupPolicyID: group)
+            }
             restored += 1
         }
         if !failures.isEmpty {
@@ -230,6 +232,7 @@ extension LiveContainmentExecutor {
                 limiter: merakiBudget, sleep: retrySleep("meraki_retry"), logger: logger)
         }
         guard slackAdmin != nil || meraki != nil else { return nil }
-        return LiveContainmentExecutor(slackAdmin: slackAdmin, meraki: meraki, networks: configuration.merakiNetworks, journal: journal, logger: logger)
+        return LiveContainmentExecutor(
+            slackAdmin: slackAdmin, meraki: meraki, networks: configuration.merakiNetworks, journal: journal, logger: logger)
     }
 }

@@ -3,7 +3,8 @@ import SentryCore
 
 /// The Slack calls the effect runner and the handlers make; `SlackClient` is the real one.
 public protocol SlackMessaging: Sendable {
-    func postMessage(channel: String, text: String, blocks: JSONValue?, threadTS: String?, metadata: SlackMessageMetadata?) async throws -> SlackMessageRef
+    func postMessage(channel: String, text: String, blocks: JSONValue?, threadTS: String?, metadata: SlackMessageMetadata?) async throws
+        -> SlackMessageRef
     func update(channel: String, ts: String, text: String, blocks: JSONValue?, metadata: SlackMessageMetadata?) async throws
     func postEphemeral(channel: String, user: String, text: String, blocks: JSONValue?, threadTS: String?) async throws
     func respond(to responseURL: String, text: String, blocks: JSONValue?, responseType: SlackResponseType, replaceOriginal: Bool) async throws

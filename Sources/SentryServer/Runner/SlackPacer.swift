@@ -23,12 +23,15 @@ public actor SlackPacer {
         self.clock = clock
         self.postsPerSecond = postsPerSecond
         self.postBurst = postBurst
-        self.updates = TokenBucket(capacity: updateBurst, refillPerSecond: updatesPerMinute / 60, clock: clock, onWait: { onWait("slack_update", $0) })
+        self.updates = TokenBucket(
+            capacity: updateBurst, refillPerSecond: updatesPerMinute / 60, clock: clock, onWait: { onWait("slack_update", $0) })
     }
 
     /// Waits until a message may be posted to `channel`.
     public func beforePost(channel: String) async {
-        let bucket = posts[channel] ?? TokenBucket(capacity: postBurst, refillPerSecond: postsPerSecond, clock: clock, onWait: { [onWait] in onWait("slack_post", $0) })
+        let bucket =
+            posts[channel]
+            ?? TokenBucket(capacity: postBurst, refillPerSecond: postsPerSecond, clock: clock, onWait: { [onWait] in onWait("slack_post", $0) })
         posts[channel] = bucket
         // Cancelled (shutdown): the effect already running goes ahead rather than being abandoned half done.
         try? await bucket.acquire()

@@ -19,7 +19,9 @@ public final class TimerScheduler: Service, Sendable {
     /// Engines may re-send a detection id for a long time; 90 days keeps `duplicate` answers honest.
     static let keepDetectionIDs: TimeInterval = 90 * 86_400
 
-    public init(store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1), onEffects: @escaping @Sendable () -> Void) {
+    public init(
+        store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1), onEffects: @escaping @Sendable () -> Void
+    ) {
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -37,7 +39,8 @@ public final class TimerScheduler: Service, Sendable {
                     if now.timeIntervalSince(lastPurge) > 3_600 {
                         lastPurge = now
                         let removed = try await self.engine.purge(
-                            doneBefore: now.addingTimeInterval(-Self.keepDoneEffects), detectionsBefore: now.addingTimeInterval(-Self.keepDetectionIDs))
+                            doneBefore: now.addingTimeInterval(-Self.keepDoneEffects),
+                            detectionsBefore: now.addingTimeInterval(-Self.keepDetectionIDs))
                         if removed > 0 { self.logger.info("purged old outbox rows and detection ids", metadata: ["rows": "\(removed)"]) }
                     }
                 } catch {
@@ -57,7 +60,8 @@ public final class TimerScheduler: Service, Sendable {
         for timer in due {
             let transition = try await engine.fire(timer, now: now)
             fired += 1
-            logger.info("timer fired", metadata: ["alert.id": "\(timer.alertID)", "timer.kind": "\(timer.kind.rawValue)", "outcome": "\(transition.outcome)"])
+            logger.info(
+                "timer fired", metadata: ["alert.id": "\(timer.alertID)", "timer.kind": "\(timer.kind.rawValue)", "outcome": "\(transition.outcome)"])
             if !transition.effects.isEmpty { onEffects() }
         }
         return fired

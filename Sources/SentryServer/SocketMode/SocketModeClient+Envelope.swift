@@ -76,7 +76,9 @@ extension SocketModeClient {
             try await outbound.write(.text(frame))
             metrics.socketAcked(after: ContinuousClock.now - arrived)
         } catch {
-            logger.notice("socket mode ack not written; Slack will deliver again", metadata: ["socket.envelope_type": "\(envelope.kind.rawValue)", "error": "\(error)"])
+            logger.notice(
+                "socket mode ack not written; Slack will deliver again",
+                metadata: ["socket.envelope_type": "\(envelope.kind.rawValue)", "error": "\(error)"])
         }
     }
 
@@ -84,7 +86,8 @@ extension SocketModeClient {
     func followUp(_ payload: JSONValue?, _ callback: SlackCallback, why: String) async {
         guard let payload else { return }
         guard let url = callback.responseURL else {
-            logger.warning("socket mode answer dropped: \(why), and the callback has no response_url", metadata: ["slack.kind": "\(callback.kind.rawValue)"])
+            logger.warning(
+                "socket mode answer dropped: \(why), and the callback has no response_url", metadata: ["slack.kind": "\(callback.kind.rawValue)"])
             return
         }
         let type: SlackResponseType = payload["response_type"]?.stringValue == SlackResponseType.inChannel.rawValue ? .inChannel : .ephemeral

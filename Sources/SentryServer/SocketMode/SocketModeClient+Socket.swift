@@ -78,7 +78,8 @@ extension SocketModeClient {
                 try await self.serve(connection, inbound: inbound, outbound: outbound, events: events)
             }
             if let closed, closed.closeCode != .normalClosure {
-                logger.notice("socket mode connection closed by Slack", metadata: ["socket.slot": "\(connection.slot)", "socket.close": "\(closed.closeCode)"])
+                logger.notice(
+                    "socket mode connection closed by Slack", metadata: ["socket.slot": "\(connection.slot)", "socket.close": "\(closed.closeCode)"])
             }
         } catch {
             if !Task.isCancelled {
@@ -111,7 +112,8 @@ extension SocketModeClient {
                     // During a refresh this process briefly holds one more than it keeps.
                     if let reported, reported > max(open, settings.connections + 1) {
                         logger.warning(
-                            "Slack reports \(reported) Socket Mode connections for this app, this process holds \(open): another process (a forgotten sentry serve?) receives a share of the callbacks")
+                            "Slack reports \(reported) Socket Mode connections for this app, this process holds \(open): another process (a forgotten sentry serve?) receives a share of the callbacks"
+                        )
                     }
                     connection.predecessor?.requestClose()
                 case .disconnect(let reason):
@@ -124,7 +126,8 @@ extension SocketModeClient {
                         logger.info("socket mode refresh", metadata: ["socket.slot": "\(connection.slot)", "socket.reason": "\(reason)"])
                         events.yield(.refresh(connection))
                     default:
-                        logger.notice("socket mode disconnect", metadata: ["socket.slot": "\(connection.slot)", "socket.reason": "\(reason.prefix(40))"])
+                        logger.notice(
+                            "socket mode disconnect", metadata: ["socket.slot": "\(connection.slot)", "socket.reason": "\(reason.prefix(40))"])
                     }
                 case .envelope(let envelope):
                     let arrived = ContinuousClock.now

@@ -25,10 +25,11 @@ public enum SocketModeFrame: Sendable, Equatable {
             guard let kind = SocketModeEnvelope.Kind(rawValue: type), let id = json["envelope_id"]?.stringValue, !id.isEmpty else {
                 return .unknown(type: String(type.prefix(40)))
             }
-            return .envelope(SocketModeEnvelope(
-                id: id, kind: kind, payload: json["payload"] ?? .null,
-                acceptsResponsePayload: json["accepts_response_payload"]?.boolValue ?? false,
-                retryAttempt: json["retry_attempt"]?.numberValue.map { Int($0) } ?? 0))
+            return .envelope(
+                SocketModeEnvelope(
+                    id: id, kind: kind, payload: json["payload"] ?? .null,
+                    acceptsResponsePayload: json["accepts_response_payload"]?.boolValue ?? false,
+                    retryAttempt: json["retry_attempt"]?.numberValue.map { Int($0) } ?? 0))
         }
     }
 }

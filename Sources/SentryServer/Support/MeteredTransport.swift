@@ -17,12 +17,14 @@ public struct MeteredTransport: HTTPTransport {
 
     /// The APIs the configuration talks to: Slack's Web API (labelled per method), SCIM, Audit Logs and Meraki.
     public init(base: any HTTPTransport, metrics: ServerMetrics, configuration: ServerConfiguration) {
-        self.init(base: base, metrics: metrics, apis: [
-            (configuration.slackAPIURL, "slack"),
-            (configuration.slackSCIMURL, "slack_scim"),
-            (configuration.slackAuditURL, "slack_audit"),
-            (configuration.merakiAPIURL, "meraki"),
-        ])
+        self.init(
+            base: base, metrics: metrics,
+            apis: [
+                (configuration.slackAPIURL, "slack"),
+                (configuration.slackSCIMURL, "slack_scim"),
+                (configuration.slackAuditURL, "slack_audit"),
+                (configuration.merakiAPIURL, "meraki"),
+            ])
     }
 
     public func send(_ request: SentryConnectors.HTTPRequest) async throws -> SentryConnectors.HTTPResponse {

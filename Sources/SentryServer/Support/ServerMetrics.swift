@@ -39,7 +39,8 @@ public final class ServerMetrics: Sendable {
     static let help: [String: String] = [
         Name.requests: "HTTP requests answered, by endpoint and status",
         Name.verificationFailures: "Signature or token checks that failed, by reason",
-        Name.bodiesRefused: "Request bodies refused as the client's error (broken chunking, cut short, unknown transfer coding, too large), by endpoint and reason",
+        Name.bodiesRefused:
+            "Request bodies refused as the client's error (broken chunking, cut short, unknown transfer coding, too large), by endpoint and reason",
         Name.effects: "Outbox effects executed, by effect and result (error: will be retried or has failed)",
         Name.alerts: "Alerts in the database, by status",
         Name.containments: "Containments in the database, by kind and state",
@@ -73,7 +74,7 @@ public final class ServerMetrics: Sendable {
         public var lastSuccessAt: Date?
 
         public init(succeededPolls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?) {
-        self.succeededPolls = succeededPolls
+            self.succeededPolls = succeededPolls
             self.failedPolls = failedPolls
             self.events = events
             self.dropped = dropped
@@ -209,7 +210,7 @@ public final class ServerMetrics: Sendable {
         for (name, sample) in collectors.current {
             let s = await sample()
             if let succeeded = s.succeededPolls, let failed = s.failedPolls {
-            mirror(Name.collectorPolls, ("collector", name), ("result", "ok"), total: succeeded)
+                mirror(Name.collectorPolls, ("collector", name), ("result", "ok"), total: succeeded)
                 mirror(Name.collectorPolls, ("collector", name), ("result", "error"), total: failed)
             }
             mirror(Name.collectorEvents, ("collector", name), total: s.events)

@@ -8,11 +8,21 @@ func value<T: Sendable>(of task: Task<T, Never>, within deadline: Duration) asyn
     return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
         Task {
             let value = await task.value
-            if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: value) }
+            if resumed.withLock({ done in
+                defer { done = true }
+                return !done
+            }) {
+                continuation.resume(returning: value)
+            }
         }
         Task {
             try? await Task.sleep(for: deadline)
-            if resumed.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: nil) }
+            if resumed.withLock({ done in
+                defer { done = true }
+                return !done
+            }) {
+                continuation.resume(returning: nil)
+            }
         }
     }
 }

@@ -45,7 +45,9 @@ public struct TextLogHandler: LogHandler {
             merged["error.message"] = "\(error)"
             merged["error.type"] = "\(String(reflecting: type(of: error)))"
         }
-        write(Self.line(timestamp: Self.timestamp(), level: event.level, label: label, metadata: merged, source: event.source, message: "\(event.message)"))
+        write(
+            Self.line(
+                timestamp: Self.timestamp(), level: event.level, label: label, metadata: merged, source: event.source, message: "\(event.message)"))
     }
 
     /// `TIMESTAMP LEVEL LABEL: KEY=VALUE … [SOURCE] MESSAGE` and a newline; keys sorted, the metadata part left
@@ -69,7 +71,8 @@ public struct TextLogHandler: LogHandler {
         case .array(let items): "[" + items.map(element).joined(separator: ", ") + "]"
         case .dictionary(let entries):
             entries.isEmpty
-                ? "[:]" : "[" + entries.sorted(by: { $0.key < $1.key }).map { quoted($0.key) + ": " + element($0.value) }.joined(separator: ", ") + "]"
+                ? "[:]"
+                : "[" + entries.sorted(by: { $0.key < $1.key }).map { quoted($0.key) + ": " + element($0.value) }.joined(separator: ", ") + "]"
         }
     }
 

@@ -98,7 +98,10 @@ public final class AuditLogsSimulator: Sendable {
         if let file {
             entity = ["type": "file", "file": ["id": .string(file.id), "name": .string(file.name), "filetype": "pdf", "title": .string(file.name)]]
         } else if let channel {
-            entity = ["type": "channel", "channel": ["id": .string(channel), "name": "general", "privacy": "public", "is_shared": false, "is_org_shared": false]]
+            entity = [
+                "type": "channel",
+                "channel": ["id": .string(channel), "name": "general", "privacy": "public", "is_shared": false, "is_org_shared": false],
+            ]
         } else {
             entity = ["type": "user", "user": actor]
         }
@@ -201,7 +204,8 @@ public final class AuditLogsSimulator: Sendable {
     }
 
     static func json(_ value: JSONValue, status: HTTPTypes.HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
     }
 
     /// The simulator as a runnable application on loopback.

@@ -57,10 +57,12 @@ extension MerakiSimulator {
     /// the spec's example, with a "Business devices" group of two CIDR objects.
     static func seedCellular(_ state: inout State) {
         state.cellularRules = [
-            mainOffice: [[
-                "comment": "Allow TCP traffic to subnet with HTTP servers.", "policy": "allow", "protocol": "tcp",
-                "destPort": "443", "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
-            ]],
+            mainOffice: [
+                [
+                    "comment": "Allow TCP traffic to subnet with HTTP servers.", "policy": "allow", "protocol": "tcp",
+                    "destPort": "443", "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
+                ]
+            ],
             branch: [],
         ]
         func object(_ id: String, _ name: String, _ cidr: String, groups: [JSONValue]) -> JSONValue {

@@ -74,10 +74,12 @@ extension MerakiSimulator {
             ],
         ]
         state.rules = [
-            mainOffice: [[
-                "comment": "Allow TCP traffic to subnet with HTTP servers.", "policy": "allow", "protocol": "tcp",
-                "destPort": "443", "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
-            ]],
+            mainOffice: [
+                [
+                    "comment": "Allow TCP traffic to subnet with HTTP servers.", "policy": "allow", "protocol": "tcp",
+                    "destPort": "443", "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
+                ]
+            ],
             branch: [],
         ]
         seedCellular(&state)
@@ -86,7 +88,7 @@ extension MerakiSimulator {
         func client(_ id: String, _ mac: String, _ ip: String, _ description: String, _ os: String) -> JSONValue {
             [
                 "id": .string(id), "mac": .string(mac), "ip": .string(ip), "ip6": .null, "description": .string(description),
-                "firstSeen": 1518365681, "lastSeen": 1526087474, "manufacturer": "Apple", "os": .string(os),
+                "firstSeen": 1_518_365_681, "lastSeen": 1_526_087_474, "manufacturer": "Apple", "os": .string(os),
                 "user": "milesmeraki", "vlan": "100", "ssid": "My SSID", "switchport": .null,
                 "wirelessCapabilities": "802.11b - 2.4 GHz", "smInstalled": false, "recentDeviceMac": "00:11:22:33:44:03",
                 "status": "Online", "usage": ["sent": .number(138.0), "recv": .number(61.0)], "namedVlan": "My VLAN",

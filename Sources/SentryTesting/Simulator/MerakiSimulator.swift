@@ -168,8 +168,9 @@ public final class MerakiSimulator: Sendable {
         let method = request.method.rawValue
         let body = bytes.isEmpty ? nil : JSONValue.parse(bytes)
         state.withLock {
-            $0.requests.append(Recorded(
-                method: method, path: path, query: query, headers: headers, host: request.head.authority, body: body))
+            $0.requests.append(
+                Recorded(
+                    method: method, path: path, query: query, headers: headers, host: request.head.authority, body: body))
         }
         // The spec declares both schemes; either is accepted.
         guard headers["authorization"] == "Bearer \(apiKey)" || headers["x-cisco-meraki-api-key"] == apiKey else {

@@ -270,9 +270,10 @@ public final class SlackAdminSimulator: Sendable {
             "groups": [],
         ]
         if !user.roles.isEmpty {
-            object["roles"] = .array(user.roles.enumerated().map { index, role in
-                ["value": .string(role), "primary": .bool(index == 0)]
-            })
+            object["roles"] = .array(
+                user.roles.enumerated().map { index, role in
+                    ["value": .string(role), "primary": .bool(index == 0)]
+                })
         }
         switch version {
         case .v1:

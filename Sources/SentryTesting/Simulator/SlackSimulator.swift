@@ -152,9 +152,10 @@ public final class SlackSimulator: Sendable {
             let body = JSONValue.parse(Array(buffer.readableBytesView))
             let fault = self.nextFault("response_url")
             self.state.withLock {
-                $0.requests.append(Recorded(
-                    method: "response_url", httpMethod: "POST", authorization: request.headers[.authorization],
-                    contentType: request.headers[.contentType], body: body, query: [:]))
+                $0.requests.append(
+                    Recorded(
+                        method: "response_url", httpMethod: "POST", authorization: request.headers[.authorization],
+                        contentType: request.headers[.contentType], body: body, query: [:]))
             }
             if let fault, let response = Self.faultResponse(fault) { return response }
             self.state.withLock { $0.responses.append(body ?? .null) }
@@ -193,16 +194,20 @@ public final class SlackSimulator: Sendable {
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         let body = isGet ? nil : JSONValue.parse(bytes)
         state.withLock {
-            $0.requests.append(Recorded(
-                method: method, httpMethod: isGet ? "GET" : "POST", authorization: request.headers[.authorization],
-                contentType: request.headers[.contentType], body: body, query: query))
+            $0.requests.append(
+                Recorded(
+                    method: method, httpMethod: isGet ? "GET" : "POST", authorization: request.headers[.authorization],
+                    contentType: request.headers[.contentType], body: body, query: query))
         }
         if method == "apps.connections.open", let simulator = socketMode.current {
             return Self.json(simulator.openConnection(authorization: request.headers[.authorization]))
         }
         // Admin methods take the org admin's user token, everything else the bot token.
         let adminMethod = method.hasPrefix("admin.")
-        guard request.headers[.authorization] == "Bearer \(token)" || (adminMethod && request.headers[.authorization]?.hasPrefix("Bearer xoxp-") == true) else {
+        guard
+            request.headers[.authorization] == "Bearer \(token)"
+                || (adminMethod && request.headers[.authorization]?.hasPrefix("Bearer xoxp-") == true)
+        else {
             return Self.json(["ok": false, "error": "not_authed"])
         }
         if !isGet, request.headers[.contentType]?.hasPrefix("application/json") != true {
@@ -262,12 +267,18 @@ public final class SlackSimulator: Sendable {
                     return ["ok": false, "error": "thread_not_found"]
                 }
                 let ts = Self.nextTS(&state)
-                state.messages.append(Message(
-                    channel: channel, ts: ts, text: text, blocks: body["blocks"], threadTS: thread, metadata: body["metadata"], edits: 0))
-                return ["ok": true, "channel": .string(channel), "ts": .string(ts), "message": ["type": "message", "text": .string(text), "ts": .string(ts)]]
+                state.messages.append(
+                    Message(
+                        channel: channel, ts: ts, text: text, blocks: body["blocks"], threadTS: thread, metadata: body["metadata"], edits: 0))
+                return [
+                    "ok": true, "channel": .string(channel), "ts": .string(ts),
+                    "message": ["type": "message", "text": .string(text), "ts": .string(ts)],
+                ]
             }
         case "chat.update":
-            guard let channel = body["channel"]?.stringValue, let ts = body["ts"]?.stringValue else { return ["ok": false, "error": "invalid_arguments"] }
+            guard let channel = body["channel"]?.stringValue, let ts = body["ts"]?.stringValue else {
+                return ["ok": false, "error": "invalid_arguments"]
+            }
             if let problem = Self.blockProblem(body["blocks"]) { return ["ok": false, "error": "invalid_blocks", "detail": .string(problem)] }
             return state.withLock { state -> JSONValue in
                 guard let index = state.messages.firstIndex(where: { $0.channel == channel && $0.ts == ts }) else {
@@ -295,11 +306,14 @@ public final class SlackSimulator: Sendable {
             let found = all.reversed().prefix(limit)
             return [
                 "ok": true, "has_more": .bool(all.count > limit),
-                "messages": .array(found.map { message in
-                    var object: [String: JSONValue] = ["type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY"]
-                    if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
-                    return .object(object)
-                }),
+                "messages": .array(
+                    found.map { message in
+                        var object: [String: JSONValue] = [
+                            "type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY",
+                        ]
+                        if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
+                        return .object(object)
+                    }),
             ]
         case "conversations.replies":
             guard let channel = query["channel"], let parent = query["ts"],
@@ -313,14 +327,15 @@ public final class SlackSimulator: Sendable {
             let more = start + page.count < thread.count
             return [
                 "ok": true, "has_more": .bool(more),
-                "messages": .array(page.map { message in
-                    var object: [String: JSONValue] = [
-                        "type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY",
-                        "thread_ts": .string(parent),
-                    ]
-                    if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
-                    return .object(object)
-                }),
+                "messages": .array(
+                    page.map { message in
+                        var object: [String: JSONValue] = [
+                            "type": "message", "ts": .string(message.ts), "text": .string(message.text), "bot_id": "B0SENTRY",
+                            "thread_ts": .string(parent),
+                        ]
+                        if withMetadata, let metadata = message.metadata { object["metadata"] = metadata }
+                        return .object(object)
+                    }),
                 "response_metadata": ["next_cursor": .string(more ? String(start + page.count) : "")],
             ]
         case "usergroups.users.list":
@@ -330,7 +345,12 @@ public final class SlackSimulator: Sendable {
             return ["ok": true, "users": .array(members.map(JSONValue.string))]
         case "users.info":
             guard let user = query["user"] else { return ["ok": false, "error": "user_not_found"] }
-            return ["ok": true, "user": ["id": .string(user), "name": .string(user.lowercased()), "deleted": false, "is_bot": false, "real_name": .string("User \(user)")]]
+            return [
+                "ok": true,
+                "user": [
+                    "id": .string(user), "name": .string(user.lowercased()), "deleted": false, "is_bot": false, "real_name": .string("User \(user)"),
+                ],
+            ]
         case "views.open":
             guard let trigger = body["trigger_id"]?.stringValue, !trigger.isEmpty else { return ["ok": false, "error": "invalid_trigger_id"] }
             guard let view = body["view"], view["type"] == "modal", view["title"] != nil, view["blocks"]?.arrayValue != nil else {
@@ -368,7 +388,8 @@ public final class SlackSimulator: Sendable {
     public static func blockProblem(_ blocks: JSONValue?) -> String? { BlockKitCheck.problem(blocks) }
 
     static func json(_ value: JSONValue) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
     }
 
     /// The simulator as a runnable application on loopback.

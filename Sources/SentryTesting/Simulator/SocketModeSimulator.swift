@@ -129,7 +129,8 @@ public final class SocketModeSimulator: Sendable {
     /// Sends `disconnect` with a reason (`warning`, `refresh_requested`, `link_disabled`, …) on a connection.
     public func disconnect(_ reason: String, connection: Int) async throws {
         guard let writer = state.withLock({ $0.connections[connection] }) else { throw SimulatorError.noConnection }
-        try await writer.write(.text(JSONValue.object(["type": "disconnect", "reason": .string(reason), "debug_info": ["host": "applink-simulated"]]).encoded()))
+        try await writer.write(
+            .text(JSONValue.object(["type": "disconnect", "reason": .string(reason), "debug_info": ["host": "applink-simulated"]]).encoded()))
         if reason == "link_disabled" { try await writer.close(.normalClosure, reason: nil) }
     }
 
@@ -192,11 +193,13 @@ public final class SocketModeSimulator: Sendable {
             return
         }
         for try await message in inbound.messages(maxSize: 1 << 22) {
-            guard case .text(let text) = message, let json = JSONValue.parse(Array(text.utf8)), let envelopeID = json["envelope_id"]?.stringValue else { continue }
+            guard case .text(let text) = message, let json = JSONValue.parse(Array(text.utf8)), let envelopeID = json["envelope_id"]?.stringValue
+            else { continue }
             state.withLock { state in
                 let sent = state.pending.removeValue(forKey: envelopeID)?.sent ?? .now
-                state.acks.append(Ack(
-                    envelopeID: envelopeID, payload: json["payload"], connection: id, bytes: text.utf8.count, latency: .now - sent))
+                state.acks.append(
+                    Ack(
+                        envelopeID: envelopeID, payload: json["payload"], connection: id, bytes: text.utf8.count, latency: .now - sent))
             }
         }
     }
@@ -207,7 +210,8 @@ public final class SocketModeSimulator: Sendable {
         router.post("/api/apps.connections.open") { request, _ in
             let answer = self.openConnection(authorization: request.headers[.authorization])
             return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: answer.encoded())))
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: answer.encoded()))
+            )
         }
         return Application(
             router: router,

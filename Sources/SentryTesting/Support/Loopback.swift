@@ -60,7 +60,8 @@ public struct LoopbackClient: Sendable {
     }
 
     public func send(_ method: String = "POST", _ path: String, body: [UInt8] = [], headers: [HTTPHeader] = []) async throws -> Answer {
-        let request = SentryConnectors.HTTPRequest(method: method, url: baseURL + path, headers: headers, body: method == "GET" ? nil : body, timeout: .seconds(10))
+        let request = SentryConnectors.HTTPRequest(
+            method: method, url: baseURL + path, headers: headers, body: method == "GET" ? nil : body, timeout: .seconds(10))
         let response = try await transport.send(request)
         return Answer(status: response.status, body: response.body, headers: response.headers)
     }
@@ -79,13 +80,17 @@ public struct LoopbackClient: Sendable {
     }
 
     /// A button click on an alert message, as Slack's block_actions payload.
-    public func click(_ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0") async throws -> Answer {
+    public func click(
+        _ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0"
+    ) async throws -> Answer {
         let payload = Self.clickPayload(actionID, value: value, user: user, responseURL: responseURL, channel: channel, messageTS: messageTS)
         return try await slack("/slack/interactivity", form: FormBody.encode([("payload", payload.encoded())]))
     }
 
     /// The block_actions payload of a button click, for a test that sends it its own way.
-    public static func clickPayload(_ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0") -> JSONValue {
+    public static func clickPayload(
+        _ actionID: String, value: String, user: String, responseURL: String, channel: String = "C0SECALERTS", messageTS: String = "1.0"
+    ) -> JSONValue {
         [
             "type": "block_actions",
             "user": ["id": .string(user), "username": .string(user.lowercased()), "team_id": "T0SIMULATED"],
@@ -96,10 +101,12 @@ public struct LoopbackClient: Sendable {
             "channel": ["id": .string(channel), "name": "security-alerts"],
             "message": ["type": "message", "ts": .string(messageTS), "text": "alert"],
             "response_url": .string(responseURL),
-            "actions": [[
-                "type": "button", "action_id": .string(actionID), "block_id": "alert_actions", "value": .string(value),
-                "text": ["type": "plain_text", "text": "Button"], "action_ts": "1795000000.000100",
-            ]],
+            "actions": [
+                [
+                    "type": "button", "action_id": .string(actionID), "block_id": "alert_actions", "value": .string(value),
+                    "text": ["type": "plain_text", "text": "Button"], "action_ts": "1795000000.000100",
+                ]
+            ],
         ]
     }
 
@@ -131,8 +138,13 @@ public struct LoopbackClient: Sendable {
     }
 
     /// A slash command's fields, in the order Slack sends them.
-    public static func commandFields(_ text: String, user: String, responseURL: String = "https://hooks.slack.com/commands/T0/1/x") -> [(String, String)] {
-        [("command", "/sentry"), ("text", text), ("user_id", user), ("channel_id", "C0SECALERTS"), ("response_url", responseURL), ("trigger_id", "1.2.3")]
+    public static func commandFields(_ text: String, user: String, responseURL: String = "https://hooks.slack.com/commands/T0/1/x") -> [(
+        String, String
+    )] {
+        [
+            ("command", "/sentry"), ("text", text), ("user_id", user), ("channel_id", "C0SECALERTS"), ("response_url", responseURL),
+            ("trigger_id", "1.2.3"),
+        ]
     }
 
     /// A detection webhook authenticated with `SENTRY_WEBHOOK_TOKEN` (`Authorization: Bearer`).

@@ -8,7 +8,9 @@ public enum SlackCallbackSender: Sendable {
     case socketMode(SocketModeSimulator)
 
     /// A button click (block_actions).
-    public func click(_ actionID: String, value: String, user: String, responseURL: String, messageTS: String = "1.0") async throws -> LoopbackClient.Answer {
+    public func click(_ actionID: String, value: String, user: String, responseURL: String, messageTS: String = "1.0") async throws
+        -> LoopbackClient.Answer
+    {
         switch self {
         case .http(let client):
             return try await client.click(actionID, value: value, user: user, responseURL: responseURL, messageTS: messageTS)

@@ -16,27 +16,38 @@ extension Connectors {
         }
 
         static let rows: [Row] = [
-            Row(error: SlackError.api(method: "chat.postMessage", code: "channel_not_found"), failure: .permanent,
+            Row(
+                error: SlackError.api(method: "chat.postMessage", code: "channel_not_found"), failure: .permanent,
                 sentence: "Slack refused the request", detail: "channel_not_found"),
-            Row(error: SlackError.api(method: "chat.update", code: "internal_error"), failure: .transient,
+            Row(
+                error: SlackError.api(method: "chat.update", code: "internal_error"), failure: .transient,
                 sentence: "Slack could not be reached or failed on its side", detail: "internal_error"),
-            Row(error: SlackError.rateLimited(method: "chat.postMessage", retryAfter: .seconds(30)), failure: .rateLimited(retryAfter: .seconds(30)),
+            Row(
+                error: SlackError.rateLimited(method: "chat.postMessage", retryAfter: .seconds(30)), failure: .rateLimited(retryAfter: .seconds(30)),
                 sentence: "Slack kept rate-limiting the request", detail: "chat.postMessage"),
-            Row(error: SlackError.http(method: "chat.update", status: 503), failure: .transient,
+            Row(
+                error: SlackError.http(method: "chat.update", status: 503), failure: .transient,
                 sentence: "Slack could not be reached or failed on its side", detail: "503"),
-            Row(error: SlackError.transport(method: "views.open", .connectionFailed("Could not resolve host: slack.com")), failure: .transient,
+            Row(
+                error: SlackError.transport(method: "views.open", .connectionFailed("Could not resolve host: slack.com")), failure: .transient,
                 sentence: "Slack could not be reached or failed on its side", detail: "resolve host"),
-            Row(error: MerakiError.http(status: 400, errors: ["Invalid destination CIDR"]), failure: .permanent,
+            Row(
+                error: MerakiError.http(status: 400, errors: ["Invalid destination CIDR"]), failure: .permanent,
                 sentence: "Meraki refused the request", detail: "Invalid destination"),
-            Row(error: MerakiError.http(status: 502, errors: []), failure: .transient,
+            Row(
+                error: MerakiError.http(status: 502, errors: []), failure: .transient,
                 sentence: "Meraki could not be reached or failed on its side", detail: "502"),
-            Row(error: MerakiError.rateLimited(retryAfter: .seconds(120)), failure: .rateLimited(retryAfter: .seconds(120)),
+            Row(
+                error: MerakiError.rateLimited(retryAfter: .seconds(120)), failure: .rateLimited(retryAfter: .seconds(120)),
                 sentence: "Meraki kept rate-limiting the request", detail: "retry after"),
-            Row(error: SlackAdminError.scim(status: 403, detail: "cannot deactivate the primary owner"), failure: .permanent,
+            Row(
+                error: SlackAdminError.scim(status: 403, detail: "cannot deactivate the primary owner"), failure: .permanent,
                 sentence: "Slack refused the request", detail: "primary owner"),
-            Row(error: SlackAdminError.scim(status: 500, detail: "oops"), failure: .transient,
+            Row(
+                error: SlackAdminError.scim(status: 500, detail: "oops"), failure: .transient,
                 sentence: "Slack could not be reached or failed on its side", detail: "oops"),
-            Row(error: SlackAuditError.api(code: "missing_scope", status: 403), failure: .permanent,
+            Row(
+                error: SlackAuditError.api(code: "missing_scope", status: 403), failure: .permanent,
                 sentence: "Slack audit logs refused the request", detail: "missing_scope"),
         ]
 

@@ -11,11 +11,12 @@ extension Connectors {
             try await fake.run { baseURL in
                 let transport = CurlTransport()
                 let body: [UInt8] = [0, 1, 2, 255] + Array(repeating: 7, count: 4096)
-                let response = try await transport.send(SentryConnectors.HTTPRequest(
-                    method: "put", url: baseURL + "/echo",
-                    headers: [HTTPHeader("X-Trace", "abc"), HTTPHeader("Content-Type", "application/octet-stream")],
-                    body: body, timeout: .seconds(5)
-                ))
+                let response = try await transport.send(
+                    SentryConnectors.HTTPRequest(
+                        method: "put", url: baseURL + "/echo",
+                        headers: [HTTPHeader("X-Trace", "abc"), HTTPHeader("Content-Type", "application/octet-stream")],
+                        body: body, timeout: .seconds(5)
+                    ))
                 #expect(response.status == 201)
                 #expect(response.headers["content-type"] == "application/x-test")
                 #expect(response.headers["retry-after"] == "5")

@@ -206,7 +206,8 @@ extension Meraki {
                 let client = stage.client(sleep: RecordingSleep(), logger: capture.logger)
                 let network = MerakiSimulator.mainOffice
                 stage.simulator.inject([.rateLimited(retryAfter: 1), .status(500)], for: MerakiHarness.l3Path(network), method: "GET")
-                stage.simulator.inject([.redirect(status: 307, location: "/api/v1\(MerakiHarness.l3Path(network))")], for: MerakiHarness.l3Path(network), method: "PUT")
+                stage.simulator.inject(
+                    [.redirect(status: 307, location: "/api/v1\(MerakiHarness.l3Path(network))")], for: MerakiHarness.l3Path(network), method: "PUT")
                 _ = try await client.addDenyRule(networkID: network, destination: "203.0.113.50", marker: "sentry:C-1", comment: "x")
                 _ = try? await stage.client(apiKey: MerakiHarness.apiKey + "x", logger: capture.logger).networks()
                 let lines = capture.lines

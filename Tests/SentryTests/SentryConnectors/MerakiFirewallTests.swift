@@ -98,8 +98,10 @@ extension Meraki {
                 ]
                 stage.simulator.editRules(networkID: network) { rules in
                     rules.insert(adminRule, at: 0)
-                    rules[2] = ["comment": "HTTPS to servers (edited)", "policy": "allow", "protocol": "tcp", "destPort": "443,8443",
-                                "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false]
+                    rules[2] = [
+                        "comment": "HTTPS to servers (edited)", "policy": "allow", "protocol": "tcp", "destPort": "443,8443",
+                        "destCidr": "192.168.1.0/24", "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
+                    ]
                 }
 
                 let removal = try await client.removeRule(networkID: network, marker: "sentry:C-123")
@@ -167,7 +169,8 @@ extension Meraki {
                 // The write landed although its answer was lost: reported as ours, and not repeated.
                 #expect(change == .added)
                 #expect(stage.simulator.requests(path: MerakiHarness.l3Path(network)).map(\.method) == ["GET", "PUT", "GET"])
-                #expect(stage.simulator.l3Rules(networkID: network).filter { $0["comment"]?.stringValue?.hasPrefix("sentry:C-123") == true }.count == 1)
+                #expect(
+                    stage.simulator.l3Rules(networkID: network).filter { $0["comment"]?.stringValue?.hasPrefix("sentry:C-123") == true }.count == 1)
                 #expect(sleep.durations.count == 1)
             }
         }
@@ -180,8 +183,12 @@ extension Meraki {
                 let change = try await stage.client(sleep: sleep).removeRule(networkID: network, marker: "sentry:C-404")
                 #expect(change == .notPresent)
                 stage.simulator.editRules(networkID: network) { rules in
-                    rules = [["comment": "sentry:C-7", "policy": "deny", "protocol": "any", "srcPort": "Any", "srcCidr": "Any",
-                              "destPort": "Any", "destCidr": "203.0.113.7/32", "syslogEnabled": false]]
+                    rules = [
+                        [
+                            "comment": "sentry:C-7", "policy": "deny", "protocol": "any", "srcPort": "Any", "srcCidr": "Any",
+                            "destPort": "Any", "destCidr": "203.0.113.7/32", "syslogEnabled": false,
+                        ]
+                    ]
                 }
                 let removal = try await stage.client(sleep: sleep).removeRule(networkID: network, marker: "sentry:C-7")
                 #expect(removal == .removed)

@@ -12,7 +12,8 @@ extension Meraki {
 
         func both(_ text: String) -> ([MerakiUplinkStatus]?, [MerakiUplinkStatus]?) {
             let data = Data(text.utf8)
-            let decoded = (try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data))
+            let decoded =
+                (try? JSONDecoder().decode([MerakiUplinkStatus].self, from: data))
                 ?? (try? JSONDecoder().decode(MerakiUplinkStatus.self, from: data)).map { [$0] }
             return (decoded, MerakiUplinkStatus.list(from: Array(text.utf8)))
         }

@@ -79,9 +79,11 @@ import Testing
             #expect(!bot.isPrimaryOwner)
             #expect(bot.email == "deploy-bot@slack-bots.com")
             let v1 = try #require(try await world.client(version: .v1).user(id: Simulator.inactiveUserID))
-            #expect(v1 == SCIMUser(
-                id: Simulator.inactiveUserID, userName: "stantz", displayName: "Ray Stantz", active: false,
-                email: "stantz@example.com"))
+            #expect(
+                v1
+                    == SCIMUser(
+                        id: Simulator.inactiveUserID, userName: "stantz", displayName: "Ray Stantz", active: false,
+                        email: "stantz@example.com"))
             #expect(world.simulator.requests.last?.path == SlackAdminHarness.path(Simulator.inactiveUserID, .v1))
         }
     }
@@ -108,7 +110,10 @@ import Testing
     // MARK: reactivate
 
     @Test(arguments: [
-        (SCIMVersion.v2, #"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}"#),
+        (
+            SCIMVersion.v2,
+            #"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}"#
+        ),
         (SCIMVersion.v1, #"{"schemas":["urn:scim:schemas:core:1.0"],"active":true}"#),
     ])
     func reactivatingSendsTheVersionsPatchBody(version: SCIMVersion, body: String) async throws {

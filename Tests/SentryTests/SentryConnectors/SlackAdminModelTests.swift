@@ -17,12 +17,16 @@ import Testing
     }
 
     @Test func theV1SearchFixturesUserIsABot() throws {
-        let json = try #require(JSONValue.parse(try CoreFixtures.sharedBytes(
-            "specs/slack/samples/scim/v1_search_users_response.python_sdk_fixture.json")))
+        let json = try #require(
+            JSONValue.parse(
+                try CoreFixtures.sharedBytes(
+                    "specs/slack/samples/scim/v1_search_users_response.python_sdk_fixture.json")))
         let resource = try #require(json["Resources"]?.arrayValue?.first)
         let user = try #require(SCIMUser(json: resource))
-        #expect(user == SCIMUser(
-            id: "W111", userName: "test-app", active: true, email: "botuser@slack-bots.com", isBot: true))
+        #expect(
+            user
+                == SCIMUser(
+                    id: "W111", userName: "test-app", active: true, email: "botuser@slack-bots.com", isBot: true))
         #expect(!user.isPrimaryOwner)
     }
 

@@ -11,16 +11,18 @@ import Testing
     @Test func aPageIsAskedForWithTheQueryTokenAndJSON() async throws {
         try await withAuditLogs { world in
             world.simulator.add([F.download("d1", at: F.t0), F.download("d2", at: F.t0 + 5)])
-            let page = try await world.client().logs(SlackAuditQuery(
-                oldest: F.t0 - 120, latest: F.t0 + 600, limit: 1_000, actions: ["file_downloaded", "anomaly"]))
+            let page = try await world.client().logs(
+                SlackAuditQuery(
+                    oldest: F.t0 - 120, latest: F.t0 + 600, limit: 1_000, actions: ["file_downloaded", "anomaly"]))
             #expect(page.events.map(\.id) == ["d2", "d1"])
             #expect(page.nextCursor == nil)
             let request = try #require(world.simulator.requests.first)
             #expect(request.path == "/audit/v1/logs")
             #expect(request.authorization == "Bearer \(SlackAuditHarness.token)")
-            #expect(request.query == [
-                "oldest": "\(F.t0 - 120)", "latest": "\(F.t0 + 600)", "limit": "1000", "action": "file_downloaded,anomaly",
-            ])
+            #expect(
+                request.query == [
+                    "oldest": "\(F.t0 - 120)", "latest": "\(F.t0 + 600)", "limit": "1000", "action": "file_downloaded,anomaly",
+                ])
         }
     }
 
@@ -175,8 +177,9 @@ import Testing
                 AuditLogsSimulator.entry(id: "login", action: "user_login", at: F.t0 + 3),
                 F.download("late", at: F.t0 + 1_000),
             ])
-            let page = try await world.client().logs(SlackAuditQuery(
-                oldest: F.t0, latest: F.t0 + 100, actions: ["file_downloaded", "user_login_failed"]))
+            let page = try await world.client().logs(
+                SlackAuditQuery(
+                    oldest: F.t0, latest: F.t0 + 100, actions: ["file_downloaded", "user_login_failed"]))
             #expect(page.events.map(\.id) == ["in", "fail"])
         }
     }

@@ -220,20 +220,25 @@ extension Connectors {
 
         @Test func userInfoReadsTheUser() async throws {
             let slack = FakeSlack([
-                "/api/users.info": [.ok(#"""
-                    {"ok":true,"user":{"id":"W012A3CDE","team_id":"T012AB3C4","name":"spengler","deleted":false,
-                     "real_name":"Egon Spengler","tz":"America/Los_Angeles","is_admin":true,"is_owner":false,
-                     "is_primary_owner":false,"is_restricted":false,"is_ultra_restricted":false,"is_bot":false,
-                     "is_app_user":false,"profile":{"display_name":"spengler","email":"spengler@ghostbusters.example.com"}}}
-                    """#)]
+                "/api/users.info": [
+                    .ok(
+                        #"""
+                        {"ok":true,"user":{"id":"W012A3CDE","team_id":"T012AB3C4","name":"spengler","deleted":false,
+                         "real_name":"Egon Spengler","tz":"America/Los_Angeles","is_admin":true,"is_owner":false,
+                         "is_primary_owner":false,"is_restricted":false,"is_ultra_restricted":false,"is_bot":false,
+                         "is_app_user":false,"profile":{"display_name":"spengler","email":"spengler@ghostbusters.example.com"}}}
+                        """#)
+                ]
             ])
             try await slack.run { baseURL in
                 let user = try await client(baseURL).userInfo(id: "W012A3CDE")
-                #expect(user == SlackUser(
-                    id: "W012A3CDE", teamID: "T012AB3C4", name: "spengler", realName: "Egon Spengler",
-                    displayName: "spengler", email: "spengler@ghostbusters.example.com", timeZone: "America/Los_Angeles",
-                    isAdmin: true
-                ))
+                #expect(
+                    user
+                        == SlackUser(
+                            id: "W012A3CDE", teamID: "T012AB3C4", name: "spengler", realName: "Egon Spengler",
+                            displayName: "spengler", email: "spengler@ghostbusters.example.com", timeZone: "America/Los_Angeles",
+                            isAdmin: true
+                        ))
             }
             let call = try #require(slack.calls.first)
             #expect(call.method == "GET")
@@ -243,27 +248,32 @@ extension Connectors {
 
         @Test func historyReturnsMessagesWithMetadata() async throws {
             let slack = FakeSlack([
-                "/api/conversations.history": [.ok(#"""
-                    {"ok":true,"has_more":false,"messages":[
-                      {"type":"message","user":"U1","text":"hello","ts":"1700000002.000200"},
-                      {"type":"message","bot_id":"B1","text":"Alert","ts":"1700000001.000100",
-                       "metadata":{"event_type":"sentry_alert","event_payload":{"alert_id":"A1"}}}]}
-                    """#)]
+                "/api/conversations.history": [
+                    .ok(
+                        #"""
+                        {"ok":true,"has_more":false,"messages":[
+                          {"type":"message","user":"U1","text":"hello","ts":"1700000002.000200"},
+                          {"type":"message","bot_id":"B1","text":"Alert","ts":"1700000001.000100",
+                           "metadata":{"event_type":"sentry_alert","event_payload":{"alert_id":"A1"}}}]}
+                        """#)
+                ]
             ])
             try await slack.run { baseURL in
                 let messages = try await client(baseURL).history(channel: "C1", oldest: "1700000000.000000", limit: 50)
-                #expect(messages == [
-                    SlackHistoryMessage(ts: "1700000002.000200", text: "hello", user: "U1"),
-                    SlackHistoryMessage(
-                        ts: "1700000001.000100", text: "Alert", botID: "B1",
-                        metadata: SlackMessageMetadata(eventType: "sentry_alert", payload: ["alert_id": "A1"])
-                    ),
-                ])
+                #expect(
+                    messages == [
+                        SlackHistoryMessage(ts: "1700000002.000200", text: "hello", user: "U1"),
+                        SlackHistoryMessage(
+                            ts: "1700000001.000100", text: "Alert", botID: "B1",
+                            metadata: SlackMessageMetadata(eventType: "sentry_alert", payload: ["alert_id": "A1"])
+                        ),
+                    ])
             }
             let call = try #require(slack.calls.first)
-            #expect(call.query == [
-                "channel": "C1", "oldest": "1700000000.000000", "limit": "50", "include_all_metadata": "true",
-            ])
+            #expect(
+                call.query == [
+                    "channel": "C1", "oldest": "1700000000.000000", "limit": "50", "include_all_metadata": "true",
+                ])
         }
 
         @Test func usergroupMembersListsUserIDs() async throws {

@@ -15,10 +15,11 @@ extension Connectors {
             let order = Locked([Int]())
             var waiters: [Task<Void, any Error>] = []
             for n in 1...3 {
-                waiters.append(Task {
-                    try await bucket.acquire()
-                    order.withLock { $0.append(n) }
-                })
+                waiters.append(
+                    Task {
+                        try await bucket.acquire()
+                        order.withLock { $0.append(n) }
+                    })
                 #expect(await clock.waitForSleepers(n))
             }
             // Each reservation waits for the debt of those before it: 1 s, 2 s, 3 s.

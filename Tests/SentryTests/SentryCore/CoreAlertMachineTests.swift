@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 private typealias F = CoreFixtures
 
@@ -60,7 +61,10 @@ private typealias F = CoreFixtures
         #expect(transition.alert == alert)
         #expect(transition.effects.isEmpty)
         #expect(transition.audit == nil)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
     }
 
     // MARK: Grouping
@@ -110,7 +114,10 @@ private typealias F = CoreFixtures
         #expect(transition.alert == alert)
         #expect(transition.effects.isEmpty)
         #expect(transition.audit == nil)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
     }
 
     // MARK: Clicks
@@ -162,7 +169,10 @@ private typealias F = CoreFixtures
         let transition = handle(alert, click(.ack, by: F.bob), at: 200)
         #expect(transition.alert == alert)
         #expect(transition.audit == nil)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
         let effect = try #require(transition.effects.first)
         #expect(transition.effects.count == 1)
         guard case .tellUser(let user, let text, let responseURL) = effect else {
@@ -180,7 +190,10 @@ private typealias F = CoreFixtures
         let transition = handle(alert, click(action, by: F.bob), at: 600)
         #expect(transition.alert == alert)
         #expect(transition.audit == nil)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
         #expect(transition.effects.map(\.coreKind) == ["tellUser"])
         guard case .tellUser(let user, let text, _) = try #require(transition.effects.first) else { return }
         #expect(user == F.bob)
@@ -193,7 +206,10 @@ private typealias F = CoreFixtures
         let alert = F.alert(status)
         let transition = handle(alert, click(action, by: F.bob, mayAct: false), at: 30)
         #expect(transition.alert == alert)
-        guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
+        guard case .rejected = transition.outcome else {
+            Issue.record("expected rejected, got \(transition.outcome)")
+            return
+        }
         #expect(transition.effects.map(\.coreKind) == ["tellUser"])
         guard case .tellUser(let user, _, let responseURL) = try #require(transition.effects.first) else { return }
         #expect(user == F.bob)
@@ -209,7 +225,10 @@ private typealias F = CoreFixtures
         let transition = handle(nil, click(action, by: F.bob), id: "A404")
         #expect(transition.alert == nil)
         #expect(transition.audit == nil)
-        guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
+        guard case .rejected = transition.outcome else {
+            Issue.record("expected rejected, got \(transition.outcome)")
+            return
+        }
         #expect(transition.effects.count == 1)
         guard case .tellUser(let user, let text, let responseURL) = try #require(transition.effects.first) else {
             Issue.record("expected tellUser")
@@ -231,7 +250,10 @@ private typealias F = CoreFixtures
         #expect(transition.alert == nil)
         #expect(transition.effects.isEmpty)
         #expect(transition.audit == nil)
-        guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
+        guard case .rejected = transition.outcome else {
+            Issue.record("expected rejected, got \(transition.outcome)")
+            return
+        }
     }
 
     // MARK: Posting
@@ -255,7 +277,10 @@ private typealias F = CoreFixtures
             #expect(again.alert == alert)
             #expect(again.effects.isEmpty)
             #expect(again.audit == nil)
-            guard case .ignored = again.outcome else { Issue.record("expected ignored, got \(again.outcome)"); continue }
+            guard case .ignored = again.outcome else {
+                Issue.record("expected ignored, got \(again.outcome)")
+                continue
+            }
         }
     }
 
@@ -298,7 +323,10 @@ private typealias F = CoreFixtures
         #expect(third.alert == twice)
         #expect(third.effects.isEmpty)
         #expect(third.audit == nil)
-        guard case .ignored = third.outcome else { Issue.record("expected ignored, got \(third.outcome)"); return }
+        guard case .ignored = third.outcome else {
+            Issue.record("expected ignored, got \(third.outcome)")
+            return
+        }
     }
 
     @Test func ackTimeoutWithoutEscalationPolicyEscalatesOnce() throws {
@@ -308,7 +336,10 @@ private typealias F = CoreFixtures
         #expect(first.effects.map(\.coreKind) == ["replyInThread", "updateMessage"])
         let once: Alert = try #require(first.alert)
         let second = handle(once, .timerFired(.ackTimeout), at: 1_200)
-        guard case .ignored = second.outcome else { Issue.record("expected ignored, got \(second.outcome)"); return }
+        guard case .ignored = second.outcome else {
+            Issue.record("expected ignored, got \(second.outcome)")
+            return
+        }
     }
 
     @Test func escalationChannelGetsANoticeInsteadOfAThreadReply() throws {
@@ -331,14 +362,20 @@ private typealias F = CoreFixtures
         #expect(transition.alert == alert)
         #expect(transition.effects.isEmpty)
         #expect(transition.audit == nil)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
     }
 
     @Test func timerWithoutAnAckTimeoutInThePolicyIsIgnored() {
         let alert = F.openAlert(playbook: F.playbook(ackTimeout: nil))
         let transition = handle(alert, .timerFired(.ackTimeout), at: 900)
         #expect(transition.alert == alert)
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
     }
 
     // MARK: Whatever is refused leaves the alert as it was
@@ -354,7 +391,10 @@ private typealias F = CoreFixtures
             AlertEvent.clicked(Click(action: action, userID: CoreFixtures.bob, mayAct: mayAct))
         }
         return [
-            ("detection on existing", open, .detectionReceived(CoreFixtures.detection(id: "x"), playbook: CoreFixtures.playbook(), channel: CoreFixtures.channel)),
+            (
+                "detection on existing", open,
+                .detectionReceived(CoreFixtures.detection(id: "x"), playbook: CoreFixtures.playbook(), channel: CoreFixtures.channel)
+            ),
             ("group on resolved", resolved, .detectionGrouped(CoreFixtures.detection(id: "x", severity: .critical))),
             ("group on dismissed", dismissed, .detectionGrouped(CoreFixtures.detection(id: "x", severity: .critical))),
             ("ack twice", acknowledged, click(.ack, true)),
@@ -375,6 +415,9 @@ private typealias F = CoreFixtures
         let transition = handle(alert, event, at: 3_600)
         #expect(transition.outcome != .applied, "\(name)")
         #expect(transition.alert == alert, "\(name)")
-        #expect(!transition.effects.contains { ["postAlert", "updateMessage", "replyInThread", "postNotice", "scheduleTimer", "cancelTimer"].contains($0.coreKind) }, "\(name)")
+        #expect(
+            !transition.effects.contains {
+                ["postAlert", "updateMessage", "replyInThread", "postNotice", "scheduleTimer", "cancelTimer"].contains($0.coreKind)
+            }, "\(name)")
     }
 }

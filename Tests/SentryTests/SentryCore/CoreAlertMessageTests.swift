@@ -1,8 +1,9 @@
 import Foundation
-@testable import SentryCore
 import SentryServer
 import SentryTesting
 import Testing
+
+@testable import SentryCore
 
 private typealias F = CoreFixtures
 
@@ -47,9 +48,13 @@ private typealias F = CoreFixtures
         evidence["nested"] = .array((0..<200).map { .object(["n": .number(Double($0)), "s": "```"]) })
         let detection = F.detection(
             severity: .critical, title: String(repeating: "T", count: 250),
-            subject: Subject(slackUserID: "U024BE7LH", ip: "2001:db8::1", merakiNetworkID: String(repeating: "N", count: 64), merakiSerial: String(repeating: "Q", count: 64)),
+            subject: Subject(
+                slackUserID: "U024BE7LH", ip: "2001:db8::1", merakiNetworkID: String(repeating: "N", count: 64),
+                merakiSerial: String(repeating: "Q", count: 64)),
             evidence: .object(evidence))
-        let playbook = F.playbook(actions: [ContainmentAction(kind: .blockIP, approvals: 1, ttl: 3_600), ContainmentAction(kind: .blockUser, approvals: 1, ttl: 3_600)])
+        let playbook = F.playbook(actions: [
+            ContainmentAction(kind: .blockIP, approvals: 1, ttl: 3_600), ContainmentAction(kind: .blockUser, approvals: 1, ttl: 3_600),
+        ])
         var alert = F.openAlert(playbook: playbook, detection: detection)
         alert.summary = String(repeating: "<!here> & ", count: 200)  // 2000 characters, 4× that once escaped
         alert.postFailure = String(repeating: "e", count: 3_000)
@@ -98,7 +103,9 @@ private typealias F = CoreFixtures
 
     @Test(arguments: ["<!channel>", "<@U123>", "<!subteam^S0ONCALL>", "<https://evil.example|click me>", "<#C0SECRET>", "&lt;!channel&gt;"])
     func evidenceAndSummaryCannotMentionOrLink(payload: String) throws {
-        var alert = F.openAlert(detection: F.detection(subject: Subject(ip: "203.0.113.7"), evidence: ["note": .string("hi \(payload) there"), "list": [.string(payload)]]))
+        var alert = F.openAlert(
+            detection: F.detection(
+                subject: Subject(ip: "203.0.113.7"), evidence: ["note": .string("hi \(payload) there"), "list": [.string(payload)]]))
         alert.summary = "summary \(payload)"
         let (_, blocks) = AlertMessage.render(alert)
         let evidence = try #require(Self.evidenceText(blocks))
@@ -107,7 +114,10 @@ private typealias F = CoreFixtures
         let summary = try #require(blocks.arrayValue?.compactMap { $0["text"]?["text"]?.stringValue }.first { $0.hasPrefix("summary") })
         #expect(!summary.contains("<"), "\(summary)")
         // Escaped, so a reader still sees what the engine sent.
-        #expect(summary == "summary " + payload.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;"))
+        #expect(
+            summary == "summary "
+                + payload.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+                    of: ">", with: "&gt;"))
         let everything = blocks.encoded()
         #expect(!everything.contains(payload.hasPrefix("&") ? "<!channel>" : payload))
     }
@@ -133,9 +143,15 @@ private typealias F = CoreFixtures
         (.open, [.blockUser], Subject(slackUserID: "U024BE7LH"), ["ack", "resolve", "dismiss", "snooze", "block_user"]),
         (.open, [.blockUser], Subject(ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze"]),
         (.open, [.blockUser, .blockIP], Subject(merakiSerial: "Q2XX"), ["ack", "resolve", "dismiss", "snooze"]),
-        (.open, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["ack", "resolve", "dismiss", "snooze", "block_user", "block_ip"]),
+        (
+            .open, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"),
+            ["ack", "resolve", "dismiss", "snooze", "block_user", "block_ip"]
+        ),
         (.acknowledged, [], Subject(ip: "203.0.113.7"), ["resolve", "dismiss", "snooze"]),
-        (.acknowledged, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), ["resolve", "dismiss", "snooze", "block_user", "block_ip"]),
+        (
+            .acknowledged, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"),
+            ["resolve", "dismiss", "snooze", "block_user", "block_ip"]
+        ),
         (.resolved, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), nil),
         (.dismissed, [.blockUser, .blockIP], Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"), nil),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// Approved-only in the pure machine and the playbook loader.
@@ -26,7 +27,8 @@ import Testing
     }
 
     func change(_ kind: UplinkChange.Kind, at seconds: TimeInterval, source: String = "meraki-uplinks", elsewhere: [String] = []) -> AlertEvent {
-        .uplinkChanged(UplinkChange(kind: kind, networkID: Self.network, at: F.t0.addingTimeInterval(seconds), source: source, heldElsewhere: elsewhere))
+        .uplinkChanged(
+            UplinkChange(kind: kind, networkID: Self.network, at: F.t0.addingTimeInterval(seconds), source: source, heldElsewhere: elsewhere))
     }
 
     func step(_ alert: Alert?, _ event: AlertEvent, at seconds: TimeInterval) throws -> Transition {
@@ -44,7 +46,8 @@ import Testing
     // MARK: Rules
 
     @Test func rulesAllowEachApprovedSourceThenDenyTheRestAllMarked() {
-        let rules = CellularRulePlan.rules(containmentID: "C-9", settings: Self.settings, groups: ["Business devices": ["10.30.0.0/24", "10.31.0.0/24"]])
+        let rules = CellularRulePlan.rules(
+            containmentID: "C-9", settings: Self.settings, groups: ["Business devices": ["10.30.0.0/24", "10.31.0.0/24"]])
         #expect(rules.map(\.policy) == ["allow", "allow", "deny"])
         #expect(rules.map(\.srcCidr) == ["10.20.0.0/24", "10.30.0.0/24,10.31.0.0/24", "Any"])
         #expect(rules.allSatisfy { $0.comment.hasPrefix("sentry:C-9 ") })
@@ -150,9 +153,12 @@ import Testing
 
     @Test func arrivingWhileAwaitingApprovalWithdrawsTheRequest() throws {
         let alert = Self.failoverAlert(Self.playbook(auto: false, approvals: 1))
-        let requested = try step(alert, .containmentRequested(ContainmentRequest(
-            id: "C-REQ", kind: .approvedOnly, target: Self.network, ttl: 3_600, reason: "LTE bandwidth", requestedBy: F.alice,
-            mayContain: true, approvalsRequired: 1, dryRun: false)), at: 5)
+        let requested = try step(
+            alert,
+            .containmentRequested(
+                ContainmentRequest(
+                    id: "C-REQ", kind: .approvedOnly, target: Self.network, ttl: 3_600, reason: "LTE bandwidth", requestedBy: F.alice,
+                    mayContain: true, approvalsRequired: 1, dryRun: false)), at: 5)
         #expect(requested.alert?.containments.first?.status == .awaitingApproval)
         #expect(requested.alert?.containments.first?.approvedOnly == Self.playbook(auto: false, approvals: 1).actions[0].approvedOnly)
         let back = try step(requested.alert, change(.primaryActive, at: 50), at: 50)
@@ -163,17 +169,24 @@ import Testing
     @Test func restoreByHandCancelsThePendingRollbackTimer() throws {
         let (alert, id) = try activeAuto()
         let back = try step(alert, change(.primaryActive, at: 100), at: 100)
-        let restored = try step(back.alert, .containmentDecided(ContainmentDecision(containmentID: id, action: .unblock, userID: F.alice, mayContain: true)), at: 105)
+        let restored = try step(
+            back.alert, .containmentDecided(ContainmentDecision(containmentID: id, action: .unblock, userID: F.alice, mayContain: true)), at: 105)
         #expect(restored.effects.contains(.cancelTimer(.primaryRestored(id))) && restored.effects.contains(.releaseContainment(id: id)))
         #expect(AlertMessage.containmentActions(try #require(alert.containments.first))?.encoded().contains("Restore") == true)
     }
 
     @Test func aRequestOnAnAlertThatIsNotACellularFailoverIsRefused() throws {
         let alert = Self.failoverAlert(Self.playbook(auto: false, approvals: 1), interface: "wan2")
-        let refused = try step(alert, .containmentRequested(ContainmentRequest(
-            id: "C-REQ", kind: .approvedOnly, target: Self.network, ttl: 3_600, reason: "x", requestedBy: F.alice,
-            mayContain: true, approvalsRequired: 1, dryRun: false)), at: 5)
-        guard case .rejected(let reason) = refused.outcome else { Issue.record("not refused"); return }
+        let refused = try step(
+            alert,
+            .containmentRequested(
+                ContainmentRequest(
+                    id: "C-REQ", kind: .approvedOnly, target: Self.network, ttl: 3_600, reason: "x", requestedBy: F.alice,
+                    mayContain: true, approvalsRequired: 1, dryRun: false)), at: 5)
+        guard case .rejected(let reason) = refused.outcome else {
+            Issue.record("not refused")
+            return
+        }
         #expect(reason.contains("not one"))
         #expect(AlertMessage.actionsBlock(alert)?.encoded().contains("approved_only") == false)
         #expect(AlertMessage.actionsBlock(Self.failoverAlert(Self.playbook(auto: false)))?.encoded().contains("Approved devices only") == true)
@@ -199,11 +212,15 @@ import Testing
     }
 
     @Test func lintReadsTheSettings() throws {
-        let yaml = "id: up\ntitle: Up\ndetection: meraki.public_ip_change\nactions:\n  approved_only: {approvals: 0, ttl: 6h, auto: true, debounce: 45s, placement: last, approved: {cidrs: [10.20.0.0/24, 192.0.2.7], groups: [\"Business devices\"]}}\n"
+        let yaml =
+            "id: up\ntitle: Up\ndetection: meraki.public_ip_change\nactions:\n  approved_only: {approvals: 0, ttl: 6h, auto: true, debounce: 45s, placement: last, approved: {cidrs: [10.20.0.0/24, 192.0.2.7], groups: [\"Business devices\"]}}\n"
         let parsed = PlaybookLoader.parse(yaml, file: "up.yml")
         #expect(parsed.problems.isEmpty)
         let action = try #require(parsed.playbook?.actions.first)
         #expect(action.kind == .approvedOnly && action.ttl == 21_600)
-        #expect(action.approvedOnly == ApprovedOnlySettings(auto: true, debounce: 45, cidrs: ["10.20.0.0/24", "192.0.2.7/32"], groups: ["Business devices"], placement: .last))
+        #expect(
+            action.approvedOnly
+                == ApprovedOnlySettings(
+                    auto: true, debounce: 45, cidrs: ["10.20.0.0/24", "192.0.2.7/32"], groups: ["Business devices"], placement: .last))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// Block Kit limits as Slack counts them: Unicode scalars, not Swift Characters.

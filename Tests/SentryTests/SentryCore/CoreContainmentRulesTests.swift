@@ -13,11 +13,14 @@ import Testing
     }
 
     @Test func theHeldSentenceNamesTheHolderAndItsAlertWhenThatIsAnother() {
-        #expect(Containment.alreadyHeld(kind: .blockIP, target: "203.0.113.7", by: "C-1", status: .awaitingApproval)
-            == "Block IP `203.0.113.7` is already awaiting approval (C-1)")
-        #expect(Containment.alreadyHeld(kind: .blockIP, target: "203.0.113.7", by: "C-1", status: .executing, onAlert: "A-2")
-            == "Block IP `203.0.113.7` is already being executed as `C-1` on alert `A-2`")
-        #expect(Containment.alreadyHeld(kind: .blockUser, target: "U0BAD", by: "C-3", status: .active) == "Block user <@U0BAD> is already active (C-3)")
+        #expect(
+            Containment.alreadyHeld(kind: .blockIP, target: "203.0.113.7", by: "C-1", status: .awaitingApproval)
+                == "Block IP `203.0.113.7` is already awaiting approval (C-1)")
+        #expect(
+            Containment.alreadyHeld(kind: .blockIP, target: "203.0.113.7", by: "C-1", status: .executing, onAlert: "A-2")
+                == "Block IP `203.0.113.7` is already being executed as `C-1` on alert `A-2`")
+        #expect(
+            Containment.alreadyHeld(kind: .blockUser, target: "U0BAD", by: "C-3", status: .active) == "Block user <@U0BAD> is already active (C-3)")
     }
 
     @Test func theMachineRefusesASecondLiveContainmentWithTheOneSentence() throws {
@@ -26,11 +29,13 @@ import Testing
             actions: [ContainmentAction(kind: .blockIP, approvals: 1, ttl: 3_600)])
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         let detection = Detection(id: "d", detection: playbook.detection, subject: Subject(ip: "203.0.113.7"))
-        let created = try #require(AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C1"), alertID: "A-1", now: now).alert)
+        let created = try #require(
+            AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C1"), alertID: "A-1", now: now).alert)
         func request(_ id: String) -> AlertEvent {
-            .containmentRequested(ContainmentRequest(
-                id: id, kind: .blockIP, target: "203.0.113.7", ttl: 3_600, reason: "r", requestedBy: "U1", mayContain: true, approvalsRequired: 1,
-                dryRun: false, responseURL: nil))
+            .containmentRequested(
+                ContainmentRequest(
+                    id: id, kind: .blockIP, target: "203.0.113.7", ttl: 3_600, reason: "r", requestedBy: "U1", mayContain: true, approvalsRequired: 1,
+                    dryRun: false, responseURL: nil))
         }
         let first = try #require(AlertMachine.handle(created, request("C-1"), alertID: "A-1", now: now).alert)
         let second = AlertMachine.handle(first, request("C-2"), alertID: "A-1", now: now)
@@ -60,7 +65,10 @@ import Testing
             serial: "Q2", networkID: "N_1", lastReportedAt: at,
             uplinks: [UplinkReport.Uplink(interface: "wan1", status: nil, ip: "10.0.0.2", publicIP: "198.51.100.1")])
         let row = UplinkRow(report, networkName: nil, deviceName: "MX", model: "MX68")
-        #expect(row == UplinkRow(networkID: "N_1", networkName: "N_1", serial: "Q2", deviceName: "MX", model: "MX68", lastReportedAt: at, links: report.uplinks))
+        #expect(
+            row
+                == UplinkRow(
+                    networkID: "N_1", networkName: "N_1", serial: "Q2", deviceName: "MX", model: "MX68", lastReportedAt: at, links: report.uplinks))
         // A link the API gave no status is shown as unknown.
         let text = UplinksMessage.render([row], heading: "Uplinks").map { $0.encoded() }.joined()
         #expect(text.contains("`wan1` unknown"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// The machine checks every containment target, whichever path asked (button, form, slash command).
@@ -7,9 +8,10 @@ import Testing
     typealias F = CoreFixtures
 
     func request(kind: ContainmentAction.Kind = .blockIP, target: String) -> AlertEvent {
-        .containmentRequested(ContainmentRequest(
-            id: "C-1", kind: kind, target: target, ttl: 3_600, reason: "forged form", requestedBy: F.alice,
-            mayContain: true, approvalsRequired: 0, dryRun: false))
+        .containmentRequested(
+            ContainmentRequest(
+                id: "C-1", kind: kind, target: target, ttl: 3_600, reason: "forged form", requestedBy: F.alice,
+                mayContain: true, approvalsRequired: 0, dryRun: false))
     }
 
     func alert(ip: String? = "203.0.113.7", user: String? = nil) -> Alert {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Playbooks answering engine detections: `detection:` patterns, `subject_from:` and `auto_resolve:`.
 @Suite struct CoreDetectionPatternTests {
@@ -138,15 +139,27 @@ import Testing
 
     /// (lines after id and title, line the problem names, words it contains)
     static let mistakes: [([String], Int, String)] = [
-        (["detection: \"alertmanager.**\""], 3, "'detection' must be a detection id such as slack.max_daily_download, a pattern such as alertmanager.*"),
+        (
+            ["detection: \"alertmanager.**\""], 3,
+            "'detection' must be a detection id such as slack.max_daily_download, a pattern such as alertmanager.*"
+        ),
         (["detection: sentinel.x", "auto_resolve: nope"], 4, "'auto_resolve' must be true or false"),
         (["detection: sentinel.x", "auto_resolve: \"false\""], 4, "'auto_resolve' must be true or false"),
         (["detection: sentinel.x", "subject_from: labels.ip"], 4, "'subject_from' must be a mapping of subject fields to engine fields"),
-        (["detection: \"*\"", "subject_from: {ip: labels.ip}"], 4, "'subject_from' needs the detection of one engine (alertmanager.*, grafana.*, azure.*, sentinel.*, splunk.*, elastic.*, panther.*), not '*'"),
+        (
+            ["detection: \"*\"", "subject_from: {ip: labels.ip}"], 4,
+            "'subject_from' needs the detection of one engine (alertmanager.*, grafana.*, azure.*, sentinel.*, splunk.*, elastic.*, panther.*), not '*'"
+        ),
         (["detection: slack.max_daily_download", "subject_from: {ip: labels.ip}"], 4, "not 'slack.max_daily_download'"),
-        (["detection: \"alertmanager.*\"", "subject_from:", "  user: labels.user"], 5, "unknown subject field 'user' in subject_from (an engine's user name goes to 'account', an email address or UPN to 'email')"),
+        (
+            ["detection: \"alertmanager.*\"", "subject_from:", "  user: labels.user"], 5,
+            "unknown subject field 'user' in subject_from (an engine's user name goes to 'account', an email address or UPN to 'email')"
+        ),
         (["detection: \"alertmanager.*\"", "subject_from:", "  rule: labels.x"], 5, "unknown subject field 'rule'"),
-        (["detection: \"alertmanager.*\"", "subject_from:", "  ip: result.src_ip"], 5, "'subject_from.ip': Alertmanager fields start with 'labels.', 'annotations.', not 'result.src_ip'"),
+        (
+            ["detection: \"alertmanager.*\"", "subject_from:", "  ip: result.src_ip"], 5,
+            "'subject_from.ip': Alertmanager fields start with 'labels.', 'annotations.', not 'result.src_ip'"
+        ),
         (["detection: \"alertmanager.*\"", "subject_from:", "  ip: labels."], 5, "Alertmanager fields start with"),
         (["detection: splunk.brute", "subject_from:", "  ip: [result.a, result.b]"], 5, "'subject_from.ip' must be the path of one field"),
         (["detection: splunk.brute", "subject_from:", "  ip: result src"], 5, "'subject_from.ip' must be the path of one field"),
@@ -175,8 +188,10 @@ import Testing
     }
 
     @Test func everyEngineTakesSubjectFromOfItsOwnFields() throws {
-        let paths = ["alertmanager": "labels.client_ip", "grafana": "values.A", "azure": "dimensions.ClientIP", "sentinel": "entities.Ip.address",
-                     "splunk": "result.src", "elastic": "client.ip", "panther": "alertContext.src"]
+        let paths = [
+            "alertmanager": "labels.client_ip", "grafana": "values.A", "azure": "dimensions.ClientIP", "sentinel": "entities.Ip.address",
+            "splunk": "result.src", "elastic": "client.ip", "panther": "alertContext.src",
+        ]
         for engine in EngineRegistry.engines {
             let path = try #require(paths[engine.detectionPrefix])
             let result = Self.parse(["detection: \"\(engine.detectionPrefix).*\"", "subject_from: {ip: \(path)}"])

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// The subject fields engines brought (`host`, `email`, `account`, `rule`), also on `POST /hooks/detections`.
 @Suite struct CoreDetectionWebhookSubjectTests {
@@ -13,7 +14,8 @@ import Testing
     }
 
     @Test func newFieldsDecodeInCanonicalForm() throws {
-        let detection = try decode(#"{"host":"VM-Web-01.Example.com.","email":"Alice@Example.COM","account":" CONTOSO\\alice ","rule":"panther.x"}"#).get()
+        let detection = try decode(#"{"host":"VM-Web-01.Example.com.","email":"Alice@Example.COM","account":" CONTOSO\\alice ","rule":"panther.x"}"#)
+            .get()
         #expect(detection.subject == Subject(host: "vm-web-01.example.com", email: "alice@example.com", account: "CONTOSO\\alice", rule: "panther.x"))
         // Any one of them is a subject.
         #expect(try decode(#"{"account":"bob"}"#).get().subject == Subject(account: "bob"))

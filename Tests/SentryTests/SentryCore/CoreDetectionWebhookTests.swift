@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// `Detection.decodeWebhook`: the body of `POST /hooks/detections` (DESIGN.md §4.4).
 @Suite struct CoreDetectionWebhookTests {
@@ -30,12 +31,14 @@ import Testing
 
     @Test func designExampleDecodes() throws {
         let detection = try decode(Self.designExample).get()
-        #expect(detection == Detection(
-            id: "engine-unique-id", detection: "slack.max_daily_download", severity: .high,
-            title: "Maximum daily download exceeded", summary: "U024BE7LH downloaded 212 files today",
-            subject: Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7", merakiNetworkID: "N_1", merakiSerial: "Q2XX-XXXX-XXXX"),
-            evidence: ["any": "json"],
-            occurredAt: Date(timeIntervalSince1970: 1_795_338_000)))
+        #expect(
+            detection
+                == Detection(
+                    id: "engine-unique-id", detection: "slack.max_daily_download", severity: .high,
+                    title: "Maximum daily download exceeded", summary: "U024BE7LH downloaded 212 files today",
+                    subject: Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7", merakiNetworkID: "N_1", merakiSerial: "Q2XX-XXXX-XXXX"),
+                    evidence: ["any": "json"],
+                    occurredAt: Date(timeIntervalSince1970: 1_795_338_000)))
     }
 
     @Test func minimalBodyDecodesWithOptionalFieldsAbsent() throws {
@@ -135,8 +138,9 @@ import Testing
     @Test func differentSpellingsOfOneAddressGroupTogether() throws {
         let upper = try decode(#"{"id":"a","detection":"d","subject":{"ip":"2001:DB8::0:1"}}"#).get()
         let lower = try decode(#"{"id":"b","detection":"d","subject":{"ip":"2001:db8::1"}}"#).get()
-        #expect(Alert.groupKey(detection: upper.detection, subject: upper.subject)
-            == Alert.groupKey(detection: lower.detection, subject: lower.subject))
+        #expect(
+            Alert.groupKey(detection: upper.detection, subject: upper.subject)
+                == Alert.groupKey(detection: lower.detection, subject: lower.subject))
     }
 
     @Test func evidenceIsKeptAsAnyJSON() throws {

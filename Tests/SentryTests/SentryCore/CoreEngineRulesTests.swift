@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// The decisions the engine takes around the machine, as pure functions: which alert a detection joins, when
@@ -64,7 +65,8 @@ import Testing
 
     @Test func theRequestsOwnContainmentOrNoneLetsItThrough() {
         #expect(ContainmentConflict.reason(for: request("C-1"), live: []) == nil)
-        #expect(ContainmentConflict.reason(for: request("C-1"), live: [LiveContainment(containmentID: "C-1", alertID: "A1", status: "active")]) == nil)
+        #expect(
+            ContainmentConflict.reason(for: request("C-1"), live: [LiveContainment(containmentID: "C-1", alertID: "A1", status: "active")]) == nil)
     }
 
     // MARK: What a transition writes

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SentryCore
 
 /// Shared inputs of the Core and Store tests: files beside the repository, playbooks, detections, alerts.

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Form bodies and the Slack payloads inside them, against the samples in `../shared/specs/slack/samples`.
 @Suite struct CoreFormBodyTests {
@@ -88,13 +89,17 @@ import Testing
         let form = try FormBody.parse(try CoreFixtures.sharedBody(Self.blockActionsSample))
         let payload = try #require(form["payload"])
         let fromForm = try #require(JSONValue.parse(Array(payload.utf8)))
-        let fromJSON = try #require(JSONValue.parse(try CoreFixtures.sharedBytes("specs/slack/samples/interactivity/block_actions.bolt_python_fixture.json")))
+        let fromJSON = try #require(
+            JSONValue.parse(try CoreFixtures.sharedBytes("specs/slack/samples/interactivity/block_actions.bolt_python_fixture.json")))
         #expect(fromForm == fromJSON)
     }
 
     @Test func slashCommandSampleDecodes() throws {
-        let form = try FormBody.parse(try CoreFixtures.sharedBody("specs/slack/samples/slash_commands/slash_command.slack_docs_example.form-urlencoded.txt"))
-        let decoded = try #require(JSONValue.parse(try CoreFixtures.sharedBytes("specs/slack/samples/slash_commands/slash_command.slack_docs_example.decoded.json"))?.objectValue)
+        let form = try FormBody.parse(
+            try CoreFixtures.sharedBody("specs/slack/samples/slash_commands/slash_command.slack_docs_example.form-urlencoded.txt"))
+        let decoded = try #require(
+            JSONValue.parse(try CoreFixtures.sharedBytes("specs/slack/samples/slash_commands/slash_command.slack_docs_example.decoded.json"))?
+                .objectValue)
         #expect(form == decoded.compactMapValues(\.stringValue))
         #expect(form.count == decoded.count)
 

@@ -2,6 +2,7 @@ import Foundation
 import SentryServer
 import SentryTesting
 import Testing
+
 @testable import SentryCore
 
 /// Every message kind the bot sends, compared with a reviewed copy in Tests/SentryTests/Golden and checked
@@ -21,7 +22,8 @@ import Testing
             summary: "40 `user_login_failed` from 203.0.113.7 in 10 minutes against 6 accounts <!channel>",
             subject: Subject(slackUserID: "U024BE7LH", ip: "203.0.113.7"),
             evidence: ["count": 40, "window": "10m", "user_agent": "python-requests/2.31", "note": "```closing fence``` & <@U999>"], occurredAt: t0)
-        return AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C0SECALERTS"), alertID: "A-7K3M9Q2X", now: t0).alert!
+        return AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C0SECALERTS"), alertID: "A-7K3M9Q2X", now: t0)
+            .alert!
     }
 
     static func containment(_ status: Containment.Status) -> Containment {
@@ -65,8 +67,12 @@ import Testing
         dismissed.closedBy = "U0BOB"
         dismissed.closedAt = t0.addingTimeInterval(60)
         var contained = acknowledged
-        contained.containments = [containment(.released), containment(.rejected), containment(.awaitingApproval), containment(.active), containment(.failed)]
-        for (index, id) in ["C-AAAAAAA1", "C-AAAAAAA2", "C-AAAAAAA3", "C-AAAAAAA4", "C-AAAAAAA5"].enumerated() { contained.containments[index].id = id }
+        contained.containments = [
+            containment(.released), containment(.rejected), containment(.awaitingApproval), containment(.active), containment(.failed),
+        ]
+        for (index, id) in ["C-AAAAAAA1", "C-AAAAAAA2", "C-AAAAAAA3", "C-AAAAAAA4", "C-AAAAAAA5"].enumerated() {
+            contained.containments[index].id = id
+        }
         func message(_ alert: Alert) -> JSONValue {
             let rendered = AlertMessage.render(alert)
             return ["text": .string(rendered.text), "blocks": rendered.blocks]
@@ -77,12 +83,17 @@ import Testing
         let userModal = ContainmentModal.view(
             ContainmentModal.Metadata(alertID: "A-7K3M9Q2X", kind: .blockUser, target: "U024BE7LH"), defaultTTL: 86_400, approvals: 0, minTTL: 60,
             maxTTL: 2_592_000, note: "", dryRun: false)
-        let uplinks = UplinksMessage.render([
-            UplinkRow(networkID: "N_1", networkName: "Main Office", serial: "Q234-ABCD-0001", deviceName: "MX main", model: "MX68C", lastReportedAt: t0,
-                      links: [.init(interface: "wan1", status: "active", ip: "1.2.3.4", publicIP: "123.123.123.1"),
-                              .init(interface: "cellular", status: "ready", ip: nil, publicIP: nil)]),
-            UplinkRow(networkID: "N_2", networkName: "Branch", serial: "Q234-ABCD-0005", deviceName: nil, model: nil, lastReportedAt: nil, links: []),
-        ], heading: "Uplinks of 2 appliances")[0]
+        let uplinks = UplinksMessage.render(
+            [
+                UplinkRow(
+                    networkID: "N_1", networkName: "Main Office", serial: "Q234-ABCD-0001", deviceName: "MX main", model: "MX68C", lastReportedAt: t0,
+                    links: [
+                        .init(interface: "wan1", status: "active", ip: "1.2.3.4", publicIP: "123.123.123.1"),
+                        .init(interface: "cellular", status: "ready", ip: nil, publicIP: nil),
+                    ]),
+                UplinkRow(
+                    networkID: "N_2", networkName: "Branch", serial: "Q234-ABCD-0005", deviceName: nil, model: nil, lastReportedAt: nil, links: []),
+            ], heading: "Uplinks of 2 appliances")[0]
         let escalation = AlertMachine.handle(open, .timerFired(.ackTimeout), alertID: open.id, now: t0.addingTimeInterval(900))
         let escalationText = escalation.effects.compactMap { if case .replyInThread(let text) = $0 { JSONValue.string(text) } else { nil } }
         return [

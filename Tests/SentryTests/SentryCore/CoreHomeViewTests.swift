@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// The App Home tab: what responders and everyone else see, inside Slack's limits.
@@ -61,7 +62,8 @@ import Testing
     }
 
     @Test func everyoneElseSeesWhatTheBotIsAndWhoAnswers() {
-        let view = HomeView.render(HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: [F.alice, "S0SECTEAM"]), responder: false, now: F.t0)
+        let view = HomeView.render(
+            HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: [F.alice, "S0SECTEAM"]), responder: false, now: F.t0)
         #expect(BlockKitCheck.homeProblem(view) == nil)
         let text = view.encoded()
         #expect(text.contains("<@\(F.alice)>") && text.contains("<!subteam^S0SECTEAM>"))

@@ -74,7 +74,8 @@ import Testing
         // invalid
         "", " ", "{", "}", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "+1", "1e", "1e+", "--1", #""\x""#, "\"\u{01}\"",
         #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\u12""#, "tru", "nul", "falsey", "[1 2]", "{1:2}", #"{"a" 1}"#,
-        #""a" "b""#, "[", "[1", #"{"a":"#, "\"unterminated", "1e400", "-1e400", "NaN", "Infinity", "[01]", "{\"a\":tru}", "[,]", "{,}", "[1,,2]", #"{"a":1,,}"#, "[1,]]", " [1 , ] ", #"{"a":[1,],}"#,
+        #""a" "b""#, "[", "[1", #"{"a":"#, "\"unterminated", "1e400", "-1e400", "NaN", "Infinity", "[01]", "{\"a\":tru}", "[,]", "{,}", "[1,,2]",
+        #"{"a":1,,}"#, "[1,]]", " [1 , ] ", #"{"a":[1,],}"#,
     ]
 
     @Test func parseAgreesWithJSONDecoderOnValidAndInvalidInput() {
@@ -86,10 +87,10 @@ import Testing
             #expect(JSONValue.parse(bytes) == nil && Self.decoded(bytes) == nil, "\(bytes)")
         }
         // Where the two differ, on purpose: a byte-order mark is skipped; `0e2` is valid JSON (JSONDecoder refuses it).
-    #expect(JSONValue.parse([0xEF, 0xBB, 0xBF] + Array("{\"a\":1}".utf8)) == ["a": 1])
-    #expect(JSONValue.parse(Array("0e2".utf8)) == .number(0))
-    #expect(JSONValue.parse(Array("1e-400".utf8)) == .number(0))
-    // Deep nesting is refused, not a stack overflow.
+        #expect(JSONValue.parse([0xEF, 0xBB, 0xBF] + Array("{\"a\":1}".utf8)) == ["a": 1])
+        #expect(JSONValue.parse(Array("0e2".utf8)) == .number(0))
+        #expect(JSONValue.parse(Array("1e-400".utf8)) == .number(0))
+        // Deep nesting is refused, not a stack overflow.
         #expect(JSONValue.parse(Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)) == nil)
         #expect(JSONValue.parse(Array((String(repeating: "[", count: 500) + String(repeating: "]", count: 500)).utf8)) != nil)
     }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// `PlaybookLoader`: every mistake with its file and line, as `sentry playbooks lint` prints it.
 @Suite struct CorePlaybookLoaderTests {
@@ -43,18 +44,20 @@ import Testing
         let result = PlaybookLoader.parse(Self.validText, file: "Playbooks/test.yml")
         #expect(result.problems == [])
         let playbook = try #require(result.playbook)
-        #expect(playbook == Playbook(
-            id: "test-playbook", title: "Test playbook", detection: "slack.max_daily_download", severity: .high,
-            channel: "C0123456789", groupingWindow: 7_200, ackTimeout: 900,
-            escalation: Escalation(mention: ["here", "S0123ABCD", "U024BE7LH"], channel: "C0ESCALATE1", repeatCount: 3),
-            actions: [
-                ContainmentAction(kind: .blockUser, approvals: 2, ttl: 14_400),
-                ContainmentAction(kind: .blockIP, approvals: 0, ttl: 90),
-            ],
-            responders: ["U024BE7LH", "W0123ABCD", "S0123ABCD"],
-            rule: ["threshold": 100, "window": "1d"],
-            tests: [["name": "spray", "expect": "alert"]],
-            source: "Playbooks/test.yml"))
+        #expect(
+            playbook
+                == Playbook(
+                    id: "test-playbook", title: "Test playbook", detection: "slack.max_daily_download", severity: .high,
+                    channel: "C0123456789", groupingWindow: 7_200, ackTimeout: 900,
+                    escalation: Escalation(mention: ["here", "S0123ABCD", "U024BE7LH"], channel: "C0ESCALATE1", repeatCount: 3),
+                    actions: [
+                        ContainmentAction(kind: .blockUser, approvals: 2, ttl: 14_400),
+                        ContainmentAction(kind: .blockIP, approvals: 0, ttl: 90),
+                    ],
+                    responders: ["U024BE7LH", "W0123ABCD", "S0123ABCD"],
+                    rule: ["threshold": 100, "window": "1d"],
+                    tests: [["name": "spray", "expect": "alert"]],
+                    source: "Playbooks/test.yml"))
     }
 
     @Test func minimalPlaybookTakesDefaults() throws {
@@ -251,8 +254,9 @@ import Testing
     @Test func shippedPlaybooksLoadWithoutProblems() throws {
         let directory = CoreFixtures.repoRoot.appendingPathComponent("Playbooks")
         var isDirectory: ObjCBool = false
-        try #require(FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "no Playbooks folder at \(directory.path)")
+        try #require(
+            FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) && isDirectory.boolValue,
+            "no Playbooks folder at \(directory.path)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }
         let result = PlaybookLoader.load(directory: directory.path)

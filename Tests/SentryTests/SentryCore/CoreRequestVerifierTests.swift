@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Slack's published signing example, read from `../shared/specs`.
 private struct SlackSigningVector {
@@ -113,7 +114,9 @@ private struct SlackSigningVector {
         #expect(vector.verify(timestamp: .some(timestamp)) == .missingTimestamp)
     }
 
-    @Test(arguments: ["abc", "-1531420618", "+1531420618", "1531420618.5", " 1531420618", "1531420618 ", "1e9", "0x5b476c4a", "1531420618123456789", "１５３１４２０６１８"])
+    @Test(arguments: [
+        "abc", "-1531420618", "+1531420618", "1531420618.5", " 1531420618", "1531420618 ", "1e9", "0x5b476c4a", "1531420618123456789", "１５３１４２０６１８",
+    ])
     func malformedTimestamp(timestamp: String) throws {
         let vector = try SlackSigningVector.load()
         #expect(vector.verify(timestamp: .some(timestamp)) == .malformedTimestamp)

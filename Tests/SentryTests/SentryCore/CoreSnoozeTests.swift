@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SentryCore
 
 /// Snooze in the machine: who may, what is quiet while it holds, and what the end says.
@@ -8,9 +9,12 @@ import Testing
 
     private func at(_ seconds: TimeInterval) -> Date { F.t0.addingTimeInterval(seconds) }
 
-    private func snooze(_ alert: Alert, by user: String = F.alice, mayAct: Bool = true, for duration: Int = 3_600, at time: TimeInterval = 10) -> Transition {
+    private func snooze(_ alert: Alert, by user: String = F.alice, mayAct: Bool = true, for duration: Int = 3_600, at time: TimeInterval = 10)
+        -> Transition
+    {
         AlertMachine.handle(
-            alert, .snoozeRequested(SnoozeRequest(userID: user, mayAct: mayAct, duration: duration, reason: "known scanner", responseURL: "https://r")),
+            alert,
+            .snoozeRequested(SnoozeRequest(userID: user, mayAct: mayAct, duration: duration, reason: "known scanner", responseURL: "https://r")),
             alertID: alert.id, now: at(time))
     }
 
@@ -26,7 +30,10 @@ import Testing
         #expect(transition.effects.contains(.scheduleTimer(.snoozeExpiry, at: at(3_610))))
         #expect(transition.effects.contains(.cancelTimer(.ackTimeout)))
         #expect(transition.effects.contains(.updateMessage))
-        #expect(transition.effects.contains { if case .replyInThread(let text) = $0 { text.contains("snoozed this alert until") && text.contains("known scanner") } else { false } })
+        #expect(
+            transition.effects.contains {
+                if case .replyInThread(let text) = $0 { text.contains("snoozed this alert until") && text.contains("known scanner") } else { false }
+            })
         #expect(transition.audit?.action == "alert.snoozed")
         #expect(transition.audit?.actor == F.alice)
     }
@@ -34,7 +41,10 @@ import Testing
     @Test func aNonResponderIsRefusedOnTheRecord() {
         let alert = F.openAlert()
         let transition = snooze(alert, by: F.bob, mayAct: false)
-        guard case .rejected = transition.outcome else { Issue.record("expected a refusal, got \(transition.outcome)"); return }
+        guard case .rejected = transition.outcome else {
+            Issue.record("expected a refusal, got \(transition.outcome)")
+            return
+        }
         #expect(transition.alert == alert)
         #expect(transition.audit?.action == "snooze.refused")
         #expect(transition.effects.contains { if case .tellUser(F.bob, _, "https://r") = $0 { true } else { false } })
@@ -43,7 +53,10 @@ import Testing
     @Test(arguments: [AlertStatus.resolved, .dismissed])
     func aFinishedAlertCannotBeSnoozed(status: AlertStatus) {
         let transition = snooze(F.alert(status))
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
         #expect(transition.audit == nil)
     }
 
@@ -67,7 +80,10 @@ import Testing
     @Test func noEscalationWhileSnoozed() throws {
         let quiet = try #require(snooze(F.openAlert()).alert)
         let fired = AlertMachine.handle(quiet, .timerFired(.ackTimeout), alertID: quiet.id, now: at(900))
-        guard case .ignored(let why) = fired.outcome else { Issue.record("expected ignored, got \(fired.outcome)"); return }
+        guard case .ignored(let why) = fired.outcome else {
+            Issue.record("expected ignored, got \(fired.outcome)")
+            return
+        }
         #expect(why.contains("snoozed"))
         #expect(fired.effects.isEmpty)
     }
@@ -94,23 +110,35 @@ import Testing
         #expect(longer.alert?.snooze?.since == at(10))
         let moved = try #require(longer.alert)
         let stale = AlertMachine.handle(moved, .timerFired(.snoozeExpiry), alertID: first.id, now: at(610))
-        guard case .ignored = stale.outcome else { Issue.record("expected ignored, got \(stale.outcome)"); return }
+        guard case .ignored = stale.outcome else {
+            Issue.record("expected ignored, got \(stale.outcome)")
+            return
+        }
     }
 
     @Test func unsnoozeEndsItNowForResponders() throws {
         let quiet = try #require(snooze(F.openAlert()).alert)
         let refused = AlertMachine.handle(quiet, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: false)), alertID: quiet.id, now: at(60))
-        guard case .rejected = refused.outcome else { Issue.record("expected a refusal, got \(refused.outcome)"); return }
+        guard case .rejected = refused.outcome else {
+            Issue.record("expected a refusal, got \(refused.outcome)")
+            return
+        }
         #expect(refused.audit?.action == "snooze.refused")
         let ended = AlertMachine.handle(quiet, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: true)), alertID: quiet.id, now: at(60))
         #expect(ended.outcome == .applied)
         #expect(ended.alert?.snooze == nil)
         #expect(ended.effects.contains(.cancelTimer(.snoozeExpiry)))
-        #expect(ended.effects.contains { if case .replyInThread(let text) = $0 { text.contains("ended the snooze") && text.contains("no detection arrived") } else { false } })
+        #expect(
+            ended.effects.contains {
+                if case .replyInThread(let text) = $0 { text.contains("ended the snooze") && text.contains("no detection arrived") } else { false }
+            })
         #expect(ended.audit?.action == "alert.unsnoozed")
         let awake = try #require(ended.alert)
         let again = AlertMachine.handle(awake, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: true)), alertID: quiet.id, now: at(61))
-        guard case .ignored = again.outcome else { Issue.record("expected ignored, got \(again.outcome)"); return }
+        guard case .ignored = again.outcome else {
+            Issue.record("expected ignored, got \(again.outcome)")
+            return
+        }
     }
 
     @Test func resolvingASnoozedAlertEndsTheSnooze() throws {
@@ -142,8 +170,10 @@ import Testing
     // MARK: The form
 
     private func values(_ duration: String, _ reason: String) -> JSONValue {
-        [SnoozeModal.durationBlock: [SnoozeModal.durationAction: ["value": .string(duration)]],
-         SnoozeModal.reasonBlock: [SnoozeModal.reasonAction: ["value": .string(reason)]]]
+        [
+            SnoozeModal.durationBlock: [SnoozeModal.durationAction: ["value": .string(duration)]],
+            SnoozeModal.reasonBlock: [SnoozeModal.reasonAction: ["value": .string(reason)]],
+        ]
     }
 
     @Test(arguments: [
@@ -175,12 +205,15 @@ import Testing
 
 extension CoreSnoozeTests {
     @Test func aSnoozeWhoseEndIsDueButNotFiredStillEndsWithItsCount() throws {
-        var alert = try #require(AlertMachine.handle(
-            F.openAlert(), .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), alertID: "A1",
-            now: F.t0).alert)
+        var alert = try #require(
+            AlertMachine.handle(
+                F.openAlert(), .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), alertID: "A1",
+                now: F.t0
+            ).alert)
         alert.snooze?.suppressed = 4
         // Past the end, before the scheduler's pass: Unsnooze still ends it and says what came.
-        let ended = AlertMachine.handle(alert, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: true)), alertID: "A1", now: F.t0.addingTimeInterval(700))
+        let ended = AlertMachine.handle(
+            alert, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: true)), alertID: "A1", now: F.t0.addingTimeInterval(700))
         #expect(ended.outcome == .applied)
         #expect(ended.effects.contains { if case .replyInThread(let text) = $0 { text.contains("4 detections arrived") } else { false } })
         // And snoozing again then keeps the count.

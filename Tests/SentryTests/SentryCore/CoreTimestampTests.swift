@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// The hand-written UTC formats, against Foundation's formatters.
 @Suite struct CoreTimestampTests {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Keywords match words of a file name, not substrings.
 @Suite struct DetectKeywordTests {

@@ -10,7 +10,8 @@ import Testing
     static let playbooks: [Playbook] = [
         DetectRuleEngineTests.playbook("slack.failed_logins_by_ip", rule: ["threshold": 8, "window": "10m"], window: 600),
         DetectRuleEngineTests.playbook("slack.sensitive_file_downloads", rule: ["threshold": 3, "window": "1h", "name_patterns": ["(?i)payroll"]]),
-        DetectRuleEngineTests.playbook("slack.filename_keywords", rule: ["threshold": 2, "window": "30m", "keywords": ["secret", "private key"]], window: 1_800),
+        DetectRuleEngineTests.playbook(
+            "slack.filename_keywords", rule: ["threshold": 2, "window": "30m", "keywords": ["secret", "private key"]], window: 1_800),
         DetectRuleEngineTests.playbook("slack.max_daily_download", rule: ["threshold": 12], window: 86_400),
         DetectRuleEngineTests.playbook("meraki.public_ip_change", rule: [:]),
     ]
@@ -22,10 +23,11 @@ import Testing
         var events: [SecurityEvent] = []
         func add(_ action: String, _ at: Double, user: String? = nil, ip: String? = nil, file: String? = nil, serial: String? = nil) {
             let id = "e\(events.count)"
-            events.append(SecurityEvent(
-                source: serial == nil ? .slackAudit : .merakiUplinks, id: id, at: day0.addingTimeInterval(at.rounded()), action: action,
-                userID: user, ip: ip, fileName: file, serial: serial, interface: serial == nil ? nil : "wan1",
-                previousPublicIP: serial == nil ? nil : "192.0.2.1", publicIP: serial == nil ? nil : "192.0.2.\(events.count % 200 + 2)"))
+            events.append(
+                SecurityEvent(
+                    source: serial == nil ? .slackAudit : .merakiUplinks, id: id, at: day0.addingTimeInterval(at.rounded()), action: action,
+                    userID: user, ip: ip, fileName: file, serial: serial, interface: serial == nil ? nil : "wan1",
+                    previousPublicIP: serial == nil ? nil : "192.0.2.1", publicIP: serial == nil ? nil : "192.0.2.\(events.count % 200 + 2)"))
         }
         for _ in 0..<Int.random(in: 20...35, using: &rng) {
             let start = Double.random(in: 0...(3 * 86_400), using: &rng)

@@ -17,7 +17,8 @@ import Testing
                 #expect(scan(entry.encoded()) == SlackAuditEntry.event(from: entry), "\(name)")
             }
         }
-        let single = try Data(contentsOf: Self.shared.appendingPathComponent("specs/slack/samples/audit_logs/entry.user_login.slack_docs_example.json"))
+        let single = try Data(
+            contentsOf: Self.shared.appendingPathComponent("specs/slack/samples/audit_logs/entry.user_login.slack_docs_example.json"))
         let entry = try #require(JSONValue.parse(Array(single)))
         #expect(scan(String(decoding: single, as: UTF8.self)) == SlackAuditEntry.event(from: entry))
     }
@@ -57,11 +58,15 @@ import Testing
     /// event, or nil exactly when the decoder does.
     @Test func fastScannerAgreesOnRandomEntries() throws {
         var rng = SystemRandomNumberGenerator()
-        let keys = ["id", "date_create", "action", "actor", "user", "context", "ip_address", "agent_message", "channel_id", "entity",
-                    "file", "name", "title", "channel", "message", "details", "reason", "type", "x"]
-        let strings = [#""""#, #"" ""#, #""W1""#, #""file_downloaded""#, #"" user_login_failed ""#, #""1795000000""#, #"" 1795000001 ""#,
-                       #""203.0.113.7""#, #""2001:DB8::1""#, #""1.23.45.678""#, #""José""#, #""\u00e9t\u00e9""#, #""a\tb""#, #""q\"x""#,
-                       #""\u00a0pad\u00a0""#, #""tor""#, #""unexpected_credential_testing""#, #""a/b\/c""#]
+        let keys = [
+            "id", "date_create", "action", "actor", "user", "context", "ip_address", "agent_message", "channel_id", "entity",
+            "file", "name", "title", "channel", "message", "details", "reason", "type", "x",
+        ]
+        let strings = [
+            #""""#, #"" ""#, #""W1""#, #""file_downloaded""#, #"" user_login_failed ""#, #""1795000000""#, #"" 1795000001 ""#,
+            #""203.0.113.7""#, #""2001:DB8::1""#, #""1.23.45.678""#, #""José""#, #""\u00e9t\u00e9""#, #""a\tb""#, #""q\"x""#,
+            #""\u00a0pad\u00a0""#, #""tor""#, #""unexpected_credential_testing""#, #""a/b\/c""#,
+        ]
         let scalars = ["1795000000", "-1", "0", "1.5e9", "1e12", "1795000000.75", "true", "false", "null"]
         func space() -> String { ["", "", "", " ", "\n "].randomElement(using: &rng)! }
         func value(_ depth: Int) -> String {
@@ -69,7 +74,8 @@ import Testing
             case 0..<4: return strings.randomElement(using: &rng)!
             case 4..<6: return scalars.randomElement(using: &rng)!
             case 6..<8 where depth < 4: return object(depth + 1)
-            case 8 where depth < 4: return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in space() + value(depth + 1) }.joined(separator: ",") + "]"
+            case 8 where depth < 4:
+                return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in space() + value(depth + 1) }.joined(separator: ",") + "]"
             default: return strings.randomElement(using: &rng)!
             }
         }
@@ -93,8 +99,11 @@ import Testing
         #expect(events > 300)
     }
 
-    static let malformed = ["", "{", "[]", "{\"id\":\"x\"}", "{\"id\":1,\"date_create\":1,\"action\":\"a\"}", "{\"id\":\"x\",\"date_create\":-5,\"action\":\"a\"}",
-                            "{\"id\":\"x\",\"date_create\":1795000000,\"action\":\"a\"", "{\"id\":\"x\" \"date_create\":1}", "not json", "{\"id\":\"x\",\"date_create\":1795000000,\"action\":\"a\"} trailing"]
+    static let malformed = [
+        "", "{", "[]", "{\"id\":\"x\"}", "{\"id\":1,\"date_create\":1,\"action\":\"a\"}", "{\"id\":\"x\",\"date_create\":-5,\"action\":\"a\"}",
+        "{\"id\":\"x\",\"date_create\":1795000000,\"action\":\"a\"", "{\"id\":\"x\" \"date_create\":1}", "not json",
+        "{\"id\":\"x\",\"date_create\":1795000000,\"action\":\"a\"} trailing",
+    ]
 
     @Test(arguments: malformed)
     func malformedLinesGiveNoEvent(_ line: String) {

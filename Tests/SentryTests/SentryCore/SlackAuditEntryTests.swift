@@ -13,9 +13,11 @@ import Testing
         // The session id is a JSON string here.
         #expect(json["context"]?["session_id"] == "847288190092")
         let event = try #require(SlackAuditEntry.event(from: json))
-        #expect(event == SecurityEvent(
-            source: .slackAudit, id: "0123a45b-6c7d-8900-e12f-3456789gh0i1", at: Date(timeIntervalSince1970: 1_521_214_343),
-            action: "user_login", userID: "W123AB456"))
+        #expect(
+            event
+                == SecurityEvent(
+                    source: .slackAudit, id: "0123a45b-6c7d-8900-e12f-3456789gh0i1", at: Date(timeIntervalSince1970: 1_521_214_343),
+                    action: "user_login", userID: "W123AB456"))
         // `1.23.45.678` is not an address.
         #expect(event.ip == nil)
     }

@@ -28,9 +28,10 @@ import Testing
     @Test func theHTTPManifestKeepsItsThreeRequestURLs() {
         let manifest = SlackManifest.json(baseURL: "https://sentry.example.com/")
         #expect(manifest["settings"]?["socket_mode_enabled"] == false)
-        #expect(Self.requestURLs(manifest).sorted() == [
-            "/features/slash_commands/0/url", "/settings/event_subscriptions/request_url", "/settings/interactivity/request_url",
-        ])
+        #expect(
+            Self.requestURLs(manifest).sorted() == [
+                "/features/slash_commands/0/url", "/settings/event_subscriptions/request_url", "/settings/interactivity/request_url",
+            ])
         #expect(manifest["settings"]?["interactivity"]?["request_url"] == "https://sentry.example.com/slack/interactivity")
     }
 }

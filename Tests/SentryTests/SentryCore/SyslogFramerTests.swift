@@ -90,8 +90,11 @@ import Testing
     /// Found by the `syslog` fuzz target: a line at the cap followed by several NULs (or CRs) was a message when
     /// read at once but oversized when read in pieces. The minimized input, as libFuzzer wrote it.
     @Test func lineWithTrailingTerminatorsIsFramedTheSameWhateverTheReadSizes() throws {
-        let crash = try #require(Data(base64Encoded:
-            "OTTqM3M/Z25hdHVyZT0xOjQxOTQ0Ov////9pb3JpdHk9MSB0aW1lc3RhbXA9VElNRVNUQU1QRVBPQ0guNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdyZXNzIHByb3RvN0E6RDk6RDc6QUEgZGlyZWN0aW9uPWluZ3Jlc3MgcHJvdG9jb2w9dGNwL3QgdGFnOiBsZWFwIGRheUguNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdzIHByb3RvY29sPXRjcC90IHRhZzogbGVhcCBkYXkAAAAAAAAAAAAACg=="))
+        let crash = try #require(
+            Data(
+                base64Encoded:
+                    "OTTqM3M/Z25hdHVyZT0xOjQxOTQ0Ov////9pb3JpdHk9MSB0aW1lc3RhbXA9VElNRVNUQU1QRVBPQ0guNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdyZXNzIHByb3RvN0E6RDk6RDc6QUEgZGlyZWN0aW9uPWluZ3Jlc3MgcHJvdG9jb2w9dGNwL3QgdGFnOiBsZWFwIGRheUguNjQ3NDYxIGRob3N0PTc0Ojg2OjdBOkQ5OkQ3OkFBIGRpcmVjdGlvbj1pbmdzIHByb3RvY29sPXRjcC90IHRhZzogbGVhcCBkYXkAAAAAAAAAAAAACg=="
+            ))
         let readable = Array((String(repeating: "x", count: 248) + String(repeating: "\0", count: 10) + "\n").utf8)
         for stream in [Array(crash), readable] {
             var whole = SyslogFramer(maxFrameBytes: 256)

@@ -37,9 +37,11 @@ import Testing
     @Test func relayedLineKeepsTheRelayAddressApart() throws {
         let line = "Dec 6 08:43:43 192.168.1.1 1 1386337435.108107268 MX84 events failover to cellular"
         let message = try parser.parse(line, receivedAt: now)
-        #expect(message == SyslogMessage(
-            format: .meraki, priority: nil, timestamp: Date(timeIntervalSince1970: 1_386_337_435.108107268), host: "MX84", app: "events",
-            message: "failover to cellular", relayHost: "192.168.1.1", raw: line))
+        #expect(
+            message
+                == SyslogMessage(
+                    format: .meraki, priority: nil, timestamp: Date(timeIntervalSince1970: 1_386_337_435.108107268), host: "MX84", app: "events",
+                    message: "failover to cellular", relayHost: "192.168.1.1", raw: line))
     }
 
     @Test func merakiLineWithPriorityAndWithoutVersion() throws {
@@ -60,7 +62,8 @@ import Testing
     @Test func duplicateLineHasTheSameID() throws {
         let line = SyslogFixtures.failoverLine(1)
         let first = try #require(MerakiSyslogEvents.event(from: try parser.parse(line, receivedAt: now), receivedAt: now))
-        let again = try #require(MerakiSyslogEvents.event(from: try parser.parse(line + "\r\n", receivedAt: now.addingTimeInterval(5)), receivedAt: now))
+        let again = try #require(
+            MerakiSyslogEvents.event(from: try parser.parse(line + "\r\n", receivedAt: now.addingTimeInterval(5)), receivedAt: now))
         let other = try #require(MerakiSyslogEvents.event(from: try parser.parse(SyslogFixtures.failoverLine(2), receivedAt: now), receivedAt: now))
         #expect(first == again)
         #expect(first.id == Crypto.hex(Crypto.sha256(Array(line.utf8))))

@@ -23,9 +23,10 @@ import Testing
         #expect(outcome.changed.map(\.key) == ["\(F.mx)/cellular", "\(F.mx)/wan1"])
         let wan1 = try #require(outcome.snapshots["\(F.mx)/wan1"])
         #expect(
-            wan1 == UplinkSnapshot(
-                serial: F.mx, interface: "wan1", networkID: F.network, status: "active", ip: "10.0.0.2", publicIP: "203.0.113.1",
-                reportedAt: F.at(0), carried: true))
+            wan1
+                == UplinkSnapshot(
+                    serial: F.mx, interface: "wan1", networkID: F.network, status: "active", ip: "10.0.0.2", publicIP: "203.0.113.1",
+                    reportedAt: F.at(0), carried: true))
     }
 
     @Test func publicIPChangeFiresOnceWithBothAddresses() throws {
@@ -102,7 +103,9 @@ import Testing
 
     @Test func aCellularOnlyDeviceComingUpIsNotAFailover() {
         func gateway(_ at: TimeInterval, _ status: String) -> UplinkReport {
-            UplinkReport(serial: "Q2MG-0000-0001", networkID: F.network, lastReportedAt: F.at(at), uplinks: [F.uplink("cellular", status, publicIP: "198.51.100.20")])
+            UplinkReport(
+                serial: "Q2MG-0000-0001", networkID: F.network, lastReportedAt: F.at(at),
+                uplinks: [F.uplink("cellular", status, publicIP: "198.51.100.20")])
         }
         let outcomes = run([([gateway(0, "connecting")], F.at(10)), ([gateway(60, "active")], F.at(70))])
         #expect(outcomes[1].events.isEmpty)
@@ -135,7 +138,8 @@ import Testing
         #expect(stale.changed.isEmpty && stale.removed.isEmpty)
         #expect(stale.ignored == [.init(serial: F.mx, reason: .stale(lastReportedAt: F.at(60)))])
         // Once the device reports fresh data still showing the change, it fires.
-        let fresh = tracker.track(previous: stale.snapshots, reports: [F.mx(at: F.at(300), wan1: "failed", wan1IP: "203.0.113.77", cellular: "active")], now: F.at(310))
+        let fresh = tracker.track(
+            previous: stale.snapshots, reports: [F.mx(at: F.at(300), wan1: "failed", wan1IP: "203.0.113.77", cellular: "active")], now: F.at(310))
         #expect(fresh.events.map(\.action) == ["uplink_public_ip_changed", "uplink_failover"])
         // Exactly at the threshold is still fresh.
         #expect(tracker.track(previous: baseline, reports: staleChange, now: F.at(60 + 180)).events.count == 2)

@@ -119,7 +119,9 @@ import Testing
         let events = [
             SecurityEvent(source: .merakiUplinks, id: "a", at: at, action: "uplink_failover", networkID: "N_1", serial: "Q2", interface: "cellular"),
             SecurityEvent(source: .merakiUplinks, id: "b", at: at, action: "uplink_failover", networkID: "N_1", serial: "Q2", interface: "wan2"),
-            SecurityEvent(source: .syslog, id: "c", at: at, action: "uplink_failover", networkID: "N_1", serial: "Q2", interface: "wan2", deviceName: "Branch_MX"),
+            SecurityEvent(
+                source: .syslog, id: "c", at: at, action: "uplink_failover", networkID: "N_1", serial: "Q2", interface: "wan2",
+                deviceName: "Branch_MX"),
         ]
         let detections = engine.process(events, state: &state).detections
         #expect(detections.map(\.title) == ["Q2 failed over to wan2", "Q2 failed over to wan2"])

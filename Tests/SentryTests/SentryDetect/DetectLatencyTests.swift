@@ -20,14 +20,17 @@ import Testing
         let metrics = ServerMetrics()
         let interval = 5
         let configuration = try ServerConfiguration.load(environment: [
-            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken, "SLACK_ALERT_CHANNEL": ServerHarness.channel,
+            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken,
+            "SLACK_ALERT_CHANNEL": ServerHarness.channel,
             "SLACK_API_URL": "http://127.0.0.1:\(slackApp.port)/api", "SLACK_ADMIN_TOKEN": ServerHarness.adminToken,
             "SLACK_AUDIT_URL": "http://127.0.0.1:\(auditApp.port)/audit/v1", "SENTRY_SLACK_AUDIT_INTERVAL": String(interval),
             "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
         ]).get()
-        let playbooks = [Playbook(
-            id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
-            rule: ["threshold": 3, "window": "10m"])]
+        let playbooks = [
+            Playbook(
+                id: "failed-logins", title: "Failed logins", detection: "slack.failed_logins_by_ip", severity: .high,
+                rule: ["threshold": 3, "window": "10m"])
+        ]
         let store = try SQLiteAlertStore.inMemory()
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let sentry = try await SentryApplication(

@@ -18,7 +18,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
         process.arguments = ["-c"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -53,10 +54,15 @@ import Testing
 
     @Test(arguments: [1, 3, 7, 1_000])
     func framerCutsPagesArraysAndLoneObjectsWhereverTheInputIsCut(_ piece: Int) {
-        let page = #"{"ok": true, "warning": "[", "entries": [ {"id": "a", "x": [1, {"y": "}"}]}, {"id":"b\"]"} ], "response_metadata": {"next_cursor": ""}}"#
+        let page =
+            #"{"ok": true, "warning": "[", "entries": [ {"id": "a", "x": [1, {"y": "}"}]}, {"id":"b\"]"} ], "response_metadata": {"next_cursor": ""}}"#
         #expect(frame(page, piece: piece) == [#"{"id": "a", "x": [1, {"y": "}"}]}"#, #"{"id":"b\"]"}"#, "|"])
-        #expect(frame("[\n  {\"serial\": \"Q\"},\n  {\"serial\": \"R\"}\n]\n[ ]", piece: piece) == [#"{"serial": "Q"}"#, #"{"serial": "R"}"#, "|", "|"])
-        #expect(frame("{\n \"id\": \"e1\",\n \"entries\": 3\n}\n{\"id\":\"e2\"}", piece: piece) == ["{\n \"id\": \"e1\",\n \"entries\": 3\n}", "|", #"{"id":"e2"}"#, "|"])
+        #expect(
+            frame("[\n  {\"serial\": \"Q\"},\n  {\"serial\": \"R\"}\n]\n[ ]", piece: piece) == [#"{"serial": "Q"}"#, #"{"serial": "R"}"#, "|", "|"])
+        #expect(
+            frame("{\n \"id\": \"e1\",\n \"entries\": 3\n}\n{\"id\":\"e2\"}", piece: piece) == [
+                "{\n \"id\": \"e1\",\n \"entries\": 3\n}", "|", #"{"id":"e2"}"#, "|",
+            ])
         #expect(frame("[1, \"two\", null]", piece: piece) == ["1", "\"two\"", "null", "|"])
     }
 
@@ -109,7 +115,9 @@ import Testing
         #expect(uplinks.records == 1 && uplinks.malformed == 0)
         // A page saved on one line, as curl leaves it, among JSON lines.
         let compact = String(decoding: try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(page))), as: UTF8.self)
-        let mixed = counts(Array((compact + "\n" + #"{"id":"z","date_create":1795000000,"action":"user_login"}"# + "\n{\"entries\":[]}\n").utf8), source: .slackAudit)
+        let mixed = counts(
+            Array((compact + "\n" + #"{"id":"z","date_create":1795000000,"action":"user_login"}"# + "\n{\"entries\":[]}\n").utf8), source: .slackAudit
+        )
         #expect(mixed.records == 4 && mixed.events == 3 && mixed.malformed == 0 && mixed.ignored == 1)
     }
 
@@ -118,12 +126,14 @@ import Testing
         let line = String(decoding: try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(status))), as: UTF8.self)
         let file = Array(Array(repeating: line, count: 5_000).joined(separator: "\n").utf8)
         let wrong = counts(file, source: .slackAudit)
-        #expect(ReplayReport.mismatch(wrong, source: .slackAudit, layout: .lines)
-            == "0 of 5,000 lines are Slack audit entries — they look like Meraki uplink statuses; try --source meraki-uplinks")
+        #expect(
+            ReplayReport.mismatch(wrong, source: .slackAudit, layout: .lines)
+                == "0 of 5,000 lines are Slack audit entries — they look like Meraki uplink statuses; try --source meraki-uplinks")
         #expect(ReplayReport.mismatch(counts(file, source: .merakiUplinks), source: .merakiUplinks, layout: .lines) == nil)
         let noise = counts(Array("hello\nworld\n{\"id\":1}\n".utf8), source: .syslog)
-        #expect(ReplayReport.mismatch(noise, source: .syslog, layout: .lines)
-            == "0 of 3 lines are syslog messages — nor do they look like Slack audit entries or Meraki uplink statuses; check the file")
+        #expect(
+            ReplayReport.mismatch(noise, source: .syslog, layout: .lines)
+                == "0 of 3 lines are syslog messages — nor do they look like Slack audit entries or Meraki uplink statuses; check the file")
         #expect(ReplayReport.detectedSource(counts(Array("hello\nworld\n".utf8), source: nil)) == nil)
     }
 
@@ -170,10 +180,13 @@ import Testing
     }
 
     @Test func progressAndSummaryWords() {
-        #expect(ReplayText.count(0) == "0" && ReplayText.count(999) == "999" && ReplayText.count(5_000) == "5,000" && ReplayText.count(1_234_567) == "1,234,567")
+        #expect(
+            ReplayText.count(0) == "0" && ReplayText.count(999) == "999" && ReplayText.count(5_000) == "5,000"
+                && ReplayText.count(1_234_567) == "1,234,567")
         #expect(ReplayText.bytes(512) == "512 bytes" && ReplayText.bytes(1_572_864) == "1.5 MiB")
-        #expect(ReplayReport.progress(lines: 250_000, bytesRead: 50, size: 200, seconds: 0.5)
-            == "250,000 lines  500,000 lines/s  [######..................]  25%")
+        #expect(
+            ReplayReport.progress(lines: 250_000, bytesRead: 50, size: 200, seconds: 0.5)
+                == "250,000 lines  500,000 lines/s  [######..................]  25%")
         #expect(ReplayReport.progress(lines: 10, bytesRead: 2_048, size: nil, seconds: 1) == "10 lines  10 lines/s  2.0 KiB read")
         #expect(ReplayReport.progress(lines: 10, bytesRead: 2_048, size: nil, seconds: 1, width: 8) == "10 line")
 
@@ -188,11 +201,12 @@ import Testing
         counts.detectionsByRule = ["slack.max_daily_download": 1, "slack.failed_logins_by_ip": 2]
         let input = ReplayReport.Input(path: "a.jsonl.gz", compressed: true, bytesRead: 1_024, bytesOut: 4_096, layout: .lines)
         let summary = ReplayReport.summary(counts, source: .slackAudit, detected: true, input: input, seconds: 0.5)
-        #expect(summary == [
-            "replayed 27 lines (25 events, 1 duplicates, 1 malformed, 0 without an event) → 3 detections in 0.50 s: 54 lines/s",
-            "  input: a.jsonl.gz, gzip, 1.0 KiB (4.0 KiB decompressed), one record per line",
-            "  source: slack-audit (detected) — 26 of 27 lines are Slack audit entries; 1 malformed, the first at line 27",
-            "  detections: slack.failed_logins_by_ip 2, slack.max_daily_download 1",
-        ])
+        #expect(
+            summary == [
+                "replayed 27 lines (25 events, 1 duplicates, 1 malformed, 0 without an event) → 3 detections in 0.50 s: 54 lines/s",
+                "  input: a.jsonl.gz, gzip, 1.0 KiB (4.0 KiB decompressed), one record per line",
+                "  source: slack-audit (detected) — 26 of 27 lines are Slack audit entries; 1 malformed, the first at line 27",
+                "  detections: slack.failed_logins_by_ip 2, slack.max_daily_download 1",
+            ])
     }
 }

@@ -8,13 +8,17 @@ import Testing
     static let day0 = Date(timeIntervalSince1970: 1_795_392_000)  // 2026-11-20T00:00:00Z, a UTC midnight
 
     static func playbook(_ detection: String, rule: JSONValue, window: Int = 3_600) -> Playbook {
-        Playbook(id: detection, title: detection, detection: detection, severity: .high, groupingWindow: window, rule: rule, source: "\(detection).yml")
+        Playbook(
+            id: detection, title: detection, detection: detection, severity: .high, groupingWindow: window, rule: rule, source: "\(detection).yml")
     }
 
-    static func event(_ action: String, at seconds: Double, id: String? = nil, user: String? = "W0USER1", ip: String? = nil, file: String? = nil,
-                      fileID: String? = nil, reason: String? = nil) -> SecurityEvent {
+    static func event(
+        _ action: String, at seconds: Double, id: String? = nil, user: String? = "W0USER1", ip: String? = nil, file: String? = nil,
+        fileID: String? = nil, reason: String? = nil
+    ) -> SecurityEvent {
         SecurityEvent(
-            source: .slackAudit, id: id ?? "\(action)-\(seconds)-\(user ?? "")-\(ip ?? "")-\(file ?? "")", at: day0.addingTimeInterval(seconds), action: action,
+            source: .slackAudit, id: id ?? "\(action)-\(seconds)-\(user ?? "")-\(ip ?? "")-\(file ?? "")", at: day0.addingTimeInterval(seconds),
+            action: action,
             userID: user, ip: ip, fileID: fileID, fileName: file, reason: reason)
     }
 
@@ -37,12 +41,17 @@ import Testing
         let spread = (0..<12).map { Self.event("user_login_failed", at: Double($0) * 121, ip: "203.0.113.7") }
         #expect(try run(rules, spread).isEmpty)
         // The window edge: events exactly 10 minutes apart are in different windows.
-        let edge = (0..<5).map { Self.event("user_login_failed", at: Double($0), ip: "203.0.113.7") } + [Self.event("user_login_failed", at: 600, ip: "203.0.113.7")]
+        let edge =
+            (0..<5).map { Self.event("user_login_failed", at: Double($0), ip: "203.0.113.7") } + [
+                Self.event("user_login_failed", at: 600, ip: "203.0.113.7")
+            ]
         #expect(try run(rules, edge).isEmpty)
     }
 
     @Test func anomaliesCountOnlyForCredentialTesting() throws {
-        let rules = [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m", "anomaly_reasons": ["unexpected_credential_testing"]])]
+        let rules = [
+            Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m", "anomaly_reasons": ["unexpected_credential_testing"]])
+        ]
         let other = (0..<3).map { Self.event("anomaly", at: Double($0), ip: "203.0.113.8", reason: "unexpected_admin_action") }
         #expect(try run(rules, other).isEmpty)
         let testing = (0..<2).map { Self.event("anomaly", at: Double($0), ip: "203.0.113.8", reason: "tor,unexpected_credential_testing") }
@@ -68,7 +77,10 @@ import Testing
     }
 
     @Test func sensitiveFilesMatchByNameIDOrChannel() throws {
-        let rules = [Self.playbook("slack.sensitive_file_downloads", rule: ["threshold": 2, "window": "14d", "name_patterns": ["(?i)payroll"], "file_ids": ["F0SECRET"]])]
+        let rules = [
+            Self.playbook(
+                "slack.sensitive_file_downloads", rule: ["threshold": 2, "window": "14d", "name_patterns": ["(?i)payroll"], "file_ids": ["F0SECRET"]])
+        ]
         let events = [
             Self.event("file_downloaded", at: 0, file: "Payroll-2026.xlsx"),
             Self.event("file_downloaded", at: 86_400, file: "notes.txt", fileID: "F0SECRET"),
@@ -96,9 +108,11 @@ import Testing
 
     @Test func uplinkChangesFireEveryTime() throws {
         let rules = [Self.playbook("meraki.public_ip_change", rule: ["alert_on_recovery": false])]
-        let change = SecurityEvent(source: .merakiUplinks, id: "Q2/wan1/ip/1", at: Self.day0, action: "uplink_public_ip_changed", networkID: "N_1",
-                                   serial: "Q2XX", interface: "wan1", previousPublicIP: "198.51.100.1", publicIP: "198.51.100.2")
-        let recovered = SecurityEvent(source: .merakiUplinks, id: "Q2/wan1/rec/2", at: Self.day0, action: "uplink_recovered", serial: "Q2XX", interface: "wan1")
+        let change = SecurityEvent(
+            source: .merakiUplinks, id: "Q2/wan1/ip/1", at: Self.day0, action: "uplink_public_ip_changed", networkID: "N_1",
+            serial: "Q2XX", interface: "wan1", previousPublicIP: "198.51.100.1", publicIP: "198.51.100.2")
+        let recovered = SecurityEvent(
+            source: .merakiUplinks, id: "Q2/wan1/rec/2", at: Self.day0, action: "uplink_recovered", serial: "Q2XX", interface: "wan1")
         let fired = try run(rules, [change, recovered])
         #expect(fired.count == 1)
         #expect(fired.first?.subject == Subject(merakiNetworkID: "N_1", merakiSerial: "Q2XX"))
@@ -108,7 +122,9 @@ import Testing
     @Test func badRuleSettingsAreNamed() {
         #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 0])]) }
         #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["window": "soon"])]) }
-        #expect(throws: RuleEngine.Problem.self) { try RuleEngine(playbooks: [Self.playbook("slack.sensitive_file_downloads", rule: ["name_patterns": ["(unclosed"]])]) }
+        #expect(throws: RuleEngine.Problem.self) {
+            try RuleEngine(playbooks: [Self.playbook("slack.sensitive_file_downloads", rule: ["name_patterns": ["(unclosed"]])])
+        }
     }
 
     @Test func shippedPlaybooksLoadIntoTheEngine() throws {
@@ -145,7 +161,8 @@ import Testing
 
     @Test func aKeyIdleFarLongerThanItsWindowAndLatenessIsForgotten() throws {
         // Forgotten once it is twice (10 min + 10 min) behind the newest event counted, at the next sweep.
-        let engine = try RuleEngine(playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m"])], maxLateness: 600)
+        let engine = try RuleEngine(
+            playbooks: [Self.playbook("slack.failed_logins_by_ip", rule: ["threshold": 1, "window": "10m"])], maxLateness: 600)
         let others = (0..<RuleEngine.State.sweepEvery).map { index in
             Self.event("user_login_failed", at: 1_000 + Double(index) / 20, ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)")
         }
@@ -169,12 +186,14 @@ import Testing
         let clock = Self.day0.addingTimeInterval(600)
         do {
             let store = try SQLiteAlertStore(path: path)
-            let pipeline = try await DetectionPipeline(playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
+            let pipeline = try await DetectionPipeline(
+                playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
             try await pipeline.deliver(Array(events.prefix(3)))
             #expect(try await store.countAlerts().isEmpty)
         }
         let store = try SQLiteAlertStore(path: path)
-        let pipeline = try await DetectionPipeline(playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
+        let pipeline = try await DetectionPipeline(
+            playbooks: playbooks, store: store, channel: "C0ALERTS", now: { clock }, logger: .init(label: "t"), onAlerts: {})
         // The first three again (a collector re-reading after the restart) count nothing.
         try await pipeline.deliver(Array(events.prefix(3)))
         #expect(try await store.countAlerts().isEmpty)

@@ -133,13 +133,14 @@ import Testing
         #expect(await syslogEventually { running.listener.counters.dropped > 0 })
         // Let what the kernel still holds be read: wait until the count stops moving.
         var last = -1
-        #expect(await syslogEventually {
-            let received = running.listener.counters.received
-            defer { last = received }
-            if received == last { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-            return false
-        })
+        #expect(
+            await syslogEventually {
+                let received = running.listener.counters.received
+                defer { last = received }
+                if received == last { return true }
+                try? await Task.sleep(for: .milliseconds(100))
+                return false
+            })
         let flooded = running.listener.counters
         #expect(flooded.events == flooded.received)
         #expect(flooded.dropped > 0)

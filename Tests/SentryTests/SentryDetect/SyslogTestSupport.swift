@@ -16,7 +16,9 @@ enum SyslogFixtures {
     /// Every syslog line of the sample file, annotations (`#`) and blank lines left out.
     static func mxLines() throws -> [String] {
         let text = try String(contentsOf: samplesURL, encoding: .utf8)
-        return text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return text.split(whereSeparator: \.isNewline).map(String.init).filter {
+            !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
     }
 
     /// 2026-07-01T00:00:00Z.

@@ -182,12 +182,15 @@ import Testing
     @Test func theOrganizationWideSampleHasTheSameShape() throws {
         let bytes = try CoreFixtures.sharedBytes("specs/meraki/samples/getOrganizationUplinksStatuses.response.json")
         let statuses = try JSONDecoder().decode([MerakiUplinkStatus].self, from: Data(bytes))
-        #expect(statuses.map(UplinkReport.init).map(\.uplinks) == [[.init(interface: "wan1", status: "active", ip: "1.2.3.4", publicIP: "123.123.123.1")]])
+        #expect(
+            statuses.map(UplinkReport.init).map(\.uplinks) == [[.init(interface: "wan1", status: "active", ip: "1.2.3.4", publicIP: "123.123.123.1")]]
+        )
     }
 
     @Test func aMerakiOutageThroughTheClientLeavesSnapshotsUnchanged() async throws {
         let sample = try CoreFixtures.sharedBytes(Self.sample)
-        let unavailable = HTTPResponse(status: 503, headers: ["content-type": "application/json"], body: Array(#"{"errors":["Service unavailable"]}"#.utf8))
+        let unavailable = HTTPResponse(
+            status: 503, headers: ["content-type": "application/json"], body: Array(#"{"errors":["Service unavailable"]}"#.utf8))
         let transport = FakeUplinkTransport([HTTPResponse(status: 200, body: sample), unavailable])
         let store = try SQLiteAlertStore.inMemory()
         let collector = collector(client(transport), store, RecordingUplinkSink())

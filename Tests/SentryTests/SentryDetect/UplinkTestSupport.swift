@@ -87,7 +87,9 @@ final class UplinkSaveFailingStore: DetectorStore, @unchecked Sendable {
 
     func checkpoint(_ name: String) async throws -> String? { try await inner.checkpoint(name) }
     func setCheckpoint(_ name: String, _ value: String, now: Date) async throws { try await inner.setCheckpoint(name, value, now: now) }
-    func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String> { try await inner.firstSeen(source: source, ids: ids, now: now) }
+    func firstSeen(source: String, ids: [String], now: Date) async throws -> Set<String> {
+        try await inner.firstSeen(source: source, ids: ids, now: now)
+    }
     func unseen(source: String, ids: [String]) async throws -> Set<String> { try await inner.unseen(source: source, ids: ids) }
     func uplinkSnapshots() async throws -> [String: UplinkSnapshot] { try await inner.uplinkSnapshots() }
     func ruleState(since: Date) async throws -> RuleEngine.State { try await inner.ruleState(since: since) }

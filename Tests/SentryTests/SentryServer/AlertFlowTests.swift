@@ -10,7 +10,9 @@ import Testing
 @Suite struct ServerAlertFlowTests {
     /// Parameter names Slack's OpenAPI spec lists for a method (plus fields newer than the 2020 spec).
     static func specParameters(_ method: String) throws -> Set<String> {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../shared/specs/slack/web-api.openapi.json").standardized
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../../shared/specs/slack/web-api.openapi.json"
+        ).standardized
         let spec = try #require(JSONValue.parse(Array(try Data(contentsOf: url))))
         let operation = try #require(spec["paths"]?["/" + method]?.objectValue?.values.first)
         let names = (operation["parameters"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }

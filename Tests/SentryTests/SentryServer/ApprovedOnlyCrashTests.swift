@@ -48,14 +48,17 @@ extension ServeProcesses {
                 meraki.cellularRules(networkID: MerakiSimulator.mainOffice).filter { $0["comment"]?.stringValue?.hasPrefix("sentry:") == true }.count
             }
             func admins() -> Bool {
-                meraki.cellularRules(networkID: MerakiSimulator.mainOffice).contains { $0["comment"] == "Allow TCP traffic to subnet with HTTP servers." }
+                meraki.cellularRules(networkID: MerakiSimulator.mainOffice).contains {
+                    $0["comment"] == "Allow TCP traffic to subnet with HTTP servers."
+                }
             }
 
             // The write: killed while Meraki holds the answer to the cellular PUT (the rules have landed).
             meraki.inject([.stall(seconds: 30)], for: path, method: "PUT")
             var process = try crash.startServe(port: port, database: database, slackURL: slackURL, extra: extra)
             #expect(await crash.waitForReady(client))
-            let failover = try await client.detection(Self.detection("fo-1", change: "uplink_failover", interface: "cellular"), token: ServerHarness.webhookToken)
+            let failover = try await client.detection(
+                Self.detection("fo-1", change: "uplink_failover", interface: "cellular"), token: ServerHarness.webhookToken)
             #expect(failover.status == 202)
             #expect(await slack.waitUntil(timeout: .seconds(20)) { _ in meraki.requests(path: path, method: "PUT").count == 1 })
             kill(process.processIdentifier, SIGKILL)
@@ -71,7 +74,8 @@ extension ServeProcesses {
 
             // The rollback: the primary uplink is back; killed while Meraki holds the answer to the removal.
             meraki.inject([.stall(seconds: 30)], for: path, method: "PUT")
-            let recovered = try await client.detection(Self.detection("rec-1", change: "uplink_recovered", interface: "wan1"), token: ServerHarness.webhookToken)
+            let recovered = try await client.detection(
+                Self.detection("rec-1", change: "uplink_recovered", interface: "wan1"), token: ServerHarness.webhookToken)
             #expect(recovered.status == 202)
             #expect(await slack.waitUntil(timeout: .seconds(20)) { _ in meraki.requests(path: path, method: "PUT").count == 2 })
             kill(process.processIdentifier, SIGKILL)

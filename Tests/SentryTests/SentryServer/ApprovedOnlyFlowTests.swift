@@ -20,9 +20,11 @@ import Testing
     static func playbook(auto: Bool, approvals: Int = 0, groups: [String] = ["Business devices"], debounce: Int = 30) -> Playbook {
         Playbook(
             id: "uplinks", title: "Uplinks", detection: "meraki.public_ip_change", severity: .medium, groupingWindow: 1_800,
-            actions: [ContainmentAction(
-                kind: .approvedOnly, approvals: approvals, ttl: 43_200,
-                approvedOnly: ApprovedOnlySettings(auto: auto, debounce: debounce, cidrs: ["10.40.0.0/24"], groups: groups))])
+            actions: [
+                ContainmentAction(
+                    kind: .approvedOnly, approvals: approvals, ttl: 43_200,
+                    approvedOnly: ApprovedOnlySettings(auto: auto, debounce: debounce, cidrs: ["10.40.0.0/24"], groups: groups))
+            ])
     }
 
     /// The harness with a pipeline and an uplink collector on its store, as `sentry serve` wires them.
@@ -124,10 +126,12 @@ import Testing
             #expect(await eventually { try await w.containment()?.status == .active })
             let clock = w.h.clock
             let syslog = DeviceNameMappingSink(
-                inner: w.pipeline, directory: CachedApplianceDirectory(inventory: w.client, now: { clock.now() }, logger: Self.logger), logger: Self.logger)
+                inner: w.pipeline, directory: CachedApplianceDirectory(inventory: w.client, now: { clock.now() }, logger: Self.logger),
+                logger: Self.logger)
             w.h.clock.advance(by: 300)
             let line = "<134>1 \(Timestamp.iso8601(w.h.clock.now())) Main_Office_MX events - - - failover to wan1"
-            let event = try #require(MerakiSyslogEvents.event(from: try SyslogParser().parse(line, receivedAt: w.h.clock.now()), receivedAt: w.h.clock.now()))
+            let event = try #require(
+                MerakiSyslogEvents.event(from: try SyslogParser().parse(line, receivedAt: w.h.clock.now()), receivedAt: w.h.clock.now()))
             try await syslog.deliver([event])
             #expect(await eventually { try await w.containment()?.primaryBackAt != nil })
             w.h.clock.advance(by: 31)
@@ -135,10 +139,11 @@ import Testing
             #expect(fired >= 1)
             #expect(await eventually { try await w.containment()?.status == .released })
             #expect(w.ours().isEmpty)
-            #expect(await eventually {
-                let thread = try await w.thread()
-                return thread.contains("(syslog)") && thread.contains("on cellular for 5m")
-            })
+            #expect(
+                await eventually {
+                    let thread = try await w.thread()
+                    return thread.contains("(syslog)") && thread.contains("on cellular for 5m")
+                })
         }
     }
 

@@ -5,9 +5,10 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import SentryCore
-@testable import SentryServer
 import SentryTesting
 import Testing
+
+@testable import SentryServer
 
 /// The authentication middleware on its own, in front of a handler that records every call: a request that
 /// does not prove itself never reaches the handler, and one that does reaches it with the checked bytes only.
@@ -37,8 +38,10 @@ import Testing
         let router = Router(context: SentryRequestContext.self)
         router.group("slack")
             .add(middleware: EndpointMiddleware(endpoint: "test", metrics: metrics, logger: logger))
-            .add(middleware: SlackSignatureMiddleware(
-                secret: Self.secret, clock: clock, metrics: metrics, logger: logger, answersSSLChecks: answersSSLChecks))
+            .add(
+                middleware: SlackSignatureMiddleware(
+                    secret: Self.secret, clock: clock, metrics: metrics, logger: logger, answersSSLChecks: answersSSLChecks)
+            )
             .group(context: SlackRequestContext.self)
             .post { request, context in
                 var request = request

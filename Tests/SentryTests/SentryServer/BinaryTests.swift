@@ -31,7 +31,8 @@ import Testing
         }
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
         process.currentDirectoryURL = directory ?? Self.root
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -52,20 +53,24 @@ import Testing
 
     @Test func serveNamesAnUnreachablePostgresClearlyWithoutItsPassword() throws {
         let port = try ServeProcesses.ServerCrashTests().freePort()
-        let result = try run(["serve"], environment: [
-            "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
-            "SENTRY_DATABASE_URL": "postgres://sentry:hunter2hunter2@127.0.0.1:\(port)/sentry?sslmode=disable",
-        ])
+        let result = try run(
+            ["serve"],
+            environment: [
+                "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
+                "SENTRY_DATABASE_URL": "postgres://sentry:hunter2hunter2@127.0.0.1:\(port)/sentry?sslmode=disable",
+            ])
         #expect(result.status != 0)
         #expect(result.err.contains("SENTRY_DATABASE_URL: postgres://sentry@127.0.0.1:\(port)/sentry?sslmode=disable: PostgreSQL connection failed"))
         #expect(!result.err.contains("hunter2"))
     }
 
     @Test func serveRefusesABadPostgresURLInOneLine() throws {
-        let result = try run(["serve"], environment: [
-            "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
-            "SENTRY_DATABASE_URL": "postgres://sentry@db/sentry?sslmode=sometimes",
-        ])
+        let result = try run(
+            ["serve"],
+            environment: [
+                "SLACK_SIGNING_SECRET": "x-signing", "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_ALERT_CHANNEL": "C0X",
+                "SENTRY_DATABASE_URL": "postgres://sentry@db/sentry?sslmode=sometimes",
+            ])
         #expect(result.status != 0)
         #expect(result.err.split(separator: "\n").count == 1)
         #expect(result.err.contains("SENTRY_DATABASE_URL sslmode must be one of disable, prefer, require, verify-ca, verify-full"))
@@ -95,7 +100,8 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lint-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try "id: broken\ntitle: Broken\ndetection: x.y\nseverity: severe\n".write(to: folder.appendingPathComponent("broken.yml"), atomically: true, encoding: .utf8)
+        try "id: broken\ntitle: Broken\ndetection: x.y\nseverity: severe\n".write(
+            to: folder.appendingPathComponent("broken.yml"), atomically: true, encoding: .utf8)
         let broken = try run(["playbooks", "lint", folder.path])
         #expect(broken.status == 1)
         #expect(broken.out.contains("broken.yml:4: 'severity' must be one of low, medium, high, critical"))
@@ -119,14 +125,15 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
-            id: uplinks
-            title: Uplinks
-            detection: meraki.public_ip_change
-            actions:
-              approved_only: {approvals: 0, auto: true, debounce: 45s, approved: {cidrs: [10.20.0.0/24], groups: [Tills]}}
-            """.write(to: folder.appendingPathComponent("uplinks.yml"), atomically: true, encoding: .utf8)
+        id: uplinks
+        title: Uplinks
+        detection: meraki.public_ip_change
+        actions:
+          approved_only: {approvals: 0, auto: true, debounce: 45s, approved: {cidrs: [10.20.0.0/24], groups: [Tills]}}
+        """.write(to: folder.appendingPathComponent("uplinks.yml"), atomically: true, encoding: .utf8)
         let file = folder.appendingPathComponent("failover.json")
-        try #"{"id":"f1","detection":"meraki.public_ip_change","subject":{"meraki_network_id":"N_1","meraki_serial":"Q2XX-AAAA-0001"},"evidence":{"change":"uplink_failover","interface":"cellular"}}"#
+        try
+            #"{"id":"f1","detection":"meraki.public_ip_change","subject":{"meraki_network_id":"N_1","meraki_serial":"Q2XX-AAAA-0001"},"evidence":{"change":"uplink_failover","interface":"cellular"}}"#
             .write(to: file, atomically: true, encoding: .utf8)
         let result = try run(["simulate", file.path, "--playbooks", folder.path])
         #expect(result.status == 0)
@@ -175,18 +182,18 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try """
-            id: logins
-            title: Logins
-            detection: slack.failed_logins_by_ip
-            rule: {threshold: 3, window: 10m}
-            tests:
-              - name: wrongly expects nothing
-                events:
-                  - {action: user_login_failed, ip: 203.0.113.7, at: "2026-11-22T09:00:00Z", repeat: 4, every: 1m}
-                expect: 0
-              - name: no expectation
-                events: []
-            """.write(to: folder.appendingPathComponent("logins.yml"), atomically: true, encoding: .utf8)
+        id: logins
+        title: Logins
+        detection: slack.failed_logins_by_ip
+        rule: {threshold: 3, window: 10m}
+        tests:
+          - name: wrongly expects nothing
+            events:
+              - {action: user_login_failed, ip: 203.0.113.7, at: "2026-11-22T09:00:00Z", repeat: 4, every: 1m}
+            expect: 0
+          - name: no expectation
+            events: []
+        """.write(to: folder.appendingPathComponent("logins.yml"), atomically: true, encoding: .utf8)
         let failing = try run(["playbooks", "test", folder.path])
         #expect(failing.status == 1)
         #expect(failing.out.contains("FAIL") && failing.out.contains("expected 0 detections, got 1"))
@@ -206,7 +213,9 @@ import Testing
 
         let audit = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: audit) }
-        let lines = (0..<25).map { #"{"id":"r\#($0)","date_create":\#(1_795_000_000 + $0),"action":"user_login_failed","context":{"ip_address":"203.0.113.9"}}"# }
+        let lines = (0..<25).map {
+            #"{"id":"r\#($0)","date_create":\#(1_795_000_000 + $0),"action":"user_login_failed","context":{"ip_address":"203.0.113.9"}}"#
+        }
         try (lines + [lines[0], "garbage"]).joined(separator: "\n").write(to: audit, atomically: true, encoding: .utf8)
         let fromAudit = try run(["detect", "replay", audit.path])
         #expect(fromAudit.status == 0)
@@ -228,7 +237,8 @@ import Testing
 
     /// Two polls of one appliance whose wan1 public IP changed in between, as pretty-printed API responses.
     static func merakiPolls(pretty: Bool) throws -> [String] {
-        let sample = try Data(contentsOf: DetectReplayInputTests.samples.appendingPathComponent("meraki/samples/getOrganizationApplianceUplinkStatuses.response.json"))
+        let sample = try Data(
+            contentsOf: DetectReplayInputTests.samples.appendingPathComponent("meraki/samples/getOrganizationApplianceUplinkStatuses.response.json"))
         return try ["123.123.123.1", "123.123.123.99"].enumerated().map { index, ip in
             var devices = try #require(JSONSerialization.jsonObject(with: sample) as? [[String: Any]])
             devices[0]["lastReportedAt"] = "2026-11-22T09:0\(index):00Z"
@@ -242,8 +252,10 @@ import Testing
 
     @Test func replayDetectsTheSourceAndReadsSavedResponsesAndGzip() throws {
         let page = try JSONSerialization.data(
-            withJSONObject: ["ok": true, "entries": Self.failedLogins.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) },
-                             "response_metadata": ["next_cursor": ""]], options: [.prettyPrinted])
+            withJSONObject: [
+                "ok": true, "entries": Self.failedLogins.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) },
+                "response_metadata": ["next_cursor": ""],
+            ], options: [.prettyPrinted])
         let pretty = try Self.replayFile("page.json", Array(page))
         let packed = try Self.replayFile("page.json.gz", DetectReplayInputTests.gzip(Array(page)))
         let jsonl = try Self.replayFile("logins.jsonl.gz", DetectReplayInputTests.gzip(Array(Self.failedLogins.joined(separator: "\n").utf8)))
@@ -273,12 +285,16 @@ import Testing
         let wrong = try run(["detect", "replay", file.path, "--source", "slack-audit"])
         #expect(wrong.status != 0)
         #expect(wrong.out.isEmpty)
-        #expect(wrong.err.contains("sentry: 0 of 50 lines are Slack audit entries — they look like Meraki uplink statuses; try --source meraki-uplinks"), "\(wrong.err)")
+        #expect(
+            wrong.err.contains("sentry: 0 of 50 lines are Slack audit entries — they look like Meraki uplink statuses; try --source meraki-uplinks"),
+            "\(wrong.err)")
         let right = try run(["detect", "replay", file.path, "--source", "meraki-uplinks"])
         #expect(right.status == 0, "\(right.err)")
         let unknown = try run(["detect", "replay", text.path])
         #expect(unknown.status != 0)
-        #expect(unknown.err.contains("none of the first 3 lines of \(text.path) read as Slack audit entries, Meraki uplink statuses or syslog messages"), "\(unknown.err)")
+        #expect(
+            unknown.err.contains("none of the first 3 lines of \(text.path) read as Slack audit entries, Meraki uplink statuses or syslog messages"),
+            "\(unknown.err)")
     }
 
     @Test func replayOfWhatCannotBeReadIsOneSentence() throws {
@@ -294,7 +310,10 @@ import Testing
             (empty.path, "\(empty.path) is empty: there is nothing to replay", []),
             (blank.path, "\(blank.path) holds only blank lines: there is nothing to replay", []),
             // root reads any file: the check runs as nobody then.
-            (locked.path, "\(locked.path) cannot be read: permission denied", getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []),
+            (
+                locked.path, "\(locked.path) cannot be read: permission denied",
+                getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+            ),
         ]
         for (path, sentence, prefix) in cases {
             let result = try run(["detect", "replay", path], via: prefix)
@@ -314,7 +333,8 @@ import Testing
         #expect(none.status != 0)
         #expect(none.err.contains("no playbooks") && none.err.contains("--playbooks DIR") && none.err.contains("SENTRY_PLAYBOOKS"), "\(none.err)")
         let fromEnvironment = try run(
-            ["detect", "replay", audit.path], environment: ["SENTRY_PLAYBOOKS": Self.root.appendingPathComponent("Playbooks").path], directory: elsewhere)
+            ["detect", "replay", audit.path], environment: ["SENTRY_PLAYBOOKS": Self.root.appendingPathComponent("Playbooks").path],
+            directory: elsewhere)
         #expect(fromEnvironment.status == 0, "\(fromEnvironment.err)")
         #expect(fromEnvironment.out.contains("slack.failed_logins_by_ip"))
         let missing = try run(["detect", "replay", audit.path], environment: ["SENTRY_PLAYBOOKS": "/nonexistent/playbooks"], directory: elsewhere)
@@ -373,10 +393,14 @@ extension ServerBinaryTests {
                 let id = "b\(burst)-\(index)"
                 if burst % 2 == 0 {
                     let ip = "203.0.113.\(Int.random(in: 1...3, using: &rng))"
-                    lines.append(#"{"id":"\#(id)","date_create":\#(at),"action":"user_login_failed","actor":{"user":{"id":"\#(user)"}},"context":{"ip_address":"\#(ip)"}}"#)
+                    lines.append(
+                        #"{"id":"\#(id)","date_create":\#(at),"action":"user_login_failed","actor":{"user":{"id":"\#(user)"}},"context":{"ip_address":"\#(ip)"}}"#
+                    )
                 } else {
                     let name = names.randomElement(using: &rng)!
-                    lines.append(#"{"id":"\#(id)","date_create":\#(at),"action":"file_downloaded","actor":{"user":{"id":"\#(user)"}},"entity":{"file":{"id":"F\#(index)","name":"\#(name)"}}}"#)
+                    lines.append(
+                        #"{"id":"\#(id)","date_create":\#(at),"action":"file_downloaded","actor":{"user":{"id":"\#(user)"}},"entity":{"file":{"id":"F\#(index)","name":"\#(name)"}}}"#
+                    )
                 }
             }
         }

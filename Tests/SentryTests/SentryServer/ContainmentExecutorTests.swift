@@ -19,7 +19,10 @@ import Testing
             let report = try await body()
             Issue.record("expected a permanent failure, got: \(report)")
         } catch let error as ContainmentError {
-            guard case .permanent(let reason) = error else { Issue.record("expected permanent, got \(error)"); return }
+            guard case .permanent(let reason) = error else {
+                Issue.record("expected permanent, got \(error)")
+                return
+            }
             #expect(reason.contains(text), "\(reason)")
         } catch {
             Issue.record("unexpected \(error)")
@@ -31,7 +34,9 @@ import Testing
             let executor = LiveContainmentExecutor(
                 slackAdmin: world.client(), meraki: nil, networks: [], journal: try SQLiteAlertStore.inMemory(), logger: quietLogger)
             await expectPermanent({ try await executor.execute(Self.containment(.blockUser, "W0NOBODY01")) }, containing: "no user")
-            await expectPermanent({ try await executor.execute(Self.containment(.blockUser, SlackAdminSimulator.primaryOwnerID, id: "C-EXEC0002")) }, containing: "refused")
+            await expectPermanent(
+                { try await executor.execute(Self.containment(.blockUser, SlackAdminSimulator.primaryOwnerID, id: "C-EXEC0002")) },
+                containing: "refused")
             // Someone else had deactivated the account: the block records that, and rollback leaves it so.
             let inactive = Self.containment(.blockUser, SlackAdminSimulator.inactiveUserID, id: "C-EXEC0003")
             #expect(try await executor.execute(inactive).contains("already deactivated"))
@@ -52,7 +57,8 @@ import Testing
         try await MerakiHarness.run { stage in
             let journal = try SQLiteAlertStore.inMemory()
             let mixed = LiveContainmentExecutor(
-                slackAdmin: nil, meraki: stage.client(), networks: [MerakiSimulator.mainOffice, MerakiSimulator.warehouse], journal: journal, logger: quietLogger)
+                slackAdmin: nil, meraki: stage.client(), networks: [MerakiSimulator.mainOffice, MerakiSimulator.warehouse], journal: journal,
+                logger: quietLogger)
             let block = Self.containment(.blockIP, "203.0.113.50")
             let report = try await mixed.execute(block)
             #expect(report.contains("Deny rule on 1 network"))
@@ -66,7 +72,9 @@ import Testing
 
             let onlyWarehouse = LiveContainmentExecutor(
                 slackAdmin: nil, meraki: stage.client(), networks: [MerakiSimulator.warehouse], journal: journal, logger: quietLogger)
-            await expectPermanent({ try await onlyWarehouse.execute(Self.containment(.blockIP, "203.0.113.51", id: "C-EXEC0009")) }, containing: "no network took the rule")
+            await expectPermanent(
+                { try await onlyWarehouse.execute(Self.containment(.blockIP, "203.0.113.51", id: "C-EXEC0009")) },
+                containing: "no network took the rule")
         }
     }
 
@@ -83,7 +91,8 @@ import Testing
     }
 
     @Test func disabledFeaturesFailWithTheVariableToSet() async throws {
-        let executor = LiveContainmentExecutor(slackAdmin: nil, meraki: nil, networks: [], journal: try SQLiteAlertStore.inMemory(), logger: quietLogger)
+        let executor = LiveContainmentExecutor(
+            slackAdmin: nil, meraki: nil, networks: [], journal: try SQLiteAlertStore.inMemory(), logger: quietLogger)
         await expectPermanent({ try await executor.execute(Self.containment(.blockUser, "W0ACTIVE01")) }, containing: "SLACK_ADMIN_TOKEN")
         await expectPermanent({ try await executor.execute(Self.containment(.blockIP, "203.0.113.7")) }, containing: "MERAKI_API_KEY")
     }

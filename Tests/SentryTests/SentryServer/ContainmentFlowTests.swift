@@ -18,19 +18,25 @@ import Testing
     ]
 
     static func ttlValues(_ ttl: String, _ reason: String) -> JSONValue {
-        [ContainmentModal.ttlBlock: [ContainmentModal.ttlAction: ["type": "plain_text_input", "value": .string(ttl)]],
-         ContainmentModal.reasonBlock: [ContainmentModal.reasonAction: ["type": "plain_text_input", "value": .string(reason)]]]
+        [
+            ContainmentModal.ttlBlock: [ContainmentModal.ttlAction: ["type": "plain_text_input", "value": .string(ttl)]],
+            ContainmentModal.reasonBlock: [ContainmentModal.reasonAction: ["type": "plain_text_input", "value": .string(reason)]],
+        ]
     }
 
     /// Presses Block IP…, checks the modal, submits it; returns the containment id.
-    func requestBlock(_ h: ServerHarness, alertID: String, ts: String, by user: String = ServerHarness.alice, ttl: String = "2h") async throws -> String {
+    func requestBlock(_ h: ServerHarness, alertID: String, ts: String, by user: String = ServerHarness.alice, ttl: String = "2h") async throws
+        -> String
+    {
         let viewsBefore = h.simulator.views.count
         _ = try await h.client.click("block_ip", value: alertID, user: user, responseURL: h.responseURL, messageTS: ts)
         #expect(await h.simulator.waitUntil { $0.views.count == viewsBefore + 1 })
         let view = try #require(h.simulator.views.last)
         #expect(view["callback_id"] == .string(ContainmentModal.callbackID))
         let metadata = try #require(view["private_metadata"]?.stringValue)
-        let submitted = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: user, privateMetadata: metadata, values: Self.ttlValues(ttl, "password spraying from this address"))
+        let submitted = try await h.client.submitView(
+            callbackID: ContainmentModal.callbackID, user: user, privateMetadata: metadata,
+            values: Self.ttlValues(ttl, "password spraying from this address"))
         #expect(submitted.status == 200)
         #expect(submitted.body.isEmpty)
         let alert = try #require(try await h.store.alert(id: alertID))
@@ -71,8 +77,10 @@ import Testing
 
             // Another admin edits the main office list while the block is active.
             h.meraki.editRules(networkID: MerakiSimulator.mainOffice) { rules in
-                rules.append(["comment": "Partner VPN", "policy": "allow", "protocol": "tcp", "destPort": "22", "destCidr": "198.51.100.0/24",
-                              "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false])
+                rules.append([
+                    "comment": "Partner VPN", "policy": "allow", "protocol": "tcp", "destPort": "22", "destCidr": "198.51.100.0/24",
+                    "srcPort": "Any", "srcCidr": "Any", "syslogEnabled": false,
+                ])
             }
             let before = h.meraki.l3Rules(networkID: MerakiSimulator.mainOffice).count
 
@@ -88,7 +96,10 @@ import Testing
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).contains { $0.text.contains("rolled back (its time ran out)") } })
 
             let actions = try await h.store.auditEntries(after: 0, limit: 100).map(\.action)
-            for expected in ["containment.requested", "containment.refused", "containment.approved", "containment.executed", "containment.expired", "containment.released"] {
+            for expected in [
+                "containment.requested", "containment.refused", "containment.approved", "containment.executed", "containment.expired",
+                "containment.released",
+            ] {
                 #expect(actions.contains(expected), "\(expected)")
             }
             #expect(AuditChain.verify(try await h.store.auditEntries(after: 0, limit: 100)) == .intact(entries: actions.count))
@@ -115,7 +126,7 @@ import Testing
             let executions = try await h.store.outbox(alertID: alertID).filter { $0.effect == .executeContainment(id: id) }
             #expect(executions.count == 1)
         }
-    } 
+    }
 
     @Test func merakiFaultsAreRetriedAndTheRuleLandsOnce() async throws {
         try await withHarness(playbooks: Self.playbooks) { h in
@@ -124,11 +135,12 @@ import Testing
             let (alertID, ts) = try await h.postedAlert()
             let id = try await requestBlock(h, alertID: alertID, ts: ts)
             _ = try await h.client.click("approve", value: id, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
-            #expect(await eventually {
-                if try await status(h, alertID, id) == .active { return true }
-                h.clock.advance(by: 60)  // let backed-off retries come due
-                return false
-            })
+            #expect(
+                await eventually {
+                    if try await status(h, alertID, id) == .active { return true }
+                    h.clock.advance(by: 60)  // let backed-off retries come due
+                    return false
+                })
             #expect(ourRules(h, MerakiSimulator.mainOffice).count == 1)
             // Both faults were met: the 503 and the PUT whose answer was lost.
             #expect(h.meraki.requests(path: path, method: "PUT").count >= 2)
@@ -139,14 +151,17 @@ import Testing
         try await withHarness(playbooks: Self.playbooks) { h in
             let user = SlackAdminSimulator.activeUserID
             let answer = try await h.client.detection(
-                ["id": "dl-1", "detection": "slack.max_daily_download", "subject": ["slack_user_id": .string(user)]], secret: ServerHarness.webhookSecret)
+                ["id": "dl-1", "detection": "slack.max_daily_download", "subject": ["slack_user_id": .string(user)]],
+                secret: ServerHarness.webhookSecret)
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             #expect(await eventually { try await h.store.alert(id: alertID)?.message != nil })
             let ts = try #require(try await h.store.alert(id: alertID)?.message?.ts)
             _ = try await h.client.click("block_user", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.views.count == 1 })
             let metadata = try #require(h.simulator.views.last?["private_metadata"]?.stringValue)
-            _ = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.ttlValues("1h", "mass download"))
+            _ = try await h.client.submitView(
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata,
+                values: Self.ttlValues("1h", "mass download"))
             let id = try #require(try await h.store.alert(id: alertID)?.containments.first?.id)
             #expect(await eventually { try await status(h, alertID, id) == .active })
             #expect(h.slackAdmin.isActive(user) == false)
@@ -173,12 +188,17 @@ import Testing
             _ = try await h.client.click("block_ip", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.views.count == 1 })
             let metadata = try #require(h.simulator.views.last?["private_metadata"]?.stringValue)
-            for (ttl, reason, block) in [("forever", "spraying", "ttl"), ("30s", "spraying", "ttl"), ("90d", "spraying", "ttl"), ("4h", " ", "reason")] {
-                let answer = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.ttlValues(ttl, reason))
+            for (ttl, reason, block) in [
+                ("forever", "spraying", "ttl"), ("30s", "spraying", "ttl"), ("90d", "spraying", "ttl"), ("4h", " ", "reason"),
+            ] {
+                let answer = try await h.client.submitView(
+                    callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.ttlValues(ttl, reason)
+                )
                 #expect(answer.json?["response_action"] == "errors")
                 #expect(answer.json?["errors"]?[block] != nil, "\(ttl) \(reason)")
             }
-            let tampered = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: Self.ttlValues("4h", "x y z"))
+            let tampered = try await h.client.submitView(
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: Self.ttlValues("4h", "x y z"))
             #expect(tampered.json?["response_action"] == "errors")
             #expect(try await h.store.alert(id: alertID)?.containments.isEmpty == true)
         }
@@ -247,7 +267,9 @@ import Testing
             _ = try await h.client.click("block_ip", value: second.alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: second.ts)
             #expect(await h.simulator.waitUntil { $0.views.count == 2 })
             let metadata = try #require(h.simulator.views.last?["private_metadata"]?.stringValue)
-            let answer = try await h.client.submitView(callbackID: ContainmentModal.callbackID, user: ServerHarness.bob, privateMetadata: metadata, values: ServerContainmentFlowTests.ttlValues("1h", "again"))
+            let answer = try await h.client.submitView(
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.bob, privateMetadata: metadata,
+                values: ServerContainmentFlowTests.ttlValues("1h", "again"))
             #expect(answer.json?["errors"]?["reason"]?.stringValue?.contains("already awaiting approval") == true)
             #expect(try await h.store.liveContainments(kind: .blockIP, target: "203.0.113.7").count == 1)
         }

@@ -113,7 +113,8 @@ extension ServeProcesses {
             #expect(await simulator.waitUntil { $0.requests.contains { $0.method == "conversations.history" } })
             let alertID = try #require(answer.json?["alert_id"]?.stringValue)
             let ts = try #require(simulator.topLevelMessages().first?.ts)
-            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
+            let click = try await client.click(
+                "ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
             #expect(click.status == 200)
             #expect(await simulator.waitUntil { $0.replies(to: ts).count == 1 })
             #expect(simulator.topLevelMessages().count == 1)
@@ -133,7 +134,8 @@ extension ServeProcesses {
             let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
             let slackURL = "http://127.0.0.1:\(slackApp.port)"
             let extra = [
-                "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)", "MERAKI_API_KEY": ServerHarness.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
+                "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)", "MERAKI_API_KEY": ServerHarness.merakiKey,
+                "MERAKI_ORG_ID": meraki.organizationID,
                 "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1",
             ]
             let rulesPath = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules"
@@ -172,7 +174,8 @@ extension ServeProcesses {
             #expect(await eventually { try await store.alert(id: alertID)?.containments.first?.status == .released })
             #expect(marked(MerakiSimulator.mainOffice, id) == 0)
             #expect(marked(MerakiSimulator.branch, id) == 0)
-            #expect(meraki.l3Rules(networkID: MerakiSimulator.mainOffice).contains { $0["comment"] == "Allow TCP traffic to subnet with HTTP servers." })
+            #expect(
+                meraki.l3Rules(networkID: MerakiSimulator.mainOffice).contains { $0["comment"] == "Allow TCP traffic to subnet with HTTP servers." })
             let audit = try await store.auditEntries(after: 0, limit: 500)
             #expect(audit.filter { $0.action == "containment.executed" }.count == 1)
             #expect(audit.filter { $0.action == "containment.released" }.count == 1)

@@ -6,7 +6,9 @@ import SentryStore
 import Testing
 
 @Suite struct ServerEndpointTests {
-    func signedHeaders(_ body: String, secret: String = ServerHarness.signingSecret, timestamp: Int, contentType: String = "application/x-www-form-urlencoded") -> [HTTPHeader] {
+    func signedHeaders(
+        _ body: String, secret: String = ServerHarness.signingSecret, timestamp: Int, contentType: String = "application/x-www-form-urlencoded"
+    ) -> [HTTPHeader] {
         [
             HTTPHeader("Content-Type", contentType), HTTPHeader("X-Slack-Request-Timestamp", String(timestamp)),
             HTTPHeader("X-Slack-Signature", RequestVerifier(secret: secret).sign(timestamp: String(timestamp), body: Array(body.utf8))),
@@ -40,7 +42,8 @@ import Testing
             case .missingTimestamp: headers = signedHeaders(Self.helpForm, timestamp: now).filter { $0.name != "X-Slack-Request-Timestamp" }
             case .stale: headers = signedHeaders(Self.helpForm, timestamp: now - 301)
             case .future: headers = signedHeaders(Self.helpForm, timestamp: now + 301)
-            case .garbage: headers = signedHeaders(Self.helpForm, timestamp: now).map { $0.name == "X-Slack-Signature" ? HTTPHeader($0.name, "v0=zz") : $0 }
+            case .garbage:
+                headers = signedHeaders(Self.helpForm, timestamp: now).map { $0.name == "X-Slack-Signature" ? HTTPHeader($0.name, "v0=zz") : $0 }
             }
             for path in ["/slack/commands", "/slack/interactivity", "/slack/events"] {
                 let answer = try await h.client.send("POST", path, body: Array(Self.helpForm.utf8), headers: headers)
@@ -54,7 +57,8 @@ import Testing
         try await withHarness { h in
             let now = Int(h.clock.now().timeIntervalSince1970)
             for skew in [-300, 300] {
-                let answer = try await h.client.send("POST", "/slack/commands", body: Array(Self.helpForm.utf8), headers: signedHeaders(Self.helpForm, timestamp: now + skew))
+                let answer = try await h.client.send(
+                    "POST", "/slack/commands", body: Array(Self.helpForm.utf8), headers: signedHeaders(Self.helpForm, timestamp: now + skew))
                 #expect(answer.status == 200)
             }
         }
@@ -64,7 +68,8 @@ import Testing
         try await withHarness { h in
             let big = "text=" + String(repeating: "a", count: 70 * 1024)
             for path in ["/slack/commands", "/slack/interactivity", "/slack/events", "/hooks/detections"] {
-                let answer = try await h.client.send("POST", path, body: Array(big.utf8), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
+                let answer = try await h.client.send(
+                    "POST", path, body: Array(big.utf8), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
                 #expect(answer.status == 413, "\(path)")
             }
             let failures = ["signature_mismatch", "missing_signature", "missing_timestamp"].map {
@@ -77,11 +82,14 @@ import Testing
     @Test func sslCheckGetsABare200AndNothingIsProcessed() async throws {
         try await withHarness { h in
             let form = "ssl_check=1&token=REDACTED&command=%2Fsentry&text=alerts&user_id=U0ALICE"
-            let answer = try await h.client.send("POST", "/slack/commands", body: Array(form.utf8), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
+            let answer = try await h.client.send(
+                "POST", "/slack/commands", body: Array(form.utf8), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
             #expect(answer.status == 200)
             #expect(answer.body.isEmpty)
             // Any other value of ssl_check is an ordinary, unsigned request.
-            let fake = try await h.client.send("POST", "/slack/commands", body: Array("ssl_check=true&command=%2Fsentry".utf8), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
+            let fake = try await h.client.send(
+                "POST", "/slack/commands", body: Array("ssl_check=true&command=%2Fsentry".utf8),
+                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")])
             #expect(fake.status == 401)
         }
     }
@@ -98,7 +106,8 @@ import Testing
             #expect(noPayload.status == 400)
             let badPayload = try await h.client.slack("/slack/interactivity", form: "payload=%7Bnot%20json")
             #expect(badPayload.status == 400)
-            let noActions = try await h.client.slack("/slack/interactivity", form: FormBody.encode([("payload", #"{"type":"block_actions","user":{"id":"U0ALICE"},"actions":[]}"#)]))
+            let noActions = try await h.client.slack(
+                "/slack/interactivity", form: FormBody.encode([("payload", #"{"type":"block_actions","user":{"id":"U0ALICE"},"actions":[]}"#)]))
             #expect(noActions.status == 400)
             let eventsForm = try await h.client.slack("/slack/events", form: "a=b")
             #expect(eventsForm.status == 415)
@@ -119,11 +128,14 @@ import Testing
     @Test func alertsAndAlertCommandsReadTheStore() async throws {
         try await withHarness { h in
             let (alertID, _) = try await h.postedAlert()
-            let list = try await h.client.slack("/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alerts"), ("user_id", "U0ALICE")]))
+            let list = try await h.client.slack(
+                "/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alerts"), ("user_id", "U0ALICE")]))
             #expect(list.json?["text"]?.stringValue?.contains(alertID) == true)
-            let one = try await h.client.slack("/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alert \(alertID.lowercased())"), ("user_id", "U0ALICE")]))
+            let one = try await h.client.slack(
+                "/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alert \(alertID.lowercased())"), ("user_id", "U0ALICE")]))
             #expect(one.json?["text"]?.stringValue?.contains("Open") == true)
-            let missing = try await h.client.slack("/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alert A-00000000"), ("user_id", "U0ALICE")]))
+            let missing = try await h.client.slack(
+                "/slack/commands", form: FormBody.encode([("command", "/sentry"), ("text", "alert A-00000000"), ("user_id", "U0ALICE")]))
             #expect(missing.json?["text"]?.stringValue?.contains("No alert") == true)
         }
     }
@@ -139,7 +151,8 @@ import Testing
 
     @Test func appMentionAnswersOnceEvenWhenSlackRetries() async throws {
         try await withHarness { h in
-            let body = #"{"type":"event_callback","event_id":"Ev0TEST1","event":{"type":"app_mention","channel":"C0TESTALERTS","user":"U0ALICE","text":"<@U0SENTRY> status","ts":"1.1"}}"#
+            let body =
+                #"{"type":"event_callback","event_id":"Ev0TEST1","event":{"type":"app_mention","channel":"C0TESTALERTS","user":"U0ALICE","text":"<@U0SENTRY> status","ts":"1.1"}}"#
             for _ in 0..<3 {
                 let answer = try await h.client.slack("/slack/events", form: body, contentType: "application/json")
                 #expect(answer.status == 200)

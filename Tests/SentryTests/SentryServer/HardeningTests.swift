@@ -66,15 +66,20 @@ import Testing
             h.simulator.inject([.lostAnswer], for: "chat.postMessage")
             _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
-            #expect(await eventually {
-                try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.lastError != nil } else { false } }
-            })
+            #expect(
+                await eventually {
+                    try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.lastError != nil } else { false } }
+                })
             h.clock.advance(by: 30)
-            #expect(await eventually {
-                try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.state == "done" } else { false } }
-            })
+            #expect(
+                await eventually {
+                    try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.state == "done" } else { false } }
+                })
             #expect(h.simulator.replies(to: ts).count == 1, "one acknowledged reply, not two")
-            #expect(h.simulator.requests.contains { $0.method == "conversations.replies" && $0.query["ts"] == ts && $0.query["include_all_metadata"] == "true" })
+            #expect(
+                h.simulator.requests.contains {
+                    $0.method == "conversations.replies" && $0.query["ts"] == ts && $0.query["include_all_metadata"] == "true"
+                })
             // The reply carries the key it was found by.
             let reply = try #require(h.simulator.replies(to: ts).first)
             #expect(reply.metadata?["event_type"] == .string(EffectRunner.replyEventType))
@@ -153,7 +158,10 @@ extension Connectors {
                 let client = SlackClient(transport: CurlTransport(), baseURL: baseURL, token: "xoxb-test-token", logger: quietLogger)
                 await client.rateLimits.hold("chat.update", for: .seconds(120))
                 let error = await #expect(throws: SlackError.self) { try await client.update(channel: "C1", ts: "1.1", text: "x") }
-                guard case .rateLimited = error else { Issue.record("expected rateLimited, got \(String(describing: error))"); return }
+                guard case .rateLimited = error else {
+                    Issue.record("expected rateLimited, got \(String(describing: error))")
+                    return
+                }
             }
             #expect(slack.calls.isEmpty)
         }
@@ -181,7 +189,8 @@ extension ServeProcesses {
 
             // Slack posts the "acknowledged" reply and holds its answer; the process dies meanwhile.
             simulator.inject([.stall(seconds: 30)], for: "chat.postMessage")
-            let click = try await client.click("ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
+            let click = try await client.click(
+                "ack", value: alertID, user: "U0ANYONE", responseURL: "\(slackURL)/response/x", channel: ServerHarness.channel, messageTS: ts)
             #expect(click.status == 200)
             #expect(await simulator.waitUntil { $0.replies(to: ts).count == 1 })
             kill(first.processIdentifier, SIGKILL)
@@ -193,9 +202,10 @@ extension ServeProcesses {
                 second.waitUntilExit()
             }
             #expect(await crash.waitForReady(client))
-            #expect(await eventually(timeout: .seconds(20)) {
-                try await store.outbox(alertID: alertID).allSatisfy { $0.state == "done" }
-            })
+            #expect(
+                await eventually(timeout: .seconds(20)) {
+                    try await store.outbox(alertID: alertID).allSatisfy { $0.state == "done" }
+                })
             #expect(simulator.requests.contains { $0.method == "conversations.replies" })
             #expect(simulator.replies(to: ts).count == 1, "one acknowledged reply after the restart, not two")
             await slackApp.stop()
@@ -216,7 +226,8 @@ extension ServerHardeningTests {
             #expect(answer.status == 200)
             #expect(answer.json?["response_action"] == "errors")
             #expect(try await h.store.alert(id: alertID)?.containments.isEmpty == true)
-            #expect(try await h.store.auditEntries(after: 0, limit: 100).contains { $0.action == "containment.refused" && $0.detail.contains(target) })
+            #expect(
+                try await h.store.auditEntries(after: 0, limit: 100).contains { $0.action == "containment.refused" && $0.detail.contains(target) })
             // Nothing was queued for Meraki, so nothing can run after an approval.
             #expect(try await h.store.outbox(alertID: alertID).allSatisfy { if case .executeContainment = $0.effect { false } else { true } })
             #expect(h.meraki.requests.filter { $0.method == "PUT" }.isEmpty)

@@ -7,7 +7,8 @@ import Testing
 /// The App Home tab end to end: opening it publishes the right page for the right person.
 @Suite struct HomeTabTests {
     func open(_ h: ServerHarness, user: String, tab: String = "home") async throws {
-        let body = #"{"type":"event_callback","event_id":"Ev0HOME\#(user)\#(tab)","event":{"type":"app_home_opened","user":"\#(user)","channel":"D0HOME","tab":"\#(tab)"}}"#
+        let body =
+            #"{"type":"event_callback","event_id":"Ev0HOME\#(user)\#(tab)","event":{"type":"app_home_opened","user":"\#(user)","channel":"D0HOME","tab":"\#(tab)"}}"#
         let answer = try await h.client.slack("/slack/events", form: body, contentType: "application/json")
         #expect(answer.status == 200)
     }

@@ -21,7 +21,9 @@ import Testing
                 typed.insert(name)
             } else {
                 let name = String(line.prefix { $0 != "{" && $0 != " " })
-                let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) && !typed.contains($0) ? String($0.dropLast($1.count)) : $0 }
+                let family = ["_bucket", "_sum", "_count"].reduce(name) {
+                    $0.hasSuffix($1) && !typed.contains($0) ? String($0.dropLast($1.count)) : $0
+                }
                 #expect(typed.contains(family), "sample before TYPE: \(line)")
                 #expect(Double(line.split(separator: " ").last ?? "") != nil, "not a number: \(line)")
                 if let open = line.firstIndex(of: "{") {
@@ -44,11 +46,12 @@ import Testing
             let pending = try await h.client.send("GET", "/metrics").text
             #expect(pending.contains(#"sentry_containments{kind="block_ip",state="awaiting_approval"} 1"#))
             _ = try await h.client.click("approve", value: id, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
-            #expect(await eventually {
-                if try await h.store.alert(id: alertID)?.containments.first?.status == .active { return true }
-                h.clock.advance(by: 60)
-                return false
-            })
+            #expect(
+                await eventually {
+                    if try await h.store.alert(id: alertID)?.containments.first?.status == .active { return true }
+                    h.clock.advance(by: 60)
+                    return false
+                })
             _ = try await h.client.slack("/slack/commands", form: ServerEndpointTests.helpForm)
             _ = try await h.client.send("POST", "/slack/commands", body: Array("text=help".utf8))
 
@@ -135,7 +138,8 @@ import Testing
 
     @Test func upstreamCallsAreLabelledByAPIAndOutcome() async throws {
         let configuration = try ServerConfiguration.load(environment: [
-            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken, "SLACK_ALERT_CHANNEL": ServerHarness.channel,
+            "SLACK_SIGNING_SECRET": ServerHarness.signingSecret, "SLACK_BOT_TOKEN": ServerHarness.botToken,
+            "SLACK_ALERT_CHANNEL": ServerHarness.channel,
             "SLACK_API_URL": "http://127.0.0.1:1/api/", "MERAKI_API_URL": "http://127.0.0.1:2/api/v1",
         ]).get()
         let metrics = ServerMetrics()

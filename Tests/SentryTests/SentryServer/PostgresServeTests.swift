@@ -1,9 +1,10 @@
 import Foundation
 import SentryCore
 import SentryEngine
-@testable import SentryPostgres
 import SentryStore
 import Testing
+
+@testable import SentryPostgres
 
 extension ServeProcesses {
     /// A real `sentry serve` on PostgreSQL: it migrates an empty database at start, runs its pool in the service

@@ -17,7 +17,9 @@ import Testing
                     for n in 0..<50 {
                         let index = second * 50 + n
                         group.addTask {
-                            try await h.client.detection(ServerHarness.detection(id: "burst-\(index)", ip: ips[index % 5]), secret: ServerHarness.webhookSecret).status
+                            try await h.client.detection(
+                                ServerHarness.detection(id: "burst-\(index)", ip: ips[index % 5]), secret: ServerHarness.webhookSecret
+                            ).status
                         }
                     }
                     for try await status in group { #expect(status == 202) }
@@ -26,10 +28,11 @@ import Testing
             }
             #expect(try await h.store.countAlerts()[.open] == 5)
             // Every alert ends up showing all 100 of its detections: updates coalesce but are never dropped.
-            #expect(await h.simulator.waitUntil(timeout: .seconds(30)) { simulator in
-                simulator.topLevelMessages().count == 5
-                    && simulator.topLevelMessages().allSatisfy { Transcript.text($0.blocks).contains("100 times") }
-            })
+            #expect(
+                await h.simulator.waitUntil(timeout: .seconds(30)) { simulator in
+                    simulator.topLevelMessages().count == 5
+                        && simulator.topLevelMessages().allSatisfy { Transcript.text($0.blocks).contains("100 times") }
+                })
             let updates = h.simulator.requests.filter { $0.method == "chat.update" }.count
             #expect(updates < 100, "495 grouped detections must not mean 495 updates (\(updates))")
             #expect(h.simulator.rateLimitedCount <= 2, "429s: \(h.simulator.rateLimitedCount)")

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
-@testable import SentryServer
 import SentryStore
 import SentryTesting
 import Testing
+
+@testable import SentryServer
 
 /// A body the client broke (bad chunking, cut short, a transfer coding we cannot read) is the client's error:
 /// a 4xx, counted, logged at debug, and nothing of it is acted on.
@@ -52,9 +53,12 @@ import Testing
             ("command", "/sentry"), ("text", "block-ip 203.0.113.50"), ("user_id", ServerHarness.alice), ("channel_id", ServerHarness.channel),
             ("response_url", h.responseURL), ("trigger_id", "1.2.3"),
         ])
-        let click = FormBody.encode([("payload", LoopbackClient.clickPayload("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL).encoded())])
+        let click = FormBody.encode([
+            ("payload", LoopbackClient.clickPayload("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL).encoded())
+        ])
         let event: JSONValue = [
-            "type": "event_callback", "event_id": "Ev0BODY", "event": ["type": "app_mention", "channel": .string(ServerHarness.channel), "text": "status"],
+            "type": "event_callback", "event_id": "Ev0BODY",
+            "event": ["type": "app_mention", "channel": .string(ServerHarness.channel), "text": "status"],
         ]
         return [
             signedSlack("/slack/commands", "slack_commands", body: command, contentType: "application/x-www-form-urlencoded", clock: h.clock),

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
-import SentryServer
 import SentryEngine
+import SentryServer
 import SentryStore
 import SentryTesting
 import Testing
@@ -39,7 +39,8 @@ import Testing
         // First life: the detection is stored, then the process stops before any effect runs.
         do {
             let store = try SQLiteAlertStore(path: path)
-            let result = try await store.engine.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-RESTART1", now: clock.now())
+            let result = try await store.engine.ingest(
+                try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-RESTART1", now: clock.now())
             #expect(result.status == .created)
         }
         // Second life: a new store and runner on the same file.
@@ -69,7 +70,8 @@ import Testing
 
         do {
             let store = try SQLiteAlertStore(path: path)
-            _ = try await store.engine.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-LOSTANSW", now: clock.now())
+            _ = try await store.engine.ingest(
+                try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-LOSTANSW", now: clock.now())
             // Slack posts the message but the answer never arrives (as if the process died right after sending).
             simulator.inject([.lostAnswer], for: "chat.postMessage")
             #expect(try await runner(store, slackURL: slackURL, clock: clock, transport: transport).drainOnce() == 0)
@@ -92,9 +94,12 @@ import Testing
         defer { transport.shutdown() }
         let clock = ManualClock(Date())
         let store = try SQLiteAlertStore.inMemory()
-        _ = try await store.engine.ingest(try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-COALESCE", now: clock.now())
+        _ = try await store.engine.ingest(
+            try detection("evt-1"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-COALESCE", now: clock.now())
         for index in 2...6 {
-            let result = try await store.engine.ingest(try detection("evt-\(index)"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-UNUSED\(index)0", now: clock.now())
+            let result = try await store.engine.ingest(
+                try detection("evt-\(index)"), playbook: Self.playbook, channel: ServerHarness.channel, newAlertID: "A-UNUSED\(index)0",
+                now: clock.now())
             #expect(result.status == .grouped)
         }
         // One post and one (coalesced) update are pending.

@@ -1,10 +1,11 @@
 import Foundation
 import SentryConnectors
 import SentryCore
-@testable import SentryServer
 import SentryStore
 import SentryTesting
 import Testing
+
+@testable import SentryServer
 
 /// What a final failure feeds back to the alert, and that a Slack user reads Sentry's sentence, not the service's.
 @Suite struct ServerRunnerFailureTests {

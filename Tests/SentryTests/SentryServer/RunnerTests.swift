@@ -1,8 +1,8 @@
 import Foundation
 import SentryConnectors
 import SentryCore
-import SentryServer
 import SentryEngine
+import SentryServer
 import SentryStore
 import Testing
 
@@ -43,10 +43,11 @@ import Testing
             #expect(texts.last?.contains("resolved") == true)
             // A rate limit does not use up an attempt. Posts (the alert, thread replies) count each attempt before
             // they send, so a crash cannot hide one: theirs is the one that went through.
-            #expect(try await h.store.outbox(alertID: alertID).allSatisfy { entry in
-                if case .replyInThread = entry.effect { return entry.attempts == 1 }
-                return entry.attempts == 0 || entry.effect == .postAlert
-            })
+            #expect(
+                try await h.store.outbox(alertID: alertID).allSatisfy { entry in
+                    if case .replyInThread = entry.effect { return entry.attempts == 1 }
+                    return entry.attempts == 0 || entry.effect == .postAlert
+                })
         }
     }
 
@@ -74,9 +75,10 @@ import Testing
             let (alertID, ts) = try await h.postedAlert()
             _ = try await h.client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
             #expect(await h.simulator.waitUntil { $0.replies(to: ts).count == 1 })
-            #expect(await eventually {
-                try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.state == "done" } else { false } }
-            })
+            #expect(
+                await eventually {
+                    try await h.store.outbox(alertID: alertID).contains { if case .replyInThread = $0.effect { $0.state == "done" } else { false } }
+                })
         }
     }
 

@@ -84,13 +84,16 @@ extension ServeProcesses {
                 "POST", "/hooks/detections", body: Array(ServerHarness.detection(id: "leak-3").encoded().utf8),
                 headers: [HTTPHeader("Authorization", "Bearer \(Self.secrets["SENTRY_WEBHOOK_TOKEN"]!)x")])
             #expect(wrongBearer.status == 401)
-            let forged = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: "not-" + Self.secrets["SLACK_SIGNING_SECRET"]!)
+            let forged = LoopbackClient(
+                baseURL: "http://127.0.0.1:\(port)", transport: transport, slackSecret: "not-" + Self.secrets["SLACK_SIGNING_SECRET"]!)
             #expect(try await forged.command("help", user: ServerHarness.alice).status == 401)
 
             // Clicks, a block-ip with approval (Meraki), a block-user with approval (SCIM), the uplinks command.
             #expect(await slack.waitUntil { $0.topLevelMessages().count == 2 })
             let ts = try #require(slack.topLevelMessages().first?.ts)
-            #expect(try await client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: slackURL + "/response/a", messageTS: ts).status == 200)
+            #expect(
+                try await client.click("ack", value: alertID, user: ServerHarness.alice, responseURL: slackURL + "/response/a", messageTS: ts).status
+                    == 200)
             let requested = try await client.command("block-ip 198.51.100.23 1h", user: ServerHarness.alice, responseURL: slackURL + "/response/b")
             let blockID = try #require(requested.json?["text"]?.stringValue?.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
             _ = try await client.click("approve", value: blockID, user: ServerHarness.bob, responseURL: slackURL + "/response/c")
@@ -101,7 +104,8 @@ extension ServeProcesses {
             let downloadAlert = try #require(download.json?["alert_id"]?.stringValue)
             #expect(await slack.waitUntil { $0.topLevelMessages().count == 3 })
             let downloadTS = try #require(slack.topLevelMessages().last?.ts)
-            _ = try await client.click("block_user", value: downloadAlert, user: ServerHarness.alice, responseURL: slackURL + "/response/d", messageTS: downloadTS)
+            _ = try await client.click(
+                "block_user", value: downloadAlert, user: ServerHarness.alice, responseURL: slackURL + "/response/d", messageTS: downloadTS)
             #expect(await slack.waitUntil { $0.views.count == 1 })
             let metadata = try #require(slack.views.last?["private_metadata"]?.stringValue)
             _ = try await client.submitView(

@@ -86,9 +86,12 @@ final class ServerHarness: Sendable {
             containment: LiveContainmentExecutor.make(
                 configuration: configuration, transport: upstream, journal: (store as? SQLiteAlertStore) ?? sqlite, logger: logger,
                 metrics: metrics),
-            uplinks: !uplinks ? nil : MerakiUplinkLookup(client: MerakiClient(
-                transport: upstream, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
-                limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)),
+            uplinks: !uplinks
+                ? nil
+                : MerakiUplinkLookup(
+                    client: MerakiClient(
+                        transport: upstream, baseURL: configuration.merakiAPIURL, apiKey: Self.merakiKey, organizationID: meraki.organizationID,
+                        limiter: TokenBucket(capacity: 10, refillPerSecond: 10), retry: RetryPolicy(maxAttempts: 1), sleep: { _ in }, logger: logger)),
             pacer: SlackPacer(clock: SystemClock(), onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) }))
         self.server = server
         sentryApp = try await RunningApplication.start { server.application(onRunning: $0) }

@@ -13,7 +13,8 @@ extension ServeProcesses {
 
         func webhookPost(id: String, port: Int) -> (head: [UInt8], body: [UInt8]) {
             let body = Array(ServerHarness.detection(id: id, ip: "198.51.100.9").encoded().utf8)
-            let head = "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+            let head =
+                "POST /hooks/detections HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
                 + "Authorization: Bearer \(ServerHarness.webhookToken)\r\nContent-Length: \(body.count)\r\n\r\n"
             return (Array(head.utf8), body)
         }

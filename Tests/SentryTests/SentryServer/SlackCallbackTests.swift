@@ -40,8 +40,11 @@ import Testing
             #expect(noUser.body == .text(overHTTP.text))
             let noType = try await controller.answer(.interaction(payload: ["user": ["id": "U1"]]))
             #expect(noType.status == .badRequest)
-            #expect(SlackCallback.decode(.event, body: Array("[1]".utf8)) == .failure(.init(answer: .text(.badRequest, "body is not a JSON object\n"))))
-            #expect(SlackCallback.decode(.interaction, body: Array("a=b".utf8)) == .failure(.init(answer: .text(.badRequest, "missing form field: payload\n"))))
+            #expect(
+                SlackCallback.decode(.event, body: Array("[1]".utf8)) == .failure(.init(answer: .text(.badRequest, "body is not a JSON object\n"))))
+            #expect(
+                SlackCallback.decode(.interaction, body: Array("a=b".utf8))
+                    == .failure(.init(answer: .text(.badRequest, "missing form field: payload\n"))))
         }
     }
 }

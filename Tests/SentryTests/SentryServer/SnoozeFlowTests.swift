@@ -8,8 +8,10 @@ import Testing
 /// Snooze end to end: the button, the form, quiet detections, `/sentry snooze list`, expiry and `/sentry unsnooze`.
 @Suite struct SnoozeFlowTests {
     static func values(_ duration: String, _ reason: String) -> JSONValue {
-        [SnoozeModal.durationBlock: [SnoozeModal.durationAction: ["type": "plain_text_input", "value": .string(duration)]],
-         SnoozeModal.reasonBlock: [SnoozeModal.reasonAction: ["type": "plain_text_input", "value": .string(reason)]]]
+        [
+            SnoozeModal.durationBlock: [SnoozeModal.durationAction: ["type": "plain_text_input", "value": .string(duration)]],
+            SnoozeModal.reasonBlock: [SnoozeModal.reasonAction: ["type": "plain_text_input", "value": .string(reason)]],
+        ]
     }
 
     /// Presses Snooze… and submits the form.
@@ -20,11 +22,13 @@ import Testing
         let view = try #require(h.simulator.views.last)
         #expect(view["callback_id"] == .string(SnoozeModal.callbackID))
         let metadata = try #require(view["private_metadata"]?.stringValue)
-        let wrong = try await h.client.submitView(callbackID: SnoozeModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.values("forever", "x"))
+        let wrong = try await h.client.submitView(
+            callbackID: SnoozeModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.values("forever", "x"))
         #expect(wrong.json?["response_action"] == "errors")
         #expect(wrong.json?["errors"]?[SnoozeModal.durationBlock] != nil)
         #expect(try await h.store.alert(id: alertID)?.snooze == nil)
-        let submitted = try await h.client.submitView(callbackID: SnoozeModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.values(duration, "known scanner"))
+        let submitted = try await h.client.submitView(
+            callbackID: SnoozeModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata, values: Self.values(duration, "known scanner"))
         #expect(submitted.status == 200)
         #expect(submitted.body.isEmpty)
     }

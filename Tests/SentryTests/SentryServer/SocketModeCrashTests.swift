@@ -20,7 +20,8 @@ extension ServeProcesses {
             // Sent as fast as the socket takes them, then the process dies with acks still owed.
             for index in 0..<150 {
                 try await sockets.send(
-                    "events_api", payload: SocketModeHarness.appMention(eventID: "EvKill\(index)", channel: "C0KILL\(index)"), acceptsResponsePayload: false, retryAttempt: 0,
+                    "events_api", payload: SocketModeHarness.appMention(eventID: "EvKill\(index)", channel: "C0KILL\(index)"),
+                    acceptsResponsePayload: false, retryAttempt: 0,
                     envelopeID: "kill-\(index)")
             }
             kill(process.processIdentifier, SIGKILL)

@@ -39,7 +39,8 @@ final class SocketModeHarness: Sendable {
     let task: Task<Void, Never>
 
     init(
-        connections: Int = 2, delay: Duration = .zero, environment: [String: String] = [:], settings tweak: (inout SocketModeSettings) -> Void = { _ in },
+        connections: Int = 2, delay: Duration = .zero, environment: [String: String] = [:],
+        settings tweak: (inout SocketModeSettings) -> Void = { _ in },
         logger: Logger? = nil, before: (SocketModeSimulator) -> Void = { _ in }
     ) async throws {
         http = try await ServerHarness(environment: environment)
@@ -56,7 +57,8 @@ final class SocketModeHarness: Sendable {
         answerer = RecordingAnswerer(SlackController(context: http.server.context), delay: delay)
         let opener = SlackClient(
             transport: http.transport, baseURL: "http://127.0.0.1:\(socketApp.port)/api", token: Self.appToken, sleep: { _ in }, logger: logger)
-        let bot = SlackClient(transport: http.transport, baseURL: "\(http.slackURL)/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
+        let bot = SlackClient(
+            transport: http.transport, baseURL: "\(http.slackURL)/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
         client = SocketModeClient(
             opener: opener, answerer: answerer, slack: bot, settings: settings, metrics: http.metrics,
             status: http.server.context.socketMode ?? SocketModeStatus(), logger: logger)
@@ -80,12 +82,19 @@ final class SocketModeHarness: Sendable {
         [
             "token": "unused", "team_id": "T0SIMULATED", "api_app_id": "A0SENTRY", "type": "event_callback", "event_id": .string(eventID),
             "event_time": 1_795_000_000, "authorizations": [["team_id": "T0SIMULATED", "user_id": "U0SENTRYBOT", "is_bot": true]],
-            "event": ["type": "app_mention", "user": .string(ServerHarness.alice), "text": "<@U0SENTRYBOT> status", "channel": .string(channel), "ts": "1.0"],
+            "event": [
+                "type": "app_mention", "user": .string(ServerHarness.alice), "text": "<@U0SENTRYBOT> status", "channel": .string(channel),
+                "ts": "1.0",
+            ],
         ]
     }
 
     static func commandPayload(_ text: String, responseURL: String) -> JSONValue {
-        .object(Dictionary(uniqueKeysWithValues: LoopbackClient.commandFields(text, user: ServerHarness.alice, responseURL: responseURL).map { ($0.0, JSONValue.string($0.1)) }))
+        .object(
+            Dictionary(
+                uniqueKeysWithValues: LoopbackClient.commandFields(text, user: ServerHarness.alice, responseURL: responseURL).map {
+                    ($0.0, JSONValue.string($0.1))
+                }))
     }
 }
 

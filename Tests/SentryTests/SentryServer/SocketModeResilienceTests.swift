@@ -51,7 +51,8 @@ import Testing
             #expect(await h.connected(1))
             let live = try #require(h.socket.openConnections.first)
             #expect(live != h.socket.connectionsMade.first)
-            let id = try await h.socket.send("events_api", payload: SocketModeHarness.appMention(eventID: "EvAfterPing"), acceptsResponsePayload: false)
+            let id = try await h.socket.send(
+                "events_api", payload: SocketModeHarness.appMention(eventID: "EvAfterPing"), acceptsResponsePayload: false)
             #expect(await h.socket.waitUntil(timeout: .seconds(30)) { $0.ack(for: id) != nil })
         }
     }
@@ -74,7 +75,8 @@ import Testing
 
     @Test func invalidAuthStopsWithoutALoop() async throws {
         try await withSocketMode(
-            connections: 2, environment: ["SLACK_APP_TOKEN": SocketModeHarness.appToken], before: { $0.failNextOpens(["invalid_auth", "invalid_auth"]) }
+            connections: 2, environment: ["SLACK_APP_TOKEN": SocketModeHarness.appToken],
+            before: { $0.failNextOpens(["invalid_auth", "invalid_auth"]) }
         ) { h in
             // Both slots ask once at most; the first refusal stops both; nothing asks again.
             await h.task.value
@@ -142,12 +144,15 @@ import Testing
     }
 
     @Test func framesDecodeAsSlackSendsThem() {
-        #expect(SocketModeFrame.decode(#"{"type":"hello","num_connections":3,"debug_info":{"approximate_connection_time":18060}}"#)
-            == .hello(numConnections: 3, approximateConnectionTime: 18_060))
+        #expect(
+            SocketModeFrame.decode(#"{"type":"hello","num_connections":3,"debug_info":{"approximate_connection_time":18060}}"#)
+                == .hello(numConnections: 3, approximateConnectionTime: 18_060))
         #expect(SocketModeFrame.decode(#"{"type":"disconnect","reason":"warning","debug_info":{"host":"h"}}"#) == .disconnect(reason: "warning"))
         #expect(SocketModeFrame.decode(#"{"type":"events_api","payload":{}}"#) == .unknown(type: "events_api"))
-        guard case .envelope(let envelope) = SocketModeFrame.decode(
-            #"{"envelope_id":"e1","type":"slash_commands","payload":{"command":"/sentry","text":"help","user_id":"U1"},"accepts_response_payload":true}"#)
+        guard
+            case .envelope(let envelope) = SocketModeFrame.decode(
+                #"{"envelope_id":"e1","type":"slash_commands","payload":{"command":"/sentry","text":"help","user_id":"U1"},"accepts_response_payload":true}"#
+            )
         else {
             Issue.record("no envelope")
             return

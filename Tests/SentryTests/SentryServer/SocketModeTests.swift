@@ -23,11 +23,13 @@ import Testing
     @Test func everyEnvelopeTypeReachesTheOneHandlerAndIsAcked() async throws {
         try await withSocketMode(connections: 1) { h in
             #expect(await h.connected(1))
-            let event = try await h.socket.send("events_api", payload: SocketModeHarness.appMention(eventID: "Ev0001"), acceptsResponsePayload: false, retryAttempt: 0)
+            let event = try await h.socket.send(
+                "events_api", payload: SocketModeHarness.appMention(eventID: "Ev0001"), acceptsResponsePayload: false, retryAttempt: 0)
             let command = try await h.socket.send(
                 "slash_commands", payload: SocketModeHarness.commandPayload("help", responseURL: h.http.responseURL), acceptsResponsePayload: true)
             let click = try await h.socket.send(
-                "interactive", payload: LoopbackClient.clickPayload("no_such_button", value: "A-X", user: ServerHarness.alice, responseURL: h.http.responseURL),
+                "interactive",
+                payload: LoopbackClient.clickPayload("no_such_button", value: "A-X", user: ServerHarness.alice, responseURL: h.http.responseURL),
                 acceptsResponsePayload: true)
             #expect(await h.socket.waitUntil { $0.acks.count == 3 })
             #expect(Set(h.socket.acks.map(\.envelopeID)) == [event, command, click])
@@ -58,9 +60,13 @@ import Testing
     @Test func aModalWithErrorsIsAnsweredInTheAck() async throws {
         try await withSocketMode(connections: 1) { h in
             #expect(await h.connected(1))
-            let values: JSONValue = ["ttl": ["ttl": ["type": "plain_text_input", "value": "4h"]], "reason": ["reason": ["type": "plain_text_input", "value": "x y z"]]]
-            let overHTTP = try await h.http.client.submitView(callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: values)
-            let payload = LoopbackClient.viewSubmissionPayload(callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: values)
+            let values: JSONValue = [
+                "ttl": ["ttl": ["type": "plain_text_input", "value": "4h"]], "reason": ["reason": ["type": "plain_text_input", "value": "x y z"]],
+            ]
+            let overHTTP = try await h.http.client.submitView(
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: values)
+            let payload = LoopbackClient.viewSubmissionPayload(
+                callbackID: ContainmentModal.callbackID, user: ServerHarness.alice, privateMetadata: "{}", values: values)
             let id = try await h.socket.send("interactive", payload: payload, acceptsResponsePayload: true)
             #expect(await h.socket.waitUntil { $0.ack(for: id) != nil })
             let ack = try #require(h.socket.ack(for: id)?.payload)
@@ -109,7 +115,8 @@ import Testing
             #expect(Set(h.socket.acks.map(\.connection)) == Set(sockets))
             #expect(h.answerer.eventIDs == ["Ev0DUP"])
             // A retry of a new event is a real delivery, never dropped.
-            _ = try await h.socket.send("events_api", payload: SocketModeHarness.appMention(eventID: "Ev0RETRY"), acceptsResponsePayload: false, retryAttempt: 2)
+            _ = try await h.socket.send(
+                "events_api", payload: SocketModeHarness.appMention(eventID: "Ev0RETRY"), acceptsResponsePayload: false, retryAttempt: 2)
             #expect(await eventually { h.answerer.eventIDs == ["Ev0DUP", "Ev0RETRY"] })
         }
     }

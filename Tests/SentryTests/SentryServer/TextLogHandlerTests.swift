@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import SentryConnectors
 import SentryCore
-@testable import SentryServer
 import Testing
+
+@testable import SentryServer
 
 /// `SENTRY_LOG_FORMAT=text`: one event is one line whatever a value holds, in the layout operators grep today.
 @Suite struct ServerTextLogHandlerTests {
@@ -108,12 +109,14 @@ import Testing
             let unknown = try await h.client.click("ack" + Self.forged, value: alertID, user: ServerHarness.alice, responseURL: h.responseURL)
             #expect(unknown.status == 200)
             let lines = written.current
-            #expect(lines.contains { $0.contains("button not handled") && $0.contains(#"slack.action_id=ack\n2026-12-01T00:00:00+0000 error : forged"#) })
+            #expect(
+                lines.contains { $0.contains("button not handled") && $0.contains(#"slack.action_id=ack\n2026-12-01T00:00:00+0000 error : forged"#) })
             Self.expectOneLineEach(lines)
 
             // The value and the user id reach the log too.
             written.withLock { $0.removeAll() }
-            let other = try await h.client.click("ack", value: alertID + Self.forged, user: ServerHarness.alice + Self.forged, responseURL: h.responseURL)
+            let other = try await h.client.click(
+                "ack", value: alertID + Self.forged, user: ServerHarness.alice + Self.forged, responseURL: h.responseURL)
             #expect(other.status == 200)
             #expect(written.current.contains { $0.contains(#"slack.user=U0ALICE\n2026-12-01T00:00:00+0000 error : forged"#) })
             Self.expectOneLineEach(written.current)

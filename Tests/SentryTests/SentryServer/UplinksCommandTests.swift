@@ -55,8 +55,10 @@ import Testing
             UplinkRow(
                 networkID: "N_\(index)", networkName: "Branch \(index) " + String(repeating: "x", count: 200), serial: "Q2XX-\(index)",
                 deviceName: "MX \(index)", model: "MX68", lastReportedAt: Date(timeIntervalSince1970: 1_795_000_000),
-                links: [.init(interface: "wan1", status: "active", ip: "10.0.\(index).2", publicIP: "198.51.100.\(index)"),
-                        .init(interface: "cellular", status: "ready", ip: nil, publicIP: nil)])
+                links: [
+                    .init(interface: "wan1", status: "active", ip: "10.0.\(index).2", publicIP: "198.51.100.\(index)"),
+                    .init(interface: "cellular", status: "ready", ip: nil, publicIP: nil),
+                ])
         }
         let messages = UplinksMessage.render(rows, heading: "Uplinks")
         #expect(messages.count >= 4)

@@ -21,10 +21,13 @@ import Testing
     @Test func bearerAndHMACModes() async throws {
         try await withHarness { h in
             let body = ServerHarness.detection().encoded()
-            let bearer = try await post(h, body, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
+            let bearer = try await post(
+                h, body,
+                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
             #expect(bearer.status == 202)
             #expect(bearer.json?["status"] == "created")
-            let wrongToken = try await post(h, body, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer nope")])
+            let wrongToken = try await post(
+                h, body, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer nope")])
             #expect(wrongToken.status == 401)
             let basic = try await post(h, body, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Basic abc")])
             #expect(basic.status == 401)
@@ -65,7 +68,9 @@ import Testing
     @Test(arguments: invalidBodies)
     func invalidBodiesAre400NamingTheField(_ body: String, _ field: String) async throws {
         try await withHarness { h in
-            let answer = try await post(h, body, headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
+            let answer = try await post(
+                h, body,
+                headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
             #expect(answer.status == 400)
             #expect(answer.json?["field"]?.stringValue == field)
             if !field.isEmpty { #expect(answer.json?["error"]?.stringValue?.hasPrefix(field + ":") == true) }
@@ -75,7 +80,9 @@ import Testing
 
     @Test func wrongContentTypeIs415() async throws {
         try await withHarness { h in
-            let answer = try await post(h, ServerHarness.detection().encoded(), headers: [HTTPHeader("Content-Type", "text/plain"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
+            let answer = try await post(
+                h, ServerHarness.detection().encoded(),
+                headers: [HTTPHeader("Content-Type", "text/plain"), HTTPHeader("Authorization", "Bearer \(ServerHarness.webhookToken)")])
             #expect(answer.status == 415)
         }
     }

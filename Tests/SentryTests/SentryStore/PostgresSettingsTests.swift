@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryPostgres
 import Testing
+
+@testable import SentryPostgres
 
 /// `SENTRY_DATABASE_URL=postgres://…` and `SENTRY_DATABASE_PASSWORD_FILE`, read without a server.
 @Suite struct PostgresSettingsTests {
@@ -49,7 +50,10 @@ import Testing
         ("postgres://sentry:hunter2hunter2@db/alerts?sslmode=require&sslrootcert=/ca.pem", "sslrootcert needs sslmode=verify-ca or verify-full"),
     ])
     func aBadURLIsOneLineNamingTheVariableAndNeverThePassword(_ url: String, _ expected: String) {
-        guard case .failure(let problem) = parse(url) else { Issue.record("accepted \(url)"); return }
+        guard case .failure(let problem) = parse(url) else {
+            Issue.record("accepted \(url)")
+            return
+        }
         #expect(problem.line.hasPrefix("SENTRY_DATABASE_URL "))
         #expect(problem.line.contains(expected))
         #expect(!problem.line.contains("hunter2"))
@@ -63,12 +67,21 @@ import Testing
         #expect(settings.password == "correct horse")
 
         // Not both, not a missing file, not an empty one.
-        guard case .failure(let both) = parse("postgres://sentry:other@db/alerts", passwordFile: file.path) else { Issue.record("two passwords"); return }
+        guard case .failure(let both) = parse("postgres://sentry:other@db/alerts", passwordFile: file.path) else {
+            Issue.record("two passwords")
+            return
+        }
         #expect(both.line.contains("keep one"))
-        guard case .failure(let missing) = parse("postgres://sentry@db/alerts", passwordFile: file.path + ".gone") else { Issue.record("no file"); return }
+        guard case .failure(let missing) = parse("postgres://sentry@db/alerts", passwordFile: file.path + ".gone") else {
+            Issue.record("no file")
+            return
+        }
         #expect(missing.line.hasPrefix("SENTRY_DATABASE_PASSWORD_FILE: cannot read"))
         try "\n".write(to: file, atomically: true, encoding: .utf8)
-        guard case .failure(let empty) = parse("postgres://sentry@db/alerts", passwordFile: file.path) else { Issue.record("empty file"); return }
+        guard case .failure(let empty) = parse("postgres://sentry@db/alerts", passwordFile: file.path) else {
+            Issue.record("empty file")
+            return
+        }
         #expect(empty.line.contains("is empty"))
     }
 

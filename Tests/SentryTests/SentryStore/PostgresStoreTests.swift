@@ -1,9 +1,10 @@
 import Foundation
-@testable import SentryCore
 import SentryEngine
-@testable import SentryPostgres
 import SentryStore
 import Testing
+
+@testable import SentryCore
+@testable import SentryPostgres
 
 private typealias F = CoreFixtures
 
@@ -88,7 +89,10 @@ struct PostgresStoreTests {
         #expect(try await encrypted(.verifyFull, trusting: authority).get() == true)
         #expect(try await encrypted(.verifyCA, trusting: authority).get() == true)
         // The system's authorities never signed the test server's certificate.
-        guard case .failure(let refused) = await encrypted(.verifyFull) else { Issue.record("an untrusted certificate was accepted"); return }
+        guard case .failure(let refused) = await encrypted(.verifyFull) else {
+            Issue.record("an untrusted certificate was accepted")
+            return
+        }
         #expect("\(refused)".contains("PostgreSQL connection failed"))
     }
 
@@ -170,7 +174,8 @@ struct PostgresStoreTests {
         let (first, second) = try await replicas()
         let engine = AlertEngine(store: first)
         for id in ["A1", "A2"] {
-            _ = try await engine.ingest(F.detection(id: id, detection: "kind.\(id)"), playbook: F.playbook(), channel: F.channel, newAlertID: id, now: F.t0)
+            _ = try await engine.ingest(
+                F.detection(id: id, detection: "kind.\(id)"), playbook: F.playbook(), channel: F.channel, newAlertID: id, now: F.t0)
         }
         // Both pools connected before the race, so neither is still connecting while the other locks.
         try await first.ping()

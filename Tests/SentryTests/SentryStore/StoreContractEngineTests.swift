@@ -1,8 +1,9 @@
 import Foundation
-@testable import SentryCore
 import SentryEngine
 import SentryStore
 import Testing
+
+@testable import SentryCore
 
 private typealias F = CoreFixtures
 
@@ -19,9 +20,10 @@ private typealias F = CoreFixtures
     private struct Boom: Error {}
 
     private func blockIP(_ id: String, target: String = "203.0.113.7", by user: String = F.alice) -> AlertEvent {
-        .containmentRequested(ContainmentRequest(
-            id: id, kind: .blockIP, target: target, ttl: 3_600, reason: "brute force", requestedBy: user,
-            mayContain: true, approvalsRequired: 0, dryRun: false))
+        .containmentRequested(
+            ContainmentRequest(
+                id: id, kind: .blockIP, target: target, ttl: 3_600, reason: "brute force", requestedBy: user,
+                mayContain: true, approvalsRequired: 0, dryRun: false))
     }
 
     private let blocking = CoreFixtures.playbook(actions: [ContainmentAction(kind: .blockIP, approvals: 0, ttl: 3_600)])
@@ -101,7 +103,8 @@ private typealias F = CoreFixtures
         let store = try await kind.make()
         let engine = AlertEngine(store: store)
         _ = try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        _ = try await engine.ingest(F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
+        _ = try await engine.ingest(
+            F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
         // A1: post, then an update (grouped); A2: post. A non-responder's click on A1 is answered out of line.
         _ = try await engine.ingest(F.detection(id: "d3"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(1))
         try await engine.apply(.clicked(Click(action: .ack, userID: F.bob, mayAct: false, responseURL: nil)), to: "A1", now: at(2))
@@ -122,7 +125,8 @@ private typealias F = CoreFixtures
 
     @Test(arguments: StoreKind.allCases) func timersSurviveANewEngineOverTheSameStore(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        _ = try await AlertEngine(store: store).ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await AlertEngine(store: store).ingest(
+            F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         // "Restart": nothing of the first engine is kept but the store.
         let engine = AlertEngine(store: store)
         let due = try await store.dueTimers(now: at(900), limit: 10)
@@ -160,7 +164,10 @@ private typealias F = CoreFixtures
         let first = try await engine.apply(blockIP("C-1"), to: "A1", now: at(1))
         #expect(first.outcome == .applied)
         let second = try await engine.apply(blockIP("C-2", by: F.bob), to: "A2", now: at(2))
-        guard case .ignored(let reason) = second.outcome else { Issue.record("expected a refusal, got \(second.outcome)"); return }
+        guard case .ignored(let reason) = second.outcome else {
+            Issue.record("expected a refusal, got \(second.outcome)")
+            return
+        }
         #expect(reason.contains("C-1") && reason.contains("A1"))
         #expect(try await store.liveContainments(kind: .blockIP, target: "203.0.113.7").map(\.containmentID) == ["C-1"])
         #expect(try await store.alert(id: "A2")?.containments.isEmpty == true)
@@ -171,7 +178,8 @@ private typealias F = CoreFixtures
         let engine = AlertEngine(store: store)
         _ = try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.outbox(alertID: "A1").first)
-        let transitions = try await engine.giveUp(post.id, error: "channel_not_found", alertID: "A1", events: [.postFailed(reason: "channel_not_found")], now: at(5))
+        let transitions = try await engine.giveUp(
+            post.id, error: "channel_not_found", alertID: "A1", events: [.postFailed(reason: "channel_not_found")], now: at(5))
         #expect(transitions.map(\.outcome) == [.applied])
         #expect(try await store.outbox(alertID: "A1").first?.state == "failed")
         #expect(try await store.alert(id: "A1")?.postFailure == "channel_not_found")
@@ -185,12 +193,14 @@ extension StoreContractEngineTests {
         let engine = AlertEngine(store: store)
         _ = try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         try await engine.apply(
-            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), to: "A1", now: F.t0.addingTimeInterval(1))
+            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 600, reason: "scanner")), to: "A1",
+            now: F.t0.addingTimeInterval(1))
         let due = try await store.dueTimers(now: F.t0.addingTimeInterval(601), limit: 10)
         #expect(due.map(\.kind) == [.snoozeExpiry])
         // Between the read and the fire, the snooze is moved later: the old reading must not end the new snooze.
         try await engine.apply(
-            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 7_200, reason: "longer")), to: "A1", now: F.t0.addingTimeInterval(600))
+            .snoozeRequested(SnoozeRequest(userID: F.alice, mayAct: true, duration: 7_200, reason: "longer")), to: "A1",
+            now: F.t0.addingTimeInterval(600))
         let fired = try await engine.fire(due[0], now: F.t0.addingTimeInterval(601))
         #expect(fired.outcome != .applied)
         #expect(try await store.alert(id: "A1")?.snooze?.until == F.t0.addingTimeInterval(7_800))

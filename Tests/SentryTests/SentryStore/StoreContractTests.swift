@@ -1,8 +1,9 @@
 import Foundation
-@testable import SentryCore
-@testable import SentryEngine
 import SentryStore
 import Testing
+
+@testable import SentryCore
+@testable import SentryEngine
 
 private typealias F = CoreFixtures
 
@@ -28,7 +29,8 @@ private typealias F = CoreFixtures
 
     @Test(arguments: StoreKind.allCases) func firstDetectionCreatesAnAlertWithPostTimerAndAudit(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        let result = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        let result = try await store.engine.ingest(
+            F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(result.alertID == "A1")
         #expect(result.status == .created)
         #expect(result.transition?.outcome == .applied)
@@ -66,7 +68,8 @@ private typealias F = CoreFixtures
         let store = try await kind.make()
         let playbook = F.playbook(groupingWindow: 3_600)
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
-        let grouped = try await store.engine.ingest(F.detection(id: "d2", severity: .critical), playbook: playbook, channel: F.channel, newAlertID: "A2", now: at(3_599))
+        let grouped = try await store.engine.ingest(
+            F.detection(id: "d2", severity: .critical), playbook: playbook, channel: F.channel, newAlertID: "A2", now: at(3_599))
         #expect(grouped.alertID == "A1")
         #expect(grouped.status == .grouped)
         let alert = try #require(try await store.alert(id: "A1"))
@@ -84,8 +87,10 @@ private typealias F = CoreFixtures
     @Test(arguments: StoreKind.allCases) func anotherSubjectOrDetectionIsANewAlert(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        let otherIP = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "203.0.113.8")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(1))
-        let otherDetection = try await store.engine.ingest(F.detection(id: "d3", detection: "custom.thing"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(2))
+        let otherIP = try await store.engine.ingest(
+            F.detection(id: "d2", subject: Subject(ip: "203.0.113.8")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(1))
+        let otherDetection = try await store.engine.ingest(
+            F.detection(id: "d3", detection: "custom.thing"), playbook: F.playbook(), channel: F.channel, newAlertID: "A3", now: at(2))
         #expect(otherIP.status == .created)
         #expect(otherDetection.status == .created)
         #expect(try await store.countAlerts() == [.open: 3])
@@ -97,12 +102,14 @@ private typealias F = CoreFixtures
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: playbook, channel: F.channel, newAlertID: "A1", now: F.t0)
         let groupUntil = try #require(try await store.alert(id: "A1")).groupUntil
         #expect(groupUntil == at(600))
-        let late = try await store.engine.ingest(F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A2", now: groupUntil.addingTimeInterval(1))
+        let late = try await store.engine.ingest(
+            F.detection(id: "d2"), playbook: playbook, channel: F.channel, newAlertID: "A2", now: groupUntil.addingTimeInterval(1))
         #expect(late.status == .created)
         #expect(late.alertID == "A2")
         #expect(try await store.alert(id: "A1")?.occurrences == 1)
         // The next one groups onto the newest alert.
-        let next = try await store.engine.ingest(F.detection(id: "d3"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: groupUntil.addingTimeInterval(2))
+        let next = try await store.engine.ingest(
+            F.detection(id: "d3"), playbook: playbook, channel: F.channel, newAlertID: "A3", now: groupUntil.addingTimeInterval(2))
         #expect(next.status == .grouped)
         #expect(next.alertID == "A2")
     }
@@ -143,7 +150,8 @@ private typealias F = CoreFixtures
     }
 
     private func tellStory(_ store: any AlertStore) async throws {
-        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0.addingTimeInterval(0.123_4))
+        _ = try await store.engine.ingest(
+            F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0.addingTimeInterval(0.123_4))
         _ = try await store.engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: at(10))
         _ = try await store.engine.apply(click(.ack, by: F.bob, mayAct: false), to: "A1", now: at(15))
         _ = try await store.engine.apply(.messagePosted(MessageRef(channel: F.channel, ts: "1790000001.000100")), to: "A1", now: at(20))
@@ -169,7 +177,10 @@ private typealias F = CoreFixtures
         let store = try await storyStore(kind)
         let before = (try await store.alert(id: "A1"), try await allAudit(store))
         let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A1", now: at(50))
-        guard case .ignored = transition.outcome else { Issue.record("expected ignored, got \(transition.outcome)"); return }
+        guard case .ignored = transition.outcome else {
+            Issue.record("expected ignored, got \(transition.outcome)")
+            return
+        }
         #expect(try await store.alert(id: "A1") == before.0)
         #expect(try await allAudit(store) == before.1)
         // The clicker is still told why.
@@ -186,7 +197,10 @@ private typealias F = CoreFixtures
     @Test(arguments: StoreKind.allCases) func clickOnAnUnknownAlertAnswersWithoutAnAlert(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let transition = try await store.engine.apply(click(.ack, by: F.bob), to: "A404", now: F.t0)
-        guard case .rejected = transition.outcome else { Issue.record("expected rejected, got \(transition.outcome)"); return }
+        guard case .rejected = transition.outcome else {
+            Issue.record("expected rejected, got \(transition.outcome)")
+            return
+        }
         #expect(try await store.alert(id: "A404") == nil)
         #expect(try await allAudit(store) == [])
         let outbox = try await store.outbox(alertID: nil)
@@ -199,7 +213,10 @@ private typealias F = CoreFixtures
         let store = try await storyStore()
         try await store.unsafeExecute("UPDATE audit SET detail = 'from open (edited)' WHERE seq = 5")
         let verdict = AuditChain.verify(try await allAudit(store))
-        guard case .broken(let seq, let reason) = verdict else { Issue.record("tampering not detected: \(verdict)"); return }
+        guard case .broken(let seq, let reason) = verdict else {
+            Issue.record("tampering not detected: \(verdict)")
+            return
+        }
         #expect(seq == 5)
         #expect(reason.contains("changed"))
         #expect(verdict.description.contains("entry 5"))
@@ -220,14 +237,20 @@ private typealias F = CoreFixtures
             action: entries[3].action, detail: entries[3].detail)
         try await store.unsafeExecute("UPDATE audit SET actor = 'U0MALLORY', hash = '\(forged)' WHERE seq = 4")
         entries = try await allAudit(store)
-        guard case .broken(let seq, _) = AuditChain.verify(entries) else { Issue.record("forgery not detected"); return }
+        guard case .broken(let seq, _) = AuditChain.verify(entries) else {
+            Issue.record("forgery not detected")
+            return
+        }
         #expect(seq == 5)
     }
 
     @Test func deletedEntryIsDetectedAtTheOneAfterIt() async throws {
         let store = try await storyStore()
         try await store.unsafeExecute("DELETE FROM audit WHERE seq = 3")
-        guard case .broken(let seq, let reason) = AuditChain.verify(try await allAudit(store)) else { Issue.record("deletion not detected"); return }
+        guard case .broken(let seq, let reason) = AuditChain.verify(try await allAudit(store)) else {
+            Issue.record("deletion not detected")
+            return
+        }
         #expect(seq == 4)
         #expect(reason.contains("3"))
     }
@@ -235,7 +258,10 @@ private typealias F = CoreFixtures
     @Test func deletedFirstEntryIsDetected() async throws {
         let store = try await storyStore()
         try await store.unsafeExecute("DELETE FROM audit WHERE seq = 1")
-        guard case .broken(let seq, _) = AuditChain.verify(try await allAudit(store)) else { Issue.record("deletion not detected"); return }
+        guard case .broken(let seq, _) = AuditChain.verify(try await allAudit(store)) else {
+            Issue.record("deletion not detected")
+            return
+        }
         #expect(seq == 2)
     }
 
@@ -246,14 +272,18 @@ private typealias F = CoreFixtures
         try await store.unsafeExecute("UPDATE audit SET seq = 3 WHERE seq = -1")
         let entries = try await allAudit(store)
         #expect(entries.map(\.action).prefix(3) == ["alert.created", "click.refused", "alert.grouped"])
-        guard case .broken(let seq, _) = AuditChain.verify(entries) else { Issue.record("swap not detected"); return }
+        guard case .broken(let seq, _) = AuditChain.verify(entries) else {
+            Issue.record("swap not detected")
+            return
+        }
         #expect(seq == 2)
     }
 
     @Test func appendingAfterTamperingDoesNotHealTheChain() async throws {
         let store = try await storyStore()
         try await store.unsafeExecute("UPDATE audit SET detail = 'x' WHERE seq = 2")
-        _ = try await store.engine.ingest(F.detection(id: "d9", subject: Subject(ip: "198.51.100.9")), playbook: F.playbook(), channel: F.channel, newAlertID: "A9", now: at(100))
+        _ = try await store.engine.ingest(
+            F.detection(id: "d9", subject: Subject(ip: "198.51.100.9")), playbook: F.playbook(), channel: F.channel, newAlertID: "A9", now: at(100))
         #expect(AuditChain.verify(try await allAudit(store)) == .broken(seq: 2, reason: "contents changed after it was written"))
     }
 
@@ -263,7 +293,8 @@ private typealias F = CoreFixtures
         let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         for index in 2...5 {
-            let result = try await store.engine.ingest(F.detection(id: "d\(index)"), playbook: F.playbook(), channel: F.channel, newAlertID: "X\(index)", now: at(Double(index)))
+            let result = try await store.engine.ingest(
+                F.detection(id: "d\(index)"), playbook: F.playbook(), channel: F.channel, newAlertID: "X\(index)", now: at(Double(index)))
             #expect(result.status == .grouped)
         }
         #expect(try await pending(store, "A1") == [.postAlert, .updateMessage])
@@ -280,7 +311,8 @@ private typealias F = CoreFixtures
     @Test(arguments: StoreKind.allCases) func updatesOfDifferentAlertsDoNotCoalesce(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
-        _ = try await store.engine.ingest(F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
+        _ = try await store.engine.ingest(
+            F.detection(id: "d2", subject: Subject(ip: "198.51.100.2")), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0)
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(1))
         _ = try await store.engine.apply(click(.ack), to: "A2", now: at(1))
         #expect(try await pending(store, "A1").filter { $0 == .updateMessage }.count == 1)
@@ -343,7 +375,8 @@ private typealias F = CoreFixtures
 
     @Test(arguments: StoreKind.allCases) func acknowledgingCancelsTheTimer(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(
+            F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         #expect(try await store.nextTimerDue() == at(900))
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(60))
         #expect(try await store.nextTimerDue() == nil)
@@ -370,18 +403,25 @@ private typealias F = CoreFixtures
 
         // A stale copy of the timer firing again changes nothing.
         let again = try await store.engine.fire(second, now: at(1_900))
-        guard case .ignored = again.outcome else { Issue.record("expected ignored, got \(again.outcome)"); return }
+        guard case .ignored = again.outcome else {
+            Issue.record("expected ignored, got \(again.outcome)")
+            return
+        }
         #expect(try await store.alert(id: "A1")?.escalations == 2)
         #expect(AuditChain.verify(try await allAudit(store)) == .intact(entries: 3))
     }
 
     @Test(arguments: StoreKind.allCases) func timerFiringAfterAcknowledgementIsIgnored(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
+        _ = try await store.engine.ingest(
+            F.detection(id: "d1"), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A1", now: F.t0)
         let timer = try #require(try await store.dueTimers(now: at(900), limit: 10).first)
         _ = try await store.engine.apply(click(.ack), to: "A1", now: at(899))
         let fired = try await store.engine.fire(timer, now: at(900))
-        guard case .ignored = fired.outcome else { Issue.record("expected ignored, got \(fired.outcome)"); return }
+        guard case .ignored = fired.outcome else {
+            Issue.record("expected ignored, got \(fired.outcome)")
+            return
+        }
         #expect(try await store.alert(id: "A1")?.escalations == 0)
     }
 
@@ -399,7 +439,8 @@ private typealias F = CoreFixtures
             _ = try await store.engine.beginAttempt(try #require(try await store.dueEffects(now: at(100), limit: 1).first).id)
             before = (
                 try await store.alert(id: "A1"), try await store.alert(id: "A2"), try await store.outbox(alertID: nil),
-                try await store.dueTimers(now: at(100_000), limit: 100), try await allAudit(store))
+                try await store.dueTimers(now: at(100_000), limit: 100), try await allAudit(store)
+            )
         }
         #expect(before.0?.status == .resolved)
         #expect(!before.2.isEmpty)
@@ -408,7 +449,9 @@ private typealias F = CoreFixtures
         // A second, unrelated alert with a live timer, written by the first process.
         do {
             let store = try SQLiteAlertStore(path: path)
-            _ = try await store.engine.ingest(F.detection(id: "d7", subject: Subject(ip: "198.51.100.7")), playbook: F.playbook(ackTimeout: 900), channel: F.channel, newAlertID: "A7", now: at(50))
+            _ = try await store.engine.ingest(
+                F.detection(id: "d7", subject: Subject(ip: "198.51.100.7")), playbook: F.playbook(ackTimeout: 900), channel: F.channel,
+                newAlertID: "A7", now: at(50))
             before.3 = try await store.dueTimers(now: at(100_000), limit: 100)
             before.2 = try await store.outbox(alertID: nil)
             before.4 = try await allAudit(store)
@@ -425,7 +468,8 @@ private typealias F = CoreFixtures
         #expect(try await reopened.outbox(alertID: nil).contains { $0.attempts == 1 })
 
         // And it carries on where it stopped.
-        let duplicate = try await reopened.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A99", now: at(60))
+        let duplicate = try await reopened.engine.ingest(
+            F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A99", now: at(60))
         #expect(duplicate.status == .duplicate)
         _ = try await reopened.engine.apply(click(.ack), to: "A7", now: at(70))
         #expect(try await reopened.nextTimerDue() == nil)

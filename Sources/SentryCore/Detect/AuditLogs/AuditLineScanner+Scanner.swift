@@ -17,7 +17,14 @@ extension AuditLineScanner {
 
         /// The objects on the paths to wanted fields.
         enum Path: UInt16 {
-            case actor = 1, actorUser = 2, context = 4, agentMessage = 8, entity = 16, file = 32, channel = 64, message = 128
+            case actor = 1
+            case actorUser = 2
+            case context = 4
+            case agentMessage = 8
+            case entity = 16
+            case file = 32
+            case channel = 64
+            case message = 128
             case details = 256
         }
 
@@ -46,47 +53,56 @@ extension AuditLineScanner {
                 case "id": return scanner.leaf(.id)
                 case "action": return scanner.leaf(.action)
                 case "date_create": return scanner.leaf(.dateCreate, number: true)
-                case "actor": return scanner.object(.actor) { scanner, key in
-                    key == "user" ? scanner.object(.actorUser) { scanner, key in
-                        key == "id" ? scanner.leaf(.user) : nil
-                    } : nil
-                }
-                case "context": return scanner.object(.context) { scanner, key in
-                    switch key {
-                    case "ip_address": return scanner.leaf(.ip)
-                    case "agent_message": return scanner.object(.agentMessage) { scanner, key in
-                        key == "channel_id" ? scanner.leaf(.agentChannel) : nil
+                case "actor":
+                    return scanner.object(.actor) { scanner, key in
+                        key == "user"
+                            ? scanner.object(.actorUser) { scanner, key in
+                                key == "id" ? scanner.leaf(.user) : nil
+                            } : nil
                     }
-                    default: return nil
-                    }
-                }
-                case "entity": return scanner.object(.entity) { scanner, key in
-                    switch key {
-                    case "file": return scanner.object(.file) { scanner, key in
+                case "context":
+                    return scanner.object(.context) { scanner, key in
                         switch key {
-                        case "id": return scanner.leaf(.fileID)
-                        case "name": return scanner.leaf(.fileName)
-                        case "title": return scanner.leaf(.fileTitle)
+                        case "ip_address": return scanner.leaf(.ip)
+                        case "agent_message":
+                            return scanner.object(.agentMessage) { scanner, key in
+                                key == "channel_id" ? scanner.leaf(.agentChannel) : nil
+                            }
                         default: return nil
                         }
                     }
-                    case "channel": return scanner.object(.channel) { scanner, key in
-                        key == "id" ? scanner.leaf(.entityChannel) : nil
+                case "entity":
+                    return scanner.object(.entity) { scanner, key in
+                        switch key {
+                        case "file":
+                            return scanner.object(.file) { scanner, key in
+                                switch key {
+                                case "id": return scanner.leaf(.fileID)
+                                case "name": return scanner.leaf(.fileName)
+                                case "title": return scanner.leaf(.fileTitle)
+                                default: return nil
+                                }
+                            }
+                        case "channel":
+                            return scanner.object(.channel) { scanner, key in
+                                key == "id" ? scanner.leaf(.entityChannel) : nil
+                            }
+                        case "message":
+                            return scanner.object(.message) { scanner, key in
+                                key == "channel" ? scanner.leaf(.messageChannel) : nil
+                            }
+                        default: return nil
+                        }
                     }
-                    case "message": return scanner.object(.message) { scanner, key in
-                        key == "channel" ? scanner.leaf(.messageChannel) : nil
+                case "details":
+                    return scanner.object(.details) { scanner, key in
+                        switch key {
+                        case "channel_id": return scanner.leaf(.detailsChannelID)
+                        case "channel": return scanner.leaf(.detailsChannel)
+                        case "reason": return scanner.leaf(.reason, list: true)
+                        default: return nil
+                        }
                     }
-                    default: return nil
-                    }
-                }
-                case "details": return scanner.object(.details) { scanner, key in
-                    switch key {
-                    case "channel_id": return scanner.leaf(.detailsChannelID)
-                    case "channel": return scanner.leaf(.detailsChannel)
-                    case "reason": return scanner.leaf(.reason, list: true)
-                    default: return nil
-                    }
-                }
                 default: return nil
                 }
             }

@@ -102,7 +102,10 @@ public enum AuditLineScanner {
             }
             guard let id = text(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? text(action), let created = seconds(in: bytes)
             else { return nil }
-            let userID = text(user), ip = address(in: bytes), fileID = text(fileID), fileName = text(fileName) ?? text(fileTitle)
+            let userID = text(user)
+            let ip = address(in: bytes)
+            let fileID = text(fileID)
+            let fileName = text(fileName) ?? text(fileTitle)
             let channelID = text(entityChannel) ?? text(detailsChannelID) ?? text(detailsChannel) ?? text(messageChannel) ?? text(agentChannel)
             let reason = reason(in: bytes, invalid: &invalid)
             guard !invalid else { return nil }
@@ -127,7 +130,9 @@ public enum AuditLineScanner {
 
         /// `context.ip_address` in canonical form; nil when it is no address (Slack's docs carry `1.23.45.678`).
         func address(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-            guard case .string(let range, let plain) = ip, case .text(let text) = AuditLineScanner.text(bytes, range, plain: plain) else { return nil }
+            guard case .string(let range, let plain) = ip, case .text(let text) = AuditLineScanner.text(bytes, range, plain: plain) else {
+                return nil
+            }
             // Dotted-quad text as Slack writes it is already canonical: no round trip through inet_pton and inet_ntop.
             if text.utf8.count == range.count, IPAddress.isCanonicalIPv4(UnsafeBufferPointer(rebasing: bytes[range])) { return text }
             return IPAddress(text)?.description
@@ -185,7 +190,8 @@ public enum AuditLineScanner {
             return trimmed.isEmpty ? .empty : .text(trimmed)
         }
         // Plain text holds no control characters (JSON forbids them raw), so a space is the only white space in it.
-        var low = range.lowerBound, high = range.upperBound
+        var low = range.lowerBound
+        var high = range.upperBound
         while low < high, bytes[low] == 0x20 { low += 1 }
         while high > low, bytes[high - 1] == 0x20 { high -= 1 }
         guard low < high else { return .empty }
@@ -202,7 +208,9 @@ public enum AuditLineScanner {
     static func knownAction(_ slot: Slot, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard case .string(let range, true) = slot else { return nil }
         for known in knownActions where known.utf8.count == range.count {
-            let same = known.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress! + range.lowerBound, range.count) == 0 }
+            let same = known.utf8.withContiguousStorageIfAvailable {
+                memcmp($0.baseAddress!, bytes.baseAddress! + range.lowerBound, range.count) == 0
+            }
             if same == true { return known }
         }
         return nil

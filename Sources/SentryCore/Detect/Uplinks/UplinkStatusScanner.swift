@@ -84,8 +84,13 @@ public enum UplinkStatusScanner {
                 _ = skipValue(depth: depth)
                 return nil
             }
-            var networkID: String?, serial: String?, lastReportedAt: Date?
-            var seenNetwork = false, seenSerial = false, seenTime = false, seenUplinks = false
+            var networkID: String?
+            var serial: String?
+            var lastReportedAt: Date?
+            var seenNetwork = false
+            var seenSerial = false
+            var seenTime = false
+            var seenUplinks = false
             var uplinks: [UplinkReport.Uplink] = []
             var fine = true
             let closed = elements(closedBy: UInt8(ascii: "}"), depth: depth + 1) { scanner, depth in
@@ -130,8 +135,14 @@ public enum UplinkStatusScanner {
                 _ = skipValue(depth: depth)
                 return nil
             }
-            var interface: String?, status: String?, ip: String?, publicIP: String?
-            var seenInterface = false, seenStatus = false, seenIP = false, seenPublicIP = false
+            var interface: String?
+            var status: String?
+            var ip: String?
+            var publicIP: String?
+            var seenInterface = false
+            var seenStatus = false
+            var seenIP = false
+            var seenPublicIP = false
             let closed = elements(closedBy: UInt8(ascii: "}"), depth: depth + 1) { scanner, depth in
                 guard let key = scanner.key() else { return false }
                 switch key {

@@ -47,7 +47,9 @@ extension UplinkTracker {
     static func trimmed(_ text: String, newlines: Bool) -> String {
         var copy = text
         guard let (first, last) = copy.withUTF8({ bytes in bytes.first.map { ($0, bytes[bytes.count - 1]) } }) else { return text }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte >= 0x80 || (newlines && (byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c)) }
+        func isSpace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte >= 0x80 || (newlines && (byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c))
+        }
         guard isSpace(first) || isSpace(last) else { return text }
         return text.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
     }

@@ -316,21 +316,21 @@ public struct UplinkTracker: Sendable, Equatable {
         switch (Self.lastCarrier(before), Self.carrier(after)) {
         case (.wired(let wired), .cellular(let cellular)):
             return event(
-                    .failover, report, at: at, interface: cellular, previousPublicIP: publicIP(before, wired), publicIP: publicIP(after, cellular),
-                    detail: "\(report.serial) failed over from \(wired) to \(cellular)")
+                .failover, report, at: at, interface: cellular, previousPublicIP: publicIP(before, wired), publicIP: publicIP(after, cellular),
+                detail: "\(report.serial) failed over from \(wired) to \(cellular)")
         case (.wired(let from), .wired(let to)) where from != to:
             // What MX syslog tells as `failover to wan2` (and `failover to wan1` on the way back).
             return event(
-                    .failover, report, at: at, interface: to, previousPublicIP: publicIP(before, from), publicIP: publicIP(after, to),
-                    detail: "\(report.serial) failed over from \(from) to \(to)")
+                .failover, report, at: at, interface: to, previousPublicIP: publicIP(before, from), publicIP: publicIP(after, to),
+                detail: "\(report.serial) failed over from \(from) to \(to)")
         case (.none, .cellular(let cellular)) where hasWired:
             return event(
-                    .failover, report, at: at, interface: cellular, previousPublicIP: nil, publicIP: publicIP(after, cellular),
-                    detail: "\(report.serial) is on \(cellular); no uplink was active before")
+                .failover, report, at: at, interface: cellular, previousPublicIP: nil, publicIP: publicIP(after, cellular),
+                detail: "\(report.serial) is on \(cellular); no uplink was active before")
         case (.cellular(let cellular), .wired(let wired)):
             return event(
-                    .recovered, report, at: at, interface: wired, previousPublicIP: publicIP(before, cellular), publicIP: publicIP(after, wired),
-                    detail: "\(report.serial) moved back from \(cellular) to \(wired)")
+                .recovered, report, at: at, interface: wired, previousPublicIP: publicIP(before, cellular), publicIP: publicIP(after, wired),
+                detail: "\(report.serial) moved back from \(cellular) to \(wired)")
         default:
             return nil
         }

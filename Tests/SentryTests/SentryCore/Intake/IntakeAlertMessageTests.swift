@@ -1,8 +1,9 @@
 import Foundation
-@testable import SentryCore
 import SentryServer
 import SentryTesting
 import Testing
+
+@testable import SentryCore
 
 /// Engine detections as Slack alerts: the new subject fields, the link button back to the engine, and alerts
 /// stored before these fields existed.
@@ -12,7 +13,8 @@ import Testing
     static func alert(_ sample: String, adapter: any EngineAdapter.Type) throws -> Alert {
         let detection = try IntakeFixtures.decode(adapter, try IntakeFixtures.body(sample)).get().detections[0].detection
         let playbook = Playbook(id: "engine", title: "Engine", detection: "\(adapter.engine.detectionPrefix).*", severity: .medium)
-        return try #require(AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C0SECALERTS"), alertID: "A-1", now: t0).alert)
+        return try #require(
+            AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C0SECALERTS"), alertID: "A-1", now: t0).alert)
     }
 
     static func buttons(_ blocks: JSONValue) -> [JSONValue] {
@@ -84,6 +86,8 @@ import Testing
     }
 
     @Test func newSubjectFieldsComeLastInTheGroupingKey() {
-        #expect(Subject(ip: "10.0.0.1", host: "h", email: "e@x.io", account: "a", rule: "r.x").key == "ip=10.0.0.1;host=h;email=e@x.io;account=a;rule=r.x")
+        #expect(
+            Subject(ip: "10.0.0.1", host: "h", email: "e@x.io", account: "a", rule: "r.x").key == "ip=10.0.0.1;host=h;email=e@x.io;account=a;rule=r.x"
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Bodies an adapter must refuse, each with the path of the field it could not read or the engine it looks like.
 @Suite struct IntakeBadInputTests {
@@ -41,7 +42,10 @@ import Testing
         ("alertmanager", sample("alertmanager/firing.json", ["alerts", "0", "fingerprint"], nil), "alerts[0].fingerprint missing"),
         ("alertmanager", sample("alertmanager/firing.json", ["alerts", "0", "fingerprint"], 5), "alerts[0].fingerprint must be a string"),
         ("alertmanager", sample("alertmanager/firing.json", ["alerts", "1", "startsAt"], nil), "alerts[1].startsAt missing"),
-        ("alertmanager", sample("alertmanager/firing.json", ["alerts", "0", "status"], "pending"), #"alerts[0].status must be firing or resolved, not "pending""#),
+        (
+            "alertmanager", sample("alertmanager/firing.json", ["alerts", "0", "status"], "pending"),
+            #"alerts[0].status must be firing or resolved, not "pending""#
+        ),
         ("alertmanager", sample("alertmanager/firing.json", ["alerts", "0", "annotations"], "x"), "alerts[0].annotations must be an object"),
         ("alertmanager", sample("alertmanager/firing.json", ["truncatedAlerts"], -1), "truncatedAlerts must be a whole number, 0 or more"),
         ("alertmanager", sample("alertmanager/firing.json", ["truncatedAlerts"], "3"), "truncatedAlerts must be a number"),
@@ -51,22 +55,53 @@ import Testing
         ("grafana", sample("grafana/firing.json", ["alerts", "0", "labels", "alertname"], nil), "alerts[0].labels.alertname missing"),
         // Azure Monitor
         ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "alertId"], nil), "data.essentials.alertId missing"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "alertId"], 12), "data.essentials.alertId must be a string"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "alertRule"], ""), "data.essentials.alertRule missing"),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "alertId"], 12),
+            "data.essentials.alertId must be a string"
+        ),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "alertRule"], ""),
+            "data.essentials.alertRule missing"
+        ),
         ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials"], nil), "data.essentials missing"),
         ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data"], []), "data must be an object"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "monitorCondition"], "Flapping"), #"data.essentials.monitorCondition must be Fired or Resolved, not "Flapping""#),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "configurationItems", "0"], 1), "data.essentials.configurationItems[0] must be a string"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "alertContext", "condition", "allOf", "0", "dimensions", "1", "name"], nil), "data.alertContext.condition.allOf[0].dimensions[1].name missing"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "alertContext", "condition", "allOf"], "all"), "data.alertContext.condition.allOf must be an array"),
-        ("azure-monitor", sample("azure-monitor/log-search.fired.json", ["schemaId"], "AzureMonitorMetricAlert"), #"schemaId is "AzureMonitorMetricAlert"; turn on the common alert schema in the action group"#),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "monitorCondition"], "Flapping"),
+            #"data.essentials.monitorCondition must be Fired or Resolved, not "Flapping""#
+        ),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "essentials", "configurationItems", "0"], 1),
+            "data.essentials.configurationItems[0] must be a string"
+        ),
+        (
+            "azure-monitor",
+            sample("azure-monitor/log-search.fired.json", ["data", "alertContext", "condition", "allOf", "0", "dimensions", "1", "name"], nil),
+            "data.alertContext.condition.allOf[0].dimensions[1].name missing"
+        ),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["data", "alertContext", "condition", "allOf"], "all"),
+            "data.alertContext.condition.allOf must be an array"
+        ),
+        (
+            "azure-monitor", sample("azure-monitor/log-search.fired.json", ["schemaId"], "AzureMonitorMetricAlert"),
+            #"schemaId is "AzureMonitorMetricAlert"; turn on the common alert schema in the action group"#
+        ),
         // Sentinel
         ("sentinel", sample("sentinel/incident.created.json", ["object", "name"], nil), "object.name missing"),
         ("sentinel", sample("sentinel/incident.created.json", ["object", "properties", "title"], nil), "object.properties.title missing"),
         ("sentinel", sample("sentinel/incident.created.json", ["object", "properties"], "x"), "object.properties must be an object"),
-        ("sentinel", sample("sentinel/incident.created.json", ["object", "properties", "relatedEntities", "2"], "Host"), "object.properties.relatedEntities[2] must be an object"),
-        ("sentinel", sample("sentinel/incident.created.json", ["object", "properties", "relatedEntities", "1", "properties", "address"], 4), "object.properties.relatedEntities[1].properties.address must be a string"),
-        ("sentinel", sample("sentinel/incident.closed.json", ["object", "properties", "classification"], true), "object.properties.classification must be a string"),
+        (
+            "sentinel", sample("sentinel/incident.created.json", ["object", "properties", "relatedEntities", "2"], "Host"),
+            "object.properties.relatedEntities[2] must be an object"
+        ),
+        (
+            "sentinel", sample("sentinel/incident.created.json", ["object", "properties", "relatedEntities", "1", "properties", "address"], 4),
+            "object.properties.relatedEntities[1].properties.address must be a string"
+        ),
+        (
+            "sentinel", sample("sentinel/incident.closed.json", ["object", "properties", "classification"], true),
+            "object.properties.classification must be a string"
+        ),
         // Splunk
         ("splunk", sample("splunk/webhook.json", ["sid"], nil), "sid missing"),
         ("splunk", sample("splunk/webhook.json", ["sid"], ["x"]), "sid must be a string"),
@@ -138,8 +173,9 @@ import Testing
         let body = Array(CoreDetectionWebhookTests.designExample.utf8)
         #expect(EngineSniffer.guess(body) == .sentryWebhook)
         for adapter in EngineRegistry.adapters {
-            #expect(IntakeFixtures.error(adapter, CoreDetectionWebhookTests.designExample)?.description
-                == "this body looks like a Sentry detection webhook body, not \(adapter.engine.withArticle) one: POST it to /hooks/detections")
+            #expect(
+                IntakeFixtures.error(adapter, CoreDetectionWebhookTests.designExample)?.description
+                    == "this body looks like a Sentry detection webhook body, not \(adapter.engine.withArticle) one: POST it to /hooks/detections")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import SentryCore
 
 /// The engine samples of `../shared/specs/engines` and what the intake tests share.
@@ -63,34 +64,38 @@ enum IntakeFixtures {
     static func json(_ intake: EngineIntake) -> JSONValue {
         var object: [String: JSONValue] = ["engine": .string(intake.engine.id)]
         if let group = intake.group {
-            object["group"] = ["key": .string(group.key), "receiver": group.receiver.map(JSONValue.string) ?? .null, "truncated_alerts": .number(Double(group.truncatedAlerts))]
-        }
-        object["detections"] = .array(intake.detections.map { item in
-            var detection: [String: JSONValue] = [
-                "id": .string(item.detection.id), "detection": .string(item.detection.detection),
-                "engine_alert_id": .string(item.engineAlertID),
+            object["group"] = [
+                "key": .string(group.key), "receiver": group.receiver.map(JSONValue.string) ?? .null,
+                "truncated_alerts": .number(Double(group.truncatedAlerts)),
             ]
-            var subject: [String: JSONValue] = [:]
-            for field in Subject.fieldNames { subject[field] = item.detection.subject[field: field].map(JSONValue.string) }
-            detection["subject"] = .object(subject)
-            detection["severity"] = item.detection.severity.map { .string($0.rawValue) } ?? .null
-            detection["title"] = item.detection.title.map(JSONValue.string) ?? .null
-            detection["summary"] = item.detection.summary.map(JSONValue.string) ?? .null
-            detection["link"] = item.detection.link.map(JSONValue.string) ?? .null
-            detection["occurred_at"] = item.detection.occurredAt.map { .string(Timestamp.iso8601($0)) } ?? .null
-            detection["evidence"] = item.detection.evidence ?? .null
-            detection["fields"] = .object(item.fields.mapValues(JSONValue.string))
-            if let resolved = item.resolved {
-                detection["resolved"] = [
-                    "by": .string(resolved.by), "classification": resolved.classification.map(JSONValue.string) ?? .null,
-                    "comment": resolved.comment.map(JSONValue.string) ?? .null,
-                    "at": resolved.at.map { .string(Timestamp.iso8601($0)) } ?? .null,
+        }
+        object["detections"] = .array(
+            intake.detections.map { item in
+                var detection: [String: JSONValue] = [
+                    "id": .string(item.detection.id), "detection": .string(item.detection.detection),
+                    "engine_alert_id": .string(item.engineAlertID),
                 ]
-            } else {
-                detection["resolved"] = .null
-            }
-            return .object(detection)
-        })
+                var subject: [String: JSONValue] = [:]
+                for field in Subject.fieldNames { subject[field] = item.detection.subject[field: field].map(JSONValue.string) }
+                detection["subject"] = .object(subject)
+                detection["severity"] = item.detection.severity.map { .string($0.rawValue) } ?? .null
+                detection["title"] = item.detection.title.map(JSONValue.string) ?? .null
+                detection["summary"] = item.detection.summary.map(JSONValue.string) ?? .null
+                detection["link"] = item.detection.link.map(JSONValue.string) ?? .null
+                detection["occurred_at"] = item.detection.occurredAt.map { .string(Timestamp.iso8601($0)) } ?? .null
+                detection["evidence"] = item.detection.evidence ?? .null
+                detection["fields"] = .object(item.fields.mapValues(JSONValue.string))
+                if let resolved = item.resolved {
+                    detection["resolved"] = [
+                        "by": .string(resolved.by), "classification": resolved.classification.map(JSONValue.string) ?? .null,
+                        "comment": resolved.comment.map(JSONValue.string) ?? .null,
+                        "at": resolved.at.map { .string(Timestamp.iso8601($0)) } ?? .null,
+                    ]
+                } else {
+                    detection["resolved"] = .null
+                }
+                return .object(detection)
+            })
         return .object(object)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// The pieces every adapter maps with: subject values, slugs and ids, severities, links, evidence bounds,
 /// and a playbook's `subject_from:`.
@@ -112,7 +113,8 @@ import Testing
     }
 
     @Test func evidenceIsBounded() throws {
-        let big: JSONValue = .object(Dictionary(uniqueKeysWithValues: (0..<100).map { ("key\($0)", JSONValue.string(String(repeating: "v", count: 2_000))) }))
+        let big: JSONValue = .object(
+            Dictionary(uniqueKeysWithValues: (0..<100).map { ("key\($0)", JSONValue.string(String(repeating: "v", count: 2_000))) }))
         let evidence = try #require(IntakeText.evidence(["nested": big, "list": .array(Array(repeating: 1, count: 100)), "empty": "", "none": nil]))
         #expect(evidence.encoded().utf8.count <= IntakeText.maxEvidenceBytes)
         #expect(evidence["empty"] == nil && evidence["none"] == nil)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Seeded random mutations of every engine sample, bytes and JSON, through every adapter: never a crash, always
 /// either an intake whose detections the detection webhook accepts as they are, or an error that says what is wrong.
@@ -119,7 +120,8 @@ import Testing
         var random = Random(state: UInt64(truncatingIfNeeded: sample.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) }))
         var decoded = 0
         for round in 0..<Self.mutationsPerSample {
-            let body = round % 2 == 0
+            let body =
+                round % 2 == 0
                 ? Self.mutateBytes(bytes, &random)
                 : Array(Self.mutateJSON(json, &random).encoded().utf8)
             for adapter in EngineRegistry.adapters {

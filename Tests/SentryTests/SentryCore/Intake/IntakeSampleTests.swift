@@ -1,6 +1,7 @@
 import Foundation
-@testable import SentryCore
 import Testing
+
+@testable import SentryCore
 
 /// Every engine sample of `../shared/specs/engines` through its adapter: the facts a responder sees, then the
 /// whole intake against a reviewed copy in Tests/SentryTests/Golden/intake (regenerate with
@@ -19,12 +20,15 @@ import Testing
 
     static let azureAlert = "/subscriptions/5f1c2d3e-0000-4abc-8def-00000000c0de/providers/Microsoft.AlertsManagement/alerts/"
     static let amURL = "http://prometheus.example.com:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3D%3D+0&g0.tab=1"
-    static let amErrorURL = "http://prometheus.example.com:9090/graph?g0.expr=sum+by%28pod%29+%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D%29%29+%3E+5&g0.tab=1"
+    static let amErrorURL =
+        "http://prometheus.example.com:9090/graph?g0.expr=sum+by%28pod%29+%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B5m%5D%29%29+%3E+5&g0.tab=1"
     static let grafanaURL = "https://grafana.example.com/alerting/grafana/c3a9f1e2-4b7d-4e0a-9f61-8d2c5b7a0e13/view?orgId=1"
     /// The filtered search results of the log search alert, up to its time window.
-    static let azureLogsLink = "https://portal.azure.com#@7e6d5c4b-0000-4a3b-8c2d-00000000beef/blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/source/Alerts.EmailLinks/scope/%7B%22resources%22%3A%5B%7B%22resourceId%22%3A%22%2Fsubscriptions%2F5f1c2d3e-0000-4abc-8def-00000000c0de%2FresourceGroups%2Frg-secops%2Fproviders%2FMicrosoft.OperationalInsights%2Fworkspaces%2Flaw-secops%22%7D%5D%7D/q/FAKEBASE64QUERY/prettify/1/timespan/"
+    static let azureLogsLink =
+        "https://portal.azure.com#@7e6d5c4b-0000-4a3b-8c2d-00000000beef/blade/Microsoft_Azure_Monitoring_Logs/LogsBlade/source/Alerts.EmailLinks/scope/%7B%22resources%22%3A%5B%7B%22resourceId%22%3A%22%2Fsubscriptions%2F5f1c2d3e-0000-4abc-8def-00000000c0de%2FresourceGroups%2Frg-secops%2Fproviders%2FMicrosoft.OperationalInsights%2Fworkspaces%2Flaw-secops%22%7D%5D%7D/q/FAKEBASE64QUERY/prettify/1/timespan/"
     static let sentinelID = "b7d3f1a9-2c4e-4b6a-8d0f-1e3a5c7b9d21"
-    static let sentinelURL = "https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/subscriptions/5f1c2d3e-0000-4abc-8def-00000000c0de/resourceGroups/rg-secops/providers/Microsoft.OperationalInsights/workspaces/law-secops/providers/Microsoft.SecurityInsights/Incidents/b7d3f1a9-2c4e-4b6a-8d0f-1e3a5c7b9d21"
+    static let sentinelURL =
+        "https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/subscriptions/5f1c2d3e-0000-4abc-8def-00000000c0de/resourceGroups/rg-secops/providers/Microsoft.OperationalInsights/workspaces/law-secops/providers/Microsoft.SecurityInsights/Incidents/b7d3f1a9-2c4e-4b6a-8d0f-1e3a5c7b9d21"
     static let sentinelSubject = Subject(ip: "198.51.100.23", host: "vm-web-01.example.com", email: "alice@example.com", account: "alice")
     static let splunkSID = "scheduler__admin__search__RMD5b6f1c0d2e3a49875_at_1764497100_4821"
 
@@ -54,7 +58,8 @@ import Testing
             id: "azure-monitor:\(alertID):\(resolved ? "resolved" : "fired")", detection: "azure.ir-failed-logons-burst",
             engineAlertID: "azure-monitor:\(alertID)", severity: .high,
             subject: Subject(ip: "198.51.100.23", host: "vm-web-01.example.com", account: "alice"), title: "ir-failed-logons-burst",
-            link: azureLogsLink + (resolved ? "2026-11-30T10%3a35%3a04Z%2f2026-11-30T10%3a50%3a04Z" : "2026-11-30T09%3a50%3a04Z%2f2026-11-30T10%3a05%3a04Z"),
+            link: azureLogsLink
+                + (resolved ? "2026-11-30T10%3a35%3a04Z%2f2026-11-30T10%3a50%3a04Z" : "2026-11-30T09%3a50%3a04Z%2f2026-11-30T10%3a05%3a04Z"),
             resolvedBy: resolved ? "Azure Monitor" : nil)
     }
 
@@ -73,49 +78,79 @@ import Testing
 
     /// (sample, detections in order). Every sample file must be here: `everySampleIsInTheTable`.
     static let table: [(String, [Expected])] = [
-        ("alertmanager/firing.json", [
-            instanceDown("5c3e9a1f0b7d2e48", "2026-11-30T09:12:37.482Z", "203.0.113.7", .critical, resolved: false),
-            instanceDown("a41d07c9e3f25b6a", "2026-11-30T09:13:07.482Z", "203.0.113.8", .medium, resolved: false),
-        ]),
-        ("alertmanager/resolved.json", [
-            instanceDown("5c3e9a1f0b7d2e48", "2026-11-30T09:12:37.482Z", "203.0.113.7", .critical, resolved: true),
-            instanceDown("a41d07c9e3f25b6a", "2026-11-30T09:13:07.482Z", "203.0.113.8", .medium, resolved: true),
-        ]),
-        ("alertmanager/truncated.json", [
-            highErrorRate("0e8b1c4d7a2f9356", "2026-11-30T10:02:11.09Z"), highErrorRate("3b6f2e0a9c1d4785", "2026-11-30T10:02:41.09Z"),
-        ]),
-        ("azure-monitor/activity-log.fired.json", [
-            Expected(
-                id: "azure-monitor:\(azureAlert)6e0a4b2c-91d3-4f57-a8e6-1c9b3d5f7a20:fired", detection: "azure.nsg-rule-written",
-                engineAlertID: "azure-monitor:\(azureAlert)6e0a4b2c-91d3-4f57-a8e6-1c9b3d5f7a20", severity: .low,
-                subject: Subject(ip: "198.51.100.23", email: "alice@example.com"), title: "nsg-rule-written", link: nil)
-        ]),
+        (
+            "alertmanager/firing.json",
+            [
+                instanceDown("5c3e9a1f0b7d2e48", "2026-11-30T09:12:37.482Z", "203.0.113.7", .critical, resolved: false),
+                instanceDown("a41d07c9e3f25b6a", "2026-11-30T09:13:07.482Z", "203.0.113.8", .medium, resolved: false),
+            ]
+        ),
+        (
+            "alertmanager/resolved.json",
+            [
+                instanceDown("5c3e9a1f0b7d2e48", "2026-11-30T09:12:37.482Z", "203.0.113.7", .critical, resolved: true),
+                instanceDown("a41d07c9e3f25b6a", "2026-11-30T09:13:07.482Z", "203.0.113.8", .medium, resolved: true),
+            ]
+        ),
+        (
+            "alertmanager/truncated.json",
+            [
+                highErrorRate("0e8b1c4d7a2f9356", "2026-11-30T10:02:11.09Z"), highErrorRate("3b6f2e0a9c1d4785", "2026-11-30T10:02:41.09Z"),
+            ]
+        ),
+        (
+            "azure-monitor/activity-log.fired.json",
+            [
+                Expected(
+                    id: "azure-monitor:\(azureAlert)6e0a4b2c-91d3-4f57-a8e6-1c9b3d5f7a20:fired", detection: "azure.nsg-rule-written",
+                    engineAlertID: "azure-monitor:\(azureAlert)6e0a4b2c-91d3-4f57-a8e6-1c9b3d5f7a20", severity: .low,
+                    subject: Subject(ip: "198.51.100.23", email: "alice@example.com"), title: "nsg-rule-written", link: nil)
+            ]
+        ),
         ("azure-monitor/log-search.fired.json", [logSearch(resolved: false)]),
         ("azure-monitor/log-search.resolved.json", [logSearch(resolved: true)]),
-        ("elastic/webhook-body.json", [
-            Expected(
-                id: "elastic:9f1e3c5a7b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a6c8b0d1f3e",
-                detection: "elastic.multiple_logon_failure_followed_by_logon_success",
-                engineAlertID: "elastic:9f1e3c5a7b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a6c8b0d1f3e", severity: .high,
-                subject: Subject(ip: "192.0.2.66", host: "ws-fin-07", account: "carol"), title: "Multiple Logon Failure Followed by Logon Success",
-                link: "https://kibana.example.com/s/default/app/security/detections/rules/id/6b0f2d4e-8a1c-4e3b-9d5f-7a2c4e6b8d01?timerange=(global:(linkTo:!(timeline),timerange:(from:1764500568311,kind:absolute,to:1764500628311)))")
-        ]),
+        (
+            "elastic/webhook-body.json",
+            [
+                Expected(
+                    id: "elastic:9f1e3c5a7b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a6c8b0d1f3e",
+                    detection: "elastic.multiple_logon_failure_followed_by_logon_success",
+                    engineAlertID: "elastic:9f1e3c5a7b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3c5b7d9f2e4a6c8b0d1f3e", severity: .high,
+                    subject: Subject(ip: "192.0.2.66", host: "ws-fin-07", account: "carol"),
+                    title: "Multiple Logon Failure Followed by Logon Success",
+                    link:
+                        "https://kibana.example.com/s/default/app/security/detections/rules/id/6b0f2d4e-8a1c-4e3b-9d5f-7a2c4e6b8d01?timerange=(global:(linkTo:!(timeline),timerange:(from:1764500568311,kind:absolute,to:1764500628311)))"
+                )
+            ]
+        ),
         ("grafana/firing.json", [highCPU(resolved: false)]),
         ("grafana/resolved.json", [highCPU(resolved: true)]),
         ("panther/alert.json", [panther]),
-        ("panther/alert.with-alertContext.unconfirmed.json", [
-            { var expected = panther; expected.subject = Subject(ip: "192.0.2.77", email: "carol@example.com"); return expected }()
-        ]),
+        (
+            "panther/alert.with-alertContext.unconfirmed.json",
+            [
+                {
+                    var expected = panther
+                    expected.subject = Subject(ip: "192.0.2.77", email: "carol@example.com")
+                    return expected
+                }()
+            ]
+        ),
         ("sentinel/incident.closed.json", [incident(closed: true)]),
         ("sentinel/incident.created.json", [incident(closed: false)]),
-        ("splunk/webhook.json", [
-            Expected(
-                id: "splunk:\(splunkSID):\(IntakeText.shortHash(#"{"action":"success","dest":"vpn-gw-01.example.com","failed_count":"37","severity":"high","src_ip":"203.0.113.45","user":"bob"}"#))",
-                detection: "splunk.ir_brute_force_then_success",
-                engineAlertID: "splunk:\(splunkSID):\(IntakeText.shortHash(#"{"action":"success","dest":"vpn-gw-01.example.com","failed_count":"37","severity":"high","src_ip":"203.0.113.45","user":"bob"}"#))",
-                severity: .high, subject: Subject(ip: "203.0.113.45", account: "bob"), title: "IR - Brute force then success",
-                link: "https://splunk.example.com:8000/app/search/@go?sid=\(splunkSID)")
-        ]),
+        (
+            "splunk/webhook.json",
+            [
+                Expected(
+                    id:
+                        "splunk:\(splunkSID):\(IntakeText.shortHash(#"{"action":"success","dest":"vpn-gw-01.example.com","failed_count":"37","severity":"high","src_ip":"203.0.113.45","user":"bob"}"#))",
+                    detection: "splunk.ir_brute_force_then_success",
+                    engineAlertID:
+                        "splunk:\(splunkSID):\(IntakeText.shortHash(#"{"action":"success","dest":"vpn-gw-01.example.com","failed_count":"37","severity":"high","src_ip":"203.0.113.45","user":"bob"}"#))",
+                    severity: .high, subject: Subject(ip: "203.0.113.45", account: "bob"), title: "IR - Brute force then success",
+                    link: "https://splunk.example.com:8000/app/search/@go?sid=\(splunkSID)")
+            ]
+        ),
     ]
 
     @Test func everySampleIsInTheTable() throws {
@@ -173,8 +208,10 @@ import Testing
 
     @Test func alertmanagerTimesSummariesAndGroup() throws {
         let firing = try IntakeFixtures.decode(AlertmanagerAdapter.self, try IntakeFixtures.body("alertmanager/firing.json")).get()
-        #expect(firing.group == EngineGroup(
-            key: #"{}/{severity=~"critical|warning"}:{alertname="InstanceDown", job="node"}"#, receiver: "ir-slack-bot", truncatedAlerts: 0))
+        #expect(
+            firing.group
+                == EngineGroup(
+                    key: #"{}/{severity=~"critical|warning"}:{alertname="InstanceDown", job="node"}"#, receiver: "ir-slack-bot", truncatedAlerts: 0))
         #expect(firing.detections[0].detection.occurredAt == IntakeFixtures.date("2026-11-30T09:12:37.482Z"))
         #expect(firing.detections[0].detection.summary == "203.0.113.7:9100 has been unreachable for more than 2 minutes")
         #expect(firing.detections[0].fields["labels.instance"] == "203.0.113.7:9100")
@@ -222,8 +259,10 @@ import Testing
     }
 
     @Test func azureFiredAndResolvedShareTheAlertButNotTheID() throws {
-        let fired = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.fired.json")).get().detections[0]
-        let resolved = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.resolved.json")).get().detections[0]
+        let fired = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.fired.json")).get()
+            .detections[0]
+        let resolved = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.resolved.json")).get()
+            .detections[0]
         #expect(fired.engineAlertID == resolved.engineAlertID)
         #expect(fired.detection.id != resolved.detection.id)
         #expect(fired.resolved == nil)
@@ -234,12 +273,14 @@ import Testing
         #expect(fired.fields["customProperties.runbook"] == "https://wiki.example.com/ir/failed-logons")
         #expect(fired.detection.evidence?["dimensions"]?["Computer"] == "vm-web-01.example.com")
         // Azure retries the same alertId and monitorCondition: the same id, a duplicate.
-        let retried = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.fired.json")).get().detections[0]
+        let retried = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/log-search.fired.json")).get()
+            .detections[0]
         #expect(retried.detection.id == fired.detection.id)
     }
 
     @Test func activityLogReadsTheCallerAndItsClaims() throws {
-        let item = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/activity-log.fired.json")).get().detections[0]
+        let item = try IntakeFixtures.decode(AzureMonitorAdapter.self, try IntakeFixtures.body("azure-monitor/activity-log.fired.json")).get()
+            .detections[0]
         #expect(item.fields["alertContext.caller"] == "alice@example.com")
         #expect(item.fields["claims.ipaddr"] == "198.51.100.23")
         #expect(item.fields["claims.upn"] == "alice@example.com")
@@ -266,9 +307,12 @@ import Testing
 
     @Test func sentinelClosedCarriesItsClassification() throws {
         let closed = try IntakeFixtures.decode(SentinelAdapter.self, try IntakeFixtures.body("sentinel/incident.closed.json")).get().detections[0]
-        #expect(closed.resolved == EngineResolution(
-            by: "Microsoft Sentinel", classification: "TruePositive: SuspiciousActivity",
-            comment: "Password spray from 198.51.100.23; account reset, IP blocked.", at: IntakeFixtures.date("2026-11-30T12:31:40.5510987Z")))
+        #expect(
+            closed.resolved
+                == EngineResolution(
+                    by: "Microsoft Sentinel", classification: "TruePositive: SuspiciousActivity",
+                    comment: "Password spray from 198.51.100.23; account reset, IP blocked.", at: IntakeFixtures.date("2026-11-30T12:31:40.5510987Z"))
+        )
         #expect(closed.fields["entities.Account.upn"] == "alice@example.com")
         #expect(closed.fields["entities.Host.fqdn"] == "vm-web-01.example.com")
         #expect(closed.fields["owner.email"] == "dana.responder@example.com")
@@ -318,7 +362,8 @@ import Testing
     }
 
     @Test func elasticReadsNestedTemplatesAndMultiValuedFields() throws {
-        let body = #"{"kibana":{"alert":{"uuid":"u-1","rule":{"name":"Port Scan"},"severity":"critical"}},"source.ip":"192.0.2.9, 192.0.2.10","user.name":"","host.name":"db-1","results_link":"https://kibana.example.com/app/security/alerts?x=1"}"#
+        let body =
+            #"{"kibana":{"alert":{"uuid":"u-1","rule":{"name":"Port Scan"},"severity":"critical"}},"source.ip":"192.0.2.9, 192.0.2.10","user.name":"","host.name":"db-1","results_link":"https://kibana.example.com/app/security/alerts?x=1"}"#
         let item = try IntakeFixtures.decode(ElasticAdapter.self, Array(body.utf8)).get().detections[0]
         #expect(item.detection.detection == "elastic.port_scan")
         #expect(item.detection.id == "elastic:u-1")
@@ -329,7 +374,8 @@ import Testing
     }
 
     @Test func pantherPolicyAlertWithoutAlertIDUsesRuleAndTime() throws {
-        let body = #"{"id":"AWS.S3.Public","createdAt":"2026-11-30T11:20:43Z","severity":"MEDIUM","type":"POLICY","alertId":null,"title":"S3 bucket is public"}"#
+        let body =
+            #"{"id":"AWS.S3.Public","createdAt":"2026-11-30T11:20:43Z","severity":"MEDIUM","type":"POLICY","alertId":null,"title":"S3 bucket is public"}"#
         let item = try IntakeFixtures.decode(PantherAdapter.self, Array(body.utf8)).get().detections[0]
         #expect(item.detection.id == "panther:AWS.S3.Public:2026-11-30T11:20:43Z")
         #expect(item.detection.severity == .medium)
