@@ -1,7 +1,7 @@
 # Two entry points for a fresh Debian machine: `make demo` and `make test`.
 SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 
-.PHONY: deps build demo test bench fuzz fuzz-build fuzz-smoke
+.PHONY: deps build demo test bench fuzz fuzz-build fuzz-smoke format
 
 # The fuzz build (README, "Fuzzing"): SentryCore and Yams instrumented for libFuzzer, with AddressSanitizer;
 # linked with lld, as gold fails on the sanitized objects (internal error in dwarf_reader.cc).
@@ -23,6 +23,7 @@ demo: build
 # and removed after it (scripts/pg-test-cluster.sh); without one, the PostgreSQL cases fail.
 test: deps
 	python3 scripts/check_deploy.py
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	env -u SENTRY_TEST_POSTGRES_SKIP bash scripts/pg-test-cluster.sh run $(SWIFT) test --skip-build
 	.build/debug/sentry playbooks lint Playbooks
@@ -44,3 +45,7 @@ fuzz: fuzz-build
 # A few seconds per target, so that a target which no longer builds or crashes at once fails `make test`.
 fuzz-smoke: fuzz-build
 	FUZZ_BIN="$$($(FUZZ_BUILD) --show-bin-path)/SentryFuzz" bash scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+# Formats the tree in place with .swift-format; `make test` fails on anything it would change.
+format:
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift
