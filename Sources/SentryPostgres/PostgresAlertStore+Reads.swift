@@ -95,23 +95,15 @@ extension PostgresAlertStore {
 
 /// Rows as JSON text, in the same encoding the SQLite store writes (dates as seconds since 1970).
 enum PostgresCoding {
-    static func encodeAlert(_ alert: Alert) throws -> String { try encode(alert) }
+    static func encodeAlert(_ alert: Alert) throws -> String { try StoredJSON.encode(alert) }
 
-    static func decodeAlert(_ text: String) throws -> Alert { try decode(Alert.self, text) }
+    static func decodeAlert(_ text: String) throws -> Alert { try StoredJSON.decode(Alert.self, text) }
 
-    static func encodeEffect(_ effect: AlertEffect) throws -> String { try encode(effect) }
+    static func encodeEffect(_ effect: AlertEffect) throws -> String { try StoredJSON.encode(effect) }
 
-    static func decodeEffect(_ text: String) throws -> AlertEffect { try decode(AlertEffect.self, text) }
+    static func decodeEffect(_ text: String) throws -> AlertEffect { try StoredJSON.decode(AlertEffect.self, text) }
 
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    static func encode<T: Encodable>(_ value: T) throws -> String { try StoredJSON.encode(value) }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(type, from: Data(text.utf8))
-    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try StoredJSON.decode(type, text) }
 }

@@ -163,18 +163,15 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
         guard let head = try await run("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").first else {
             throw PostgresFailure.Described(sqlState: nil, description: "PostgreSQL: audit_head row is missing")
         }
-        let (last, prev) = try head.decode((Int64, String).self)
-        let seq = last + 1
-        // Millisecond precision is what the chain hashes, so store exactly that.
-        let stamp = Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(
-            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        let (seq, hash) = try head.decode((Int64, String).self)
+        let entry = AuditChain.next(after: (seq, hash), record, alertID: alertID, at: now)
+        let at = entry.at.timeIntervalSince1970
         try await run(
             """
             INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash)
-            VALUES (\(seq), \(stamp.timeIntervalSince1970), \(alertID), \(record.actor), \(record.action), \(record.detail), \(prev), \(hash))
+            VALUES (\(entry.seq), \(at), \(entry.alertID), \(entry.actor), \(entry.action), \(entry.detail), \(entry.prevHash), \(entry.hash))
             """)
-        try await run("UPDATE audit_head SET seq = \(seq), hash = \(hash) WHERE id = 1")
+        try await run("UPDATE audit_head SET seq = \(entry.seq), hash = \(entry.hash) WHERE id = 1")
     }
 
     func recordEvents(source: String, ids: [String], now: Date) async throws {

@@ -18,6 +18,18 @@ public enum AuditChain {
         return Crypto.hex(Crypto.sha256(Array(text.utf8)))
     }
 
+    /// The entry that follows `last` (nil: the chain is empty): its number, its link to the one before, its time at
+    /// the millisecond precision the hash covers (so a store keeps exactly what was hashed), and its hash. Every
+    /// store appends with this and only writes the result.
+    public static func next(after last: (seq: Int64, hash: String)?, _ record: AuditRecord, alertID: String?, at: Date) -> AuditEntry {
+        let seq = (last?.seq ?? 0) + 1
+        let prev = last?.hash ?? genesis
+        let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
+        return AuditEntry(
+            seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail, prevHash: prev,
+            hash: hash(prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail))
+    }
+
     /// What `sentry audit verify` reports.
     public enum Verdict: Equatable, Sendable, CustomStringConvertible {
         case intact(entries: Int)

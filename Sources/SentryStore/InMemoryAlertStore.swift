@@ -214,15 +214,7 @@ extension InMemoryAlertStore {
     }
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, to tables: inout Tables) {
-        let seq = (tables.audit.last?.seq ?? 0) + 1
-        let prev = tables.audit.last?.hash ?? AuditChain.genesis
-        // Millisecond precision is what the chain hashes, as the databases store it.
-        let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(
-            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
-        tables.audit.append(
-            AuditEntry(
-                seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail, prevHash: prev, hash: hash))
+        tables.audit.append(AuditChain.next(after: tables.audit.last.map { ($0.seq, $0.hash) }, record, alertID: alertID, at: at))
     }
 
     static func live(kind: ContainmentAction.Kind, target: String, in tables: Tables) -> [LiveContainment] {

@@ -55,11 +55,8 @@ extension SQLiteAlertStore {
     public func uplinkSnapshots() async throws -> [String: UplinkSnapshot] {
         try await read { db in
             var snapshots: [String: UplinkSnapshot] = [:]
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .secondsSince1970
             for row in try Row.fetchAll(db, sql: "SELECT key, body FROM uplink_snapshot") {
-                let body: String = row["body"]
-                if let snapshot = try? decoder.decode(UplinkSnapshot.self, from: Data(body.utf8)) { snapshots[row["key"]] = snapshot }
+                if let snapshot = try? StoredJSON.decode(UplinkSnapshot.self, row["body"]) { snapshots[row["key"]] = snapshot }
             }
             return snapshots
         }
@@ -67,12 +64,10 @@ extension SQLiteAlertStore {
 
     public func saveUplinkSnapshots(_ snapshots: [UplinkSnapshot], removing gone: [String]) async throws {
         try await exclusive { db in
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .secondsSince1970
             for snapshot in snapshots {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO uplink_snapshot (key, body) VALUES (?, ?)",
-                    arguments: [snapshot.key, String(decoding: try encoder.encode(snapshot), as: UTF8.self)])
+                    arguments: [snapshot.key, try StoredJSON.encode(snapshot)])
             }
             for key in gone { try db.execute(sql: "DELETE FROM uplink_snapshot WHERE key = ?", arguments: [key]) }
         }

@@ -87,29 +87,13 @@ extension SQLiteAlertStore {
 
     // MARK: Coding
 
-    static func encodeAlert(_ alert: Alert) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return String(decoding: try encoder.encode(alert), as: UTF8.self)
-    }
+    static func encodeAlert(_ alert: Alert) throws -> String { try StoredJSON.encode(alert) }
 
-    static func decodeAlert(_ text: String) throws -> Alert {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(Alert.self, from: Data(text.utf8))
-    }
+    static func decodeAlert(_ text: String) throws -> Alert { try StoredJSON.decode(Alert.self, text) }
 
-    static func encodeEffect(_ effect: AlertEffect) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return String(decoding: try encoder.encode(effect), as: UTF8.self)
-    }
+    static func encodeEffect(_ effect: AlertEffect) throws -> String { try StoredJSON.encode(effect) }
 
-    static func decodeEffect(_ text: String) throws -> AlertEffect {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(AlertEffect.self, from: Data(text.utf8))
-    }
+    static func decodeEffect(_ text: String) throws -> AlertEffect { try StoredJSON.decode(AlertEffect.self, text) }
 
     static func decodeEntry(_ row: Row) throws -> OutboxEntry {
         OutboxEntry(

@@ -169,14 +169,11 @@ extension SQLiteAlertStore {
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
-        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
-        let prev: String = last?["hash"] ?? AuditChain.genesis
-        // Millisecond precision is what the chain hashes, so store exactly that.
-        let stamp = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let hash = AuditChain.hash(
-            prev: prev, seq: seq, at: stamp, alertID: alertID, actor: record.actor, action: record.action, detail: record.detail)
+        let entry = AuditChain.next(after: last.map { (seq: $0["seq"], hash: $0["hash"]) }, record, alertID: alertID, at: at)
         try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [seq, stamp.timeIntervalSince1970, alertID, record.actor, record.action, record.detail, prev, hash])
+            .execute(arguments: [
+                entry.seq, entry.at.timeIntervalSince1970, entry.alertID, entry.actor, entry.action, entry.detail, entry.prevHash, entry.hash,
+            ])
     }
 
     static func finish(_ id: Int64, state: EffectState, error: String?, now: Date, in db: Database) throws {
