@@ -49,11 +49,16 @@ public struct AlertEngine: Sendable {
         }
     }
 
-    /// A manual alert (from `/sentry block-ip`) and its containment request, in one transaction.
+    /// A manual alert (from `/sentry block-ip`) and its containment request, in one transaction. When another live
+    /// containment holds the target, nothing is written: the outcome says why, for the caller to answer with.
     public func createManual(
         _ detection: Detection, playbook: Playbook, channel: String, newAlertID: String, request: ContainmentRequest, now: Date
     ) async throws -> Transition {
         try await step { tx in
+            let live = try await tx.liveContainments(kind: request.kind, target: request.target)
+            if let reason = ContainmentConflict.reason(for: request, live: live) {
+                return Transition(alert: nil, outcome: .ignored(reason))
+            }
             let created = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: channel), alertID: newAlertID, now: now)
             guard var alert = created.alert else { return created }
             alert.manual = true

@@ -105,10 +105,6 @@ struct CommandResponder {
             )
             return "Sorry, only responders can request containment. Nothing was changed."
         }
-        if let live = try await context.store.liveContainments(kind: .blockIP, target: target).first {
-            let status = Containment.Status(rawValue: live.status) ?? .active
-            return Containment.alreadyHeld(kind: .blockIP, target: target, by: live.containmentID, status: status, onAlert: live.alertID) + "."
-        }
         guard let channel = configuration.slackAlertChannel ?? context.catalog.playbooks.first(where: { $0.channel != nil })?.channel else {
             return "No alert channel: set SLACK_ALERT_CHANNEL."
         }

@@ -207,3 +207,26 @@ extension StoreContractEngineTests {
         #expect(try await store.dueTimers(now: .distantFuture, limit: 10).map(\.dueAt) == [F.t0.addingTimeInterval(7_800)])
     }
 }
+
+extension StoreContractEngineTests {
+    @Test(arguments: StoreKind.allCases) func aManualBlockOfAHeldTargetWritesNothing(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let engine = AlertEngine(store: store)
+        _ = try await engine.ingest(F.detection(id: "d1"), playbook: blocking, channel: F.channel, newAlertID: "A1", now: F.t0)
+        #expect(try await engine.apply(blockIP("C-1"), to: "A1", now: at(1)).outcome == .applied)
+        let audit = try await store.auditEntries(after: 0, limit: 100)
+        let outbox = try await store.outbox(alertID: nil)
+        guard case .containmentRequested(let request) = blockIP("C-2", by: F.bob) else { return }
+        let manual = try await engine.createManual(
+            F.detection(id: "manual:C-2", detection: "sentry.manual_block"), playbook: blocking, channel: F.channel, newAlertID: "A2",
+            request: request, now: at(2))
+        guard case .ignored(let reason) = manual.outcome else {
+            Issue.record("expected a refusal, got \(manual.outcome)")
+            return
+        }
+        #expect(reason.contains("`C-1`") && reason.contains("`A1`"))
+        #expect(try await store.alert(id: "A2") == nil)
+        #expect(try await store.auditEntries(after: 0, limit: 100) == audit)
+        #expect(try await store.outbox(alertID: nil) == outbox)
+    }
+}
