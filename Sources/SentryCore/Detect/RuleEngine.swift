@@ -166,6 +166,9 @@ public struct RuleEngine: Sendable {
         }
     }
 
+    /// The actions some rule reads: events of other actions count nothing.
+    public var actions: Set<String> { Set(rulesByAction.keys) }
+
     /// What a batch added to the state (to persist) and the detections it produced.
     public struct Outcome: Sendable, Equatable {
         public var detections: [Detection] = []

@@ -71,6 +71,8 @@ public struct Replayer {
     public private(set) var counts = ReplayCounts()
 
     let engine: RuleEngine?
+    /// What `engine` reads; nil without one.
+    let actionsRead: Set<String>?
     let emit: (Detection) -> Void
     /// Set for the second pass over a file found out of order: records go here, keyed by time, instead of to the
     /// rules; `replaySorted` then feeds them back in order.
@@ -111,6 +113,7 @@ public struct Replayer {
     ) {
         self.collector = collector
         self.engine = engine
+        actionsRead = engine?.actions
         self.source = source
         self.layout = layout
         self.emit = emit
@@ -304,11 +307,15 @@ public struct Replayer {
         let at = event.at.timeIntervalSince1970
         // Jitter of a few minutes is normal; "late" means well behind what was already read.
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
-        if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
-        pending.insert(event)
-        // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and the
-        // sorted pass will be needed anyway.
-        if pending.isThrashing { outOfOrder = true }
+        // An event no rule reads still counts and moves the clock on, but need not wait to reach the rules in order
+        // (in real audit logs, most entries).
+        if actionsRead?.contains(event.action) ?? true {
+            if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
+            pending.insert(event)
+            // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and
+            // the sorted pass will be needed anyway.
+            if pending.isThrashing { outOfOrder = true }
+        }
         if pending.release(before: newest - Self.reorderHorizon) { noteReleased() }
         if pending.released >= Self.batchSize { flush() }
     }

@@ -110,6 +110,19 @@ import Testing
         #expect(scan(line) == nil)
     }
 
+    @Test(arguments: ["id", "action", "ip_address", "name", "reason"])
+    func aWantedStringThatIsNotUTF8MakesTheLineNoEntry(_ key: String) {
+        let head = Array(#"{"id":"e1","date_create":1795000000,"action":"anomaly","context":{"ip_address":"203.0.113.7"},"#.utf8)
+        var line = head + Array(#""entity":{"file":{"name":"n"}},"details":{"reason":["tor"]}}"#.utf8)
+        // The value of `key` gets a byte that no UTF-8 text holds.
+        let quoted = Array("\"\(key)\":".utf8)
+        let at = (0...(line.count - quoted.count)).first { Array(line[$0..<($0 + quoted.count)]) == quoted }! + quoted.count
+        let value = line[at] == UInt8(ascii: "[") ? at + 2 : at + 1
+        line.insert(0xFF, at: value)
+        #expect(JSONValue.parse(line) == nil)
+        #expect(line.withUnsafeBufferPointer { AuditLineScanner.event($0) } == nil)
+    }
+
     @Test func lineReaderHandlesChunkBoundariesAndAFinalLineWithoutNewline() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID().uuidString).txt").path
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -255,8 +255,13 @@ extension AuditLineScanner {
         let range: Range<Int>
 
         static func ~= (name: StaticString, key: Key) -> Bool {
-            name.utf8CodeUnitCount == key.range.count
-                && memcmp(name.utf8Start, key.bytes.baseAddress! + key.range.lowerBound, key.range.count) == 0
+            let count = name.utf8CodeUnitCount
+            guard count == key.range.count else { return false }
+            // A few bytes: compared here rather than through a call to memcmp.
+            let expected = name.utf8Start, actual = key.bytes.baseAddress! + key.range.lowerBound
+            var offset = 0
+            while offset < count, expected[offset] == actual[offset] { offset += 1 }
+            return offset == count
         }
 
         static func == (key: Key, name: StaticString) -> Bool { name ~= key }

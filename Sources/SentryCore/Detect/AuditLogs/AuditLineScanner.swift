@@ -88,27 +88,20 @@ public enum AuditLineScanner {
         }
 
         func event(in bytes: UnsafeBufferPointer<UInt8>) -> SecurityEvent? {
-            // A wanted string that is not valid UTF-8 makes the line no JSON, as for the full decoder.
-            var invalid = false
-            func text(_ slot: Slot) -> String? {
-                guard case .string(let range, let plain) = slot else { return nil }
-                switch AuditLineScanner.text(bytes, range, plain: plain) {
-                case .text(let text): return text
-                case .empty: return nil
-                case .invalid:
-                    invalid = true
-                    return nil
-                }
-            }
-            guard let id = text(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? text(action), let created = seconds(in: bytes)
+            var reader = TextReader(bytes: bytes)
+            guard let id = reader.text(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? reader.text(action),
+                let created = seconds(in: bytes)
             else { return nil }
-            let userID = text(user)
-            let ip = address(in: bytes)
-            let fileID = text(fileID)
-            let fileName = text(fileName) ?? text(fileTitle)
-            let channelID = text(entityChannel) ?? text(detailsChannelID) ?? text(detailsChannel) ?? text(messageChannel) ?? text(agentChannel)
-            let reason = reason(in: bytes, invalid: &invalid)
-            guard !invalid else { return nil }
+            let userID = reader.text(user)
+            let ip = reader.address(ip)
+            let fileID = reader.text(fileID)
+            let fileName = reader.text(fileName) ?? reader.text(fileTitle)
+            let channelID =
+                reader.text(entityChannel) ?? reader.text(detailsChannelID) ?? reader.text(detailsChannel)
+                ?? reader.text(messageChannel) ?? reader.text(agentChannel)
+            let reason = reader.reason(reason)
+            // A wanted string that is not valid UTF-8 makes the line no JSON, as for the full decoder.
+            guard !reader.invalid else { return nil }
             return SecurityEvent(
                 source: .slackAudit, id: id, at: Date(timeIntervalSince1970: TimeInterval(created)), action: action, userID: userID, ip: ip,
                 fileID: fileID, fileName: fileName, channelID: channelID, reason: reason)
@@ -127,28 +120,41 @@ public enum AuditLineScanner {
             guard let seconds, seconds.isFinite, seconds > 0, seconds < 1e11 else { return nil }
             return Int64(seconds)
         }
+    }
 
-        /// `context.ip_address` in canonical form; nil when it is no address (Slack's docs carry `1.23.45.678`).
-        func address(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-            guard case .string(let range, let plain) = ip, case .text(let text) = AuditLineScanner.text(bytes, range, plain: plain) else {
+    /// Reads wanted strings as `SlackAuditEntry.nonEmpty` does, noting one that is not valid UTF-8 or holds a bad escape.
+    struct TextReader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var invalid = false
+
+        mutating func text(_ slot: Slot) -> String? {
+            guard case .string(let range, let plain) = slot else { return nil }
+            return text(range, plain: plain)
+        }
+
+        mutating func text(_ range: Range<Int>, plain: Bool) -> String? {
+            switch AuditLineScanner.text(bytes, range, plain: plain) {
+            case .text(let text): return text
+            case .empty: return nil
+            case .invalid:
+                invalid = true
                 return nil
             }
+        }
+
+        /// `context.ip_address` in canonical form; nil when it is no address (Slack's docs carry `1.23.45.678`).
+        mutating func address(_ slot: Slot) -> String? {
+            guard case .string(let range, let plain) = slot, let text = text(range, plain: plain) else { return nil }
             // Dotted-quad text as Slack writes it is already canonical: no round trip through inet_pton and inet_ntop.
             if text.utf8.count == range.count, IPAddress.isCanonicalIPv4(UnsafeBufferPointer(rebasing: bytes[range])) { return text }
             return IPAddress(text)?.description
         }
 
         /// `details.reason`: one string, or a list whose strings are joined with commas.
-        func reason(in bytes: UnsafeBufferPointer<UInt8>, invalid: inout Bool) -> String? {
-            switch reason {
+        mutating func reason(_ slot: Slot) -> String? {
+            switch slot {
             case .string(let range, let plain):
-                switch AuditLineScanner.text(bytes, range, plain: plain) {
-                case .text(let text): return text
-                case .empty: return nil
-                case .invalid:
-                    invalid = true
-                    return nil
-                }
+                return text(range, plain: plain)
             case .list(let range):
                 var scanner = Scanner(bytes: UnsafeBufferPointer(rebasing: bytes[range]))
                 var parts: [String] = []
@@ -156,11 +162,8 @@ public enum AuditLineScanner {
                     guard scanner.peek == UInt8(ascii: "\"") else { return scanner.skipValue() }
                     let start = scanner.index + 1
                     guard let plain = scanner.string() else { return false }
-                    switch AuditLineScanner.text(scanner.bytes, start..<(scanner.index - 1), plain: plain) {
-                    case .text(let text): parts.append(text)
-                    case .empty: break
-                    case .invalid: invalid = true
-                    }
+                    // The scanner works on the list alone: its positions are offsets from the list's start.
+                    if let part = text((range.lowerBound + start)..<(range.lowerBound + scanner.index - 1), plain: plain) { parts.append(part) }
                     return true
                 }
                 return closed && !parts.isEmpty ? parts.joined(separator: ",") : nil
