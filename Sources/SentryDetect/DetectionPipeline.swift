@@ -42,9 +42,28 @@ public actor DetectionPipeline: EventSink {
         self.now = now
         self.logger = logger
         self.onAlerts = onAlerts
+        self.maxLateness = maxLateness
+        self.state = try await store.ruleState(since: Self.stateHorizon(engine: engine, maxLateness: maxLateness, now: now()))
+    }
+
+    let maxLateness: Int
+
+    /// Everything a late event may still need: the longest window (or a UTC day) and the lateness, twice over.
+    static func stateHorizon(engine: RuleEngine, maxLateness: Int, now: Date) -> Date {
         let longest = engine.rules.map(\.window).max() ?? 86_400
-        // Everything a late event may still need: the longest window (or a UTC day) and the lateness, twice over.
-        self.state = try await store.ruleState(since: now().addingTimeInterval(-Double(max(longest, 2 * 86_400) + maxLateness) * 2))
+        return now.addingTimeInterval(-Double(max(longest, 2 * 86_400) + maxLateness) * 2)
+    }
+
+    /// Reads the counting state from the store again (between deliveries): a replica that becomes the pollers'
+    /// leader counts on from what the last leader committed, not from what it read at its own start.
+    public func reload() async throws {
+        while busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        state = try await store.ruleState(since: Self.stateHorizon(engine: engine, maxLateness: maxLateness, now: now()))
     }
 
     /// Counted ids live apart from the collectors' own seen ids: a collector may re-deliver, the rules count once.

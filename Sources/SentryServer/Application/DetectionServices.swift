@@ -9,7 +9,11 @@ import ServiceLifecycle
 /// The built-in detections as services: the rule pipeline and whichever collectors are configured.
 public struct DetectionServices: Sendable {
     public let pipeline: DetectionPipeline
-    public let services: [any Service]
+    /// The collectors that poll an API: one replica runs them (the leader; see `LeaderElector`).
+    public let pollers: [any Service]
+    /// What listens for pushed events (syslog): every replica runs them; the store drops repeated event ids.
+    public let listeners: [any Service]
+    public var services: [any Service] { pollers + listeners }
     /// Start-up notes ("Slack audit collector polling every 60 s", or why one is off).
     public let notes: [String]
 
@@ -21,6 +25,7 @@ public struct DetectionServices: Sendable {
             playbooks: playbooks, store: store, channel: configuration.slackAlertChannel, now: { Date() }, logger: logger,
             maxLateness: configuration.maxLateness, dryRun: configuration.dryRun, onAlerts: onAlerts)
         var services: [any Service] = []
+        var listeners: [any Service] = []
         var notes: [String] = []
         if let token = configuration.slackAdminToken {
             let client = SlackAuditClient(
@@ -75,11 +80,11 @@ public struct DetectionServices: Sendable {
                 let counters = listener.counters
                 return .init(events: counters.delivered, dropped: counters.dropped, lastSuccessAt: nil)
             }
-            services.append(listener)
+            listeners.append(listener)
             notes.append(
                 "syslog listener on \([configuration.syslogUDP.map { "udp \($0)" }, configuration.syslogTCP.map { "tcp \($0)" }].compactMap { $0 }.joined(separator: ", "))"
             )
         }
-        return DetectionServices(pipeline: pipeline, services: services, notes: notes)
+        return DetectionServices(pipeline: pipeline, pollers: services, listeners: listeners, notes: notes)
     }
 }

@@ -36,6 +36,8 @@ public struct SentryApplication: Sendable {
     public let socketMode: SocketModeClient?
     /// nil when `Options.detections` is off.
     public let detection: DetectionServices?
+    /// Elects the replica that runs the pollers.
+    public let elector: LeaderElector
 
     public init(
         configuration: ServerConfiguration, playbooks: [Playbook], store: any SentryStorage, transport base: any HTTPTransport,
@@ -76,11 +78,29 @@ public struct SentryApplication: Sendable {
         }
         guard options.detections else {
             self.detection = nil
+            self.elector = Self.elector(server: server, store: store, detection: nil, logger: logger)
             return
         }
-        self.detection = try await DetectionServices.make(
+        let detection = try await DetectionServices.make(
             configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
             metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
+        self.detection = detection
+        self.elector = Self.elector(server: server, store: store, detection: detection, logger: logger)
+    }
+
+    /// The pollers run on the elected replica only; each term counts on from the store's windows first.
+    static func elector(server: SentryServer, store: any SentryStorage, detection: DetectionServices?, logger: Logger) -> LeaderElector {
+        let status = server.context.leadership
+        return LeaderElector(
+            store: store, takeOver: !store.isShared, holder: status.holder, clock: server.context.clock, logger: logger,
+            onChange: { status.leading = $0 }
+        ) {
+            guard let detection, !detection.pollers.isEmpty else { return }
+            do { try await detection.pipeline.reload() } catch {
+                logger.error("could not read the rule windows; the pollers start from what this replica counted", metadata: ["error": "\(error)"])
+            }
+            await LeaderElector.runAll(detection.pollers, logger: logger)
+        }
     }
 
     /// The HTTP server with the runner, the timers and the detections as services; `onRunning` receives the port.
@@ -88,6 +108,11 @@ public struct SentryApplication: Sendable {
         stoppingLast: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let socket: [any Service] = socketMode.map { [$0] } ?? []
-        return server.application(stoppingLast: stoppingLast, extraServices: socket + (detection?.services ?? []), onRunning: onRunning)
+        var services = socket + [elector] + (detection?.listeners ?? [])
+        if let notifying = server.context.store as? any WorkNotifying {
+            let runner = server.runner
+            services.append(WorkListener(source: notifying, wake: { runner.wake() }))
+        }
+        return server.application(stoppingLast: stoppingLast, extraServices: services, onRunning: onRunning)
     }
 }

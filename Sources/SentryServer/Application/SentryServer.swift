@@ -31,6 +31,8 @@ public struct SentryServer: Sendable {
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
             slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
         if configuration.slackAppToken != nil { context.socketMode = SocketModeStatus() }
+        // One name per replica: on its effect leases and in the pollers' leadership row.
+        context.leadership = LeadershipStatus(holder: runner.owner)
         self.context = context
     }
 

@@ -22,6 +22,8 @@ public struct SentryContext: Sendable {
     public var wake: @Sendable () -> Void
     /// Set when Slack's callbacks come over Socket Mode (`SLACK_APP_TOKEN`): `/readyz` reports its stop.
     public var socketMode: SocketModeStatus?
+    /// This replica's name and whether it leads the pollers (`/readyz` and `/metrics` say who leads).
+    public var leadership = LeadershipStatus(holder: "unnamed")
 
     public init(
         configuration: ServerConfiguration, store: any AlertStore, catalog: PlaybookCatalog, clock: any SentryClock,

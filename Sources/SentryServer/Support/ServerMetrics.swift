@@ -34,9 +34,11 @@ public final class ServerMetrics: Sendable {
         public static let socketReconnects = "sentry_socket_mode_reconnects_total"
         public static let socketEnvelopes = "sentry_socket_mode_envelopes_total"
         public static let socketAckLatency = "sentry_socket_mode_ack_seconds"
+        public static let pollerLeader = "sentry_poller_leader"
     }
 
     static let help: [String: String] = [
+        Name.pollerLeader: "1 on the replica that runs the pollers (Slack audit, Meraki uplinks), 0 on the others",
         Name.requests: "HTTP requests answered, by endpoint and status",
         Name.verificationFailures: "Signature or token checks that failed, by reason",
         Name.bodiesRefused:
@@ -190,7 +192,8 @@ public final class ServerMetrics: Sendable {
     // MARK: exposition
 
     /// Sets the gauges read from the store and the collectors, then renders the Prometheus text.
-    public func render(store: StoreGauges, now: Date = Date()) async -> String {
+    public func render(store: StoreGauges, leadership: LeadershipStatus? = nil, now: Date = Date()) async -> String {
+        if let leadership { gauge(Name.pollerLeader, [("replica", leadership.holder)]).record(leadership.leading ? 1 : 0) }
         for status in AlertStatus.allCases {
             gauge(Name.alerts, [("status", status.rawValue)]).record(store.alertsByStatus[status] ?? 0)
         }

@@ -35,7 +35,11 @@ import Testing
 
         let ready = try await client.send("GET", "/readyz")
         #expect(ready.status == 200)
-        #expect(ready.text == "ready: 6 playbooks\n")
+        // The second line says who runs the pollers: on one SQLite file, this process once its first election is done.
+        let lines = ready.text.split(separator: "\n")
+        #expect(lines.first == "ready: 6 playbooks")
+        #expect(lines.count == 2)
+        #expect(lines.last?.hasPrefix("pollers: ") == true)
         #expect(try await client.send("GET", "/healthz").text == "ok\n")
         let unsigned = try await client.send("POST", "/slack/commands", body: Array("text=help".utf8))
         #expect(unsigned.status == 401)
