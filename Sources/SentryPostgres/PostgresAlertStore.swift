@@ -75,11 +75,13 @@ public final class PostgresAlertStore: SentryStorage, Service {
     public func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
         let tracker = PostgresTransaction.Tracker()
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                let value = try await body(PostgresTransaction(connection: connection, logger: logger, tracker: tracker))
-                // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
-                if tracker.enqueued { try await connection.query(Self.notifyWork, logger: logger) }
-                return value
+            return try await withoutActuallyEscaping(body) { body in
+                try await leased(inTransaction: true) { connection in
+                    let value = try await body(PostgresTransaction(connection: connection, logger: self.logger, tracker: tracker))
+                    // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
+                    if tracker.enqueued { try await connection.query(Self.notifyWork, logger: self.logger) }
+                    return value
+                }
             }
         } catch {
             throw PostgresFailure.map(error, alertID: tracker.alertID)
@@ -90,18 +92,56 @@ public final class PostgresAlertStore: SentryStorage, Service {
     @discardableResult
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
         do {
-            return try await client.query(query, logger: logger).collect()
+            return try await leased(inTransaction: false) { connection in try await connection.query(query, logger: self.logger).collect() }
         } catch {
             throw PostgresFailure.map(error, alertID: nil)
         }
     }
 
     /// Several statements in one transaction of their own (not an engine step).
-    func exclusive<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func exclusive<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await withoutActuallyEscaping(body) { body in try await leased(inTransaction: true, body) }
         } catch {
             throw PostgresFailure.map(error, alertID: nil)
+        }
+    }
+
+    /// How long a request waits for a pooled connection before the database counts as unreachable (down,
+    /// restarting, or every connection stuck): the caller gets `StoreError.unavailable` instead of waiting on.
+    static let leaseTimeout: Duration = .seconds(5)
+
+    /// Runs `body` on a pooled connection (in a transaction, or not), giving up with `StoreError.unavailable` when
+    /// no connection comes within `leaseTimeout`. Once it has a connection, the work itself is not timed.
+    private func leased<T: Sendable>(
+        inTransaction: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let started = Locked(false)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                if inTransaction {
+                    return try await self.client.withTransaction(logger: self.logger) { connection in
+                        started.withLock { $0 = true }
+                        return try await body(connection)
+                    }
+                }
+                return try await self.client.withConnection { connection in
+                    started.withLock { $0 = true }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.leaseTimeout)
+                if started.current { return nil }
+                throw StoreError.unavailable("no database connection within \(Self.leaseTimeout.inSeconds) s")
+            }
+            while let next = try await group.next() {
+                if let value = next {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CancellationError()
         }
     }
 
@@ -132,7 +172,21 @@ public enum PostgresFailure {
         guard let error = error as? PSQLError else { return error }
         let state = error.serverInfo?[.sqlState]
         if let state, retryable.contains(state) { return StoreError.revisionConflict(alertID: alertID ?? "") }
+        if isUnavailable(error) { return StoreError.unavailable(describe(error).description) }
         return describe(error)
+    }
+
+    /// The server is gone or refuses sessions, as opposed to refusing a statement: connection failures, and the
+    /// SQLSTATEs of class 08 (connection exception), 57P01–57P03 (shut down, crashed, starting up) and 55000 with
+    /// connections turned off (`ALLOW_CONNECTIONS false`).
+    static func isUnavailable(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed: return true
+        default: break
+        }
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        if state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) { return true }
+        return state == "55000" && (error.serverInfo?[.message] ?? "").contains("not currently accepting connections")
     }
 
     static func describe(_ error: PSQLError) -> Described {

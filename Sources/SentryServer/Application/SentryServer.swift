@@ -23,7 +23,7 @@ public struct SentryServer: Sendable {
         let pacer = pacer ?? SlackPacer(clock: clock, onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) })
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
-            containment: containment, pacer: pacer)
+            containment: containment, pacer: pacer, lease: .seconds(configuration.effectLease))
         self.runner = runner
         self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
         var context = SentryContext(

@@ -58,6 +58,9 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout: Int
     /// How late (seconds) a collected event may arrive and still be counted in the window it belongs to.
     public var maxLateness: Int = 3_600
+    /// Seconds a claimed effect stays one runner's without a renewal (`SENTRY_EFFECT_LEASE`); a dead replica's
+    /// effects are taken over after it.
+    public var effectLease: Int = 30
     /// Seconds a connection may send nothing while a request is being read (a stalled or slow-drip body) before it
     /// is closed; requests being answered are never cut.
     public var httpIdleTimeout: Int = 30
@@ -219,6 +222,7 @@ public struct ServerConfiguration: Sendable {
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
         configuration.maxLateness = maxLateness
         configuration.httpIdleTimeout = integer("SENTRY_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3_600)
+        configuration.effectLease = integer("SENTRY_EFFECT_LEASE", default: 30, range: 3...600)
         configuration.databasePasswordFile = value("SENTRY_DATABASE_PASSWORD_FILE")
         if configuration.databasePasswordFile != nil, case .sqlite = database {
             problems.append("SENTRY_DATABASE_PASSWORD_FILE is for PostgreSQL, but SENTRY_DATABASE_URL names a SQLite file")

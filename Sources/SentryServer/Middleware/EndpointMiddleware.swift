@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SentryCore
+import SentryStore
 
 /// The outermost middleware of every counted route: counts the request under its endpoint label, answers a
 /// body the client broke with a 4xx (counted, logged at debug), and turns unexpected errors into a logged 500
@@ -34,6 +35,13 @@ struct EndpointMiddleware: RouterMiddleware {
                     "request body refused", metadata: ["http.endpoint": "\(endpoint)", "reason": "\(refused.reason)", "error": "\(refused.message)"])
                 var refusal = Response.text(refused.status, refused.message + "\n")
                 if refused.closesConnection { refusal.headers[.connection] = "close" }
+                response = refusal
+            } catch StoreError.unavailable(let reason) {
+                // Nothing was stored: the sender should try again, which Slack and the engines do on a 5xx.
+                logger.error(
+                    "database unreachable; answering 503 until it is back", metadata: ["http.endpoint": "\(endpoint)", "error": "\(reason)"])
+                var refusal = Response.text(.serviceUnavailable, "the database is unreachable; nothing was stored, try again (request \(id))\n")
+                refusal.headers[.retryAfter] = "5"
                 response = refusal
             } catch {
                 logger.error("request failed", metadata: ["http.endpoint": "\(endpoint)", "error": "\(error)"])

@@ -199,5 +199,112 @@ extension ServeProcesses {
             await auditApp.stop()
             await world.slackApp.stop()
         }
+
+        @Test func whileTheDatabaseIsDownRequestsAnswer503AndServiceResumesByItself() async throws {
+            let world = try await ServeHarness.start("outage")
+            defer { world.removeFiles() }
+            let settings = try await PostgresTestDatabase.createDatabase()
+            let admin = try PostgresTestDatabase.server()
+            let replica = try await startReplicas(1, world: world, url: settings.redacted)[0]
+            defer { if replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+            var accepted: [String] = []
+            func send(_ id: String) async throws -> LoopbackClient.Answer {
+                let answer = try await replica.client.detection(
+                    ServerHarness.detection(id: id, ip: "198.51.100.\(accepted.count % 200 + 1)"), token: ServerHarness.webhookToken)
+                if answer.status == 202, let alert = answer.json?["alert_id"]?.stringValue { accepted.append(alert) }
+                return answer
+            }
+            #expect(try await send("up-1").status == 202)
+
+            // The database goes away: no new sessions, and every open one is ended (as a restart does).
+            try await PostgresTestDatabase.execute("ALTER DATABASE \(settings.database) ALLOW_CONNECTIONS false", on: admin)
+            try await PostgresTestDatabase.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(settings.database)'", on: admin)
+            var refused = 0
+            for index in 0..<5 {
+                let answer = try await send("down-\(index)")
+                #expect(answer.status == 503, "\(answer.status) \(answer.text)")
+                if answer.status == 503 {
+                    refused += 1
+                    #expect(answer.text.hasPrefix("the database is unreachable; nothing was stored, try again"))
+                    #expect(answer.headers.first { $0.key.lowercased() == "retry-after" }?.value == "5")
+                }
+            }
+            #expect(refused == 5)
+            #expect(try await replica.client.send("GET", "/readyz").status == 503)
+
+            // Back: service resumes by itself within seconds, and what was refused is accepted when sent again.
+            try await PostgresTestDatabase.execute("ALTER DATABASE \(settings.database) ALLOW_CONNECTIONS true", on: admin)
+            let back = ContinuousClock.now
+            #expect(await eventually(timeout: .seconds(20)) { (try? await replica.client.send("GET", "/readyz").status) == 200 })
+            print("database back → ready again after \(ContinuousClock.now - back)")
+            for index in 0..<5 { #expect(try await send("down-\(index)").status == 202) }
+            #expect(try await send("up-2").status == 202)
+
+            // Nothing accepted was lost: every alert is stored and posted.
+            let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
+            #expect(await world.simulator.waitUntil(timeout: .seconds(30)) { $0.topLevelMessages().count == accepted.count })
+            for id in accepted { #expect(try await store.alert(id: id) != nil) }
+            replica.process.terminate()
+            await ServeProcesses.exit(replica.process)
+            await world.slackApp.stop()
+        }
+
+        @Test func aReplicaKilledInTheMiddleOfAFirewallWriteIsFinishedByAnother() async throws {
+            let world = try await ServeHarness.start("replica-c")
+            defer { world.removeFiles() }
+            let meraki = MerakiSimulator(apiKey: ServerHarness.merakiKey)
+            let merakiApp = try await RunningApplication.start { meraki.application(onRunning: $0) }
+            let settings = try await PostgresTestDatabase.createDatabase()
+            let slackURL = "http://127.0.0.1:\(world.slackApp.port)"
+            // A short lease, so the test does not wait 30 s for the dead replica's to run out.
+            let extra = [
+                "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)", "MERAKI_API_KEY": ServerHarness.merakiKey,
+                "MERAKI_ORG_ID": meraki.organizationID, "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1", "SENTRY_EFFECT_LEASE": "3",
+            ]
+            let rulesPath = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules"
+            func marked(_ network: String, _ id: String) -> Int {
+                meraki.l3Rules(networkID: network).filter { $0["comment"]?.stringValue?.contains("sentry:\(id)") == true }.count
+            }
+            // Replica A alone takes the request and the approval, and is killed while Meraki holds its first rule write.
+            let a = try await startReplicas(1, world: world, url: settings.redacted, extra: extra)[0]
+            defer { if a.process.isRunning { kill(a.process.processIdentifier, SIGKILL) } }
+            let requested = try await a.client.command(
+                "block-ip 198.51.100.23 1h", user: ServerHarness.alice, responseURL: "\(slackURL)/response/c")
+            let text = try #require(requested.json?["text"]?.stringValue)
+            let id = try #require(text.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
+            meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
+            _ = try await a.client.click("approve", value: id, user: ServerHarness.bob, responseURL: "\(slackURL)/response/c")
+            #expect(await world.simulator.waitUntil { _ in meraki.requests(path: rulesPath, method: "PUT").count == 1 })
+            let port = try ServerCrashTests().freePort()
+            let bProcess = try ServerCrashTests().startServe(
+                port: port, database: world.database, slackURL: slackURL, extra: extra.merging(["SENTRY_DATABASE_URL": settings.redacted]) { $1 })
+            defer { if bProcess.isRunning { kill(bProcess.processIdentifier, SIGKILL) } }
+            let b = LoopbackClient(baseURL: "http://127.0.0.1:\(port)", transport: world.transport, slackSecret: ServerHarness.signingSecret)
+            #expect(await ServerCrashTests().waitForReady(b))
+            kill(a.process.processIdentifier, SIGKILL)
+            await ServeProcesses.exit(a.process)
+
+            // B takes the containment over once A's lease runs out and finishes it: one rule per network.
+            let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
+            let alertID = try #require(try await store.alertID(forContainment: id))
+            #expect(await eventually(timeout: .seconds(30)) { try await store.alert(id: alertID)?.containments.first?.status == .active })
+            #expect(marked(MerakiSimulator.mainOffice, id) == 1)
+            #expect(marked(MerakiSimulator.branch, id) == 1)
+
+            // Released once through B.
+            _ = try await b.command("unblock-ip 198.51.100.23", user: ServerHarness.bob)
+            #expect(await eventually(timeout: .seconds(30)) { try await store.alert(id: alertID)?.containments.first?.status == .released })
+            #expect(marked(MerakiSimulator.mainOffice, id) == 0)
+            #expect(marked(MerakiSimulator.branch, id) == 0)
+            let audit = try await store.auditEntries(after: 0, limit: 500)
+            #expect(audit.filter { $0.action == "containment.executed" }.count == 1)
+            #expect(audit.filter { $0.action == "containment.released" }.count == 1)
+            #expect(AuditChain.verify(audit) == .intact(entries: audit.count))
+            bProcess.terminate()
+            await ServeProcesses.exit(bProcess)
+            await world.slackApp.stop()
+            await merakiApp.stop()
+        }
     }
 }
