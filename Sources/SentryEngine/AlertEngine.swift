@@ -27,14 +27,14 @@ public struct AlertEngine: Sendable {
         }
     }
 
-    /// Runs the machine on the stored alert. `completing` marks an outbox entry done in the same transaction
-    /// (an effect's result coming back).
+    /// Runs the machine on the stored alert. `completing` marks a claimed outbox entry done in the same
+    /// transaction (an effect's result coming back); when its runner lost the lease, nothing is written and
+    /// `StoreError.leaseLost` is thrown (the runner holding it now records the result).
     @discardableResult
-    public func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: Int64? = nil) async throws -> Transition {
+    public func apply(_ event: AlertEvent, to alertID: String, now: Date, completing: EffectClaim? = nil) async throws -> Transition {
         try await step { tx in
-            let transition = try await Self.apply(event, to: alertID, now: now, in: tx)
-            if let completing { try await tx.finishEffect(completing, .done, error: nil, now: now) }
-            return transition
+            if let completing { try await tx.finishEffect(completing.id, .done, error: nil, owner: completing.owner, now: now) }
+            return try await Self.apply(event, to: alertID, now: now, in: tx)
         }
     }
 
@@ -110,21 +110,33 @@ public struct AlertEngine: Sendable {
 
     // MARK: Effects
 
-    /// Counts an attempt before a non-idempotent effect runs; returns how many attempts came before it.
-    public func beginAttempt(_ id: Int64) async throws -> Int { try await store.beginAttempt(id) }
+    /// Leases due effects to a runner (see `AlertStore.claimEffects`).
+    public func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry] {
+        try await store.claimEffects(owner: owner, now: now, lease: lease, limit: limit)
+    }
 
-    public func completeEffect(_ id: Int64, now: Date) async throws { try await store.completeEffects([id], now: now) }
+    /// Counts an attempt before a non-idempotent effect runs; returns how many attempts came before it. Throws
+    /// `StoreError.leaseLost` when the runner no longer holds the effect: it must not run it.
+    public func beginAttempt(_ claim: EffectClaim) async throws -> Int { try await store.beginAttempt(claim) }
 
-    public func completeEffects(_ ids: [Int64], now: Date) async throws { try await store.completeEffects(ids, now: now) }
+    public func completeEffect(_ claim: EffectClaim, now: Date) async throws {
+        if !(try await store.completeEffects([claim.id], owner: claim.owner, now: now)).isEmpty { throw StoreError.leaseLost(effectID: claim.id) }
+    }
+
+    /// Marks done those the owner still holds; returns the ids it had lost.
+    @discardableResult
+    public func completeEffects(_ ids: [Int64], owner: String, now: Date) async throws -> Set<Int64> {
+        try await store.completeEffects(ids, owner: owner, now: now)
+    }
 
     /// Schedules another try (see `AlertStore.retryEffect` for `attemptDelta`).
-    public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
-        try await store.retryEffect(id, error: error, at: at, attemptDelta: attemptDelta)
+    public func retryEffect(_ claim: EffectClaim, error: String, at: Date, attemptDelta: Int) async throws {
+        try await store.retryEffect(claim, error: error, at: at, attemptDelta: attemptDelta)
     }
 
     /// Schedules another try; `countAttempt` is false when `beginAttempt` already counted this one.
-    public func retryEffect(_ id: Int64, error: String, at: Date, countAttempt: Bool) async throws {
-        try await store.retryEffect(id, error: error, at: at, attemptDelta: countAttempt ? 1 : 0)
+    public func retryEffect(_ claim: EffectClaim, error: String, at: Date, countAttempt: Bool) async throws {
+        try await store.retryEffect(claim, error: error, at: at, attemptDelta: countAttempt ? 1 : 0)
     }
 
     public func releaseCoalesceKey(_ id: Int64) async throws { try await store.releaseCoalesceKey(id) }
@@ -132,9 +144,9 @@ public struct AlertEngine: Sendable {
     /// An effect that will not be tried again, and what its failure means for its alert (`events`, applied in
     /// order), in one transaction: the outbox never says "failed" while the alert still says "posting".
     @discardableResult
-    public func giveUp(_ id: Int64, error: String, alertID: String?, events: [AlertEvent], now: Date) async throws -> [Transition] {
+    public func giveUp(_ claim: EffectClaim, error: String, alertID: String?, events: [AlertEvent], now: Date) async throws -> [Transition] {
         try await step { tx in
-            try await tx.finishEffect(id, .failed, error: error, now: now)
+            try await tx.finishEffect(claim.id, .failed, error: error, owner: claim.owner, now: now)
             guard let alertID else { return [] }
             var transitions: [Transition] = []
             for event in events { transitions.append(try await Self.apply(event, to: alertID, now: now, in: tx)) }
@@ -142,8 +154,8 @@ public struct AlertEngine: Sendable {
         }
     }
 
-    public func failEffect(_ id: Int64, error: String, now: Date) async throws {
-        try await giveUp(id, error: error, alertID: nil, events: [], now: now)
+    public func failEffect(_ claim: EffectClaim, error: String, now: Date) async throws {
+        try await giveUp(claim, error: error, alertID: nil, events: [], now: now)
     }
 
     public func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int {

@@ -7,17 +7,36 @@ extension PostgresAlertStore {
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
-        // Only the head of each alert's lane: a later effect never overtakes an earlier one that waits for a
-        // retry, and rows waiting behind a head never crowd out other alerts' work.
         let rows = try await query(
             """
             SELECT \(unescaped: Self.outboxColumns) FROM outbox o
-            WHERE o.state = 'pending' AND o.next_attempt_at <= \(now.timeIntervalSince1970)
-              AND (NOT o.ordered OR o.alert_id IS NULL OR NOT EXISTS (
-                SELECT 1 FROM outbox p
-                WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered AND p.id < o.id))
+            WHERE o.state = 'pending' AND o.next_attempt_at <= \(now.timeIntervalSince1970) AND \(unescaped: Self.laneHead)
             ORDER BY o.id LIMIT \(limit)
             """)
+        return try await readable(rows, now: now)
+    }
+
+    public func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry] {
+        // One statement: the heads no live lease holds, locked as they are read (rows another replica is claiming
+        // right now are skipped, not waited for), then leased. A head leased elsewhere still holds back the rest
+        // of its lane, since it stays pending; READ COMMITTED re-checks a row that changed before it is locked.
+        let at = now.timeIntervalSince1970
+        let rows = try await query(
+            """
+            WITH heads AS MATERIALIZED (
+              SELECT o.id FROM outbox o
+              WHERE o.state = 'pending' AND o.next_attempt_at <= \(at) AND (o.leased_until IS NULL OR o.leased_until <= \(at))
+                AND \(unescaped: Self.laneHead)
+              ORDER BY o.id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            UPDATE outbox o SET leased_by = \(owner), leased_until = \(at + lease) FROM heads WHERE o.id = heads.id
+            RETURNING \(unescaped: Self.outboxColumns)
+            """)
+        return try await readable(rows, now: now).sorted { $0.id < $1.id }
+    }
+
+    /// Decodes outbox rows; one this version cannot read (written by a newer one, or damaged) is failed so that
+    /// it does not stop the others.
+    private func readable(_ rows: [PostgresRow], now: Date) async throws -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
         var unreadable: [(Int64, String)] = []
         for row in rows {
@@ -27,12 +46,32 @@ extension PostgresAlertStore {
                 unreadable.append(((try? row.decode(Int64.self)) ?? 0, "\(error)"))
             }
         }
-        // A row this version cannot read (written by a newer one, or damaged) must not stop the others.
         for (id, error) in unreadable {
-            try await query(Self.finish(id, state: .failed, error: "unreadable effect: \(error.prefix(200))", now: now))
+            try await query(Self.finish(id, state: .failed, error: "unreadable effect: \(error.prefix(200))", owner: nil, now: now))
         }
         return entries
     }
+
+    /// A row with no earlier pending ordered row of its alert (leased or not).
+    static let laneHead = """
+        (NOT o.ordered OR o.alert_id IS NULL OR NOT EXISTS (
+          SELECT 1 FROM outbox p WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered AND p.id < o.id))
+        """
+
+    public func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await query(
+            """
+            UPDATE outbox SET leased_until = \(until.timeIntervalSince1970)
+            WHERE id = ANY(\(ids)) AND state = 'pending' AND leased_by = \(owner) RETURNING id
+            """)
+        return Set(try rows.map { try $0.decode(Int64.self) })
+    }
+
+    /// Replicas share the database: a dead one's leases run out, they are never freed by another at start.
+    public func releaseLeases() async throws {}
+
+    public var isShared: Bool { true }
 
     public func releaseCoalesceKey(_ id: Int64) async throws {
         try await query("UPDATE outbox SET coalesce_key = NULL WHERE id = \(id)")
@@ -68,30 +107,41 @@ extension PostgresAlertStore {
         return rows.compactMap { try? Self.decodeEntry($0) }
     }
 
-    public func beginAttempt(_ id: Int64) async throws -> Int {
-        try await query("UPDATE outbox SET attempts = attempts + 1 WHERE id = \(id) RETURNING attempts - 1").first?.decode(Int.self) ?? 0
+    public func beginAttempt(_ claim: EffectClaim) async throws -> Int {
+        let rows = try await query(
+            """
+            UPDATE outbox SET attempts = attempts + 1
+            WHERE id = \(claim.id) AND state = 'pending' AND leased_by = \(claim.owner) RETURNING attempts - 1
+            """)
+        guard let row = rows.first else { throw StoreError.leaseLost(effectID: claim.id) }
+        return try row.decode(Int.self)
     }
 
-    public func completeEffects(_ ids: [Int64], now: Date) async throws {
-        guard !ids.isEmpty else { return }
-        try await query(
+    @discardableResult
+    public func completeEffects(_ ids: [Int64], owner: String, now: Date) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await query(
             """
-            UPDATE outbox SET state = 'done', last_error = NULL, finished_at = \(now.timeIntervalSince1970), coalesce_key = NULL
-            WHERE id = ANY(\(ids))
+            UPDATE outbox SET state = 'done', last_error = NULL, finished_at = \(now.timeIntervalSince1970), coalesce_key = NULL,
+              leased_by = NULL, leased_until = NULL
+            WHERE id = ANY(\(ids)) AND state = 'pending' AND leased_by = \(owner) RETURNING id
             """)
+        let done = Set(try rows.map { try $0.decode(Int64.self) })
+        return Set(ids).subtracting(done)
     }
 
     public func playbookID(ofAlert id: String) async throws -> String? {
         try await query("SELECT body::jsonb ->> 'playbookID' FROM alert WHERE id = \(id)").first?.decode(String?.self)
     }
 
-    public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
-        try await query(
+    public func retryEffect(_ claim: EffectClaim, error: String, at: Date, attemptDelta: Int) async throws {
+        let rows = try await query(
             """
             UPDATE outbox SET attempts = GREATEST(0, attempts + \(attemptDelta)), last_error = \(error),
-              next_attempt_at = \(at.timeIntervalSince1970)
-            WHERE id = \(id) AND state = 'pending'
+              next_attempt_at = \(at.timeIntervalSince1970), leased_by = NULL, leased_until = NULL
+            WHERE id = \(claim.id) AND state = 'pending' AND leased_by = \(claim.owner) RETURNING 1
             """)
+        if rows.isEmpty { throw StoreError.leaseLost(effectID: claim.id) }
     }
 
     public func hasPendingPost(alertID: String) async throws -> Bool {
@@ -126,11 +176,22 @@ extension PostgresAlertStore {
             state: state, lastError: lastError)
     }
 
-    static func finish(_ id: Int64, state: EffectState, error: String?, now: Date) -> PostgresQuery {
-        // Leaving the pending state frees the coalesce key for the next update.
-        """
-        UPDATE outbox SET state = \(state.rawValue), last_error = \(error), finished_at = \(now.timeIntervalSince1970), coalesce_key = NULL
-        WHERE id = \(id)
-        """
+    /// Finishes an effect (with an owner, only while it holds the lease: the query then returns no row when it
+    /// does not).
+    static func finish(_ id: Int64, state: EffectState, error: String?, owner: String?, now: Date) -> PostgresQuery {
+        // Leaving the pending state frees the coalesce key for the next update, and the lease.
+        let at = now.timeIntervalSince1970
+        guard let owner else {
+            return """
+                UPDATE outbox SET state = \(state.rawValue), last_error = \(error), finished_at = \(at), coalesce_key = NULL,
+                  leased_by = NULL, leased_until = NULL
+                WHERE id = \(id) RETURNING 1
+                """
+        }
+        return """
+            UPDATE outbox SET state = \(state.rawValue), last_error = \(error), finished_at = \(at), coalesce_key = NULL,
+              leased_by = NULL, leased_until = NULL
+            WHERE id = \(id) AND state = 'pending' AND leased_by = \(owner) RETURNING 1
+            """
     }
 }

@@ -16,6 +16,8 @@ import ServiceLifecycle
 /// an append locks the `audit_head` row until its transaction ends.
 public final class PostgresAlertStore: SentryStorage, Service {
     public let client: PostgresClient
+    /// Where the pool connects; the work listener opens its own connection there (LISTEN holds a session).
+    let settings: PostgresSettings
     let logger: Logger
     /// The client's `run()` when this store runs it itself (`open`); cancelled when the store goes away.
     private let ownRun: Task<Void, Never>?
@@ -24,12 +26,14 @@ public final class PostgresAlertStore: SentryStorage, Service {
     /// use it, so it stops after them). Migrate first (`migrate(_:logger:)`).
     public init(settings: PostgresSettings, logger: Logger) throws {
         self.client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
+        self.settings = settings
         self.logger = logger
         self.ownRun = nil
     }
 
-    private init(client: PostgresClient, logger: Logger, ownRun: Task<Void, Never>) {
+    private init(client: PostgresClient, settings: PostgresSettings, logger: Logger, ownRun: Task<Void, Never>) {
         self.client = client
+        self.settings = settings
         self.logger = logger
         self.ownRun = ownRun
     }
@@ -45,7 +49,7 @@ public final class PostgresAlertStore: SentryStorage, Service {
     public static func open(settings: PostgresSettings, logger: Logger) async throws -> PostgresAlertStore {
         try await migrate(settings, logger: logger)
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
-        return PostgresAlertStore(client: client, logger: logger, ownRun: Task { await client.run() })
+        return PostgresAlertStore(client: client, settings: settings, logger: logger, ownRun: Task { await client.run() })
     }
 
     /// Brings the schema to this binary's version on a short-lived connection of its own, under the
@@ -72,7 +76,10 @@ public final class PostgresAlertStore: SentryStorage, Service {
         let tracker = PostgresTransaction.Tracker()
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresTransaction(connection: connection, logger: logger, tracker: tracker))
+                let value = try await body(PostgresTransaction(connection: connection, logger: logger, tracker: tracker))
+                // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
+                if tracker.enqueued { try await connection.query(Self.notifyWork, logger: logger) }
+                return value
             }
         } catch {
             throw PostgresFailure.map(error, alertID: tracker.alertID)

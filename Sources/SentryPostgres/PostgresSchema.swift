@@ -74,6 +74,14 @@ public enum PostgresSchema {
             ]),
         // The Home tab counts alerts by creation time.
         Migration(version: 2, name: "alerts by creation", statements: ["CREATE INDEX alert_by_creation ON alert (created_at)"]),
+        // Several replicas share one outbox: the runner holding an effect, and until when.
+        Migration(
+            version: 3, name: "effect leases, leadership",
+            statements: [
+                "ALTER TABLE outbox ADD COLUMN leased_by text", "ALTER TABLE outbox ADD COLUMN leased_until float8",
+                // One holder per role (the pollers' leader) until its term runs out.
+                "CREATE TABLE leadership (role text PRIMARY KEY, holder text NOT NULL, expires_at float8 NOT NULL)",
+            ]),
     ]
 
     /// The newest version this binary knows.

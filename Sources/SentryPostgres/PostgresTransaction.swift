@@ -11,8 +11,15 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
     final class Tracker: @unchecked Sendable {
         private let lock = NSLock()
         private var first: String?
+        private var queued = false
 
         var alertID: String? { lock.withLock { first } }
+        /// Whether the transaction added an outbox row.
+        var enqueued: Bool { lock.withLock { queued } }
+
+        func noteEnqueued() {
+            lock.withLock { queued = true }
+        }
 
         func touch(_ id: String) {
             lock.withLock { if first == nil { first = id } }
@@ -143,11 +150,13 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
               \(at), \(at), \(item.ordered))
             ON CONFLICT DO NOTHING RETURNING id
             """)
+        if !rows.isEmpty { tracker.noteEnqueued() }
         return !rows.isEmpty
     }
 
-    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws {
-        try await run(PostgresAlertStore.finish(id, state: state, error: error, now: now))
+    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, owner: String?, now: Date) async throws {
+        let finished = try await run(PostgresAlertStore.finish(id, state: state, error: error, owner: owner, now: now))
+        if owner != nil, finished.isEmpty { throw StoreError.leaseLost(effectID: id) }
     }
 
     func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool {

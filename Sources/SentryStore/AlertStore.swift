@@ -79,11 +79,27 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// Someone else changed the alert since this transaction read it (another replica, another task). Nothing
     /// was written; reading again and deciding again is safe.
     case revisionConflict(alertID: String)
+    /// The effect's lease passed to another runner (this one was too slow to renew it): nothing was written, and
+    /// the runner that holds it now finishes the effect.
+    case leaseLost(effectID: Int64)
 
     public var description: String {
         switch self {
         case .revisionConflict(let id): return "alert \(id) changed while this change was being made"
+        case .leaseLost(let id): return "effect \(id) was taken over by another runner (its lease ran out)"
         }
+    }
+}
+
+/// One effect as claimed by a runner: only the lease holder may count its attempts and finish it.
+public struct EffectClaim: Hashable, Sendable {
+    public var id: Int64
+    /// The runner holding the lease (a replica's runner id).
+    public var owner: String
+
+    public init(id: Int64, owner: String) {
+        self.id = id
+        self.owner = owner
     }
 }
 
@@ -104,17 +120,33 @@ public protocol AlertStore: Sendable {
     /// How many alerts were created at or after `since` (the Home tab's counts).
     func alertCount(createdSince since: Date) async throws -> Int
 
-    /// The head of each alert's lane that is due (a later effect never overtakes an earlier one of its alert).
+    /// The head of each alert's lane that is due, leased or not (a look, not a claim: tools and tests).
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
+    /// Leases to `owner` until `now + lease` the heads of due lanes that no live lease holds, and returns them. A
+    /// later effect of an alert never overtakes an earlier one, leased or waiting. Runners on several replicas
+    /// claim from one outbox without taking the same row twice.
+    func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry]
+    /// Extends `owner`'s leases on these effects to `until`; returns the ids it still holds.
+    func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws -> Set<Int64>
+    /// Frees every lease: for a store only one runner uses (`isShared` false), whose runner, starting again after
+    /// a crash, takes its own unfinished effects back at once.
+    func releaseLeases() async throws
+    /// Whether runners of several processes may share the store (then a dead one's leases run out instead of
+    /// being freed at start).
+    var isShared: Bool { get }
     /// Counts an attempt before a non-idempotent effect is executed; returns how many attempts came before it.
-    func beginAttempt(_ id: Int64) async throws -> Int
-    func completeEffects(_ ids: [Int64], now: Date) async throws
+    /// Throws `StoreError.leaseLost` (counting nothing) when the claim's owner no longer holds the lease.
+    func beginAttempt(_ claim: EffectClaim) async throws -> Int
+    /// Marks done those of `ids` that `owner` still holds; returns the ids it no longer held (left as they are).
+    @discardableResult
+    func completeEffects(_ ids: [Int64], owner: String, now: Date) async throws -> Set<Int64>
     /// The alert's playbook id without decoding the whole alert (the click path reads it).
     func playbookID(ofAlert id: String) async throws -> String?
-    /// Schedules another try, changing the attempt count by `attemptDelta`: 1 for an attempt nobody counted yet,
-    /// 0 when `beginAttempt` already counted it, -1 to take back one that `beginAttempt` counted but that Slack
-    /// certainly never acted on (a rate limit).
-    func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws
+    /// Schedules another try and frees the lease, changing the attempt count by `attemptDelta`: 1 for an attempt
+    /// nobody counted yet, 0 when `beginAttempt` already counted it, -1 to take back one that `beginAttempt`
+    /// counted but that Slack certainly never acted on (a rate limit). Throws `StoreError.leaseLost` when the
+    /// claim's owner no longer holds the lease.
+    func retryEffect(_ claim: EffectClaim, error: String, at: Date, attemptDelta: Int) async throws
     func hasPendingPost(alertID: String) async throws -> Bool
     /// Takes an update out of coalescing once it starts, so a change made while it runs queues a new one.
     func releaseCoalesceKey(_ id: Int64) async throws
@@ -153,7 +185,9 @@ public protocol AlertTransaction: Sendable {
     /// same coalesce key already covers it (then nothing is added either).
     @discardableResult
     func enqueue(_ item: OutboxItem, now: Date) async throws -> Bool
-    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws
+    /// Finishes an effect. With an owner, only while it holds the lease: otherwise it throws `StoreError.leaseLost`
+    /// and the whole transaction writes nothing. Without one (an unreadable row), whoever holds it.
+    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, owner: String?, now: Date) async throws
     /// Deletes a timer that is due by `dueBy`; false when there is none (fired already, cancelled, or moved
     /// later since it was read as due).
     @discardableResult
@@ -183,6 +217,27 @@ public protocol ContainmentJournal: Sendable {
     func recall(containmentID: String) async throws -> [String: String]
 }
 
+/// A store several processes share that can tell them when effects are queued (PostgreSQL's LISTEN/NOTIFY).
+public protocol WorkNotifying: Sendable {
+    /// Calls `wake` whenever a transaction of any process queues an effect (and once on each (re)connection),
+    /// until the task is cancelled; reconnects by itself. A hint only: runners still poll.
+    func listenForWork(wake: @escaping @Sendable () -> Void) async
+}
+
+/// A lease row per role (the pollers' leader): one holder at a time until its term runs out. Terms are in the
+/// callers' clock (`now`), so replicas sharing a database need clocks kept in step (NTP); the elector stops
+/// acting a second before its term ends.
+public protocol LeadershipStore: Sendable {
+    /// Takes or renews `role` for `holder` until `now + ttl`: true when the role is (still) the holder's. It is
+    /// taken when nobody holds it or the last term ran out, or always with `takeOver` (a store only one process
+    /// uses, whose previous holder was this process before a restart).
+    func holdLeadership(_ role: String, holder: String, ttl: TimeInterval, now: Date, takeOver: Bool) async throws -> Bool
+    /// Gives the role up (at shutdown) so another replica takes it at once; nothing when someone else holds it.
+    func resignLeadership(_ role: String, holder: String) async throws
+    /// Who holds the role now, if anyone.
+    func leader(_ role: String, now: Date) async throws -> String?
+}
+
 /// What collectors persist between polls and across restarts.
 public protocol DetectorStore: Sendable {
     func checkpoint(_ name: String) async throws -> String?
@@ -199,4 +254,4 @@ public protocol DetectorStore: Sendable {
 }
 
 /// A store of everything: alerts, containment journal and collector state (what `sentry serve` runs on).
-public typealias SentryStorage = AlertStore & ContainmentJournal & DetectorStore
+public typealias SentryStorage = AlertStore & ContainmentJournal & DetectorStore & LeadershipStore

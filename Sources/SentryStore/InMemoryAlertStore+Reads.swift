@@ -49,42 +49,90 @@ extension InMemoryAlertStore {
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
-        read { tables in
-            var blocked: Set<String> = []
-            var due: [OutboxEntry] = []
-            for row in tables.outbox where row.state == "pending" {
-                let alertID = row.item.alertID
-                let laneIsFree = !row.item.ordered || alertID.map { !blocked.contains($0) } ?? true
-                if row.item.ordered, let alertID { blocked.insert(alertID) }
-                guard laneIsFree, row.nextAttemptAt <= now else { continue }
-                due.append(Self.entry(row))
-                if due.count == limit { break }
+        read { tables in Self.laneHeads(in: tables, now: now, limit: limit, skippingLeases: false).map { Self.entry(tables.outbox[$0]) } }
+    }
+
+    public func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry] {
+        try await exclusive { tables in
+            Self.laneHeads(in: tables, now: now, limit: limit, skippingLeases: true).map { index in
+                tables.outbox[index].leasedBy = owner
+                tables.outbox[index].leasedUntil = now.addingTimeInterval(lease)
+                return Self.entry(tables.outbox[index])
             }
-            return due
         }
     }
 
-    public func beginAttempt(_ id: Int64) async throws -> Int {
+    /// Indexes of the due heads of lanes (a pending ordered row, leased or not, holds back its alert's later ones).
+    static func laneHeads(in tables: Tables, now: Date, limit: Int, skippingLeases: Bool) -> [Int] {
+        var blocked: Set<String> = []
+        var due: [Int] = []
+        for (index, row) in tables.outbox.enumerated() where row.state == "pending" {
+            let alertID = row.item.alertID
+            let laneIsFree = !row.item.ordered || alertID.map { !blocked.contains($0) } ?? true
+            if row.item.ordered, let alertID { blocked.insert(alertID) }
+            guard laneIsFree, row.nextAttemptAt <= now else { continue }
+            if skippingLeases, let until = row.leasedUntil, until > now { continue }
+            due.append(index)
+            if due.count == limit { break }
+        }
+        return due
+    }
+
+    public func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws -> Set<Int64> {
         try await exclusive { tables in
-            guard let index = tables.outbox.firstIndex(where: { $0.id == id }) else { return 0 }
+            var held: Set<Int64> = []
+            for index in tables.outbox.indices
+            where ids.contains(tables.outbox[index].id) && tables.outbox[index].state == "pending" && tables.outbox[index].leasedBy == owner {
+                tables.outbox[index].leasedUntil = until
+                held.insert(tables.outbox[index].id)
+            }
+            return held
+        }
+    }
+
+    public func releaseLeases() async throws {
+        try await exclusive { tables in
+            for index in tables.outbox.indices {
+                tables.outbox[index].leasedBy = nil
+                tables.outbox[index].leasedUntil = nil
+            }
+        }
+    }
+
+    /// One process holds memory.
+    public var isShared: Bool { false }
+
+    public func beginAttempt(_ claim: EffectClaim) async throws -> Int {
+        try await exclusive { tables in
+            guard let index = Self.held(claim, in: tables) else { throw StoreError.leaseLost(effectID: claim.id) }
             tables.outbox[index].attempts += 1
             return tables.outbox[index].attempts - 1
         }
     }
 
-    public func completeEffects(_ ids: [Int64], now: Date) async throws {
+    @discardableResult
+    public func completeEffects(_ ids: [Int64], owner: String, now: Date) async throws -> Set<Int64> {
         try await exclusive { tables in
-            for id in ids { Self.finish(id, .done, error: nil, now: now, in: &tables) }
+            var lost: Set<Int64> = []
+            for id in ids where !Self.finish(id, .done, error: nil, owner: owner, now: now, in: &tables) { lost.insert(id) }
+            return lost
         }
     }
 
-    public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
+    public func retryEffect(_ claim: EffectClaim, error: String, at: Date, attemptDelta: Int) async throws {
         try await exclusive { tables in
-            guard let index = tables.outbox.firstIndex(where: { $0.id == id && $0.state == "pending" }) else { return }
+            guard let index = Self.held(claim, in: tables) else { throw StoreError.leaseLost(effectID: claim.id) }
             tables.outbox[index].attempts = max(0, tables.outbox[index].attempts + attemptDelta)
             tables.outbox[index].lastError = error
             tables.outbox[index].nextAttemptAt = at
+            tables.outbox[index].leasedBy = nil
+            tables.outbox[index].leasedUntil = nil
         }
+    }
+
+    /// The row of a pending effect its claim's owner still holds.
+    static func held(_ claim: EffectClaim, in tables: Tables) -> Int? {
+        tables.outbox.firstIndex { $0.id == claim.id && $0.state == "pending" && $0.leasedBy == claim.owner }
     }
 
     public func hasPendingPost(alertID: String) async throws -> Bool {

@@ -21,6 +21,8 @@ public final class InMemoryAlertStore: SentryStorage {
             var nextAttemptAt: Date
             var finishedAt: Date?
             var lastError: String?
+            var leasedBy: String?
+            var leasedUntil: Date?
         }
 
         struct ContainmentRow {
@@ -45,6 +47,7 @@ public final class InMemoryAlertStore: SentryStorage {
         var uplinks: [String: UplinkSnapshot] = [:]
         var ruleWindow: [RuleBucket: Int] = [:]
         var ruleFired: Set<String> = []
+        var leadership: [String: (holder: String, until: Date)] = [:]
         var sequence = 0
 
         mutating func nextOrder() -> Int {
@@ -155,8 +158,9 @@ final class InMemoryTransaction: AlertTransaction {
         tables.withLock { InMemoryAlertStore.insertOutbox(item, at: now, into: &$0) }
     }
 
-    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws {
-        tables.withLock { InMemoryAlertStore.finish(id, state, error: error, now: now, in: &$0) }
+    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, owner: String?, now: Date) async throws {
+        let finished = tables.withLock { InMemoryAlertStore.finish(id, state, error: error, owner: owner, now: now, in: &$0) }
+        if !finished { throw StoreError.leaseLost(effectID: id) }
     }
 
     func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool {
@@ -204,13 +208,19 @@ extension InMemoryAlertStore {
         return true
     }
 
-    static func finish(_ id: Int64, _ state: EffectState, error: String?, now: Date, in tables: inout Tables) {
-        guard let index = tables.outbox.firstIndex(where: { $0.id == id }) else { return }
+    /// Finishes an effect (with an owner, only while it holds the lease); false when the owner no longer does.
+    @discardableResult
+    static func finish(_ id: Int64, _ state: EffectState, error: String?, owner: String? = nil, now: Date, in tables: inout Tables) -> Bool {
+        guard let index = tables.outbox.firstIndex(where: { $0.id == id }) else { return owner == nil }
+        if let owner, tables.outbox[index].state != "pending" || tables.outbox[index].leasedBy != owner { return false }
+        tables.outbox[index].leasedBy = nil
+        tables.outbox[index].leasedUntil = nil
         tables.outbox[index].state = state.rawValue
         tables.outbox[index].lastError = error
         tables.outbox[index].finishedAt = now
         // Leaving the pending state frees the coalesce key for the next update.
         tables.outbox[index].item.coalesceKey = nil
+        return true
     }
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, to tables: inout Tables) {

@@ -6,19 +6,29 @@ extension SQLiteAlertStore {
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
-        // Only the head of each alert's lane: a later effect never overtakes an earlier one that waits
-        // for a retry, and rows waiting behind a head never crowd out other alerts' work.
-        let (entries, unreadable) = try await read { db -> ([OutboxEntry], [(Int64, String)]) in
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT * FROM outbox o
-                        WHERE o.state = 'pending' AND o.next_attempt_at <= ?
-                          AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM outbox p
-                            WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
-                        ORDER BY o.id LIMIT ?
-                        """), arguments: [now.timeIntervalSince1970, limit])
+        try await laneHeads(now: now, limit: limit, claim: nil)
+    }
+
+    public func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry] {
+        try await laneHeads(now: now, limit: limit, claim: (owner, now.addingTimeInterval(lease)))
+    }
+
+    /// Only the head of each alert's lane: a later effect never overtakes an earlier one that waits for a retry
+    /// or runs under a lease, and rows waiting behind a head never crowd out other alerts' work. With a claim,
+    /// heads under a live lease are skipped and the rest leased, in the same write transaction.
+    private func laneHeads(now: Date, limit: Int, claim: (owner: String, until: Date)?) async throws -> [OutboxEntry] {
+        let at = now.timeIntervalSince1970
+        let select = """
+            SELECT * FROM outbox o
+            WHERE o.state = 'pending' AND o.next_attempt_at <= ?\(claim == nil ? "" : " AND (o.leased_until IS NULL OR o.leased_until <= ?)")
+              AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
+                SELECT 1 FROM outbox p
+                WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
+            ORDER BY o.id LIMIT ?
+            """
+        let fetch = { (db: Database) throws -> ([OutboxEntry], [(Int64, String)]) in
+            let arguments: StatementArguments = claim == nil ? [at, limit] : [at, at, limit]
+            let rows = try Row.fetchAll(db.cachedStatement(sql: select), arguments: arguments)
             var entries: [OutboxEntry] = []
             var unreadable: [(Int64, String)] = []
             for row in rows {
@@ -28,8 +38,13 @@ extension SQLiteAlertStore {
                     unreadable.append((row["id"], "\(error)"))
                 }
             }
+            if let claim {
+                let lease = try db.cachedStatement(sql: "UPDATE outbox SET leased_by = ?, leased_until = ? WHERE id = ?")
+                for entry in entries { try lease.execute(arguments: [claim.owner, claim.until.timeIntervalSince1970, entry.id]) }
+            }
             return (entries, unreadable)
         }
+        let (entries, unreadable) = claim == nil ? try await read(fetch) : try await exclusive(fetch)
         if !unreadable.isEmpty {
             // A row this version cannot read (written by a newer one, or damaged) must not stop the others.
             try await exclusive { db in
@@ -40,6 +55,28 @@ extension SQLiteAlertStore {
         }
         return entries
     }
+
+    public func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await exclusive { db in
+            let renew = try db.cachedStatement(sql: "UPDATE outbox SET leased_until = ? WHERE id = ? AND state = 'pending' AND leased_by = ?")
+            var held: Set<Int64> = []
+            for id in ids {
+                try renew.execute(arguments: [until.timeIntervalSince1970, id, owner])
+                if db.changesCount > 0 { held.insert(id) }
+            }
+            return held
+        }
+    }
+
+    public func releaseLeases() async throws {
+        try await exclusive { db in
+            try db.execute(sql: "UPDATE outbox SET leased_by = NULL, leased_until = NULL WHERE leased_by IS NOT NULL")
+        }
+    }
+
+    /// One process serves a SQLite file.
+    public var isShared: Bool { false }
 
     public func releaseCoalesceKey(_ id: Int64) async throws {
         try await exclusive { db in
@@ -76,17 +113,23 @@ extension SQLiteAlertStore {
         }
     }
 
-    public func beginAttempt(_ id: Int64) async throws -> Int {
+    public func beginAttempt(_ claim: EffectClaim) async throws -> Int {
         try await exclusive { db in
-            let previous = try Int.fetchOne(db.cachedStatement(sql: "SELECT attempts FROM outbox WHERE id = ?"), arguments: [id]) ?? 0
-            try db.cachedStatement(sql: "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").execute(arguments: [id])
+            let previous = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT attempts FROM outbox WHERE id = ? AND state = 'pending' AND leased_by = ?"),
+                arguments: [claim.id, claim.owner])
+            guard let previous else { throw StoreError.leaseLost(effectID: claim.id) }
+            try db.cachedStatement(sql: "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").execute(arguments: [claim.id])
             return previous
         }
     }
 
-    public func completeEffects(_ ids: [Int64], now: Date) async throws {
+    @discardableResult
+    public func completeEffects(_ ids: [Int64], owner: String, now: Date) async throws -> Set<Int64> {
         try await exclusive { db in
-            for id in ids { try Self.finish(id, state: .done, error: nil, now: now, in: db) }
+            var lost: Set<Int64> = []
+            for id in ids where try !Self.finish(id, state: .done, error: nil, owner: owner, now: now, in: db) { lost.insert(id) }
+            return lost
         }
     }
 
@@ -96,11 +139,15 @@ extension SQLiteAlertStore {
         }
     }
 
-    public func retryEffect(_ id: Int64, error: String, at: Date, attemptDelta: Int) async throws {
+    public func retryEffect(_ claim: EffectClaim, error: String, at: Date, attemptDelta: Int) async throws {
         try await exclusive { db in
             try db.cachedStatement(
-                sql: "UPDATE outbox SET attempts = MAX(0, attempts + ?), last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'"
-            ).execute(arguments: [attemptDelta, error, at.timeIntervalSince1970, id])
+                sql: """
+                    UPDATE outbox SET attempts = MAX(0, attempts + ?), last_error = ?, next_attempt_at = ?, leased_by = NULL, leased_until = NULL
+                    WHERE id = ? AND state = 'pending' AND leased_by = ?
+                    """
+            ).execute(arguments: [attemptDelta, error, at.timeIntervalSince1970, claim.id, claim.owner])
+            if db.changesCount == 0 { throw StoreError.leaseLost(effectID: claim.id) }
         }
     }
 

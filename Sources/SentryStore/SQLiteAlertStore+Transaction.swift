@@ -114,8 +114,12 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
         }
     }
 
-    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, now: Date) async throws {
-        try run { db in try SQLiteAlertStore.finish(id, state: state, error: error, now: now, in: db) }
+    func finishEffect(_ id: Int64, _ state: EffectState, error: String?, owner: String?, now: Date) async throws {
+        try run { db in
+            guard try SQLiteAlertStore.finish(id, state: state, error: error, owner: owner, now: now, in: db) else {
+                throw StoreError.leaseLost(effectID: id)
+            }
+        }
     }
 
     func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool {
@@ -176,10 +180,18 @@ extension SQLiteAlertStore {
             ])
     }
 
-    static func finish(_ id: Int64, state: EffectState, error: String?, now: Date, in db: Database) throws {
-        // Leaving the pending state frees the coalesce key for the next update.
-        try db.cachedStatement(sql: "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL WHERE id = ?").execute(
-            arguments: [state.rawValue, error, now.timeIntervalSince1970, id])
+    /// Finishes an effect (with an owner, only while it holds the lease); false when the owner no longer does.
+    @discardableResult
+    static func finish(_ id: Int64, state: EffectState, error: String?, owner: String? = nil, now: Date, in db: Database) throws -> Bool {
+        // Leaving the pending state frees the coalesce key for the next update, and the lease.
+        let set = "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL, leased_by = NULL, leased_until = NULL"
+        guard let owner else {
+            try db.cachedStatement(sql: set + " WHERE id = ?").execute(arguments: [state.rawValue, error, now.timeIntervalSince1970, id])
+            return true
+        }
+        try db.cachedStatement(sql: set + " WHERE id = ? AND state = 'pending' AND leased_by = ?").execute(
+            arguments: [state.rawValue, error, now.timeIntervalSince1970, id, owner])
+        return db.changesCount > 0
     }
 
     static func liveContainments(kind: ContainmentAction.Kind, target: String, in db: Database) throws -> [LiveContainment] {

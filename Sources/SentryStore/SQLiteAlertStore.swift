@@ -156,6 +156,15 @@ public final class SQLiteAlertStore: SentryStorage {
             // The Home tab counts alerts by creation time.
             try db.execute(sql: "CREATE INDEX alert_by_creation ON alert(created_at)")
         }
+        migrator.registerMigration("v7-effect-leases") { db in
+            // The runner holding an effect, and until when (the same columns as on PostgreSQL, where several share one outbox).
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN leased_by TEXT;
+                    ALTER TABLE outbox ADD COLUMN leased_until REAL;
+                    CREATE TABLE leadership (role TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, expires_at REAL NOT NULL);
+                    """)
+        }
         return migrator
     }
 

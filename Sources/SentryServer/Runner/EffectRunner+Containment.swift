@@ -18,7 +18,7 @@ extension EffectRunner {
         }
         var logger = logger
         logger[metadataKey: "containment.id"] = "\(id)"
-        _ = try await engine.beginAttempt(entry.id)
+        _ = try await engine.beginAttempt(claim(entry))
         let report: String
         do {
             if item.dryRun {
@@ -35,7 +35,8 @@ extension EffectRunner {
             // The outcome and the closing of the entry in one transaction.
             _ = try await shielded {
                 try await self.engine.apply(
-                    .containmentFailed(id: id, phase: phase, reason: error.userFacing), to: alert.id, now: self.clock.now(), completing: entry.id)
+                    .containmentFailed(id: id, phase: phase, reason: error.userFacing), to: alert.id, now: self.clock.now(),
+                    completing: self.claim(entry))
             }
             return .recorded
         }
@@ -43,7 +44,7 @@ extension EffectRunner {
         metrics.effectFinished(phase == .execute ? "execute_containment" : "release_containment", ok: true)
         _ = try await shielded {
             try await self.engine.apply(
-                .containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: entry.id)
+                .containmentSucceeded(id: id, phase: phase, report: report), to: alert.id, now: self.clock.now(), completing: self.claim(entry))
         }
         return .recorded
     }

@@ -31,20 +31,23 @@ extension EffectRunner {
                 // ran only because an earlier attempt was counted (and stays counted) or the post is late.
                 let delta = Self.countsOwnAttempts(entry.effect) ? -1 : 0
                 try await shielded {
-                    try await self.engine.retryEffect(entry.id, error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta)
+                    try await self.engine.retryEffect(self.claim(entry), error: reason, at: now.addingTimeInterval(seconds), attemptDelta: delta)
                 }
                 return .pending
             case .retry(let after):
                 let delay = after.inSeconds
                 logger.warning("effect failed; will retry", metadata: ["effect": "\(kind)", "error": "\(reason)", "retry_in_s": "\(Int(delay))"])
                 try await engine.retryEffect(
-                    entry.id, error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
+                    claim(entry), error: reason, at: now.addingTimeInterval(delay), countAttempt: !Self.countsOwnAttempts(entry.effect))
                 return .pending
             case .giveUp:
                 logger.error("effect failed for good", metadata: ["effect": "\(kind)", "error": "\(reason)", "attempts": "\(entry.attempts + 1)"])
                 try await giveUp(entry: entry, error: reason, event: Self.feedback(for: entry.effect, sentence: FailureClass.userFacing(error)))
                 return .recorded
             }
+        } catch StoreError.leaseLost {
+            logger.warning("effect taken over by another runner; leaving its failure to that one", metadata: ["effect": "\(kind)"])
+            return .recorded
         } catch {
             logger.error("could not record an effect failure", metadata: ["error": "\(error)"])
             return .pending
@@ -55,7 +58,7 @@ extension EffectRunner {
     /// one transaction once the store offers it.
     func giveUp(entry: OutboxEntry, error reason: String, event: AlertEvent?) async throws {
         // One transaction: the outbox never says "failed" while the alert still waits for the effect.
-        try await engine.giveUp(entry.id, error: reason, alertID: entry.alertID, events: event.map { [$0] } ?? [], now: clock.now())
+        try await engine.giveUp(claim(entry), error: reason, alertID: entry.alertID, events: event.map { [$0] } ?? [], now: clock.now())
     }
 
     /// What an effect's final failure tells its alert, in Sentry's words: a post that never happened, or a

@@ -11,14 +11,16 @@ extension EffectRunner {
     func postAlert(_ entry: OutboxEntry, logger: Logger) async throws -> Result {
         guard let alert = try await loadAlert(entry) else { return .recorded }
         if alert.message != nil { return .done }
-        let earlierAttempts = try await engine.beginAttempt(entry.id)
+        let earlierAttempts = try await engine.beginAttempt(claim(entry))
         // Look before posting when an earlier attempt may have reached Slack, or when the post is late enough
         // that a lost commit (power loss) could hide such an attempt.
         let late = clock.now().timeIntervalSince(alert.createdAt) > 30
         if earlierAttempts > 0 || late, let found = try await findPosted(alert) {
             // An earlier attempt reached Slack but its answer was lost (crash, timeout): adopt that message.
             logger.notice("alert message found in channel history; not posting again")
-            _ = try await shielded { try await self.engine.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: entry.id) }
+            _ = try await shielded {
+                try await self.engine.apply(.messagePosted(found), to: alert.id, now: self.clock.now(), completing: self.claim(entry))
+            }
             metrics.effectFinished("post_alert", ok: true)
             return .recorded
         }
@@ -28,7 +30,7 @@ extension EffectRunner {
                 channel: alert.channel, text: text, blocks: blocks, threadTS: nil, metadata: Self.metadata(alert.id))
         }
         _ = try await shielded {
-            try await self.engine.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: entry.id)
+            try await self.engine.apply(.messagePosted(ref), to: alert.id, now: self.clock.now(), completing: self.claim(entry))
         }
         metrics.effectFinished("post_alert", ok: true)
         logger.info("alert posted", metadata: ["slack.channel": "\(ref.channel)", "slack.ts": "\(ref.ts)"])
@@ -64,7 +66,7 @@ extension EffectRunner {
     /// after one whose answer was lost (a timeout, a crash between Slack's answer and the commit) first looks for
     /// that key in the thread (or the channel), and adopts the message it finds instead of posting again.
     func postOnce(_ entry: OutboxEntry, channel: String, thread: String?, text: String, alertID: String?) async throws {
-        let earlierAttempts = try await engine.beginAttempt(entry.id)
+        let earlierAttempts = try await engine.beginAttempt(claim(entry))
         if earlierAttempts > 0, try await findPosted(key: entry.idempotencyKey, channel: channel, thread: thread) {
             logger.notice(
                 "message found in Slack; not posting again",
@@ -78,7 +80,7 @@ extension EffectRunner {
                 metadata: SlackMessageMetadata(eventType: Self.replyEventType, payload: payload))
         }
         // A post is not safe to repeat: record it now, not with the batch.
-        try await shielded { try await self.engine.completeEffect(entry.id, now: self.clock.now()) }
+        try await shielded { try await self.engine.completeEffect(self.claim(entry), now: self.clock.now()) }
     }
 
     /// Whether a message carrying this outbox key is in the thread (or, without one, the channel's last day).

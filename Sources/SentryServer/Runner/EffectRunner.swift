@@ -28,6 +28,10 @@ public final class EffectRunner: Service, Sendable {
     let pollInterval: Duration
     let containment: (any ContainmentExecutor)?
     let pacer: SlackPacer
+    /// This runner's name on the effects it leases (unique per process: replicas share one outbox).
+    public let owner: String
+    /// How long a claimed effect stays this runner's without a renewal; renewed every third of it while it runs.
+    let lease: Duration
     /// Lanes running at once.
     let concurrency = 16
     /// Alerts whose refused blocks were already logged: once each is enough.
@@ -42,8 +46,11 @@ public final class EffectRunner: Service, Sendable {
     public init(
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
         metrics: ServerMetrics = ServerMetrics(), retry: RetryPolicy = .effects, pollInterval: Duration = .seconds(1),
-        containment: (any ContainmentExecutor)? = nil, pacer: SlackPacer = SlackPacer()
+        containment: (any ContainmentExecutor)? = nil, pacer: SlackPacer = SlackPacer(), owner: String = EffectRunner.uniqueOwner(),
+        lease: Duration = .seconds(30)
     ) {
+        self.owner = owner
+        self.lease = lease
         self.containment = containment
         self.pacer = pacer
         self.store = store
@@ -82,6 +89,18 @@ public final class EffectRunner: Service, Sendable {
             }
         }
         defer { ticker.cancel() }
+        if !store.isShared {
+            // Only this process uses the store: leases a crash left behind are its own, so it takes them back now.
+            do { try await store.releaseLeases() } catch { logger.error("could not free old effect leases", metadata: ["error": "\(error)"]) }
+        }
+        // Effects that run long (a containment over many networks) keep their leases, so no other replica takes them.
+        let renewals = Task { [clock, lease] in
+            while !Task.isCancelled {
+                try? await clock.sleep(for: lease / 3)
+                await self.renewLeases()
+            }
+        }
+        defer { renewals.cancel() }
         let stopping = Locked(false)
         // On shutdown: stop taking new work, let the effects already running finish and be recorded.
         await withGracefulShutdownHandler {
@@ -106,13 +125,13 @@ public final class EffectRunner: Service, Sendable {
                 guard room > 0 else { continue }
                 let due: [OutboxEntry]
                 do {
-                    due = try await store.dueEffects(now: clock.now(), limit: concurrency * 2)
+                    due = try await claim(limit: room)
                 } catch {
                     logger.error("effect runner could not read the outbox", metadata: ["error": "\(error)"])
                     activity.withLock { $0.started = true }
                     continue
                 }
-                let batch = due.filter { !inFlight.current.contains($0.id) }.prefix(room)
+                let batch = due.filter { !inFlight.current.contains($0.id) }
                 activity.withLock { $0.started = !batch.isEmpty }
                 for entry in batch {
                     inFlight.withLock { _ = $0.insert(entry.id) }
@@ -141,7 +160,10 @@ public final class EffectRunner: Service, Sendable {
         }
         guard !ids.isEmpty else { return }
         do {
-            try await shielded { try await self.engine.completeEffects(ids, now: self.clock.now()) }
+            let lost = try await shielded { try await self.engine.completeEffects(ids, owner: self.owner, now: self.clock.now()) }
+            if !lost.isEmpty {
+                logger.warning("effects were taken over by another runner before they were marked done", metadata: ["outbox.ids": "\(lost.sorted())"])
+            }
         } catch {
             // They stay pending and run again: only repeat-safe effects are completed in batches.
             logger.error("could not mark effects done", metadata: ["error": "\(error)"])
@@ -153,7 +175,7 @@ public final class EffectRunner: Service, Sendable {
     /// Used by tests and tools; the service uses the continuous feed.
     @discardableResult
     public func drainOnce(limit: Int = 64) async throws -> Int {
-        let due = try await store.dueEffects(now: clock.now(), limit: limit)
+        let due = try await claim(limit: limit)
         guard !due.isEmpty else { return 0 }
         let results = await withTaskGroup(of: (Int64, Result).self) { group in
             for entry in due {
@@ -164,8 +186,37 @@ public final class EffectRunner: Service, Sendable {
             return results
         }
         let done = results.filter { $0.1 == .done }.map(\.0)
-        if !done.isEmpty { try await engine.completeEffects(done, now: clock.now()) }
+        if !done.isEmpty { try await engine.completeEffects(done, owner: owner, now: clock.now()) }
         return results.filter { $0.1 != .pending }.count
+    }
+
+    /// Leases up to `limit` due effects to this runner.
+    func claim(limit: Int) async throws -> [OutboxEntry] {
+        try await engine.claimEffects(owner: owner, now: clock.now(), lease: lease.inSeconds, limit: limit)
+    }
+
+    /// This runner's hold on a claimed entry.
+    func claim(_ entry: OutboxEntry) -> EffectClaim { EffectClaim(id: entry.id, owner: owner) }
+
+    /// Extends the leases of everything running; says so when one was lost (renewed too late).
+    func renewLeases() async {
+        let running = inFlight.current
+        guard !running.isEmpty else { return }
+        do {
+            let held = try await store.renewLeases(Array(running), owner: owner, until: clock.now().addingTimeInterval(lease.inSeconds))
+            let lost = running.subtracting(held).filter { inFlight.current.contains($0) }
+            if !lost.isEmpty {
+                logger.warning("effect leases lost while running; another runner may take them over", metadata: ["outbox.ids": "\(lost.sorted())"])
+            }
+        } catch {
+            logger.error("could not renew effect leases", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A name no other runner has: host, process and a random part (a restarted process gets a new one).
+    public static func uniqueOwner() -> String {
+        let host = ProcessInfo.processInfo.hostName.prefix(64)
+        return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
     }
 
     enum Result: Equatable {
@@ -226,6 +277,10 @@ public final class EffectRunner: Service, Sendable {
                 return try await contain(entry, id: id, phase: .release, logger: logger)
             }
             return .done
+        } catch StoreError.leaseLost {
+            // Another runner took the effect over (this one could not renew its lease in time): it finishes it.
+            logger.warning("effect taken over by another runner; leaving it to that one", metadata: ["effect": "\(Self.kind(entry.effect))"])
+            return .recorded
         } catch {
             return await failed(entry, error: error, logger: logger)
         }
@@ -233,7 +288,7 @@ public final class EffectRunner: Service, Sendable {
 
     func loadAlert(_ entry: OutboxEntry) async throws -> Alert? {
         guard let alertID = entry.alertID, let alert = try await store.alert(id: alertID) else {
-            try await engine.failEffect(entry.id, error: "alert not found", now: clock.now())
+            try await engine.failEffect(claim(entry), error: "alert not found", now: clock.now())
             return nil
         }
         return alert

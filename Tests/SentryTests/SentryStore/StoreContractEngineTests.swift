@@ -112,13 +112,14 @@ private typealias F = CoreFixtures
         #expect(due.map(\.alertID) == ["A1", "A2", "A1"])
         #expect(due.map(\.effect.coreKind) == ["postAlert", "postAlert", "tellUser"])
         // A retry pushes the head back: its lane waits, the other lanes do not.
-        try await engine.retryEffect(due[0].id, error: "http_502", at: at(60), attemptDelta: 1)
+        try await engine.retryEffect(try await store.held(due[0].id), error: "http_502", at: at(60), attemptDelta: 1)
         due = try await store.dueEffects(now: at(10), limit: 10)
         #expect(due.map(\.alertID) == ["A2", "A1"])
         #expect(due.map(\.effect.coreKind) == ["postAlert", "tellUser"])
         // Once the head is done, the next effect of that lane is due.
         let head = try #require(try await store.outbox(alertID: "A1").first)
-        try await engine.apply(.messagePosted(MessageRef(channel: F.channel, ts: "1.1")), to: "A1", now: at(61), completing: head.id)
+        try await engine.apply(
+            .messagePosted(MessageRef(channel: F.channel, ts: "1.1")), to: "A1", now: at(61), completing: try await store.held(head.id))
         due = try await store.dueEffects(now: at(70), limit: 10).filter { $0.alertID == "A1" }
         #expect(due.first?.effect == .updateMessage)
     }
@@ -179,7 +180,7 @@ private typealias F = CoreFixtures
         _ = try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.outbox(alertID: "A1").first)
         let transitions = try await engine.giveUp(
-            post.id, error: "channel_not_found", alertID: "A1", events: [.postFailed(reason: "channel_not_found")], now: at(5))
+            try await store.held(post.id), error: "channel_not_found", alertID: "A1", events: [.postFailed(reason: "channel_not_found")], now: at(5))
         #expect(transitions.map(\.outcome) == [.applied])
         #expect(try await store.outbox(alertID: "A1").first?.state == "failed")
         #expect(try await store.alert(id: "A1")?.postFailure == "channel_not_found")

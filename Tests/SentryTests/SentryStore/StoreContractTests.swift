@@ -188,7 +188,7 @@ private typealias F = CoreFixtures
         // The refusal at 15 s is still pending, so this answer coalesces into it: one answer per user at a time.
         #expect(told.count == 1)
         // Once that answer is sent, the next ignored click gets its own.
-        try await store.engine.completeEffect(try #require(told.first?.id), now: at(51))
+        try await store.engine.completeEffect(try await store.held(try #require(told.first?.id)), now: at(51))
         _ = try await store.engine.apply(click(.ack, by: F.bob), to: "A1", now: at(52))
         let toldAgain = try await store.outbox(alertID: "A1").filter { if case .tellUser(F.bob, _, _) = $0.effect { true } else { false } }
         #expect(toldAgain.count == 2)
@@ -302,7 +302,8 @@ private typealias F = CoreFixtures
 
         // Once that update has run, the next change needs a new one.
         let update = try #require(try await store.outbox(alertID: "A1").first { $0.effect == .updateMessage })
-        try await store.engine.completeEffect(update.id, now: at(10))
+        // (Finished directly: the runner would run it only after the post, which this test leaves pending.)
+        try await store.transaction { tx in try await tx.finishEffect(update.id, .done, error: nil, owner: nil, now: self.at(10)) }
         _ = try await store.engine.ingest(F.detection(id: "d6"), playbook: F.playbook(), channel: F.channel, newAlertID: "X6", now: at(11))
         #expect(try await pending(store, "A1") == [.postAlert, .updateMessage])
         #expect(try await store.outbox(alertID: "A1").filter { $0.effect == .updateMessage }.count == 2)
@@ -325,9 +326,9 @@ private typealias F = CoreFixtures
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         #expect(post.effect == .postAlert)
         #expect(post.attempts == 0)
-        #expect(try await store.engine.beginAttempt(post.id) == 0)
-        #expect(try await store.engine.beginAttempt(post.id) == 1)
-        #expect(try await store.engine.beginAttempt(post.id) == 2)
+        #expect(try await store.engine.beginAttempt(try await store.held(post.id)) == 0)
+        #expect(try await store.engine.beginAttempt(try await store.held(post.id)) == 1)
+        #expect(try await store.engine.beginAttempt(try await store.held(post.id)) == 2)
         #expect(try await store.outbox(alertID: "A1").first?.attempts == 3)
     }
 
@@ -335,14 +336,14 @@ private typealias F = CoreFixtures
         let store = try await kind.make()
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
-        try await store.engine.retryEffect(post.id, error: "ratelimited", at: at(30), countAttempt: true)
+        try await store.engine.retryEffect(try await store.held(post.id), error: "ratelimited", at: at(30), countAttempt: true)
         #expect(try await store.dueEffects(now: at(29), limit: 10) == [])
         let due = try await store.dueEffects(now: at(30), limit: 10)
         #expect(due.map(\.id) == [post.id])
         #expect(due.first?.lastError == "ratelimited")
         #expect(try await store.outboxDepth() == 1)
 
-        try await store.engine.failEffect(post.id, error: "channel_not_found", now: at(31))
+        try await store.engine.failEffect(try await store.held(post.id), error: "channel_not_found", now: at(31))
         #expect(try await store.dueEffects(now: at(1_000), limit: 10) == [])
         #expect(try await store.outboxDepth() == 0)
         #expect(!(try await store.hasPendingPost(alertID: "A1")))
@@ -356,7 +357,7 @@ private typealias F = CoreFixtures
         _ = try await store.engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
         let post = try #require(try await store.dueEffects(now: F.t0, limit: 10).first)
         let ref = MessageRef(channel: F.channel, ts: "1790000001.000100")
-        let transition = try await store.engine.apply(.messagePosted(ref), to: "A1", now: at(1), completing: post.id)
+        let transition = try await store.engine.apply(.messagePosted(ref), to: "A1", now: at(1), completing: try await store.held(post.id))
         #expect(transition.outcome == .applied)
         #expect(try await store.alert(id: "A1")?.message == ref)
         #expect(try await store.outbox(alertID: "A1").first?.state == "done")
@@ -436,7 +437,7 @@ private typealias F = CoreFixtures
         var before: (Alert?, Alert?, [OutboxEntry], [DueTimer], [AuditEntry])
         do {
             let store = try await storyStore(path: path)
-            _ = try await store.engine.beginAttempt(try #require(try await store.dueEffects(now: at(100), limit: 1).first).id)
+            _ = try await store.engine.beginAttempt(try await store.held(try #require(try await store.dueEffects(now: at(100), limit: 1).first).id))
             before = (
                 try await store.alert(id: "A1"), try await store.alert(id: "A2"), try await store.outbox(alertID: nil),
                 try await store.dueTimers(now: at(100_000), limit: 100), try await allAudit(store)
