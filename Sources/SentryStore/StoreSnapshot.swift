@@ -62,6 +62,15 @@ public struct StoreSnapshot: Equatable, Sendable {
         }
     }
 
+    /// What the stores keep that a copy leaves behind on purpose, with the reason: claims and terms belong to
+    /// the processes of the source, and a copy is nobody's. Keys are `table` or `table.column`; a test
+    /// compares copied and left-behind together with the SQLite schema.
+    public static let notCopied: [String: String] = [
+        "outbox.leased_by": "an effect's claim belongs to a runner of the source: a copied item is unclaimed",
+        "outbox.leased_until": "an effect's claim belongs to a runner of the source: a copied item is unclaimed",
+        "leadership": "a poller's term belongs to a process of the source: the target's replicas elect their own",
+    ]
+
     public struct AlertRow: Equatable, Sendable {
         public var id, groupKey, status: String
         public var groupUntil, createdAt, updatedAt: Double

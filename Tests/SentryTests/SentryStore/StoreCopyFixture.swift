@@ -15,6 +15,8 @@ enum StoreCopyFixture {
 
     static let alertIDs = ["A1", "A2", "A3", "A4"]
     static let blockTarget = "198.51.100.9"
+    /// The source's runner, which holds leases on the pending heads when the copy is made.
+    static let runner = "source-runner"
 
     static func populate(_ store: any SentryStorage, tag: String = "") async throws {
         let engine = AlertEngine(store: store)
@@ -49,10 +51,12 @@ enum StoreCopyFixture {
         try await engine.apply(.containmentSucceeded(id: "C-1", phase: .execute, report: "written to N1"), to: "A4", now: at(11))
         _ = try await store.remember(containmentID: "C-1", key: "networks", value: "N1,N2")
 
-        // The outbox in several states: the first item done, the second retried with an error, the rest pending.
-        let items = try await store.outbox(alertID: nil)
-        try await store.completeEffects([items[0].id], now: at(12))
-        try await store.retryEffect(items[1].id, error: "rate limited", at: at(60), attemptDelta: 1)
+        // The outbox in several states: the first item done, the second retried with an error, the rest pending,
+        // and every pending head claimed by this process's runner (a copy leaves the claims behind).
+        let items = try await store.claimEffects(owner: runner, now: at(12), lease: 30, limit: 100)
+        try await store.completeEffects([items[0].id], owner: runner, now: at(12))
+        try await store.retryEffect(EffectClaim(id: items[1].id, owner: runner), error: "rate limited", at: at(12), attemptDelta: 1)
+        _ = try await store.claimEffects(owner: runner, now: at(12), lease: 30, limit: 100)
         _ = try await engine.enqueue(
             .tellUser(userID: F.bob, text: "hello", responseURL: nil), idempotencyKey: "mention-1\(tag)", now: at(13))
 
