@@ -99,11 +99,13 @@ class AppFacts:
 # ---------------------------------------------------------------------------------------------------
 # Kubernetes
 
-def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
-    folder = root / "deploy/kubernetes"
+def check_kubernetes(root: Path, app: AppFacts, report: Report, variant: str = "kubernetes") -> None:
+    """deploy/kubernetes: one replica on SQLite; deploy/kubernetes-replicas: several on PostgreSQL."""
+    folder = root / "deploy" / variant
+    replicated = variant != "kubernetes"
     files = sorted(p for p in folder.glob("*.y*ml")) if folder.is_dir() else []
     if not files:
-        report.fail("kubernetes: manifests", f"no YAML files in {folder}")
+        report.fail(f"{variant}: manifests", f"no YAML files in {folder}")
         return
 
     documents = []  # (file name, document)
@@ -117,7 +119,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
                     documents.append((path.name, document))
         except Exception as error:  # noqa: BLE001 - any parse error is a finding
             problems.append(f"{path.name}: {error}")
-    report.check("kubernetes: every YAML file parses", problems, f"{len(files)} files")
+    report.check(f"{variant}: every YAML file parses", problems, f"{len(files)} files")
     if problems:
         return
 
@@ -137,11 +139,11 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
                 problems.append(f"lists {item}, which does not exist")
         for name in sorted(present - set(listed)):
             problems.append(f"does not list {name}")
-    report.check("kubernetes: kustomization lists every manifest", problems)
+    report.check(f"{variant}: kustomization lists every manifest", problems)
 
     deployments = of_kind("Deployment")
     if len(deployments) != 1:
-        report.fail("kubernetes: one Deployment", f"found {len(deployments)}")
+        report.fail(f"{variant}: one Deployment", f"found {len(deployments)}")
         return
     deployment_file, deployment = deployments[0]
     spec = deployment.get("spec") or {}
@@ -149,15 +151,18 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
     containers = pod.get("containers") or []
     container = next((c for c in containers if c.get("name") == "sentry"), containers[0] if containers else None)
     if container is None:
-        report.fail("kubernetes: Deployment has a container", "no containers")
+        report.fail(f"{variant}: Deployment has a container", "no containers")
         return
 
     problems = []
-    if spec.get("replicas") != 1:
-        problems.append(f"replicas is {spec.get('replicas')!r}, must be 1 (SQLite has one writer)")
-    if (spec.get("strategy") or {}).get("type") != "Recreate":
-        problems.append("strategy.type must be Recreate so two pods never open the database at once")
-    report.check("kubernetes: single replica, Recreate", problems)
+    if not replicated:
+        if spec.get("replicas") != 1:
+            problems.append(f"replicas is {spec.get('replicas')!r}, must be 1 (SQLite has one writer)")
+        if (spec.get("strategy") or {}).get("type") != "Recreate":
+            problems.append("strategy.type must be Recreate so two pods never open the database at once")
+        report.check(f"{variant}: single replica, Recreate", problems)
+    else:
+        check_replicas(variant, spec, of_kind, report)
 
     # Environment as the container sees it: envFrom sources first, then env (which wins).
     secrets = {doc["metadata"]["name"]: doc for _, doc in of_kind("Secret")}
@@ -172,14 +177,14 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         if "secretRef" in source:
             ref = source["secretRef"].get("name")
             if ref not in secrets:
-                problems.append(f"envFrom secretRef '{ref}' is not a Secret in deploy/kubernetes")
+                problems.append(f"envFrom secretRef '{ref}' is not a Secret in deploy/{variant}")
             else:
                 for key in secret_keys(secrets[ref]):
                     environment[key] = ("secret", ref)
         elif "configMapRef" in source:
             ref = source["configMapRef"].get("name")
             if ref not in configmaps:
-                problems.append(f"envFrom configMapRef '{ref}' is not a ConfigMap in deploy/kubernetes")
+                problems.append(f"envFrom configMapRef '{ref}' is not a ConfigMap in deploy/{variant}")
             else:
                 for key, value in (configmaps[ref].get("data") or {}).items():
                     environment[key] = value
@@ -201,11 +206,11 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
             elif ref.get("key") not in (configmaps[ref.get("name")].get("data") or {}) and not ref.get("optional"):
                 problems.append(f"env {name}: ConfigMap '{ref.get('name')}' has no key '{ref.get('key')}'")
             environment[name] = (configmaps.get(ref.get("name"), {}).get("data") or {}).get(ref.get("key"))
-    report.check("kubernetes: Secret and ConfigMap references resolve", problems,
+    report.check(f"{variant}: Secret and ConfigMap references resolve", problems,
                  f"{len(environment)} variables reach the container")
 
     missing = sorted(app.required - set(environment))
-    report.check("kubernetes: every required variable reaches the container",
+    report.check(f"{variant}: every required variable reaches the container",
                  [f"{name} is set by no Secret, ConfigMap or env entry" for name in missing],
                  ", ".join(sorted(app.required)))
 
@@ -213,7 +218,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
     for name, value in environment.items():
         if name in app.secrets and not (isinstance(value, tuple) and value[0] == "secret"):
             problems.append(f"{name} is a secret but comes from a ConfigMap or a literal env value")
-    report.check("kubernetes: secrets come from the Secret only", problems)
+    report.check(f"{variant}: secrets come from the Secret only", problems)
 
     # Port: the container listens where SENTRY_HTTP_PORT (or the app's default) says.
     port_value = environment.get("SENTRY_HTTP_PORT", app.default_port)
@@ -228,7 +233,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         problems.append(f"no containerPort {app_port} (the port SENTRY_HTTP_PORT/the default gives); found {sorted(ports.values())}")
     source = "SENTRY_HTTP_PORT" if "SENTRY_HTTP_PORT" in environment else (
         "app default" if app.default_port_found else "DESIGN.md default (not found in the Swift source)")
-    report.check("kubernetes: containerPort matches the app's port", problems, f"{app_port} ({source})")
+    report.check(f"{variant}: containerPort matches the app's port", problems, f"{app_port} ({source})")
 
     def resolve(port):
         return ports.get(port) if isinstance(port, str) else port
@@ -250,7 +255,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         get = startup.get("httpGet") or {}
         if get.get("path") not in ("/healthz", "/readyz") or resolve(get.get("port")) != app_port:
             problems.append("startupProbe must GET /healthz or /readyz on the app's port")
-    report.check("kubernetes: probes GET /healthz and /readyz on the app's port", problems)
+    report.check(f"{variant}: probes GET /healthz and /readyz on the app's port", problems)
 
     # Storage: the database lives on the PVC.
     problems = []
@@ -261,7 +266,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
         if claim is not None:
             if claim not in claims:
-                problems.append(f"volume '{name}' uses PVC '{claim}', which is not in deploy/kubernetes")
+                problems.append(f"volume '{name}' uses PVC '{claim}', which is not in deploy/{variant}")
             elif "ReadWriteOnce" not in ((claims[claim].get("spec") or {}).get("accessModes") or []):
                 problems.append(f"PVC '{claim}' is not ReadWriteOnce")
             pvc_volumes[name] = claim
@@ -270,7 +275,9 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         if mount_name not in volumes:
             problems.append(f"volumeMount '{mount_name}' has no volume")
     database = str(environment.get("SENTRY_DATABASE_URL", "sqlite:sentry.db"))
-    if not database.startswith("sqlite:"):
+    if replicated:
+        check_shared_database(variant, container, environment, secrets, volumes, mounts, pvc_volumes, problems, report)
+    elif not database.startswith("sqlite:"):
         problems.append(f"SENTRY_DATABASE_URL is '{database}', expected sqlite:PATH")
     else:
         path = database[len("sqlite:"):].removeprefix("//")
@@ -279,7 +286,8 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
             problems.append(f"the database {path} is not on a mounted PersistentVolumeClaim")
         elif os.path.dirname(path) != holder[0].rstrip("/"):
             problems.append(f"the database {path} is not directly in the mount {holder[0]}")
-    report.check("kubernetes: the SQLite file is on the PVC", problems, database)
+    if not replicated:
+        report.check(f"{variant}: the SQLite file is on the PVC", problems, database)
 
     problems = []
     pod_security = pod.get("securityContext") or {}
@@ -300,7 +308,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         problems.append("capabilities.drop must contain ALL")
     if (either("seccompProfile") or {}).get("type") != "RuntimeDefault":
         problems.append("seccompProfile.type must be RuntimeDefault")
-    report.check("kubernetes: container security context", problems)
+    report.check(f"{variant}: container security context", problems)
 
     problems = []
     grace = pod.get("terminationGracePeriodSeconds", 30)
@@ -317,7 +325,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
     resources = container.get("resources") or {}
     if not (resources.get("requests") and (resources.get("limits") or {}).get("memory")):
         problems.append("resources need requests and a memory limit")
-    report.check("kubernetes: runs `serve`, grace period, resources", problems, f"grace {grace} s > shutdown bound {bound} s")
+    report.check(f"{variant}: runs `serve`, grace period, resources", problems, f"grace {grace} s > shutdown bound {bound} s")
 
     problems = []
     labels = (((spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
@@ -332,7 +340,7 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
         for port in service_spec.get("ports") or []:
             if resolve(port.get("targetPort", port.get("port"))) != app_port:
                 problems.append(f"{name}: targetPort {port.get('targetPort')!r} is not the app's port {app_port}")
-    report.check("kubernetes: Service selects the pod and targets the app's port", problems)
+    report.check(f"{variant}: Service selects the pod and targets the app's port", problems)
 
     problems = []
     for ref, doc in secrets.items():
@@ -346,7 +354,67 @@ def check_kubernetes(root: Path, app: AppFacts, report: Report) -> None:
                 decoded = str(value)
             if decoded and not PLACEHOLDER.search(decoded):
                 problems.append(f"Secret {ref}: data.{key} holds something other than a REPLACE-ME placeholder")
-    report.check("kubernetes: Secret values are placeholders", problems)
+    report.check(f"{variant}: Secret values are placeholders", problems)
+
+
+def check_replicas(variant: str, spec: dict, of_kind, report: Report) -> None:
+    """Several replicas: rolled one at a time behind readiness, never all disrupted at once."""
+    problems = []
+    replicas = spec.get("replicas")
+    if not isinstance(replicas, int) or replicas < 2:
+        problems.append(f"replicas is {replicas!r}, must be at least 2")
+    strategy = spec.get("strategy") or {}
+    rolling = strategy.get("rollingUpdate") or {}
+    if strategy.get("type") != "RollingUpdate":
+        problems.append("strategy.type must be RollingUpdate: a new pod takes traffic before an old one stops")
+    elif str(rolling.get("maxUnavailable", "25%")) not in ("0", "0%"):
+        problems.append(f"rollingUpdate.maxUnavailable is {rolling.get('maxUnavailable', '25%')!r}: 0 keeps every replica serving until its successor is ready")
+    report.check(f"{variant}: several replicas, RollingUpdate with none unavailable", problems, f"{replicas!r} replicas")
+    replicas = replicas if isinstance(replicas, int) and replicas >= 2 else 2
+
+    problems = []
+    labels = (((spec.get("template") or {}).get("metadata")) or {}).get("labels") or {}
+    budgets = of_kind("PodDisruptionBudget")
+    if not budgets:
+        problems.append("no PodDisruptionBudget: a node drain may evict every replica at once")
+    for name, budget in budgets:
+        budget_spec = budget.get("spec") or {}
+        selector = (budget_spec.get("selector") or {}).get("matchLabels") or {}
+        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+            problems.append(f"{name}: selector {selector} does not match the pod labels {labels}")
+        least, most = budget_spec.get("minAvailable"), budget_spec.get("maxUnavailable")
+        if (least is None) == (most is None):
+            problems.append(f"{name}: set exactly one of minAvailable and maxUnavailable")
+        elif least is not None and not (isinstance(least, int) and 1 <= least < replicas):
+            problems.append(f"{name}: minAvailable {least!r} must be 1…{replicas - 1} (at least one serves, a drain can proceed)")
+        elif most is not None and not (isinstance(most, int) and 1 <= most < replicas):
+            problems.append(f"{name}: maxUnavailable {most!r} must be 1…{replicas - 1}")
+    report.check(f"{variant}: a PodDisruptionBudget keeps a replica up", problems)
+
+
+def check_shared_database(variant: str, container: dict, environment: dict, secrets: dict, volumes: dict, mounts: dict,
+                          pvc_volumes: dict, problems: list[str], report: Report) -> None:
+    """Several replicas share PostgreSQL: its URL comes from a Secret, and no pod keeps state on a volume."""
+    source = next((e for e in container.get("env") or [] if e.get("name") == "SENTRY_DATABASE_URL"), None)
+    ref = ((source or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+    if not ref:
+        problems.append("SENTRY_DATABASE_URL must come from a Secret (env valueFrom.secretKeyRef): it may hold a password")
+    else:
+        doc = secrets.get(ref.get("name")) or {}
+        url = str((doc.get("stringData") or {}).get(ref.get("key"), ""))
+        if not url.startswith(("postgres://", "postgresql://")):
+            problems.append(f"Secret {ref.get('name')}: {ref.get('key')} must be a postgres:// URL, found '{url[:40]}'")
+        elif "sslmode=" not in url:
+            problems.append(f"Secret {ref.get('name')}: {ref.get('key')} names no sslmode (prefer would accept any certificate)")
+    if pvc_volumes:
+        problems.append(f"volumes {sorted(pvc_volumes)} use a PersistentVolumeClaim: replicas keep no state of their own")
+    password_file = environment.get("SENTRY_DATABASE_PASSWORD_FILE")
+    if password_file is not None:
+        holder = [mp for mp, vol in mounts.items() if str(password_file).startswith(mp.rstrip("/") + "/")]
+        if not holder or "secret" not in (volumes.get(mounts[holder[0]]) or {}):
+            problems.append(f"SENTRY_DATABASE_PASSWORD_FILE {password_file} is not in a mounted Secret volume")
+    report.check(f"{variant}: PostgreSQL from a Secret, no volume state", problems,
+                 f"{ref.get('name')}/{ref.get('key')}" if ref else "")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -698,6 +766,7 @@ def main(argv: list[str]) -> int:
     app = AppFacts(root)
     report = Report()
     check_kubernetes(root, app, report)
+    check_kubernetes(root, app, report, "kubernetes-replicas")
     check_systemd(root, app, report)
     check_env_example(root, app, report)
     check_dockerfile(root, app, report)

@@ -133,7 +133,7 @@ public final class PostgresAlertStore: SentryStorage, Service {
             group.addTask {
                 try await Task.sleep(for: Self.leaseTimeout)
                 if started.current { return nil }
-                throw StoreError.unavailable("no database connection within \(Self.leaseTimeout.inSeconds) s")
+                throw StoreError.unavailable("no PostgreSQL connection within \(Int(Self.leaseTimeout.inSeconds)) s")
             }
             while let next = try await group.next() {
                 if let value = next {

@@ -13,9 +13,10 @@ public enum PostgresSchema {
         public var statements: [String]
     }
 
-    /// The advisory lock migrations run under: one per schema the tables live in.
-    static let lock: PostgresQuery = "SELECT pg_advisory_lock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
-    static let unlock: PostgresQuery = "SELECT pg_advisory_unlock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
+    /// The advisory lock migrations run under: one per schema the tables live in, held until the migrating
+    /// transaction ends (a transaction lock, so it never stays behind on a pooled connection, as a session
+    /// lock would behind PgBouncer's transaction pooling).
+    static let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(hashtextextended('sentry-migrations:' || coalesce(current_schema(), ''), 0))"
 
     public static let migrations: [Migration] = [
         Migration(
@@ -100,21 +101,21 @@ public enum PostgresSchema {
         }
     }
 
-    /// Brings the database to `knownVersion` on one connection, holding the advisory lock throughout; returns
-    /// the versions applied (empty when it was current). Throws `Failure.newerThanBinary` without changing
-    /// anything when the database is ahead.
+    /// Brings the database to `knownVersion` in one transaction that holds the migration lock throughout
+    /// (DDL is transactional in PostgreSQL: a failed migration leaves the schema as it was); returns the versions
+    /// applied (empty when it was current). Throws `Failure.newerThanBinary` without changing anything when the
+    /// database is ahead.
     @discardableResult
     public static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        try await connection.query(lock, logger: logger)
-        do {
-            let applied = try await migrateLocked(connection, logger: logger)
-            try await connection.query(unlock, logger: logger)
-            return applied
-        } catch {
-            // A session lock outlives a failed statement: release it, or the next replica waits for this session.
-            _ = try? await connection.query(unlock, logger: logger)
-            throw error
+        let applied = try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query(lock, logger: logger)
+            return try await migrateLocked(connection, logger: logger)
         }
+        for version in applied {
+            let name = migrations.first { $0.version == version }?.name ?? ""
+            logger.notice("database migrated", metadata: ["db.schema_version": "\(version)", "db.migration": "\(name)"])
+        }
+        return applied
     }
 
     /// The version the database is at (0 for an empty one).
@@ -142,12 +143,9 @@ public enum PostgresSchema {
         if current > knownVersion { throw Failure.newerThanBinary(database: current, known: knownVersion) }
         var applied: [Int] = []
         for migration in migrations where migration.version > current {
-            try await connection.withTransaction(logger: logger) { connection in
-                for statement in migration.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                try await connection.query(
-                    "INSERT INTO sentry_schema_version (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
-            }
-            logger.notice("database migrated", metadata: ["db.schema_version": "\(migration.version)", "db.migration": "\(migration.name)"])
+            for statement in migration.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+            try await connection.query(
+                "INSERT INTO sentry_schema_version (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
             applied.append(migration.version)
         }
         return applied

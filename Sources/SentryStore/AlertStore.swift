@@ -83,12 +83,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// the runner that holds it now finishes the effect.
     case leaseLost(effectID: Int64)
     /// The database cannot be reached (down, restarting, refusing connections): nothing was read or written, and
-    /// the same request may be sent again once it is back.
+    /// the same request may be sent again once it is back. The text says why, in the store's words.
     case unavailable(String)
 
     public var description: String {
         switch self {
-        case .unavailable(let reason): return "the database is unreachable: \(reason)"
+        case .unavailable(let reason): return reason
         case .revisionConflict(let id): return "alert \(id) changed while this change was being made"
         case .leaseLost(let id): return "effect \(id) was taken over by another runner (its lease ran out)"
         }

@@ -115,6 +115,10 @@ final class DecodedAlerts: @unchecked Sendable {
         }
     }
 
+    func removeAll() {
+        lock.withLock { entries.removeAll() }
+    }
+
     func put(_ id: String, revision: Int64, alert: Alert) {
         lock.withLock {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

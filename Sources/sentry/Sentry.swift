@@ -17,7 +17,8 @@ struct Sentry: AsyncParsableCommand {
         commandName: "sentry",
         abstract: "Slack-native incident response for security teams.",
         subcommands: [
-            Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Detect.self, SimulatorCommand.self, Bench.self,
+            Serve.self, DemoCommand.self, Playbooks.self, Simulate.self, Manifest.self, Audit.self, Db.self, Detect.self, SimulatorCommand.self,
+            Bench.self,
         ])
 }
 
