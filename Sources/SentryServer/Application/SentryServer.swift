@@ -42,6 +42,7 @@ public struct SentryServer: Sendable {
             router.addRoutes(SlackController(context: context).endpoints, atPath: "/slack")
         }
         router.addRoutes(DetectionHookController(context: context).endpoints, atPath: "/hooks")
+        router.addRoutes(EngineHookController(context: context).endpoints, atPath: "/hooks")
         router.addRoutes(OperationsController(context: context).endpoints)
         return router
     }
