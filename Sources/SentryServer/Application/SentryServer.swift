@@ -31,6 +31,7 @@ public struct SentryServer: Sendable {
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
             slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
         if configuration.slackAppToken != nil { context.socketMode = SocketModeStatus() }
+        context.emails = (slack as? any SlackEmailLookup).map { EmailDirectory(lookup: $0, clock: clock, logger: logger) }
         self.context = context
     }
 

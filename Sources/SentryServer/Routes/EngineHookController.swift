@@ -63,6 +63,8 @@ struct EngineHookController: Sendable {
             }
             var detection = item.applying(subjectFrom: playbook.subjectFrom)
             detection.engineAlert = item.engineAlertID
+            // Block user needs a Slack user: an email or UPN subject is looked up (a resolve needs none).
+            if item.resolved == nil, let emails = context.emails { detection.subject = await emails.resolving(detection.subject) }
             items.append(
                 EngineItem(
                     detection: detection, resolution: item.resolved, firingID: item.firingID, playbook: playbook, channel: channel,

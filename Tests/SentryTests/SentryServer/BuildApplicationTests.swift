@@ -35,7 +35,7 @@ import Testing
 
         let ready = try await client.send("GET", "/readyz")
         #expect(ready.status == 200)
-        #expect(ready.text == "ready: 6 playbooks\n")
+        #expect(ready.text == "ready: 13 playbooks\n")
         #expect(try await client.send("GET", "/healthz").text == "ok\n")
         let unsigned = try await client.send("POST", "/slack/commands", body: Array("text=help".utf8))
         #expect(unsigned.status == 401)
