@@ -54,7 +54,7 @@ public struct Demo {
         var environment = [
             "SLACK_SIGNING_SECRET": Self.signingSecret, "SLACK_BOT_TOKEN": Self.botToken,
             "SLACK_ALERT_CHANNEL": Self.channel, "SLACK_RESPONDERS": "\(Self.alice),\(Self.bob)",
-            "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SLACK_API_URL": "\(slackURL)/api",
+            "SENTRY_WEBHOOK_SECRET": Self.webhookSecret, "SENTRY_WEBHOOK_TOKEN": Self.webhookToken, "SLACK_API_URL": "\(slackURL)/api",
             "SENTRY_HTTP_HOST": "127.0.0.1", "SENTRY_HTTP_PORT": "0",
             "SENTRY_DATABASE_URL": "sqlite:\(folder.path)/sentry.db",
             "MERAKI_API_KEY": Self.merakiKey, "MERAKI_ORG_ID": meraki.organizationID,
@@ -233,8 +233,11 @@ public struct Demo {
                 wake: { server.runner.wake() }),
             firstStep: 14)
 
-        // 18. The audit trail.
-        step(18, "The audit trail (hash chain) of everything above")
+        // 18-19. An engine's own webhook: Alertmanager fires, then resolves by itself.
+        try await engineAct(simulator: simulator, client: client, firstStep: 18)
+
+        // 20. The audit trail.
+        step(20, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
             out(

@@ -41,6 +41,16 @@ enum DemoPlaybooks {
             """
         ),
         (
+            "alertmanager.yml",
+            """
+            id: engine-alertmanager
+            title: Prometheus Alertmanager alert
+            detection: "alertmanager.*"
+            severity: medium
+            grouping_window: 1h
+            """
+        ),
+        (
             "generic.yml",
             """
             id: generic-webhook

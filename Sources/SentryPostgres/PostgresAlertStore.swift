@@ -107,12 +107,13 @@ public final class PostgresAlertStore: SentryStorage, Service {
         }
     }
 
-    /// How long a request waits for a pooled connection before the database counts as unreachable (down,
-    /// restarting, or every connection stuck): the caller gets `StoreError.unavailable` instead of waiting on.
+    /// How long a request waits for a pooled connection before it checks whether the database is there at all.
     static let leaseTimeout: Duration = .seconds(5)
 
-    /// Runs `body` on a pooled connection (in a transaction, or not), giving up with `StoreError.unavailable` when
-    /// no connection comes within `leaseTimeout`. Once it has a connection, the work itself is not timed.
+    /// Runs `body` on a pooled connection (in a transaction, or not). A request that has waited `leaseTimeout` for
+    /// a connection checks the server on a connection of its own: when it cannot be reached (down, restarting,
+    /// refusing sessions) the request ends with `StoreError.unavailable` rather than waiting on; when it answers,
+    /// the pool is only busy, and the request keeps its place. Once it has a connection, the work is not timed.
     private func leased<T: Sendable>(
         inTransaction: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -131,9 +132,13 @@ public final class PostgresAlertStore: SentryStorage, Service {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: Self.leaseTimeout)
-                if started.current { return nil }
-                throw StoreError.unavailable("no PostgreSQL connection within \(Int(Self.leaseTimeout.inSeconds)) s")
+                while true {
+                    try await Task.sleep(for: Self.leaseTimeout)
+                    if started.current { return nil }
+                    if let down = await self.unreachable() {
+                        throw StoreError.unavailable("no PostgreSQL connection within \(Int(Self.leaseTimeout.inSeconds)) s: \(down)")
+                    }
+                }
             }
             while let next = try await group.next() {
                 if let value = next {
@@ -142,6 +147,18 @@ public final class PostgresAlertStore: SentryStorage, Service {
                 }
             }
             throw CancellationError()
+        }
+    }
+
+    /// Why the server cannot be reached on a fresh connection of its own (nil when it answers).
+    func unreachable() async -> String? {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(), id: 3, logger: logger)
+            defer { Task { try? await connection.close() } }
+            _ = try await connection.query("SELECT 1", logger: logger).collect()
+            return nil
+        } catch {
+            return "\(PostgresFailure.map(error, alertID: nil))"
         }
     }
 

@@ -145,6 +145,19 @@ public struct SlackClient: Sendable {
         return user
     }
 
+    /// The user with this email address (`users.lookupByEmail`); nil when no user has it (`users_not_found`).
+    public func userID(forEmail email: String) async throws -> String? {
+        let method = "users.lookupByEmail"
+        let answer: [String: JSONValue]
+        do {
+            answer = try await get(method, [("email", email)])
+        } catch SlackError.api(_, "users_not_found") {
+            return nil
+        }
+        guard let id = answer["user"]?["id"]?.stringValue else { throw SlackError.malformedResponse(method: method) }
+        return id
+    }
+
     /// Newest first, at most `limit` messages (one page), metadata included; `latest` pages backwards.
     public func history(channel: String, oldest: String? = nil, latest: String? = nil, limit: Int = 100) async throws -> [SlackHistoryMessage] {
         let method = "conversations.history"

@@ -80,6 +80,19 @@ public struct Alert: Codable, Equatable, Sendable {
     public var link: String?
     /// Quieted by a responder until a time (absent in alerts stored before snoozes existed).
     public var snooze: Snooze?
+    /// The engine alerts grouped here that their engine has not yet said are over (`Detection.engineAlert`),
+    /// oldest first; nil on alerts of other detections.
+    public var engineFiring: [String]?
+    /// The engine's last word that this alert is over, whether it resolved the alert or was only noted.
+    public var engineResolution: EngineResolution?
+    /// Set when the engine resolved the alert (its name, for "Resolved by Alertmanager"); `closedBy` is then nil.
+    public var resolvedByEngine: String?
+
+    /// Who closed the alert, as the message says it: a mention, or the engine's name.
+    public var closer: String? {
+        if let engine = resolvedByEngine, status == .resolved { return engine }
+        return closedBy.map(SlackID.mention)
+    }
 
     /// The snooze, while it is in force.
     public func snoozed(at now: Date) -> Snooze? {

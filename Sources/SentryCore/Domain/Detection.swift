@@ -12,6 +12,9 @@ public struct Detection: Codable, Equatable, Sendable {
     public var occurredAt: Date?
     /// Back to the engine (Alertmanager's generatorURL, a Sentinel incident, Splunk results): a button on the alert.
     public var link: String?
+    /// The engine's own alert this detection is an occurrence of (`EngineDetection.engineAlertID`), set by the
+    /// engine hooks so an alert knows which engine alerts still fire on it; nil for every other detection.
+    public var engineAlert: String?
 
     public init(
         id: String, detection: String, severity: Severity? = nil, title: String? = nil, summary: String? = nil,

@@ -82,8 +82,9 @@ enum AlertGroupBody {
         var fields = IntakeFields.prefixed(labels, "labels").merging(IntakeFields.prefixed(annotations, "annotations")) { a, _ in a }
         try extra(alert, &evidence, &fields)
 
-        var parts = [fingerprint, startsAtText]
-        if status == "resolved" { parts.append("resolved") }
+        // The same alert fires again later with another `startsAt`: that is another occurrence.
+        let firing = [fingerprint, startsAtText]
+        let parts = status == "resolved" ? firing + ["resolved"] : firing
         let detection = Detection(
             id: IntakeText.id(engine, parts), detection: detectionID,
             severity: EngineSeverity.map(labels["severity"]),
@@ -95,6 +96,7 @@ enum AlertGroupBody {
         return EngineDetection(
             detection: detection, engineAlertID: IntakeText.id(engine, [fingerprint]),
             resolved: status == "resolved" ? EngineResolution(by: engine.name, at: endsAt) : nil,
+            firingID: status == "resolved" ? IntakeText.id(engine, firing) : nil,
             fields: IntakeText.fields(fields))
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Azure Monitor action groups with the common alert schema (metric, log search and Activity Log alerts, and
 /// Sentinel analytics alerts sent through Azure Monitor). Fired and Resolved share `alertId`.
 public enum AzureMonitorAdapter: EngineAdapter {
-    public static let engine = Engine(id: "azure-monitor", name: "Azure Monitor", detectionPrefix: "azure")
+    public static let engine = Engine(id: "azure-monitor", name: "Azure Monitor", detectionPrefix: "azure", credentials: [.bearer, .queryToken])
     public static let fieldRoots = ["essentials.", "dimensions.", "alertContext.", "customProperties.", "claims."]
     public static let schemaID = "azureMonitorCommonAlertSchema"
 
@@ -127,7 +127,8 @@ public enum AzureMonitorAdapter: EngineAdapter {
             engine: engine,
             detections: [
                 EngineDetection(
-                    detection: detection, engineAlertID: IntakeText.id(engine, [alertID]), resolved: resolution, fields: IntakeText.fields(fields))
+                    detection: detection, engineAlertID: IntakeText.id(engine, [alertID]), resolved: resolution,
+                    firingID: resolved ? IntakeText.id(engine, [alertID, "fired"]) : nil, fields: IntakeText.fields(fields))
             ])
     }
 }

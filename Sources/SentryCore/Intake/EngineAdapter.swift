@@ -8,11 +8,14 @@ public struct Engine: Equatable, Hashable, Sendable, CustomStringConvertible {
     public let name: String
     /// The first part of its detection ids: `azure` in `azure.ir-failed-logons-burst`.
     public let detectionPrefix: String
+    /// How it can prove itself to its hook: what its sender is able to set.
+    public let credentials: Set<EngineCredential>
 
-    public init(id: String, name: String, detectionPrefix: String) {
+    public init(id: String, name: String, detectionPrefix: String, credentials: Set<EngineCredential> = [.bearer]) {
         self.id = id
         self.name = name
         self.detectionPrefix = detectionPrefix
+        self.credentials = credentials
     }
 
     public var hookPath: String { "/hooks/\(id)" }
@@ -26,6 +29,17 @@ public struct Engine: Equatable, Hashable, Sendable, CustomStringConvertible {
 
     /// The body of DESIGN.md §4.4, which the sniffer also recognises.
     public static let sentryWebhook = Engine(id: "detections", name: "Sentry detection webhook", detectionPrefix: "")
+}
+
+/// A way an engine proves itself to `/hooks/<engine>`.
+public enum EngineCredential: String, Sendable, Hashable, CaseIterable {
+    /// `Authorization: Bearer <SENTRY_WEBHOOK_TOKEN>`, compared in constant time.
+    case bearer
+    /// `?token=<SENTRY_WEBHOOK_TOKEN>`, for engines that can only call a URL (Splunk, plain Azure webhooks). The
+    /// token then lives in the engine's configuration and in the access logs of any proxy on the way.
+    case queryToken = "query_token"
+    /// Grafana's `X-Grafana-Alerting-Signature` keyed by `SENTRY_WEBHOOK_SECRET` (`GrafanaSignature`).
+    case grafanaSignature = "grafana_signature"
 }
 
 /// One engine's body → detections: pure, no I/O, no clock. One file per engine in this folder, listed in
@@ -92,19 +106,25 @@ public struct EngineDetection: Equatable, Sendable {
     public var engineAlertID: String
     /// Set when the engine says the alert is over; nil while it fires (and always for fire-only engines).
     public var resolved: EngineResolution?
+    /// With `resolved`: the `Detection.id` the same alert had while it fired. The Slack alert that detection
+    /// landed in is the one the engine resolves; before it arrives, the resolve waits for it.
+    public var firingID: String?
     /// Text values a playbook's `subject_from:` may name, by path (`labels.instance`, `result.src_ip`).
     public var fields: [String: String]
 
-    public init(detection: Detection, engineAlertID: String, resolved: EngineResolution? = nil, fields: [String: String] = [:]) {
+    public init(
+        detection: Detection, engineAlertID: String, resolved: EngineResolution? = nil, firingID: String? = nil, fields: [String: String] = [:]
+    ) {
         self.detection = detection
         self.engineAlertID = engineAlertID
         self.resolved = resolved
+        self.firingID = firingID
         self.fields = fields
     }
 }
 
 /// The engine's word that an alert is over.
-public struct EngineResolution: Equatable, Sendable {
+public struct EngineResolution: Codable, Equatable, Sendable {
     /// The engine's name, for "resolved by Alertmanager".
     public var by: String
     /// Sentinel's classification of a closed incident (`TruePositive`, `FalsePositive`, …), with its reason.

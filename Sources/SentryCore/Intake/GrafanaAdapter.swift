@@ -3,7 +3,7 @@ import Foundation
 /// Grafana Alerting's webhook contact point: Alertmanager's group body plus `orgId`, `state` and, per alert,
 /// `values`, `ruleUID` and dashboard links.
 public enum GrafanaAdapter: EngineAdapter {
-    public static let engine = Engine(id: "grafana", name: "Grafana", detectionPrefix: "grafana")
+    public static let engine = Engine(id: "grafana", name: "Grafana", detectionPrefix: "grafana", credentials: [.bearer, .grafanaSignature])
     public static let fieldRoots = ["labels.", "annotations.", "values."]
 
     public static func looksLike(_ body: [String: JSONValue]) -> Bool {

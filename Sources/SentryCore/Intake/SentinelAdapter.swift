@@ -126,7 +126,8 @@ public enum SentinelAdapter: EngineAdapter {
             engine: engine,
             detections: [
                 EngineDetection(
-                    detection: detection, engineAlertID: IntakeText.id(engine, [name]), resolved: resolution, fields: IntakeText.fields(fields))
+                    detection: detection, engineAlertID: IntakeText.id(engine, [name]), resolved: resolution,
+                    firingID: closed ? IntakeText.id(engine, [name]) : nil, fields: IntakeText.fields(fields))
             ])
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Splunk's built-in webhook alert action: the search's first result row (all values text), its `sid` and a
 /// link to the results. Fire-only.
 public enum SplunkAdapter: EngineAdapter {
-    public static let engine = Engine(id: "splunk", name: "Splunk", detectionPrefix: "splunk")
+    public static let engine = Engine(id: "splunk", name: "Splunk", detectionPrefix: "splunk", credentials: [.bearer, .queryToken])
     public static let fieldRoots = ["result."]
     /// The detection-id part of an ad hoc search, which has no `search_name`.
     public static let adHoc = "ad_hoc"

@@ -75,6 +75,8 @@ public enum AlertEvent: Equatable, Sendable {
     case snoozeRequested(SnoozeRequest)
     /// A responder ends a snooze early (the Unsnooze button or `/sentry unsnooze`).
     case unsnoozeRequested(Unsnooze)
+    /// The engine said one of its alerts grouped here is over (`engineAlert`: its `EngineDetection.engineAlertID`).
+    case engineResolved(EngineResolution, engineAlert: String)
 }
 
 /// Commands for the outside world, executed by the effect runner (timers by the store).

@@ -101,6 +101,7 @@ extension AlertMachine {
         next.occurrences += 1
         next.lastOccurredAt = max(alert.lastOccurredAt, detection.occurredAt ?? now)
         if let severity = detection.severity, severity > next.severity { next.severity = severity }
+        next.noteFiring(detection)
         next.updatedAt = now
         var quiet = snooze
         quiet.suppressed += 1

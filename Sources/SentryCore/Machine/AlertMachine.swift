@@ -40,6 +40,8 @@ public enum AlertMachine {
             return snooze(alert, request, now: now)
         case .unsnoozeRequested(let request):
             return unsnooze(alert, request, now: now)
+        case .engineResolved(let resolution, let engineAlert):
+            return engineResolved(alert, resolution, engineAlert: engineAlert, now: now)
         case .uplinkChanged(let change):
             return uplinkChanged(alert, change, now: now)
         case .timerFired(let kind):
@@ -65,7 +67,7 @@ public enum AlertMachine {
             lastOccurredAt: occurred, occurrences: 1,
             groupKey: Alert.groupKey(detection: detection.detection, subject: detection.subject),
             groupUntil: now.addingTimeInterval(TimeInterval(playbook.groupingWindow)),
-            escalations: 0, policy: AlertPolicy(playbook), link: detection.link)
+            escalations: 0, policy: AlertPolicy(playbook), link: detection.link, engineFiring: detection.engineAlert.map { [$0] })
         var effects: [AlertEffect] = [.postAlert]
         if let timeout = playbook.ackTimeout {
             effects.append(.scheduleTimer(.ackTimeout, at: now.addingTimeInterval(TimeInterval(timeout))))
@@ -86,6 +88,7 @@ public enum AlertMachine {
         next.occurrences += 1
         next.lastOccurredAt = max(alert.lastOccurredAt, detection.occurredAt ?? now)
         if let severity = detection.severity, severity > next.severity { next.severity = severity }
+        next.noteFiring(detection)
         next.updatedAt = now
         return Transition(
             alert: next, outcome: .applied, effects: [.updateMessage],
@@ -149,7 +152,7 @@ public enum AlertMachine {
             }
             return nil
         case .resolved, .dismissed:
-            let by = alert.closedBy.map(SlackID.mention) ?? "someone"
+            let by = alert.closer ?? "someone"
             return "this alert was already \(alert.status.rawValue) by \(by)\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
         }
     }

@@ -43,6 +43,7 @@ public enum AlertMessage {
         var context = "Playbook `\(alert.playbookID)` · detection `\(alert.detection)` · opened \(SlackDate.format(alert.createdAt))"
         if alert.escalations > 0 { context += " · escalated \(alert.escalations)×" }
         if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }
+        context += engineNotes(alert)
         if let snooze = alert.snooze, !alert.status.isFinished {
             let since = snooze.suppressed == 0 ? "" : ", \(snooze.suppressed) detection\(snooze.suppressed == 1 ? "" : "s") since"
             context += " · :zzz: snoozed until \(SlackDate.format(snooze.until)) by \(SlackID.mention(snooze.by))\(since)"
@@ -226,7 +227,7 @@ public enum AlertMessage {
                 ":eyes: Acknowledged by \(alert.acknowledgedBy.map(SlackID.mention) ?? "?")\(alert.acknowledgedAt.map { " " + SlackDate.format($0) } ?? "")"
         case .resolved:
             return
-                ":white_check_mark: Resolved by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
+                ":white_check_mark: Resolved by \(alert.closer ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"
         case .dismissed:
             return
                 ":no_entry_sign: Dismissed by \(alert.closedBy.map(SlackID.mention) ?? "?")\(alert.closedAt.map { " " + SlackDate.format($0) } ?? "")"

@@ -9,6 +9,7 @@ public enum SlackManifest {
         "groups:history",  // conversations.history in private alert channels
         "usergroups:read",  // usergroups.users.list: responder groups
         "users:read",  // users.info
+        "users:read.email",  // users.lookupByEmail: an engine's email or UPN subject as a Slack user
     ]
 
     /// The Web API methods the bot token calls, with the scope each needs (none for views.open); the
@@ -17,7 +18,7 @@ public enum SlackManifest {
         "chat.postMessage": ["chat:write"], "chat.update": ["chat:write"], "chat.postEphemeral": ["chat:write"],
         "conversations.history": ["channels:history", "groups:history"],
         "conversations.replies": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
-        "users.info": ["users:read"], "views.open": [], "views.publish": [],
+        "users.info": ["users:read"], "users.lookupByEmail": ["users:read.email"], "views.open": [], "views.publish": [],
     ]
 
     public static func json(baseURL: String) -> JSONValue {

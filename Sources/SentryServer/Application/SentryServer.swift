@@ -33,6 +33,7 @@ public struct SentryServer: Sendable {
         if configuration.slackAppToken != nil { context.socketMode = SocketModeStatus() }
         // One name per replica: on its effect leases and in the pollers' leadership row.
         context.leadership = LeadershipStatus(holder: runner.owner)
+        context.emails = (slack as? any SlackEmailLookup).map { EmailDirectory(lookup: $0, clock: clock, logger: logger) }
         self.context = context
     }
 
@@ -44,6 +45,7 @@ public struct SentryServer: Sendable {
             router.addRoutes(SlackController(context: context).endpoints, atPath: "/slack")
         }
         router.addRoutes(DetectionHookController(context: context).endpoints, atPath: "/hooks")
+        router.addRoutes(EngineHookController(context: context).endpoints, atPath: "/hooks")
         router.addRoutes(OperationsController(context: context).endpoints)
         return router
     }

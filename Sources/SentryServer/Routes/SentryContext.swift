@@ -20,6 +20,8 @@ public struct SentryContext: Sendable {
     public var logger: Logger
     /// Called after a write that queued effects.
     public var wake: @Sendable () -> Void
+    /// Email and UPN subjects of engine detections as Slack users; nil when the Slack client cannot look them up.
+    public var emails: EmailDirectory?
     /// Set when Slack's callbacks come over Socket Mode (`SLACK_APP_TOKEN`): `/readyz` reports its stop.
     public var socketMode: SocketModeStatus?
     /// This replica's name and whether it leads the pollers (`/readyz` and `/metrics` say who leads).

@@ -35,6 +35,7 @@ public final class ServerMetrics: Sendable {
         public static let socketEnvelopes = "sentry_socket_mode_envelopes_total"
         public static let socketAckLatency = "sentry_socket_mode_ack_seconds"
         public static let pollerLeader = "sentry_poller_leader"
+        public static let engineDetections = "sentry_engine_detections_total"
     }
 
     static let help: [String: String] = [
@@ -64,6 +65,8 @@ public final class ServerMetrics: Sendable {
         Name.socketReconnects: "Socket Mode connections replaced or reopened, by reason",
         Name.socketEnvelopes: "Socket Mode envelopes received, by type and outcome",
         Name.socketAckLatency: "Time from a Socket Mode envelope's arrival to its ack",
+        Name.engineDetections:
+            "Detections from engine hooks (/hooks/<engine>), by engine and what became of them (created, grouped, duplicate, resolved, remembered, ignored) or why the body was refused (bad_body, wrong_engine, no_playbook)",
     ]
 
     /// What a collector reports when `/metrics` is read.
@@ -114,6 +117,11 @@ public final class ServerMetrics: Sendable {
 
     public func verificationFailed(reason: String) {
         counter(Name.verificationFailures, ("reason", reason)).increment()
+    }
+
+    /// One detection of an engine's hook, or a refused body of it.
+    public func engineDetection(engine: String, status: String) {
+        counter(Name.engineDetections, ("engine", engine), ("status", status)).increment()
     }
 
     /// A body the client broke or made too large, answered 4xx before anything read it.

@@ -50,6 +50,8 @@ public final class SlackSimulator: Sendable {
         var faults: [String: [Fault]] = [:]
         var clock: Double = 0
         var usergroups: [String: [String]] = [:]
+        /// Users `users.lookupByEmail` finds, by lowercased address.
+        var emails: [String: String] = [:]
         var views: [JSONValue] = []
         var homes: [String: JSONValue] = [:]
         var homePublishes = 0
@@ -119,6 +121,11 @@ public final class SlackSimulator: Sendable {
     /// Queues faults answered to the next calls of a method, in order.
     public func inject(_ faults: [Fault], for method: String) {
         state.withLock { $0.faults[method, default: []] += faults }
+    }
+
+    /// A workspace user with this email address, for `users.lookupByEmail`.
+    public func setUser(_ id: String, email: String) {
+        state.withLock { $0.emails[email.lowercased()] = id }
     }
 
     public func setUserGroup(_ id: String, members: [String]) {
@@ -343,6 +350,13 @@ public final class SlackSimulator: Sendable {
                 return ["ok": false, "error": "no_such_subteam"]
             }
             return ["ok": true, "users": .array(members.map(JSONValue.string))]
+        case "users.lookupByEmail":
+            guard let email = query["email"]?.removingPercentEncoding, let id = state.current.emails[email.lowercased()] else {
+                return ["ok": false, "error": "users_not_found"]
+            }
+            return [
+                "ok": true, "user": ["id": .string(id), "name": .string(id.lowercased()), "deleted": false, "profile": ["email": .string(email)]],
+            ]
         case "users.info":
             guard let user = query["user"] else { return ["ok": false, "error": "user_not_found"] }
             return [

@@ -86,6 +86,8 @@ import Testing
         #expect(demo.out.contains("said hello, then #1 closed"))
         #expect(demo.out.contains("Thread reply: :eyes: @U0ALICE acknowledged this alert."))
         #expect(demo.out.contains("audit chain intact"))
+        #expect(demo.out.contains("POST /hooks/alertmanager → 202"))
+        #expect(demo.out.contains("Thread reply: :white_check_mark: Resolved by Alertmanager"))
     }
 
     @Test func manifestTakesEitherAURLOrSocketMode() throws {

@@ -37,7 +37,7 @@ import Testing
         #expect(ready.status == 200)
         // The second line says who runs the pollers: on one SQLite file, this process once its first election is done.
         let lines = ready.text.split(separator: "\n")
-        #expect(lines.first == "ready: 6 playbooks")
+        #expect(lines.first == "ready: 13 playbooks")
         #expect(lines.count == 2)
         #expect(lines.last?.hasPrefix("pollers: ") == true)
         #expect(try await client.send("GET", "/healthz").text == "ok\n")
