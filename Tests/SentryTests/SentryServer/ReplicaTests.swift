@@ -261,6 +261,7 @@ extension ServeProcesses {
             let extra = [
                 "SLACK_RESPONDERS": "\(ServerHarness.alice),\(ServerHarness.bob)", "MERAKI_API_KEY": ServerHarness.merakiKey,
                 "MERAKI_ORG_ID": meraki.organizationID, "MERAKI_API_URL": "http://127.0.0.1:\(merakiApp.port)/api/v1", "SENTRY_EFFECT_LEASE": "3",
+                "SENTRY_MIN_TTL": "1",
             ]
             let rulesPath = "/networks/\(MerakiSimulator.mainOffice)/appliance/firewall/l3FirewallRules"
             func marked(_ network: String, _ id: String) -> Int {
@@ -270,7 +271,7 @@ extension ServeProcesses {
             let a = try await startReplicas(1, world: world, url: settings.redacted, extra: extra)[0]
             defer { if a.process.isRunning { kill(a.process.processIdentifier, SIGKILL) } }
             let requested = try await a.client.command(
-                "block-ip 198.51.100.23 1h", user: ServerHarness.alice, responseURL: "\(slackURL)/response/c")
+                "block-ip 198.51.100.23 25s", user: ServerHarness.alice, responseURL: "\(slackURL)/response/c")
             let text = try #require(requested.json?["text"]?.stringValue)
             let id = try #require(text.split(separator: "`").first { $0.hasPrefix("C-") }.map(String.init))
             meraki.inject([.stall(seconds: 30)], for: rulesPath, method: "PUT")
@@ -292,17 +293,25 @@ extension ServeProcesses {
             #expect(marked(MerakiSimulator.mainOffice, id) == 1)
             #expect(marked(MerakiSimulator.branch, id) == 1)
 
-            // Released once through B.
-            _ = try await b.command("unblock-ip 198.51.100.23", user: ServerHarness.bob)
-            #expect(await eventually(timeout: .seconds(30)) { try await store.alert(id: alertID)?.containments.first?.status == .released })
+            // A third replica joins; the block expires while B and C both run: rolled back once.
+            let cPort = try ServerCrashTests().freePort()
+            let cProcess = try ServerCrashTests().startServe(
+                port: cPort, database: world.database, slackURL: slackURL, extra: extra.merging(["SENTRY_DATABASE_URL": settings.redacted]) { $1 })
+            defer { if cProcess.isRunning { kill(cProcess.processIdentifier, SIGKILL) } }
+            let c = LoopbackClient(baseURL: "http://127.0.0.1:\(cPort)", transport: world.transport, slackSecret: ServerHarness.signingSecret)
+            #expect(await ServerCrashTests().waitForReady(c))
+            #expect(await eventually(timeout: .seconds(45)) { try await store.alert(id: alertID)?.containments.first?.status == .released })
             #expect(marked(MerakiSimulator.mainOffice, id) == 0)
             #expect(marked(MerakiSimulator.branch, id) == 0)
             let audit = try await store.auditEntries(after: 0, limit: 500)
             #expect(audit.filter { $0.action == "containment.executed" }.count == 1)
             #expect(audit.filter { $0.action == "containment.released" }.count == 1)
+            #expect(audit.filter { $0.action == "containment.expired" }.count == 1)
             #expect(AuditChain.verify(audit) == .intact(entries: audit.count))
             bProcess.terminate()
+            cProcess.terminate()
             await ServeProcesses.exit(bProcess)
+            await ServeProcesses.exit(cProcess)
             await world.slackApp.stop()
             await merakiApp.stop()
         }
