@@ -7,8 +7,9 @@ import SentryStore
 /// listener (one connection of its own, since LISTEN belongs to a session) wakes its runner. Notifications are
 /// only a hint: runners still look at the outbox every second, which covers a lost connection or a missed one.
 extension PostgresAlertStore: WorkNotifying {
-    static let workChannel = "sentry_work"
-    static let notifyWork: PostgresQuery = "SELECT pg_notify('sentry_work', '')"
+    /// One channel per schema the tables live in (notifications are database-wide; tests share one database).
+    var workChannel: String { settings.schema.map { "sentry_work_\($0)" } ?? "sentry_work" }
+    var notifyWork: PostgresQuery { "SELECT pg_notify(\(workChannel), '')" }
 
     public func listenForWork(wake: @escaping @Sendable () -> Void) async {
         var backoff = Duration.milliseconds(250)
@@ -20,8 +21,8 @@ extension PostgresAlertStore: WorkNotifying {
                 let connection = try await PostgresConnection.connect(
                     configuration: try settings.connectionConfiguration(), id: 1, logger: logger)
                 defer { Task { try? await connection.close() } }
-                try await connection.listen(on: Self.workChannel) { notifications in
-                    logger.info("listening for work queued by other replicas", metadata: ["db.channel": "\(Self.workChannel)"])
+                try await connection.listen(on: self.workChannel) { notifications in
+                    logger.info("listening for work queued by other replicas", metadata: ["db.channel": "\(self.workChannel)"])
                     saidLost = false
                     backoff = .milliseconds(250)
                     // Whatever was queued while the listener was away is found by this look.

@@ -79,7 +79,7 @@ public final class PostgresAlertStore: SentryStorage, Service {
                 try await leased(inTransaction: true) { connection in
                     let value = try await body(PostgresTransaction(connection: connection, logger: self.logger, tracker: tracker))
                     // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
-                    if tracker.enqueued { try await connection.query(Self.notifyWork, logger: self.logger) }
+                    if tracker.enqueued { try await connection.query(self.notifyWork, logger: self.logger) }
                     return value
                 }
             }

@@ -106,6 +106,30 @@ struct PostgresStoreTests {
         return (first, second)
     }
 
+    @Test func queuingWorkOnOneReplicaWakesTheOther() async throws {
+        let (first, second) = try await replicas()
+        let wakes = Locked(0)
+        let listener = Task { await second.listenForWork { wakes.withLock { $0 += 1 } } }
+        defer { listener.cancel() }
+        // The listener wakes once when it connects (work queued while it was away is found by that look).
+        #expect(await eventually(timeout: .seconds(10)) { wakes.current >= 1 })
+        let connected = wakes.current
+        // A transaction that queues nothing sends nothing; one that queues the alert's post wakes the other replica.
+        try await first.transaction { tx in try await tx.recordEvents(source: "test", ids: ["e1"], now: F.t0) }
+        _ = try await AlertEngine(store: first).ingest(
+            F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0)
+        #expect(await eventually(timeout: .seconds(5)) { wakes.current == connected + 1 })
+        // One that rolls back sends nothing either: the next wake comes from the next commit only.
+        struct Boom: Error {}
+        _ = try? await first.transaction { tx -> Bool in
+            try await tx.enqueue(.unattached(.postNotice(channel: F.channel, text: "x"), idempotencyKey: "k-rolled-back"), now: F.t0)
+            throw Boom()
+        }
+        _ = try await AlertEngine(store: first).enqueue(.postNotice(channel: F.channel, text: "y"), idempotencyKey: "k2", now: F.t0)
+        #expect(await eventually(timeout: .seconds(5)) { wakes.current == connected + 2 })
+        #expect(wakes.current == connected + 2)
+    }
+
     @Test func detectionsSpreadOverTwoReplicasLoseNoUpdate() async throws {
         let (first, second) = try await replicas()
         let engines = [AlertEngine(store: first), AlertEngine(store: second)]
