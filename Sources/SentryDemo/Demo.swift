@@ -236,8 +236,16 @@ public struct Demo {
         // 18-19. An engine's own webhook: Alertmanager fires, then resolves by itself.
         try await engineAct(simulator: simulator, client: client, firstStep: 18)
 
-        // 20. The audit trail.
-        step(20, "The audit trail (hash chain) of everything above")
+        // 20. The Home tab.
+        step(20, "@\(Self.alice) opens Sentry's Home tab in Slack")
+        let opened = try await callbacks.event(
+            ["type": "app_home_opened", "user": .string(Self.alice), "channel": "D0DEMOHOME", "tab": "home"], id: "Ev0DEMOHOME")
+        out("    app_home_opened → \(opened.status)")
+        try await expect(await simulator.waitUntil { $0.homes[Self.alice] != nil }, "Home tab published")
+        Transcript.blocks(simulator.homes[Self.alice]?["blocks"]).forEach(out)
+
+        // 21. The audit trail.
+        step(21, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
             out(

@@ -25,7 +25,7 @@ extension PostgresAlertStore {
             """
             WITH heads AS MATERIALIZED (
               SELECT o.id FROM outbox o
-              WHERE o.state = 'pending' AND o.next_attempt_at <= \(at) AND (o.leased_until IS NULL OR o.leased_until <= \(at))
+              WHERE o.state = 'pending' AND o.next_attempt_at <= \(at) AND (o.leased_until IS NULL OR o.leased_until <= \(at) OR o.leased_by = \(owner))
                 AND \(unescaped: Self.laneHead)
               ORDER BY o.id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE outbox o SET leased_by = \(owner), leased_until = \(at + lease) FROM heads WHERE o.id = heads.id

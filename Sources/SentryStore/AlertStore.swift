@@ -126,9 +126,11 @@ public protocol AlertStore: Sendable {
 
     /// The head of each alert's lane that is due, leased or not (a look, not a claim: tools and tests).
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
-    /// Leases to `owner` until `now + lease` the heads of due lanes that no live lease holds, and returns them. A
-    /// later effect of an alert never overtakes an earlier one, leased or waiting. Runners on several replicas
-    /// claim from one outbox without taking the same row twice.
+    /// Leases to `owner` until `now + lease` the heads of due lanes that no other runner's live lease holds, and
+    /// returns them. The owner's own leases are returned again (renewed): the runner knows which of them it is
+    /// still running, and takes back the others (say, one whose result it could not record while the database
+    /// was away) at once instead of after the lease. A later effect of an alert never overtakes an earlier one,
+    /// leased or waiting. Runners on several replicas claim from one outbox without taking the same row twice.
     func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry]
     /// Extends `owner`'s leases on these effects to `until`; returns the ids it still holds.
     func renewLeases(_ ids: [Int64], owner: String, until: Date) async throws -> Set<Int64>

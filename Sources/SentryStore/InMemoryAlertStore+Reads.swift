@@ -49,12 +49,12 @@ extension InMemoryAlertStore {
     // MARK: Outbox
 
     public func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry] {
-        read { tables in Self.laneHeads(in: tables, now: now, limit: limit, skippingLeases: false).map { Self.entry(tables.outbox[$0]) } }
+        read { tables in Self.laneHeads(in: tables, now: now, limit: limit, claimant: nil).map { Self.entry(tables.outbox[$0]) } }
     }
 
     public func claimEffects(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [OutboxEntry] {
         try await exclusive { tables in
-            Self.laneHeads(in: tables, now: now, limit: limit, skippingLeases: true).map { index in
+            Self.laneHeads(in: tables, now: now, limit: limit, claimant: owner).map { index in
                 tables.outbox[index].leasedBy = owner
                 tables.outbox[index].leasedUntil = now.addingTimeInterval(lease)
                 return Self.entry(tables.outbox[index])
@@ -62,8 +62,9 @@ extension InMemoryAlertStore {
         }
     }
 
-    /// Indexes of the due heads of lanes (a pending ordered row, leased or not, holds back its alert's later ones).
-    static func laneHeads(in tables: Tables, now: Date, limit: Int, skippingLeases: Bool) -> [Int] {
+    /// Indexes of the due heads of lanes (a pending ordered row, leased or not, holds back its alert's later ones);
+    /// with a claimant, those no other runner's live lease holds.
+    static func laneHeads(in tables: Tables, now: Date, limit: Int, claimant: String?) -> [Int] {
         var blocked: Set<String> = []
         var due: [Int] = []
         for (index, row) in tables.outbox.enumerated() where row.state == "pending" {
@@ -71,7 +72,7 @@ extension InMemoryAlertStore {
             let laneIsFree = !row.item.ordered || alertID.map { !blocked.contains($0) } ?? true
             if row.item.ordered, let alertID { blocked.insert(alertID) }
             guard laneIsFree, row.nextAttemptAt <= now else { continue }
-            if skippingLeases, let until = row.leasedUntil, until > now { continue }
+            if let claimant, let until = row.leasedUntil, until > now, row.leasedBy != claimant { continue }
             due.append(index)
             if due.count == limit { break }
         }

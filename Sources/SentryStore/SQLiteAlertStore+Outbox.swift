@@ -20,14 +20,14 @@ extension SQLiteAlertStore {
         let at = now.timeIntervalSince1970
         let select = """
             SELECT * FROM outbox o
-            WHERE o.state = 'pending' AND o.next_attempt_at <= ?\(claim == nil ? "" : " AND (o.leased_until IS NULL OR o.leased_until <= ?)")
+            WHERE o.state = 'pending' AND o.next_attempt_at <= ?\(claim == nil ? "" : " AND (o.leased_until IS NULL OR o.leased_until <= ? OR o.leased_by = ?)")
               AND (o.ordered = 0 OR o.alert_id IS NULL OR NOT EXISTS (
                 SELECT 1 FROM outbox p
                 WHERE p.alert_id = o.alert_id AND p.state = 'pending' AND p.ordered = 1 AND p.id < o.id))
             ORDER BY o.id LIMIT ?
             """
         let fetch = { (db: Database) throws -> ([OutboxEntry], [(Int64, String)]) in
-            let arguments: StatementArguments = claim == nil ? [at, limit] : [at, at, limit]
+            let arguments: StatementArguments = claim.map { [at, at, $0.owner, limit] } ?? [at, limit]
             let rows = try Row.fetchAll(db.cachedStatement(sql: select), arguments: arguments)
             var entries: [OutboxEntry] = []
             var unreadable: [(Int64, String)] = []

@@ -12,12 +12,40 @@ public enum HomeView {
         public var last7d: Int
         /// Responder user ids and user-group ids, for the page non-responders see.
         public var responders: [String]
+        /// The collectors, as this replica sees them.
+        public var collectors: [Collector]
 
-        public init(alerts: [Alert], last24h: Int, last7d: Int, responders: [String]) {
+        public init(alerts: [Alert], last24h: Int, last7d: Int, responders: [String], collectors: [Collector] = []) {
             self.alerts = alerts
             self.last24h = last24h
             self.last7d = last7d
             self.responders = responders
+            self.collectors = collectors
+        }
+    }
+
+    /// One collector's health: when it last read its source, how far behind it is, and its last error.
+    public struct Collector: Equatable, Sendable {
+        public var name: String
+        /// nil: it has not read its source successfully since this replica started.
+        public var lastSuccessAt: Date?
+        /// How far behind the source its newest event is, when it knows.
+        public var lag: TimeInterval?
+        public var failedPolls: Int
+        /// The last failure, one line; nil when the last poll succeeded.
+        public var lastError: String?
+        /// Another replica runs it (the pollers' leader), named here; nil when this one does, or for a listener.
+        public var runsOn: String?
+
+        public init(
+            name: String, lastSuccessAt: Date?, lag: TimeInterval? = nil, failedPolls: Int = 0, lastError: String? = nil, runsOn: String? = nil
+        ) {
+            self.name = name
+            self.lastSuccessAt = lastSuccessAt
+            self.lag = lag
+            self.failedPolls = failedPolls
+            self.lastError = lastError
+            self.runsOn = runsOn
         }
     }
 
@@ -78,7 +106,29 @@ public enum HomeView {
             ])
         }
         if snoozed.count > shownContainments { blocks.append(context("…and \(snoozed.count - shownContainments) more; `/sentry snooze list`.")) }
+
+        blocks.append(["type": "divider"])
+        blocks.append(header("Collectors"))
+        if snapshot.collectors.isEmpty { blocks.append(section("No collector is configured (webhooks only).")) }
+        for collector in snapshot.collectors.prefix(10) { blocks.append(section(collectorLine(collector, now: now))) }
         return ["type": "home", "blocks": .array(blocks)]
+    }
+
+    static func collectorLine(_ collector: Collector, now: Date) -> String {
+        let name = "*\(AlertMessage.escape(collector.name))*"
+        if let leader = collector.runsOn { return "\(name) · runs on the pollers' leader, `\(AlertMessage.escape(String(leader.prefix(80))))`" }
+        let health: String
+        if let last = collector.lastSuccessAt {
+            let ago = DurationText.format(max(0, Int(now.timeIntervalSince(last))))
+            let lag = collector.lag.map { " · \(DurationText.format(max(0, Int($0)))) behind its source" } ?? ""
+            health = (collector.lastError == nil ? ":large_green_circle:" : ":warning:") + " \(name) · last read \(ago) ago\(lag)"
+        } else {
+            health = (collector.lastError == nil ? ":hourglass:" : ":red_circle:") + " \(name) · not read yet"
+        }
+        guard let error = collector.lastError else { return health }
+        let line = error.split(whereSeparator: \.isNewline).first.map(String.init) ?? error
+        return AlertMessage.truncate(
+            "\(health) · \(collector.failedPolls) failed · last error: \(AlertMessage.escape(String(line.prefix(200))))", 3_000)
     }
 
     static func visitorView(_ snapshot: Snapshot) -> JSONValue {

@@ -89,6 +89,8 @@ public actor SlackAuditCollector: Service {
         public var lastSuccessAt: Date?
         /// `lastPollAt − newestEntryAt` as of the last successful poll.
         public var lag: TimeInterval?
+        /// The last poll's failure in one line; nil once a poll succeeds.
+        public var lastError: String?
     }
 
     /// Two polls overlapping (a test's `pollOnce` while `run` polls).
@@ -157,12 +159,14 @@ public actor SlackAuditCollector: Service {
         do {
             let result = try await poll(at: started)
             stats.lastSuccessAt = started
+            stats.lastError = nil
             stats.succeededPolls += 1
             stats.lag = stats.newestEntryAt.map { started.timeIntervalSince($0) }
             return result
         } catch {
             stats.failedPolls += 1
             if !(error is CancellationError) {
+                stats.lastError = String("\(error)".prefix(300))
                 logger.warning("slack audit poll failed; checkpoint kept", metadata: ["slack_audit.error": "\(error)"])
             }
             throw error

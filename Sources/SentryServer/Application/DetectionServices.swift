@@ -38,7 +38,8 @@ public struct DetectionServices: Sendable {
             metrics.addCollector("slack_audit") {
                 let stats = await collector.stats
                 return .init(
-                    succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt)
+                    succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.delivered, lastSuccessAt: stats.lastSuccessAt,
+                    lag: stats.lag, lastError: stats.lastError)
             }
             services.append(collector)
             notes.append("Slack audit-log collector polls every \(configuration.slackAuditInterval) s")
@@ -53,7 +54,9 @@ public struct DetectionServices: Sendable {
                 let stats = collector.statistics
                 return .init(
                     succeededPolls: stats.succeededPolls, failedPolls: stats.failedPolls, events: stats.eventsDelivered,
-                    lastSuccessAt: stats.lastSuccessAt)
+                    lastSuccessAt: stats.lastSuccessAt,
+                    // The error of the last poll only, when it is the newest news.
+                    lastError: (stats.lastFailureAt ?? .distantPast) > (stats.lastSuccessAt ?? .distantPast) ? stats.lastError : nil)
             }
             services.append(collector)
             notes.append("Meraki uplink collector polls every \(configuration.merakiInterval) s")

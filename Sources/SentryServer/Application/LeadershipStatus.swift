@@ -19,7 +19,8 @@ public final class LeadershipStatus: Sendable {
 }
 
 /// Wakes the effect runner when another replica queues work (a store's LISTEN), until shutdown.
-struct WorkListener: Service {
+struct WorkListener: Service, CustomStringConvertible {
+    var description: String { "WorkListener" }
     let source: any WorkNotifying
     let wake: @Sendable () -> Void
 

@@ -83,7 +83,7 @@ public struct SentryApplication: Sendable {
         }
         let detection = try await DetectionServices.make(
             configuration: configuration, playbooks: playbooks, store: store, transport: transport, merakiBudget: merakiBudget,
-            metrics: metrics, logger: logger, onAlerts: { server.runner.wake() })
+            metrics: metrics, logger: logger, onAlerts: { server.context.wake() })
         self.detection = detection
         self.elector = Self.elector(server: server, store: store, detection: detection, logger: logger)
     }

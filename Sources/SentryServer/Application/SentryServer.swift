@@ -13,6 +13,8 @@ public struct SentryServer: Sendable {
     public let context: SentryContext
     public let runner: EffectRunner
     public let scheduler: TimerScheduler
+    /// How often, at most, opened Home tabs are published again after a change.
+    public var homePace: Duration = .seconds(30)
 
     public init(
         configuration: ServerConfiguration, catalog: PlaybookCatalog, store: any AlertStore, slack: any SlackMessaging,
@@ -25,11 +27,21 @@ public struct SentryServer: Sendable {
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
             containment: containment, pacer: pacer, lease: .seconds(configuration.effectLease))
         self.runner = runner
-        self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) { runner.wake() }
+        // Whatever queues work also changes what the Home tabs show.
+        let home = HomeRefresher()
+        self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) {
+            runner.wake()
+            home.changed()
+        }
         var context = SentryContext(
             configuration: configuration, store: store, catalog: catalog, clock: clock, metrics: metrics,
             responders: ResponderDirectory(responders: configuration.responders, slack: slack, clock: clock, logger: logger),
-            slack: slack, uplinks: uplinks, logger: logger, wake: { runner.wake() })
+            slack: slack, uplinks: uplinks, logger: logger,
+            wake: {
+                runner.wake()
+                home.changed()
+            })
+        context.home = home
         if configuration.slackAppToken != nil { context.socketMode = SocketModeStatus() }
         // One name per replica: on its effect leases and in the pollers' leadership row.
         context.leadership = LeadershipStatus(holder: runner.owner)
@@ -62,8 +74,20 @@ public struct SentryServer: Sendable {
             // A client that stops sending in the middle of a request is cut off instead of holding a connection.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(context.configuration.httpIdleTimeout)))),
             configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
-            services: stoppingLast + [runner, scheduler] + extraServices,
+            services: stoppingLast + [runner, scheduler, HomeRefreshing(context: context, pace: homePace)] + extraServices,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: context.logger)
+    }
+}
+
+/// Publishes opened Home tabs again, paced, until shutdown. Its description names it only: ServiceLifecycle logs
+/// services by description, and the context holds the configuration's secrets.
+struct HomeRefreshing: Service, CustomStringConvertible {
+    var description: String { "HomeRefreshing" }
+    let context: SentryContext
+    let pace: Duration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await context.home.run(context: context, pace: pace) }
     }
 }

@@ -26,6 +26,8 @@ public struct SentryContext: Sendable {
     public var socketMode: SocketModeStatus?
     /// This replica's name and whether it leads the pollers (`/readyz` and `/metrics` say who leads).
     public var leadership = LeadershipStatus(holder: "unnamed")
+    /// The Home tabs opened through this replica, published again when what they show changes.
+    public var home = HomeRefresher()
 
     public init(
         configuration: ServerConfiguration, store: any AlertStore, catalog: PlaybookCatalog, clock: any SentryClock,

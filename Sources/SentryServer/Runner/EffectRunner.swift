@@ -125,13 +125,14 @@ public final class EffectRunner: Service, Sendable {
                 guard room > 0 else { continue }
                 let due: [OutboxEntry]
                 do {
-                    due = try await claim(limit: room)
+                    // Its own running effects come back renewed (and are skipped below): room for them too.
+                    due = try await claim(limit: room + inFlight.current.count)
                 } catch {
                     logger.error("effect runner could not read the outbox", metadata: ["error": "\(error)"])
                     activity.withLock { $0.started = true }
                     continue
                 }
-                let batch = due.filter { !inFlight.current.contains($0.id) }
+                let batch = due.filter { !inFlight.current.contains($0.id) }.prefix(room)
                 activity.withLock { $0.started = !batch.isEmpty }
                 for entry in batch {
                     inFlight.withLock { _ = $0.insert(entry.id) }

@@ -77,14 +77,32 @@ public final class ServerMetrics: Sendable {
         public var events: Int
         public var dropped: Int?
         public var lastSuccessAt: Date?
+        /// How far behind its source the collector is, when it knows.
+        public var lag: TimeInterval?
+        /// Why the last poll failed, one line; nil when it succeeded.
+        public var lastError: String?
+        /// Whether it runs only on the pollers' leader (a poller, not a listener).
+        public var polls: Bool { succeededPolls != nil }
 
-        public init(succeededPolls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?) {
+        public init(
+            succeededPolls: Int? = nil, failedPolls: Int? = nil, events: Int, dropped: Int? = nil, lastSuccessAt: Date?, lag: TimeInterval? = nil,
+            lastError: String? = nil
+        ) {
             self.succeededPolls = succeededPolls
             self.failedPolls = failedPolls
             self.events = events
             self.dropped = dropped
             self.lastSuccessAt = lastSuccessAt
+            self.lag = lag
+            self.lastError = lastError
         }
+    }
+
+    /// Every registered collector's sample, by name (the Home tab's health lines).
+    public func collectorSamples() async -> [(name: String, sample: CollectorSample)] {
+        var samples: [(name: String, sample: CollectorSample)] = []
+        for (name, sample) in collectors.current { samples.append((name, await sample())) }
+        return samples
     }
 
     public let registry: PrometheusCollectorRegistry

@@ -31,6 +31,17 @@ public enum SlackCallbackSender: Sendable {
         }
     }
 
+    /// An Events API callback (`event_callback` with `event`).
+    public func event(_ event: JSONValue, id: String) async throws -> LoopbackClient.Answer {
+        let callback: JSONValue = ["type": "event_callback", "event_id": .string(id), "team_id": "T0SIMULATED", "event": event]
+        switch self {
+        case .http(let client):
+            return try await client.slack("/slack/events", form: callback.encoded(), contentType: "application/json")
+        case .socketMode(let simulator):
+            return try await Self.acked("events_api", callback, simulator)
+        }
+    }
+
     public enum Failure: Error, CustomStringConvertible {
         case notAcked(String)
         public var description: String {

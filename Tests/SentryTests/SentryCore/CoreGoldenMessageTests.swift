@@ -94,12 +94,29 @@ import Testing
                 UplinkRow(
                     networkID: "N_2", networkName: "Branch", serial: "Q234-ABCD-0005", deviceName: nil, model: nil, lastReportedAt: nil, links: []),
             ], heading: "Uplinks of 2 appliances")[0]
+        var held = contained
+        held.id = "A-3HLD9QZP"
+        held.message = MessageRef(channel: "C0SECALERTS", ts: "1795338100.000200")
+        held.snooze = Snooze(by: "U0BOB", reason: "known scanner", since: t0, until: t0.addingTimeInterval(7_200), suppressed: 4)
+        let home = HomeView.render(
+            HomeView.Snapshot(
+                alerts: [open, held], last24h: 2, last7d: 11, responders: ["U0ALICE", "S0SECONCALL"],
+                collectors: [
+                    HomeView.Collector(name: "slack_audit", lastSuccessAt: t0.addingTimeInterval(-40), lag: 65),
+                    HomeView.Collector(
+                        name: "meraki_uplinks", lastSuccessAt: t0.addingTimeInterval(-900), failedPolls: 3,
+                        lastError: "source: Meraki answered HTTP 503\nretry later"),
+                    HomeView.Collector(name: "syslog", lastSuccessAt: nil),
+                ]), responder: true, now: t0.addingTimeInterval(600))
+        let visitor = HomeView.render(
+            HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: ["U0ALICE", "S0SECONCALL"]), responder: false, now: t0)
         let escalation = AlertMachine.handle(open, .timerFired(.ackTimeout), alertID: open.id, now: t0.addingTimeInterval(900))
         let escalationText = escalation.effects.compactMap { if case .replyInThread(let text) = $0 { JSONValue.string(text) } else { nil } }
         return [
             ("alert-open", message(open)), ("alert-acknowledged", message(acknowledged)), ("alert-resolved", message(resolved)),
             ("alert-dismissed", message(dismissed)), ("alert-containments", message(contained)), ("modal-block-ip", modal),
             ("modal-block-user", userModal), ("uplinks", ["blocks": uplinks]), ("reply-escalation", .array(escalationText)),
+            ("home-responder", home), ("home-visitor", visitor),
         ]
     }
 

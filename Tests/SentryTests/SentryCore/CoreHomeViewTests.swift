@@ -69,4 +69,30 @@ import Testing
         #expect(text.contains("<@\(F.alice)>") && text.contains("<!subteam^S0SECTEAM>"))
         #expect(!text.contains("Open alerts"))
     }
+
+    @Test func collectorsSayWhenTheyLastReadTheirSourceAndTheirLastError() throws {
+        let collectors = [
+            HomeView.Collector(name: "slack_audit", lastSuccessAt: F.t0.addingTimeInterval(-120), lag: 90),
+            HomeView.Collector(
+                name: "meraki_uplinks", lastSuccessAt: F.t0.addingTimeInterval(-3_600), failedPolls: 7,
+                lastError: "source: connection refused\nstack trace line"),
+            HomeView.Collector(name: "syslog", lastSuccessAt: nil),
+            HomeView.Collector(name: "pollers_elsewhere", lastSuccessAt: nil, runsOn: "pod-b:1:42"),
+        ]
+        let view = HomeView.render(
+            HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: [], collectors: collectors), responder: true, now: F.t0)
+        #expect(BlockKitCheck.homeProblem(view) == nil)
+        let text = view.encoded()
+        #expect(text.contains(":large_green_circle: *slack_audit* · last read 2m ago · 90s behind its source"))
+        #expect(text.contains(":warning: *meraki_uplinks* · last read 1h ago · 7 failed · last error: source: connection refused"))
+        #expect(!text.contains("stack trace line"))
+        #expect(text.contains(":hourglass: *syslog* · not read yet"))
+        #expect(text.contains("*pollers_elsewhere* · runs on the pollers' leader, `pod-b:1:42`"))
+        // No collector: said so; visitors see none of it.
+        let none = HomeView.render(HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: []), responder: true, now: F.t0).encoded()
+        #expect(none.contains("No collector is configured"))
+        let visitor = HomeView.render(
+            HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: [], collectors: collectors), responder: false, now: F.t0)
+        #expect(!visitor.encoded().contains("slack_audit"))
+    }
 }

@@ -88,6 +88,8 @@ import Testing
         #expect(demo.out.contains("audit chain intact"))
         #expect(demo.out.contains("POST /hooks/alertmanager → 202"))
         #expect(demo.out.contains("Thread reply: :white_check_mark: Resolved by Alertmanager"))
+        #expect(demo.out.contains("app_home_opened → 200"))
+        #expect(demo.out.contains("Sentry — what needs you"))
     }
 
     @Test func manifestTakesEitherAURLOrSocketMode() throws {

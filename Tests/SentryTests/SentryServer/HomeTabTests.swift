@@ -36,4 +36,29 @@ import Testing
             #expect(h.simulator.homePublishes == before)
         }
     }
+
+    @Test func anOpenedTabIsPublishedAgainPacedAfterAChange() async throws {
+        try await withHarness { h in
+            let (alertID, ts) = try await h.postedAlert()
+            try await open(h, user: ServerHarness.alice)
+            #expect(await h.simulator.waitUntil { $0.homes[ServerHarness.alice] != nil })
+            #expect(try #require(h.simulator.homes[ServerHarness.alice]).encoded().contains("not acknowledged"))
+            let before = h.simulator.homePublishes
+            // Three changes in a row: one refresh for all of them, once the pace has passed, and none before.
+            for _ in 0..<3 {
+                _ = try await h.client.click(
+                    "ack", value: alertID, user: ServerHarness.alice, responseURL: "\(h.slackURL)/response/x", channel: ServerHarness.channel,
+                    messageTS: ts)
+            }
+            #expect(await h.settled())
+            #expect(h.simulator.homePublishes == before)
+            h.clock.advance(by: 30)
+            #expect(await h.simulator.waitUntil { $0.homePublishes == before + 1 })
+            #expect(try #require(h.simulator.homes[ServerHarness.alice]).encoded().contains("held by <@\(ServerHarness.alice)>"))
+            // Nothing changed since: the next round publishes nothing.
+            h.clock.advance(by: 30)
+            #expect(await h.settled())
+            #expect(h.simulator.homePublishes == before + 1)
+        }
+    }
 }

@@ -31,12 +31,13 @@ private typealias F = CoreFixtures
         #expect(first.map(\.effect) == [.postAlert, .postAlert])
         // Another runner finds nothing: both heads are leased, and A1's update waits behind its leased post.
         #expect(try await store.claimEffects(owner: "r2", now: at(10), lease: 30, limit: 10) == [])
-        // Nor does the holder itself: a claim takes only what no live lease holds.
-        #expect(try await store.claimEffects(owner: "r1", now: at(10), lease: 30, limit: 10) == [])
+        // The holder gets its own back, renewed (it knows which it still runs; the others it takes back at once).
+        #expect(try await store.claimEffects(owner: "r1", now: at(10), lease: 30, limit: 10).map(\.id) == first.map(\.id))
         // A look at what is due still shows the heads.
         #expect(try await store.dueEffects(now: at(10), limit: 10).map(\.id) == first.map(\.id))
-        // The lease runs out at 32 s: another runner takes both over, and still not the update behind A1's post.
-        let taken = try await store.claimEffects(owner: "r2", now: at(32), lease: 30, limit: 10)
+        #expect(try await store.claimEffects(owner: "r2", now: at(39), lease: 30, limit: 10) == [])
+        // That renewed lease runs out at 40 s: another runner takes both over, and still not the update behind A1's post.
+        let taken = try await store.claimEffects(owner: "r2", now: at(40), lease: 30, limit: 10)
         #expect(taken.map(\.id) == first.map(\.id))
     }
 
@@ -98,8 +99,8 @@ private typealias F = CoreFixtures
         #expect(retried.first?.attempts == 1)
         #expect(retried.first?.lastError == "http_502")
         // The lease renewed to 62 s holds A1's post until then.
-        #expect(try await store.claimEffects(owner: "r2", now: at(61), lease: 30, limit: 10) == [])
-        #expect(try await store.claimEffects(owner: "r2", now: at(62), lease: 30, limit: 10).map(\.id) == [ids[0]])
+        #expect(try await store.claimEffects(owner: "r3", now: at(61), lease: 30, limit: 10) == [])
+        #expect(try await store.claimEffects(owner: "r3", now: at(62), lease: 30, limit: 10).map(\.id) == [ids[0]])
     }
 
     @Test(arguments: StoreKind.allCases) func freeingLeasesIsForAStoreOnlyOneProcessUses(_ kind: StoreKind) async throws {
@@ -128,12 +129,15 @@ private typealias F = CoreFixtures
                 F.detection(id: "d\(index)", subject: Subject(ip: "198.51.100.\(index + 1)")), playbook: F.playbook(), channel: F.channel,
                 newAlertID: "A\(index)", now: F.t0)
         }
-        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+        let claims = try await withThrowingTaskGroup(of: Set<Int64>.self) { group in
             for runner in 0..<6 {
                 let store = runner.isMultiple(of: 2) ? first : second
                 group.addTask {
-                    var mine: [Int64] = []
-                    for _ in 0..<8 { mine += try await store.claimEffects(owner: "r\(runner)", now: self.at(1), lease: 30, limit: 4).map(\.id) }
+                    // A runner gets its own leases back with each claim: what it holds is the union.
+                    var mine: Set<Int64> = []
+                    for _ in 0..<8 {
+                        mine.formUnion(try await store.claimEffects(owner: "r\(runner)", now: self.at(1), lease: 30, limit: 4 + mine.count).map(\.id))
+                    }
                     return mine
                 }
             }
@@ -141,6 +145,7 @@ private typealias F = CoreFixtures
             for try await ids in group { all += ids }
             return all
         }
+        // Every effect is held by exactly one runner.
         #expect(claims.count == 60)
         #expect(Set(claims).count == 60)
     }
