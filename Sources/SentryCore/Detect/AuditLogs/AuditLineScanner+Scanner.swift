@@ -258,7 +258,8 @@ extension AuditLineScanner {
             let count = name.utf8CodeUnitCount
             guard count == key.range.count else { return false }
             // A few bytes: compared here rather than through a call to memcmp.
-            let expected = name.utf8Start, actual = key.bytes.baseAddress! + key.range.lowerBound
+            let expected = name.utf8Start
+            let actual = key.bytes.baseAddress! + key.range.lowerBound
             var offset = 0
             while offset < count, expected[offset] == actual[offset] { offset += 1 }
             return offset == count
