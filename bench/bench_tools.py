@@ -8,6 +8,11 @@
                                peak RSS; ITEMS_PER_LINE (statuses per poll line) gives items_per_s
   parse FILE                   `taskset -c 0` python3 with orjson: json.loads of every line (the cost of reading
                                the file with a fast parser); lines/s and items/s (elements of a top-level list)
+  socket BIN RUNS COMMANDS WINDOW PIN
+                               `BIN bench socket` RUNS times (`taskset -c 0` when PIN is yes): each run sends
+                               COMMANDS `/sentry help` envelopes over one loopback Socket Mode socket, then the same
+                               command over signed HTTP, WINDOW in flight; the medians over the runs of acked/s and
+                               of the p50 and p99 latencies, for each transport
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
   count DB PREFIX              rows in the database: detections whose id starts with PREFIX, the alerts they
                                landed on, and every outbox and audit row
@@ -122,6 +127,30 @@ def parse(path):
     print(result.stdout.strip() + f" pinned={'yes' if pinned else 'no'}")
 
 
+def socket(binary, runs, commands, window, pin):
+    pinned = pin == "yes" and shutil.which("taskset") is not None
+    command = [binary, "bench", "socket", "--commands", commands, "--window", window]
+    if pinned:
+        command = ["taskset", "-c", "0"] + command
+    line = re.compile(r"^(socket|http) help: (\d+) in ([\d.]+) s = ([\d.]+)/s, latency p50 ([\d.]+) ms p99 ([\d.]+) ms")
+    figures = {"socket": [], "http": []}
+    for run in range(int(runs)):
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        if result.returncode != 0:
+            die(f"sentry bench socket exited with {result.returncode}: {result.stderr.strip()[-400:]}")
+        found = [m for m in map(line.match, result.stdout.splitlines()) if m]
+        if {m[1] for m in found} != {"socket", "http"}:
+            die(f"sentry bench socket printed no result lines: {result.stdout.strip()[-400:]}")
+        for m in found:
+            figures[m[1]].append((float(m[4]), float(m[5]), float(m[6])))
+    out = [f"runs={runs} commands={commands} window={window} pinned={'yes' if pinned else 'no'}"]
+    for name, rows in figures.items():
+        rates, p50s, p99s = zip(*rows)
+        out.append(f"{name}_rps={statistics.median(rates):.0f} {name}_p50_ms={statistics.median(p50s):.2f} "
+                   f"{name}_p99_ms={statistics.median(p99s):.2f} {name}_p99_max_ms={max(p99s):.2f}")
+    print(" ".join(out))
+
+
 def rss(pids):
     total = {"VmRSS": 0, "VmHWM": 0}
     for pid in pids:
@@ -191,6 +220,11 @@ def table(path):
             return cell(prefix, "p50_ms")
         return f"{cell(prefix, 'p50_ms')} / {cell(prefix, 'p99_ms')}"
 
+    def pair(prefix, a, b):
+        if failure(prefix) or f"{prefix}.{a}" not in r:
+            return cell(prefix, a)
+        return f"{cell(prefix, a)} / {cell(prefix, b)}"
+
     def errors(prefix):
         if failure(prefix) or f"{prefix}.non2xx" not in r:
             return "?"
@@ -237,6 +271,13 @@ def table(path):
         ("uplink polls read by orjson", cell("parse.uplinks", "items_per_s"), "—",
          f"statuses/s, `orjson.loads` of each poll line of the same file, one core; "
          f"replay/parse {rate_ratio(r, 'uplinks.items_per_s', 'parse.uplinks.items_per_s')}"),
+        ("Socket Mode `/sentry help` envelopes acked", cell("socket", "socket_rps"), "—", socket_notes(r)),
+        ("Socket Mode ack latency p50 / p99", pair("socket", "socket_p50_ms", "socket_p99_ms"), "—",
+         f"ms from the simulator's send of an envelope to its ack (worst run's p99 {r.get('socket.socket_p99_max_ms', '?')})"),
+        ("the same over HTTP, same runs", cell("socket", "http_rps"), "—",
+         "req/s, signed `POST /slack/commands` from an in-process client, each run right after its socket half"),
+        ("HTTP latency p50 / p99, same runs", pair("socket", "http_p50_ms", "http_p99_ms"), "—",
+         f"ms (worst run's p99 {r.get('socket.http_p99_max_ms', '?')})"),
         ("RSS idle", mib("idle.sentry", "rss_kb"), mib("idle.peer", "rss_kb"),
          "MiB after start, before load; peer: gunicorn master + 2 workers"),
         ("RSS peak under load", mib("load.sentry", "hwm_kb"), mib("load.peer", "hwm_kb"),
@@ -250,6 +291,13 @@ def table(path):
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+def socket_notes(r):
+    pinned = "`taskset -c 0`" if r.get("socket.pinned") == "yes" else "not pinned"
+    return (f"envelopes/s over one loopback socket (`sentry bench socket`: simulator, `SentryApplication` on SQLite and driver "
+            f"in one process, {pinned}), {r.get('socket.window', '?')} in flight, {r.get('socket.commands', '?')} per run, "
+            f"median of {r.get('socket.runs', '?')} runs, each followed by the HTTP half")
 
 
 def hook_errors(r):
@@ -304,7 +352,7 @@ def stored(r):
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
-    commands = {"startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1)}
+    commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

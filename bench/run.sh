@@ -4,6 +4,8 @@
 #   /slack/interactivity signed `ack` clicks on a real alert (each click a transaction)  sentry and peer
 #   /hooks/detections    bearer-token detections, a unique id each (bench/webhook_post.lua); the rows
 #                        stored are counted afterwards to show nothing accepted was lost
+#   Socket Mode against HTTP: `sentry bench socket` (envelopes acked/s and ack latency p50/p99 over one loopback
+#                        socket, then the same `/sentry help` over HTTP), median of BENCH_SOCKET_RUNS runs
 #   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS (over the
 #   generated audit log and one a quarter as long, to show memory flat in file size), the uplink replay
 #   (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of reading it with a
@@ -11,6 +13,7 @@
 # The table (markdown, for the README) goes to standard output; progress and failures to standard error.
 # Two builds' replays against each other, alternated over the same files: bench/compare_replay.py.
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
+#        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
 #        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
 # Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI), the parse rows orjson
@@ -223,6 +226,15 @@ else
   fail_step startup "$(tail -n 3 <<<"$out" | tr '\n|' '  ')"
 fi
 stop $sim_pid
+
+# ---- Socket Mode against HTTP: one process (simulator, app, driver), alternating socket and HTTP halves ----
+socket_runs=${BENCH_SOCKET_RUNS:-5} socket_commands=${BENCH_SOCKET_COMMANDS:-3000} socket_window=${BENCH_SOCKET_WINDOW:-1}
+log "socket mode: $socket_runs runs of sentry bench socket --commands $socket_commands --window $socket_window"
+if out=$(python3 "$tools" socket "$bin" "$socket_runs" "$socket_commands" "$socket_window" "${BENCH_SOCKET_PIN:-yes}" 2>&1); then
+  record socket "$out"
+else
+  fail_step socket "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
+fi
 
 # ---- replay: the built-in rules over a generated audit log, one core ----
 log "replay: generating $replay_lines audit lines"

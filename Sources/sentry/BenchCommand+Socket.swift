@@ -57,14 +57,17 @@ extension Bench {
             let clock = ContinuousClock()
             var began = clock.now
             var sent = 0
-            while sockets.ackCount < commands {
-                if sent < commands, sent - sockets.ackCount < window {
-                    try await sockets.send("slash_commands", payload: payload, acceptsResponsePayload: true, envelopeID: "bench-\(sent)")
-                    sent += 1
-                } else {
-                    await Task.yield()
-                }
+            // At most `window` in flight: each send waits for the ack that makes room (no polling, which would take
+            // a core from the loop being measured).
+            while sent < commands {
+                if sent >= window { await sockets.waitForAcks(sent - window + 1) }
+                try await sockets.send("slash_commands", payload: payload, acceptsResponsePayload: true, envelopeID: "bench-\(sent)")
+                sent += 1
             }
+            await sockets.waitForAcks(commands)
+            // Every ack must carry the help text, as the HTTP body does: a bare ack would be a cheaper, wrong answer.
+            let answered = sockets.acks.filter { $0.payload?["text"]?.stringValue?.contains("/sentry") == true }.count
+            guard answered == commands else { throw ValidationError("\(commands - answered) acks without the help text") }
             report("socket", elapsed: clock.now - began, latencies: sockets.acks.map(\.latency))
             await overSocket.stop()
 

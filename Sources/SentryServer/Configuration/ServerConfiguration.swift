@@ -26,7 +26,9 @@ extension DatabaseLocation {
 
 /// Every setting of DESIGN.md §4.2, read once at start-up. No other component reads the environment.
 public struct ServerConfiguration: Sendable {
-    public var slackSigningSecret: String
+    /// `SLACK_SIGNING_SECRET`: required for HTTP callbacks; optional, and nil when unset, over Socket Mode
+    /// (`SLACK_APP_TOKEN`), where no signed callback arrives.
+    public var slackSigningSecret: String?
     public var slackBotToken: String
     public var slackAdminToken: String?
     public var slackAlertChannel: String?
@@ -125,7 +127,11 @@ public struct ServerConfiguration: Sendable {
             return raw
         }
 
-        let signingSecret = required("SLACK_SIGNING_SECRET", "the Signing Secret from your Slack app's Basic Information page")
+        let appToken = value("SLACK_APP_TOKEN")
+        // Over Socket Mode Slack sends no signed HTTP callback (`/slack/*` answer 404): nothing to verify.
+        let signingSecret =
+            appToken != nil
+            ? value("SLACK_SIGNING_SECRET") : required("SLACK_SIGNING_SECRET", "the Signing Secret from your Slack app's Basic Information page")
         let botToken = required("SLACK_BOT_TOKEN", "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page")
         if !botToken.isEmpty, !botToken.hasPrefix("xoxb-") {
             problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (value hidden)")
@@ -134,7 +140,6 @@ public struct ServerConfiguration: Sendable {
         if let adminToken, !adminToken.hasPrefix("xoxp-") {
             problems.append("SLACK_ADMIN_TOKEN must be an org-admin user token starting with xoxp- (value hidden)")
         }
-        let appToken = value("SLACK_APP_TOKEN")
         if let appToken, !appToken.hasPrefix("xapp-") {
             problems.append(
                 "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write) (value hidden)"

@@ -21,7 +21,9 @@ struct SlackSignatureMiddleware: RouterMiddleware {
     static let signature = HTTPField.Name("X-Slack-Signature")!
     static let sslCheckMarker = Array("ssl_check=".utf8)
 
-    let verifier: RequestVerifier
+    /// nil without `SLACK_SIGNING_SECRET` (allowed only over Socket Mode, where these routes are not mounted):
+    /// then every request is refused.
+    let verifier: RequestVerifier?
     let clock: any SentryClock
     let metrics: ServerMetrics
     let logger: Logger
@@ -30,8 +32,8 @@ struct SlackSignatureMiddleware: RouterMiddleware {
     /// and nothing in such a request is ever processed: it never reaches the handler.
     let answersSSLChecks: Bool
 
-    init(secret: String, clock: any SentryClock, metrics: ServerMetrics, logger: Logger, answersSSLChecks: Bool = false) {
-        self.verifier = RequestVerifier(secret: secret)
+    init(secret: String?, clock: any SentryClock, metrics: ServerMetrics, logger: Logger, answersSSLChecks: Bool = false) {
+        self.verifier = secret.map { RequestVerifier(secret: $0) }
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
@@ -43,6 +45,7 @@ struct SlackSignatureMiddleware: RouterMiddleware {
         if answersSSLChecks, Self.isSSLCheck(body) {
             return Response(status: .ok)
         }
+        guard let verifier else { return .text(.unauthorized, "invalid request signature (no signing secret configured)\n") }
         let verdict = verifier.verify(
             timestamp: request.headers[Self.timestamp], signature: request.headers[Self.signature], body: body,
             now: Int64(clock.now().timeIntervalSince1970))

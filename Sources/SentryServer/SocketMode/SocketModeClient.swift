@@ -52,6 +52,8 @@ public final class SocketModeClient: Service, Sendable {
     let settings: SocketModeSettings
     let metrics: ServerMetrics
     let logger: Logger
+    /// What the reconnect waits (backoff, Retry-After) sleep on; tests pass a `ManualClock`.
+    let clock: any SentryClock
     public let status: SocketModeStatus
     let deduplicator = SocketEventDeduplicator()
     private let attempts = Locked(0)
@@ -63,7 +65,7 @@ public final class SocketModeClient: Service, Sendable {
 
     public init(
         opener: any SocketURLOpening, answerer: any SlackCallbackAnswering, slack: any SlackMessaging, settings: SocketModeSettings,
-        metrics: ServerMetrics, status: SocketModeStatus = SocketModeStatus(), logger: Logger
+        metrics: ServerMetrics, status: SocketModeStatus = SocketModeStatus(), clock: any SentryClock = SystemClock(), logger: Logger
     ) {
         self.opener = opener
         self.answerer = answerer
@@ -71,6 +73,7 @@ public final class SocketModeClient: Service, Sendable {
         self.settings = settings
         self.metrics = metrics
         self.status = status
+        self.clock = clock
         var logger = logger
         logger[metadataKey: "component"] = "socket-mode"
         self.logger = logger
@@ -143,14 +146,17 @@ public final class SocketModeClient: Service, Sendable {
     /// says reconnecting is pointless (the reason).
     func connect(slot: Int, predecessor: SocketConnection?, events: AsyncStream<SlotEvent>.Continuation) async -> String? {
         var failures = 0
+        /// The wait before the next attempt: none at first and after a connection that lasted.
+        var wait = Duration.zero
         var predecessor = predecessor
         while !Task.isCancelled {
-            if failures > 0 {
-                let wait = settings.backoff(afterFailures: failures)
+            if wait > .zero {
                 logger.debug("socket mode reconnecting after a wait", metadata: ["socket.slot": "\(slot)", "socket.wait": "\(wait)"])
-                do { try await Task.sleep(for: wait) } catch { return nil }
+                do { try await clock.sleep(for: wait) } catch { return nil }
             }
             failures += 1
+            // If this attempt fails too.
+            wait = settings.backoff(afterFailures: failures)
             let url: String
             do {
                 attempts.withLock { $0 += 1 }
@@ -160,9 +166,14 @@ public final class SocketModeClient: Service, Sendable {
                 case .api(_, let code) where Self.fatalCodes.contains(code):
                     return "apps.connections.open answered \(code)"
                 case .rateLimited(_, let retryAfter):
-                    // The client waited out short Retry-Afters itself; a long one is honoured here, not doubled.
-                    failures -= 1
-                    do { try await Task.sleep(for: retryAfter) } catch { return nil }
+                    // The client waited out short Retry-Afters in place; what is left (a long one, or a short one
+                    // answered again and again) is waited out here, once: the larger of it and the backoff, so
+                    // even `Retry-After: 0` never makes a hot loop.
+                    wait = max(retryAfter, wait)
+                    logger.notice(
+                        "apps.connections.open rate limited; waiting", metadata: ["socket.slot": "\(slot)", "socket.wait": "\(wait)"])
+                    metrics.socketReconnect(reason: "ratelimited")
+                    continue
                 default:
                     logger.warning("apps.connections.open failed; retrying", metadata: ["socket.slot": "\(slot)", "error": "\(error)"])
                 }
@@ -175,7 +186,7 @@ public final class SocketModeClient: Service, Sendable {
                 continue
             }
             let connection = SocketConnection(slot: slot, predecessor: predecessor)
-            let started = ContinuousClock.now
+            let started = clock.instant()
             await run(connection, url: url, events: events)
             if let fatal = connection.fatal { return fatal }
             if connection.replaced || Task.isCancelled { return nil }
@@ -184,7 +195,10 @@ public final class SocketModeClient: Service, Sendable {
             if connection.saidHello {
                 metrics.socketReconnect(reason: "closed")
                 logger.notice("socket mode connection closed; reconnecting", metadata: ["socket.slot": "\(slot)"])
-                if ContinuousClock.now - started > .seconds(10) { failures = 0 }
+                if clock.instant() - started > .seconds(10) {
+                    failures = 0
+                    wait = .zero
+                }
             } else {
                 metrics.socketReconnect(reason: "connect_failed")
             }

@@ -207,7 +207,7 @@ public final class SlackSimulator: Sendable {
                     contentType: request.headers[.contentType], body: body, query: query))
         }
         if method == "apps.connections.open", let simulator = socketMode.current {
-            return Self.json(simulator.openConnection(authorization: request.headers[.authorization]))
+            return simulator.openResponse(authorization: request.headers[.authorization])
         }
         // Admin methods take the org admin's user token, everything else the bot token.
         let adminMethod = method.hasPrefix("admin.")

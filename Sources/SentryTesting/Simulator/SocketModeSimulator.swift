@@ -30,6 +30,7 @@ public final class SocketModeSimulator: Sendable {
         var port = 0
         var tickets: Set<String> = []
         var openFaults: [String] = []
+        var openRateLimits: [RateLimit] = []
         var openCalls = 0
         var nextID = 0
         var nextConnection = 0
@@ -40,6 +41,25 @@ public final class SocketModeSimulator: Sendable {
         var freeze = 0
         var otherConnections = 0
         var unknownTickets = 0
+        var ackWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    /// A rate-limited `apps.connections.open` answer: `Retry-After` seconds, as HTTP 429 or as Slack's
+    /// `ok: false, error: ratelimited` with HTTP 200.
+    public struct RateLimit: Sendable, Equatable {
+        public var retryAfter: Int
+        public var status: Int
+        public init(retryAfter: Int, status: Int = 429) {
+            self.retryAfter = retryAfter
+            self.status = status
+        }
+    }
+
+    /// An `apps.connections.open` answer: its HTTP status, `Retry-After` if any, and body.
+    public struct OpenAnswer: Sendable {
+        public var status: Int
+        public var retryAfter: Int?
+        public var body: JSONValue
     }
 
     public let appToken: String
@@ -68,10 +88,24 @@ public final class SocketModeSimulator: Sendable {
 
     /// Error codes answered to the next `apps.connections.open` calls, in order (e.g. `invalid_auth`).
     public func failNextOpens(_ codes: [String]) { state.withLock { $0.openFaults += codes } }
+    /// The next `apps.connections.open` calls (after the error codes of `failNextOpens`) are rate limited, in order.
+    public func rateLimitNextOpens(_ limits: [RateLimit]) { state.withLock { $0.openRateLimits += limits } }
     /// The next `count` connections say hello, then never read again: pings go unanswered (a half-open link).
     public func freezeNextConnections(_ count: Int = 1) { state.withLock { $0.freeze += count } }
     /// Sockets of another process, counted in `hello.num_connections`.
     public func pretendOtherConnections(_ count: Int) { state.withLock { $0.otherConnections = count } }
+
+    /// Returns once at least `count` acks have arrived (the benchmark waits here instead of polling).
+    public func waitForAcks(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.acks.count >= count { return true }
+                state.ackWaiters.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
 
     @discardableResult
     public func waitUntil(timeout: Duration = .seconds(10), _ condition: (SocketModeSimulator) -> Bool) async -> Bool {
@@ -85,17 +119,31 @@ public final class SocketModeSimulator: Sendable {
 
     // MARK: apps.connections.open
 
-    /// The Web API answer for a Bearer header: a fresh URL, or Slack's error.
-    public func openConnection(authorization: String?) -> JSONValue {
-        state.withLock { state -> JSONValue in
+    /// The Web API answer for a Bearer header: a fresh URL, or Slack's error (a rate limit with its Retry-After).
+    public func openAnswer(authorization: String?) -> OpenAnswer {
+        state.withLock { state -> OpenAnswer in
             state.openCalls += 1
-            guard authorization == "Bearer \(appToken)" else { return ["ok": false, "error": "invalid_auth"] }
-            if !state.openFaults.isEmpty { return ["ok": false, "error": .string(state.openFaults.removeFirst())] }
+            guard authorization == "Bearer \(appToken)" else { return OpenAnswer(status: 200, body: ["ok": false, "error": "invalid_auth"]) }
+            if !state.openFaults.isEmpty {
+                return OpenAnswer(status: 200, body: ["ok": false, "error": .string(state.openFaults.removeFirst())])
+            }
+            if !state.openRateLimits.isEmpty {
+                let limit = state.openRateLimits.removeFirst()
+                return OpenAnswer(status: limit.status, retryAfter: limit.retryAfter, body: ["ok": false, "error": "ratelimited"])
+            }
             state.nextID += 1
             let ticket = "ticket-\(state.nextID)"
             state.tickets.insert(ticket)
-            return ["ok": true, "url": .string("ws://127.0.0.1:\(state.port)/link/?ticket=\(ticket)&app_id=A0SENTRY")]
+            return OpenAnswer(status: 200, body: ["ok": true, "url": .string("ws://127.0.0.1:\(state.port)/link/?ticket=\(ticket)&app_id=A0SENTRY")])
         }
+    }
+
+    /// `openAnswer` as an HTTP response.
+    public func openResponse(authorization: String?) -> Response {
+        let answer = openAnswer(authorization: authorization)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter = answer.retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body.encoded())))
     }
 
     // MARK: Sending
@@ -195,24 +243,25 @@ public final class SocketModeSimulator: Sendable {
         for try await message in inbound.messages(maxSize: 1 << 22) {
             guard case .text(let text) = message, let json = JSONValue.parse(Array(text.utf8)), let envelopeID = json["envelope_id"]?.stringValue
             else { continue }
-            state.withLock { state in
+            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 let sent = state.pending.removeValue(forKey: envelopeID)?.sent ?? .now
                 state.acks.append(
                     Ack(
                         envelopeID: envelopeID, payload: json["payload"], connection: id, bytes: text.utf8.count, latency: .now - sent))
+                guard !state.ackWaiters.isEmpty else { return [] }
+                let count = state.acks.count
+                let ready = state.ackWaiters.filter { $0.count <= count }.map(\.continuation)
+                state.ackWaiters.removeAll { $0.count <= count }
+                return ready
             }
+            for continuation in ready { continuation.resume() }
         }
     }
 
     /// The simulator on loopback: `POST /api/apps.connections.open` and the WebSocket upgrade on `/link`.
     public func application(port: Int = 0, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
-        router.post("/api/apps.connections.open") { request, _ in
-            let answer = self.openConnection(authorization: request.headers[.authorization])
-            return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: answer.encoded()))
-            )
-        }
+        router.post("/api/apps.connections.open") { request, _ in self.openResponse(authorization: request.headers[.authorization]) }
         return Application(
             router: router,
             server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 22, autoPing: .disabled))) { request, _, _ in

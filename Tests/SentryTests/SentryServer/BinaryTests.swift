@@ -51,6 +51,16 @@ import Testing
         #expect(lines.last?.contains("SLACK_BOT_TOKEN is required") == true)
     }
 
+    @Test func serveOverSocketModeDoesNotAskForTheSigningSecret() throws {
+        // Over Socket Mode no signed HTTP callback arrives: only the bot token is missing here.
+        let result = try run(["serve"], environment: ["SLACK_APP_TOKEN": "xapp-1-A0X-1-not-real"])
+        #expect(result.status != 0)
+        let lines = result.err.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("SLACK_BOT_TOKEN is required") == true)
+        #expect(!result.err.contains("SLACK_SIGNING_SECRET"))
+    }
+
     @Test func serveNamesAnUnreachablePostgresClearlyWithoutItsPassword() throws {
         let port = try ServeProcesses.ServerCrashTests().freePort()
         let result = try run(

@@ -40,7 +40,7 @@ final class SocketModeHarness: Sendable {
 
     init(
         connections: Int = 2, delay: Duration = .zero, environment: [String: String] = [:],
-        settings tweak: (inout SocketModeSettings) -> Void = { _ in },
+        settings tweak: (inout SocketModeSettings) -> Void = { _ in }, clock: (any SentryClock)? = nil,
         logger: Logger? = nil, before: (SocketModeSimulator) -> Void = { _ in }
     ) async throws {
         http = try await ServerHarness(environment: environment)
@@ -55,13 +55,17 @@ final class SocketModeHarness: Sendable {
         settings.closeTimeout = .milliseconds(300)
         tweak(&settings)
         answerer = RecordingAnswerer(SlackController(context: http.server.context), delay: delay)
+        // With a clock, the opener's own Retry-After waits and holds are on it too (as `sentry serve`'s share the system's).
+        let sleep: @Sendable (Duration) async throws -> Void
+        if let clock { sleep = { try await clock.sleep(for: $0) } } else { sleep = { _ in } }
         let opener = SlackClient(
-            transport: http.transport, baseURL: "http://127.0.0.1:\(socketApp.port)/api", token: Self.appToken, sleep: { _ in }, logger: logger)
+            transport: http.transport, baseURL: "http://127.0.0.1:\(socketApp.port)/api", token: Self.appToken, sleep: sleep,
+            rateLimits: SlackRateLimitHold(clock: clock ?? SystemClock()), logger: logger)
         let bot = SlackClient(
             transport: http.transport, baseURL: "\(http.slackURL)/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
         client = SocketModeClient(
             opener: opener, answerer: answerer, slack: bot, settings: settings, metrics: http.metrics,
-            status: http.server.context.socketMode ?? SocketModeStatus(), logger: logger)
+            status: http.server.context.socketMode ?? SocketModeStatus(), clock: clock ?? SystemClock(), logger: logger)
         let client = self.client
         task = Task { await client.runConnections() }
     }
@@ -101,10 +105,11 @@ final class SocketModeHarness: Sendable {
 /// Runs a body with a Socket Mode harness and always stops it.
 func withSocketMode(
     connections: Int = 2, delay: Duration = .zero, environment: [String: String] = [:], settings: (inout SocketModeSettings) -> Void = { _ in },
-    logger: Logger? = nil, before: (SocketModeSimulator) -> Void = { _ in }, _ body: (SocketModeHarness) async throws -> Void
+    clock: (any SentryClock)? = nil, logger: Logger? = nil, before: (SocketModeSimulator) -> Void = { _ in },
+    _ body: (SocketModeHarness) async throws -> Void
 ) async throws {
     let harness = try await SocketModeHarness(
-        connections: connections, delay: delay, environment: environment, settings: settings, logger: logger, before: before)
+        connections: connections, delay: delay, environment: environment, settings: settings, clock: clock, logger: logger, before: before)
     do {
         try await body(harness)
     } catch {

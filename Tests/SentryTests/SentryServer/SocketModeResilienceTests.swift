@@ -143,6 +143,46 @@ import Testing
         #expect(try ServerConfiguration.load(environment: base).get().disabledFeatures.allSatisfy { !$0.contains("Socket Mode") })
     }
 
+    @Test func theSigningSecretIsOptionalOverSocketModeOnly() throws {
+        let base = ["SLACK_BOT_TOKEN": "xoxb-1", "SLACK_ALERT_CHANNEL": "C0123456789"]
+        // Over HTTP: required, with the same line as ever.
+        guard case .failure(let problems) = ServerConfiguration.load(environment: base) else {
+            Issue.record("started over HTTP with no signing secret")
+            return
+        }
+        #expect(problems.lines == ["SLACK_SIGNING_SECRET is required: the Signing Secret from your Slack app's Basic Information page"])
+        // Over Socket Mode: optional, and kept when given.
+        var socket = base
+        socket["SLACK_APP_TOKEN"] = "xapp-1-A-1-x"
+        #expect(try ServerConfiguration.load(environment: socket).get().slackSigningSecret == nil)
+        socket["SLACK_SIGNING_SECRET"] = "s"
+        #expect(try ServerConfiguration.load(environment: socket).get().slackSigningSecret == "s")
+        // A malformed app token is still one line, about the token.
+        var malformed = base
+        malformed["SLACK_APP_TOKEN"] = "xoxb-not-an-app-token"
+        guard case .failure(let refused) = ServerConfiguration.load(environment: malformed) else {
+            Issue.record("a bot token was taken as the app token")
+            return
+        }
+        #expect(refused.lines.count == 1)
+        #expect(refused.lines.first?.hasPrefix("SLACK_APP_TOKEN must be an app-level token") == true)
+    }
+
+    @Test func withoutASigningSecretSocketModeServesAndTheSlackRoutesStay404() async throws {
+        try await withSocketMode(connections: 1, environment: ["SLACK_APP_TOKEN": SocketModeHarness.appToken, "SLACK_SIGNING_SECRET": ""]) { h in
+            #expect(h.http.server.context.configuration.slackSigningSecret == nil)
+            #expect(await h.connected(1))
+            let id = try await h.socket.send(
+                "slash_commands", payload: SocketModeHarness.commandPayload("help", responseURL: h.http.responseURL), acceptsResponsePayload: true)
+            #expect(await h.socket.waitUntil { $0.ack(for: id) != nil })
+            #expect(h.socket.ack(for: id)?.payload?["text"]?.stringValue?.contains("/sentry alerts") == true)
+            for path in ["/slack/commands", "/slack/interactivity", "/slack/events"] {
+                #expect(try await h.http.client.slack(path, form: "payload=%7B%7D").status == 404, "\(path)")
+            }
+            #expect(try await h.http.client.send("GET", "/readyz").status == 200)
+        }
+    }
+
     @Test func framesDecodeAsSlackSendsThem() {
         #expect(
             SocketModeFrame.decode(#"{"type":"hello","num_connections":3,"debug_info":{"approximate_connection_time":18060}}"#)
