@@ -320,12 +320,12 @@ def cross_cell(r):
 
 def cross_notes(r):
     notes = ("ms from the click sent to A to B's chat.update reaching the simulator (bench/cross_replica.py: two replicas "
-             "on one PostgreSQL, each through its own proxy to the simulator; once the alerts are posted A's proxy stops "
-             "answering, so B, woken by NOTIFY, takes what A's 16 lanes cannot); target p50 < 50 ms")
+             "on one PostgreSQL, each through a proxy of its own; A's database role may not UPDATE outbox, so its runner "
+             "leases nothing and B, woken by NOTIFY, runs all A queues); target p50 < 50 ms")
     if "cross.clicks" in r:
-        notes += (f"; {r['cross.clicks']} clicks, about 1 s apart: B sent {r.get('cross.b_count', '?')} updates "
-                  f"(max {r.get('cross.b_max_ms', '?')} ms), A took {r.get('cross.a_count', '?')}; "
-                  f"{r.get('cross.updated', '?')} updated; alerts posted twice before the clicks: "
+        notes += (f"; {r['cross.clicks']} clicks 1–2 s apart: {r.get('cross.b_count', '?')} updates by B "
+                  f"(max {r.get('cross.b_max_ms', '?')} ms), {r.get('cross.a_count', '?')} by A, "
+                  f"{int(r['cross.clicks']) - int(r.get('cross.updated', 0))} missing; alerts posted twice: "
                   f"{r.get('cross.duplicate_posts', '?')}")
     return notes
 

@@ -4,15 +4,17 @@
 
 Two `BIN serve` replicas share DATABASE_URL (PostgreSQL). Each reaches the Slack simulator (127.0.0.1:SIM_PORT)
 through a forwarding proxy of its own, run here, so that every Web API request is known to come from A or from B
-and is timestamped on arrival, on the same monotonic clock as the clicks. CLICKS alerts are created through A,
-and once all are posted, one signed `ack` click per alert goes to A, one after the other (a short random pause
-between them, about a second: the runners' SlackPacer would queue faster clicks). The latency of a click is from just before its request is sent to A to the arrival of the first
-chat.update of that alert's message at either proxy. Which replica sends it is up to the runners (both are woken:
-A by its own commit, B by PostgreSQL's NOTIFY); the figures are given for each, B's being the cross-replica one.
-A's runner is kept out of the way after the alerts are posted (its proxy stops answering, see below), since
-it otherwise always wins: its own commit wakes it before the NOTIFY reaches B.
+and is timestamped on arrival, on the same monotonic clock as the clicks.
+Left alone, A's runner always wins the update of a click A handled (its own commit wakes it before PostgreSQL's
+NOTIFY reaches B), so A logs in as a role of its own that may do everything but UPDATE outbox rows: its
+transactions queue effects as usual (INSERT … ON CONFLICT DO NOTHING) and send NOTIFY, but its runner cannot lease
+any (that is an UPDATE), so every effect A queues is run by B. B starts first and migrates the schema.
+CLICKS alerts are created through A and posted by B; once the runners are idle, one signed `ack` click per alert
+goes to A, one after the other, 1 to 2 s apart (each replica's SlackPacer allows ~50 chat.update a minute, burst
+5: faster clicks would measure its queue). The latency of a click is from just before its request is sent to A
+to the arrival of that alert's chat.update at B's proxy; an update arriving at A's proxy would mean A ran it.
 The serve environment is inherited; SENTRY_DATABASE_URL, SENTRY_HTTP_PORT and SLACK_API_URL are set per replica.
-Prints key=value pairs on one line; on failure says why on stderr and exits non-zero."""
+Needs psql. Prints key=value pairs on one line; on failure says why on stderr and exits non-zero."""
 import hashlib
 import hmac
 import http.client
@@ -31,8 +33,7 @@ SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
 TOKEN = os.environ.get("SENTRY_WEBHOOK_TOKEN", "")
 lock = threading.Lock()
 seen = []  # (monotonic seconds, replica, method, body bytes)
-hold = {"A": threading.Event()}  # set: the proxy holds that replica's Slack calls until `release` is set
-release = threading.Event()
+ROLE, PASSWORD = "bench_no_claim", "bench-no-claim"
 
 
 def die(message):
@@ -53,10 +54,6 @@ def proxy(name, sim_port):
             arrived = time.monotonic()
             with lock:
                 seen.append((arrived, name, self.path.rsplit("/", 1)[-1].split("?")[0], body))
-            if name in hold and hold[name].is_set():
-                # No answer: the replica's call times out (10 s) and its effect is retried later.
-                release.wait(120)
-                return
             for attempt in (1, 2):
                 if getattr(local, "conn", None) is None:
                     local.conn = http.client.HTTPConnection("127.0.0.1", sim_port, timeout=30)
@@ -140,6 +137,12 @@ def wait_ready(port, process, log_path, deadline=60):
     die(f"replica on port {port} did not answer 200 on /readyz within {deadline} s")
 
 
+def psql(url, sql):
+    result = subprocess.run(["psql", "-qtA", "-v", "ON_ERROR_STOP=1", url, "-c", sql], capture_output=True, text=True)
+    if result.returncode != 0:
+        die(f"psql: {result.stderr.strip()[-300:]}")
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))]
@@ -150,14 +153,26 @@ def main(binary, sim_port, database_url, port_a, port_b, clicks, folder):
     proxies = {"A": proxy("A", sim_port), "B": proxy("B", sim_port)}
     processes = []
     try:
-        for name, port in (("A", port_a), ("B", port_b)):
+        def start(name, port, url):
             log_path = os.path.join(folder, f"cross-{name}.log")
-            env = dict(os.environ, SENTRY_DATABASE_URL=database_url, SENTRY_HTTP_PORT=str(port),
+            env = dict(os.environ, SENTRY_DATABASE_URL=url, SENTRY_HTTP_PORT=str(port),
                        SLACK_API_URL=f"http://127.0.0.1:{proxies[name]}/api")
-            processes.append((subprocess.Popen([binary, "serve"], env=env, stdout=open(log_path, "wb"),
-                                               stderr=subprocess.STDOUT), port, log_path))
-        for process, port, log_path in processes:
+            process = subprocess.Popen([binary, "serve"], env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+            processes.append((process, port, log_path))
             wait_ready(port, process, log_path)
+
+        start("B", port_b, database_url)
+        psql(database_url, f"""
+            DO $$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'; END IF;
+            END $$;
+            GRANT CREATE, USAGE ON SCHEMA public TO {ROLE};
+            GRANT ALL ON ALL TABLES IN SCHEMA public TO {ROLE};
+            GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {ROLE};
+            REVOKE UPDATE ON outbox FROM {ROLE};""")
+        parts = urllib.parse.urlsplit(database_url)
+        netloc = f"{ROLE}:{PASSWORD}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        start("A", port_a, urllib.parse.urlunsplit(parts._replace(netloc=netloc)))
         tag = f"x{int(time.time())}"
         alerts = []
         for i in range(clicks):
@@ -195,9 +210,8 @@ def main(binary, sim_port, database_url, port_a, port_b, clicks, folder):
             status, data = request(port_a, "/slack/interactivity", body, headers)
             if status // 100 != 2:
                 die(f"the ack click on {alert} answered {status}: {data[:200]!r}")
-            # Apart by about a second: each replica's SlackPacer allows ~50 chat.update a minute (burst 5) and a post a
-            # second per channel (the ack's thread reply), so a faster pace measures the pacer's queue, not the wake-up.
-            time.sleep(random.uniform(0.6, 1.4))
+            # B's SlackPacer: ~50 chat.update a minute (burst 5), a post a second per channel (the ack's reply).
+            time.sleep(random.uniform(1.0, 2.0))
         found = {}
         start = time.monotonic()
         while time.monotonic() - start < 30:
@@ -230,7 +244,6 @@ def main(binary, sim_port, database_url, port_a, port_b, clicks, folder):
                            f" {key}_max_ms={max(values):.1f}")
         print(" ".join(out))
     finally:
-        release.set()
         for process, _, _ in processes:
             if process.poll() is None:
                 process.terminate()

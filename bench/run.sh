@@ -7,6 +7,7 @@
 #   replicas            the same clicks and webhooks on SQLite (1 replica), PostgreSQL (1) and PostgreSQL (2, wrk's
 #                        threads spread over both: BENCH_PORTS in the lua scripts), alternated, rows counted after;
 #                        and a click on replica A whose chat.update replica B sends (bench/cross_replica.py)
+#                        (needs psql)
 #   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS (over the
 #   generated audit log and one a quarter as long, to show memory flat in file size), the uplink replay
 #   (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of reading it with a
@@ -16,7 +17,7 @@
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
 #        BENCH_REPLICA_ROUNDS (1: rounds of the replica rows, each SQLite, PostgreSQL ×1, PostgreSQL ×2 in turn;
-#        the table gives medians), BENCH_CROSS_CLICKS (40), BENCH_POSTGRES_URL (default: a throwaway cluster from
+#        the table gives medians), BENCH_CROSS_CLICKS (30), BENCH_POSTGRES_URL (default: a throwaway cluster from
 #        scripts/pg-test-cluster.sh start, a database per configuration; the rows say so when there is none),
 #        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
 # Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI), the parse rows orjson
@@ -37,7 +38,7 @@ subjects=256 # subject ips per wrk thread for the webhook run
 startup_runs=5
 sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081 replica_ports=(18082 18083)
 replica_rounds=${BENCH_REPLICA_ROUNDS:-1}
-cross_clicks=${BENCH_CROSS_CLICKS:-40}
+cross_clicks=${BENCH_CROSS_CLICKS:-30}
 [[ $connections =~ ^[0-9]+$ ]] && [ "$connections" -ge 2 ] || { echo "BENCH_CONNECTIONS must be a number >= 2 (wrk -t2)" >&2; exit 1; }
 [[ $replica_rounds =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPLICA_ROUNDS must be a number >= 1" >&2; exit 1; }
 [[ $cross_clicks =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CROSS_CLICKS must be a number >= 1" >&2; exit 1; }
