@@ -331,6 +331,7 @@ else
     fail_step cross "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
   fi
 fi
+[ -z "$pg_dir" ] || { bash "$root/scripts/pg-test-cluster.sh" stop "$pg_dir" || true; pg_dir=""; } # not running under the replays
 stop $sim_pid
 
 # ---- replay: the built-in rules over a generated audit log, one core ----
