@@ -286,7 +286,7 @@ def table(path):
          f"ms from spawn to the first 200 from `GET /readyz` (polled every 10 ms), median of "
          f"{r.get('startup.runs', '?')} starts on fresh databases "
          f"(min {r.get('startup.min_ms', '?')}, max {r.get('startup.max_ms', '?')})"),
-    ]
+    ] + replica_rows(r)
     print("| measure | sentry | Bolt peer | unit/notes |")
     print("|---|---|---|---|")
     for row in rows:
@@ -298,6 +298,84 @@ def socket_notes(r):
     return (f"envelopes/s over one loopback socket (`sentry bench socket`: simulator, `SentryApplication` on SQLite and driver "
             f"in one process, {pinned}), {r.get('socket.window', '?')} in flight, {r.get('socket.commands', '?')} per run, "
             f"median of {r.get('socket.runs', '?')} runs, each followed by the HTTP half")
+
+
+REPLICA_CONFIGS = (("sqlite1", "SQLite, 1 replica"), ("pg1", "PostgreSQL, 1 replica"), ("pg2", "PostgreSQL, 2 replicas"))
+
+
+def replica_rows(r):
+    """Medians over the rounds of each configuration; a round that failed says why when none succeeded."""
+    rounds = int(r.get("rep.rounds", "1"))
+    rows = []
+
+    def values(config, key):
+        found = []
+        for n in range(1, rounds + 1):
+            try:
+                found.append(float(r[f"rep.{config}.r{n}.{key}"]))
+            except (KeyError, ValueError):
+                pass
+        return found
+
+    def errors(config, part):
+        return [r[f"rep.{config}.r{n}.{part}.error"] for n in range(1, rounds + 1) if f"rep.{config}.r{n}.{part}.error" in r]
+
+    def median_cell(config, part, key, unit=""):
+        found = values(config, f"{part}.{key}")
+        if not found:
+            broken = errors(config, part)
+            return "FAILED: " + (broken[0].replace("|", "\\|") if broken else "no result recorded (see the log above)")
+        return number(statistics.median(found)) + unit
+
+    def failed_requests(config, part):
+        bad = sum(values(config, f"{part}.non2xx")) + sum(values(config, f"{part}.sockerr"))
+        return f" **{bad:.0f} failed requests: figures are not valid**" if bad else ""
+
+    def of_rounds(config, part):
+        done = len(values(config, f"{part}.rps"))
+        return f"median of {done} round{'s' if done != 1 else ''}" + (f" ({rounds - done} failed)" if done < rounds else "")
+
+    spread = "wrk's 2 threads one per replica (`BENCH_PORTS`)"
+    for config, name in REPLICA_CONFIGS:
+        rows.append((f"`ack` clicks, {name}: throughput / p99",
+                     f"{median_cell(config, 'ack', 'rps')} / {median_cell(config, 'ack', 'p99_ms', ' ms')}", "—",
+                     f"clicks/s (each a transaction) and p99 latency; {of_rounds(config, 'ack')}"
+                     f"{'; ' + spread if config == 'pg2' else ''}; outbox rows after: "
+                     f"{', '.join(f'{v:.0f}' for v in values(config, 'outbox')) or '?'}{failed_requests(config, 'ack')}"))
+    for config, name in REPLICA_CONFIGS:
+        stored_rows, accepted = sum(values(config, "detections")), sum(values(config, "hook.accepted"))
+        if not values(config, "hook.accepted") or not values(config, "detections"):
+            verdict = "not counted"
+        elif stored_rows < accepted:
+            verdict = f"**{accepted - stored_rows:.0f} LOST**"
+        else:
+            verdict = "nothing lost" + (f" ({stored_rows - accepted:.0f} in flight when wrk stopped)" if stored_rows > accepted else "")
+        rows.append((f"`/hooks/detections`, {name}: ingest / p99",
+                     f"{median_cell(config, 'hook', 'accepted_rps')} / {median_cell(config, 'hook', 'p99_ms', ' ms')}", "—",
+                     f"202s/s; {of_rounds(config, 'hook')}{'; ' + spread if config == 'pg2' else ''}; stored/accepted over the "
+                     f"rounds {stored_rows:,.0f} / {accepted:,.0f} ({verdict}){failed_requests(config, 'hook')}"))
+    rows.append(("click on replica A → chat.update from replica B, p50 / p99", cross_cell(r), "—", cross_notes(r)))
+    return rows
+
+
+def cross_cell(r):
+    if "cross.error" in r:
+        return "FAILED: " + r["cross.error"].replace("|", "\\|")
+    if "cross.b_p50_ms" not in r:
+        return f"FAILED: no update sent by B ({r.get('cross.b_count', '?')} of {r.get('cross.clicks', '?')})"
+    return f"{r['cross.b_p50_ms']} / {r['cross.b_p99_ms']} ms"
+
+
+def cross_notes(r):
+    notes = ("ms from the click sent to A to B's chat.update reaching the simulator (bench/cross_replica.py: two replicas "
+             "on one PostgreSQL, each through a proxy of its own; A's database role may not UPDATE outbox, so its runner "
+             "leases nothing and B, woken by NOTIFY, runs all A queues); target p50 < 50 ms")
+    if "cross.clicks" in r:
+        notes += (f"; {r['cross.clicks']} clicks 1–2 s apart: {r.get('cross.b_count', '?')} updates by B "
+                  f"(max {r.get('cross.b_max_ms', '?')} ms), {r.get('cross.a_count', '?')} by A, "
+                  f"{int(r['cross.clicks']) - int(r.get('cross.updated', 0))} missing; alerts posted twice: "
+                  f"{r.get('cross.duplicate_posts', '?')}")
+    return notes
 
 
 def hook_errors(r):

@@ -6,6 +6,10 @@
 #                        stored are counted afterwards to show nothing accepted was lost
 #   Socket Mode against HTTP: `sentry bench socket` (envelopes acked/s and ack latency p50/p99 over one loopback
 #                        socket, then the same `/sentry help` over HTTP), median of BENCH_SOCKET_RUNS runs
+#   replicas            the same clicks and webhooks on SQLite (1 replica), PostgreSQL (1) and PostgreSQL (2, wrk's
+#                        threads spread over both: BENCH_PORTS in the lua scripts), alternated, rows counted after;
+#                        and a click on replica A whose chat.update replica B sends (bench/cross_replica.py)
+#                        (needs psql)
 #   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS (over the
 #   generated audit log and one a quarter as long, to show memory flat in file size), the uplink replay
 #   (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of reading it with a
@@ -15,6 +19,9 @@
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
 #        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
+#        BENCH_REPLICA_ROUNDS (1: rounds of the replica rows, each SQLite, PostgreSQL ×1, PostgreSQL ×2 in turn;
+#        the table gives medians), BENCH_CROSS_CLICKS (30), BENCH_POSTGRES_URL (default: a throwaway cluster from
+#        scripts/pg-test-cluster.sh start, a database per configuration; the rows say so when there is none),
 #        SENTRY_BIN (default: `swift build -c release --product sentry`, then .build/release/sentry).
 # Needs wrk (apt), python3, curl; the peer needs slack-bolt==1.30.0 gunicorn flask (PyPI), the parse rows orjson
 # (PyPI, the rows say so if it cannot be installed); each is installed
@@ -32,13 +39,18 @@ secret="bench-secret-0123456789"
 webhook_token="bench-webhook-token"
 subjects=256 # subject ips per wrk thread for the webhook run
 startup_runs=5
-sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081
+sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081 replica_ports=(18082 18083)
+replica_rounds=${BENCH_REPLICA_ROUNDS:-1}
+cross_clicks=${BENCH_CROSS_CLICKS:-30}
 [[ $connections =~ ^[0-9]+$ ]] && [ "$connections" -ge 2 ] || { echo "BENCH_CONNECTIONS must be a number >= 2 (wrk -t2)" >&2; exit 1; }
+[[ $replica_rounds =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_REPLICA_ROUNDS must be a number >= 1" >&2; exit 1; }
+[[ $cross_clicks =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CROSS_CLICKS must be a number >= 1" >&2; exit 1; }
 [[ $replay_lines =~ ^[0-9]+$ ]] || { echo "BENCH_REPLAY_LINES must be a number" >&2; exit 1; }
 work=$(mktemp -d /tmp/sentry-bench.XXXXXX)
 results="$work/results"
 : >"$results"
 pids=()
+pg_dir="" # the throwaway PostgreSQL cluster, when this run started one
 
 log() { echo "bench: $*" >&2; }
 put() { printf '%s=%s\n' "$1" "$2" >>"$results"; }
@@ -59,6 +71,7 @@ stop() { # pid: TERM, up to 10 s to finish, then KILL
 cleanup() {
   local pid
   for pid in ${pids[@]+"${pids[@]}"}; do stop "$pid"; done
+  [ -z "$pg_dir" ] || bash "$root/scripts/pg-test-cluster.sh" stop "$pg_dir" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -105,7 +118,7 @@ else
 fi
 [ -x "$bin" ] || die "sentry binary $bin does not exist or is not executable (set SENTRY_BIN)"
 case "$bin" in */debug/*) log "note: $bin is a debug build; its figures are not the ones to publish" ;; esac
-for port in $sim_port $sentry_port $peer_port $startup_port; do
+for port in $sim_port $sentry_port $peer_port $startup_port "${replica_ports[@]}"; do
   port_free "$port" || die "127.0.0.1:$port is already in use (another benchmark still running?)"
 done
 
@@ -113,23 +126,58 @@ serve_env=(SLACK_SIGNING_SECRET=$secret SLACK_BOT_TOKEN=xoxb-bench-not-real SLAC
   SLACK_API_URL=http://127.0.0.1:$sim_port/api SENTRY_WEBHOOK_TOKEN=$webhook_token
   SENTRY_PLAYBOOKS="$root/Playbooks" SENTRY_HTTP_HOST=127.0.0.1 SENTRY_LOG_LEVEL=warning)
 
-run_signed() { # key url bodyfile: wrk with a pre-signed Slack request, after one request to check it is accepted
-  local key=$1 url=$2 body=$3 ts sig code out line
+run_signed() { # key url bodyfile [ports]: wrk with a pre-signed Slack request, after one request to check it is accepted
+  # ports: wrk's threads spread over these replicas (bench/signed_post_spread.lua), each checked first
+  local key=$1 url=$2 body=$3 ports=${4:-} ts sig code out line script="$shared/signed_post.lua" port check
   read -r ts sig < <(python3 "$shared/sign.py" "$secret" "$body")
-  code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$url" \
-    -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
-    --data-binary @"$body" 2>/dev/null || true)
-  if [[ $code != 2* ]]; then
-    fail_step "$key" "a single signed POST $url answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
-    return 0
-  fi
-  log "wrk $url ($duration)"
-  if ! out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$shared/signed_post.lua" "$url" -- "$body" "$ts" "$sig" 2>&1); then
+  [ -z "$ports" ] || script="$root/bench/signed_post_spread.lua"
+  for port in ${ports:-none}; do
+    check=$url; [ "$port" = none ] || check=$(sed -E "s#^(http://[^:/]+):[0-9]+#\1:$port#" <<<"$url")
+    code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$check" \
+      -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: $sig" \
+      --data-binary @"$body" 2>/dev/null || true)
+    if [[ $code != 2* ]]; then
+      fail_step "$key" "a single signed POST $check answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
+      return 0
+    fi
+  done
+  log "wrk $url${ports:+ (ports $ports)} ($duration)"
+  if ! out=$(BENCH_PORTS=$ports wrk -t2 -c"$connections" -d"$duration" --latency -s "$script" "$url" -- "$body" "$ts" "$sig" 2>&1); then
     fail_step "$key" "wrk failed against $url: $(wrk_error "$out")"; return 0
   fi
   line=$(grep '^RESULT' <<<"$out" || true)
   [ -n "$line" ] || { fail_step "$key" "wrk printed no RESULT line against $url"; return 0; }
   record "$key" "${line#RESULT }"
+}
+ack_form() { # alert file: the form body of a click on that alert's `ack` button
+  python3 - "$1" $sim_port >"$2" <<'PY'
+import json, sys, urllib.parse
+payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
+           "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
+           "channel": {"id": "C0BENCH"}, "response_url": f"http://127.0.0.1:{sys.argv[2]}/response/bench",
+           "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": sys.argv[1]}]}
+sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
+PY
+}
+
+run_hooks() { # key url tag [ports]: wrk posting detections with unique ids (bench/webhook_post.lua), after one to check
+  local key=$1 hook_url=$2 tag=$3 ports=${4:-} code out line
+  code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$hook_url" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $webhook_token" \
+    -d '{"id":"bench-preflight-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"10.0.0.1"}}' 2>/dev/null || true)
+  if [ "$code" != 202 ]; then
+    fail_step "$key" "a single POST $hook_url answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
+    return 0
+  fi
+  log "wrk $hook_url${ports:+ (ports $ports)} ($duration)"
+  if ! out=$(BENCH_PORTS=$ports wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/bench/webhook_post.lua" "$hook_url" -- \
+    "$webhook_token" "$tag" $subjects 2>&1); then
+    fail_step "$key" "wrk failed against $hook_url: $(wrk_error "$out")"
+  elif line=$(grep '^RESULT' <<<"$out"); then
+    record "$key" "${line#RESULT }"
+  else
+    fail_step "$key" "wrk printed no RESULT line against $hook_url: $(tail -n 1 <<<"$out")"
+  fi
 }
 
 # ---- sentry serve: idle RSS, commands, clicks, webhook ingest, peak RSS ----
@@ -149,14 +197,7 @@ alert=$(curl -s --max-time 10 -X POST "http://127.0.0.1:$sentry_port/hooks/detec
   -d '{"id":"bench-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"203.0.113.7"},"title":"bench"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_id"])' 2>/dev/null || true)
 [ -n "$alert" ] || log "could not create the alert the clicks act on; the click rows will fail"
-python3 - "${alert:-none}" $sim_port >"$work/ack.form" <<'PY'
-import json, sys, urllib.parse
-payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
-           "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
-           "channel": {"id": "C0BENCH"}, "response_url": f"http://127.0.0.1:{sys.argv[2]}/response/bench",
-           "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": sys.argv[1]}]}
-sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
-PY
+ack_form "${alert:-none}" "$work/ack.form"
 
 run_signed cmd.sentry "http://127.0.0.1:$sentry_port/slack/commands" "$shared/slash_help.form"
 run_signed ack.sentry "http://127.0.0.1:$sentry_port/slack/interactivity" "$work/ack.form"
@@ -164,23 +205,7 @@ if out=$(python3 "$tools" count "$work/sentry.db" "bench-" 2>&1); then put ack.o
 
 tag="run$(date +%s)"
 put hook.subjects $subjects
-hook_url="http://127.0.0.1:$sentry_port/hooks/detections"
-code=$(curl -s -o "$work/preflight" -w '%{http_code}' --max-time 10 -X POST "$hook_url" -H 'Content-Type: application/json' \
-  -H "Authorization: Bearer $webhook_token" \
-  -d '{"id":"bench-preflight-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"10.0.0.1"}}' 2>/dev/null || true)
-if [ "$code" != 202 ]; then
-  fail_step hook "a single POST $hook_url answered ${code:-nothing} $(head -c 120 "$work/preflight" 2>/dev/null | tr -s '\n|' '  ')"
-else
-  log "wrk $hook_url ($duration)"
-  if ! out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/bench/webhook_post.lua" "$hook_url" -- \
-    "$webhook_token" "$tag" $subjects 2>&1); then
-    fail_step hook "wrk failed against $hook_url: $(wrk_error "$out")"
-  elif line=$(grep '^RESULT' <<<"$out"); then
-    record hook "${line#RESULT }"
-  else
-    fail_step hook "wrk printed no RESULT line against $hook_url: $(tail -n 1 <<<"$out")"
-  fi
-fi
+run_hooks hook "http://127.0.0.1:$sentry_port/hooks/detections" "$tag"
 
 if out=$(python3 "$tools" rss $sentry_pid 2>&1); then record load.sentry "$out"; else fail_step load.sentry "$out"; fi
 log "stopping sentry serve, then counting what the webhook run stored"
@@ -225,6 +250,91 @@ if out=$(env "${serve_env[@]}" python3 "$tools" startup "$bin" $startup_port $st
 else
   fail_step startup "$(tail -n 3 <<<"$out" | tr '\n|' '  ')"
 fi
+
+# ---- replicas: SQLite ×1, PostgreSQL ×1, PostgreSQL ×2, alternated, then a click on A updated by B ----
+pg_url="" pg_error=""
+if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+  pg_url=$BENCH_POSTGRES_URL
+elif ! command -v psql >/dev/null; then
+  pg_error="PostgreSQL not available: psql is not installed (scripts/install-deps.sh)"
+elif out=$(bash "$root/scripts/pg-test-cluster.sh" start 2>&1); then
+  pg_url=$(sed -n "s/^export SENTRY_TEST_POSTGRES_URL='\(.*\)'\$/\1/p" <<<"$out")
+  pg_dir=$(sed -n 's/^# stop it with: .* stop //p' <<<"$out")
+  [ -n "$pg_url" ] || pg_error="PostgreSQL not available: scripts/pg-test-cluster.sh start printed no URL"
+else
+  pg_error="PostgreSQL not available: scripts/pg-test-cluster.sh start failed: $(tail -n 1 <<<"$out")"
+fi
+if [ -n "$pg_url" ] && ! out=$(psql -qtA "$pg_url" -c 'SELECT 1' 2>&1); then
+  pg_error="PostgreSQL not available: psql $pg_url: $(head -n 1 <<<"$out")"; pg_url=""
+fi
+[ -z "$pg_error" ] || log "$pg_error; the PostgreSQL rows say so"
+pg_database() { # name: a fresh database on the PostgreSQL server; prints its URL
+  psql -qtA "$pg_url" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>"$work/psql.log" ||
+    { head -n 1 "$work/psql.log" >&2; return 1; }
+  sed -E "s#^(postgres(ql)?://[^/]+)/[^?]*#\\1/$1#" <<<"$pg_url"
+}
+pg_count() { # url sql: one row, fields separated by spaces
+  psql -qtA -F ' ' "$1" -c "$2"
+}
+put rep.rounds "$replica_rounds"
+replica_round() { # config round: one replica configuration's clicks and webhooks, then its rows counted
+  local config=$1 round=$2 key="rep.$1.r$2" url count=1 ports="" pid rpids=() port alert tag="rep$2$1$(date +%s)" out
+  case $config in pg2) count=2 ;; esac
+  if [ "$config" = sqlite1 ]; then
+    url="sqlite:$work/rep-$round.db"
+  else
+    [ -n "$pg_url" ] || { fail_step "$key.ack" "$pg_error"; fail_step "$key.hook" "$pg_error"; return 0; }
+    url=$(pg_database "bench_${config}_r$round" 2>&1) || { fail_step "$key.ack" "could not create a database: $url"; fail_step "$key.hook" "could not create a database: $url"; return 0; }
+  fi
+  for port in "${replica_ports[@]:0:$count}"; do
+    env "${serve_env[@]}" SENTRY_DATABASE_URL="$url" SENTRY_HTTP_PORT=$port \
+      "$bin" serve >"$work/rep-$config-$round-$port.log" 2>&1 & pids+=($!)
+    rpids+=($!)
+    if ! wait_http "rep-$config-$round-$port" $! "http://127.0.0.1:$port/readyz" 200; then
+      fail_step "$key.ack" "sentry serve on $url (port $port) did not become ready"; fail_step "$key.hook" "sentry serve did not become ready"
+      for pid in "${rpids[@]}"; do stop "$pid"; done
+      return 0
+    fi
+  done
+  [ "$count" -eq 1 ] || ports="${replica_ports[*]:0:$count}"
+  log "replicas: $config, round $round"
+  alert=$(curl -s --max-time 10 -X POST "http://127.0.0.1:${replica_ports[0]}/hooks/detections" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $webhook_token" \
+    -d "{\"id\":\"bench-$tag-alert\",\"detection\":\"slack.failed_logins_by_ip\",\"subject\":{\"ip\":\"203.0.113.9\"},\"title\":\"bench\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_id"])' 2>/dev/null || true)
+  ack_form "${alert:-none}" "$work/rep-ack.form"
+  run_signed "$key.ack" "http://127.0.0.1:${replica_ports[0]}/slack/interactivity" "$work/rep-ack.form" "$ports"
+  run_hooks "$key.hook" "http://127.0.0.1:${replica_ports[0]}/hooks/detections" "$tag" "$ports"
+  for pid in "${rpids[@]}"; do stop "$pid"; done
+  if [ "$config" = sqlite1 ]; then
+    out=$(python3 "$tools" count "$work/rep-$round.db" "bench-$tag-" 2>&1) || { fail_step "$key.hook.stored" "could not count rows: $out"; return 0; }
+    record "$key" "$out"
+  elif out=$(pg_count "$url" "SELECT (SELECT COUNT(*) FROM detection_seen WHERE id LIKE 'bench-$tag-%'),
+      (SELECT COUNT(DISTINCT alert_id) FROM detection_seen WHERE id LIKE 'bench-$tag-%'), (SELECT COUNT(*) FROM outbox),
+      (SELECT COUNT(*) FROM audit)" 2>&1); then
+    read -r d a o u <<<"$out"
+    record "$key" "detections=$d alerts=$a outbox=$o audit=$u"
+  else
+    fail_step "$key.hook.stored" "could not count rows: $out"
+  fi
+}
+for round in $(seq 1 "$replica_rounds"); do
+  for config in sqlite1 pg1 pg2; do replica_round $config "$round"; done
+done
+if [ -z "$pg_url" ]; then
+  fail_step cross "$pg_error"
+elif ! url=$(pg_database bench_cross 2>&1); then
+  fail_step cross "could not create a database: $url"
+else
+  log "replicas: $cross_clicks clicks on replica A, chat.update from replica B (bench/cross_replica.py)"
+  if out=$(env "${serve_env[@]}" python3 "$root/bench/cross_replica.py" "$bin" $sim_port "$url" "${replica_ports[@]}" \
+    "$cross_clicks" "$work" 2>&1); then
+    record cross "$(tail -n 1 <<<"$out")"
+  else
+    fail_step cross "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"
+  fi
+fi
+[ -z "$pg_dir" ] || { bash "$root/scripts/pg-test-cluster.sh" stop "$pg_dir" || true; pg_dir=""; } # not running under the replays
 stop $sim_pid
 
 # ---- Socket Mode against HTTP: one process (simulator, app, driver), alternating socket and HTTP halves ----

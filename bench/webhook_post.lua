@@ -4,6 +4,8 @@
 --   ids are "bench-RUN_TAG-THREAD-N"; the subject ip cycles through SUBJECTS_PER_THREAD addresses
 --   (10.THREAD.x.1-254, default 256), so the first detection of each ip creates an alert and the rest are
 --   grouped onto it, as a real engine's repeated findings are.
+-- BENCH_PORTS="18082 18083" spreads wrk's threads over several replicas (thread i to port i, round robin; the URL's
+-- host is kept, its port replaced).
 -- Prints one RESULT line: requests, rps, accepted (202) and accepted/s, duplicates, p50/p99 in ms,
 -- responses >= 400 (non2xx, wrk's count) and socket errors.
 local threads = {}
@@ -11,6 +13,11 @@ local threads = {}
 function setup(thread)
   table.insert(threads, thread)
   thread:set("tid", #threads)
+  local ports = {}
+  for port in string.gmatch(os.getenv("BENCH_PORTS") or "", "%d+") do table.insert(ports, port) end
+  if #ports > 0 then
+    thread.addr = wrk.lookup(wrk.host, ports[(#threads - 1) % #ports + 1])[1]
+  end
 end
 
 local token, tag, subjects
