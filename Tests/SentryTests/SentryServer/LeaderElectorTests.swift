@@ -63,7 +63,10 @@ import Testing
         #expect(!(a.isLeading && b.isLeading), "two leaders at once")
     }
 
-    @Test func aLeaderCutOffFromTheDatabaseStepsDownBeforeTheOtherTakesOver() async throws {
+    /// Replica a starts first and leads; b starts after it and follows.
+    private func twoReplicasWithALeader() async -> (
+        ManualClock, InMemoryAlertStore, Replica, Replica, LeaderElector, LeaderElector, Task<Void, any Error>, Task<Void, any Error>
+    ) {
         let clock = ManualClock()
         let shared = InMemoryAlertStore()
         let (ra, rb) = (Replica(shared), Replica(shared))
@@ -73,6 +76,11 @@ import Testing
         let runB = Task { try await b.run() }
         await settle(clock, a, b)
         #expect(a.isLeading)
+        return (clock, shared, ra, rb, a, b, runA, runB)
+    }
+
+    @Test func aLeaderCutOffFromTheDatabaseStepsDownBeforeTheOtherTakesOver() async throws {
+        let (clock, shared, ra, rb, a, b, runA, runB) = await twoReplicasWithALeader()
         #expect(!b.isLeading)
         #expect(try await shared.leader(LeaderElector.role, now: clock.now()) == "a")
 
@@ -102,15 +110,7 @@ import Testing
     }
 
     @Test func aLeaderShuttingDownHandsOverAtTheOthersNextAttempt() async throws {
-        let clock = ManualClock()
-        let shared = InMemoryAlertStore()
-        let (ra, rb) = (Replica(shared), Replica(shared))
-        let (a, b) = (elector(ra, "a", clock: clock), elector(rb, "b", clock: clock))
-        let runA = Task { try await a.run() }
-        _ = await clock.waitForSleepers(1)
-        let runB = Task { try await b.run() }
-        await settle(clock, a, b)
-        #expect(a.isLeading)
+        let (clock, shared, ra, rb, a, b, runA, runB) = await twoReplicasWithALeader()
         // a stops: it gives the row up on the way out.
         runA.cancel()
         _ = try? await runA.value
