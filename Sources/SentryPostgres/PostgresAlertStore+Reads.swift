@@ -21,6 +21,32 @@ extension PostgresAlertStore {
         return try await query("SELECT count(*)::int8 FROM alert WHERE created_at >= \(from)").first?.decode(Int.self) ?? 0
     }
 
+    public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
+        let (start, end) = (from.timeIntervalSince1970, to.timeIntervalSince1970)
+        return try await query(
+            """
+            SELECT id, created_at, status, (b->>'acknowledgedAt')::float8, (b->>'closedAt')::float8, b->>'playbookID', b->>'detection',
+              (b->'subject')::text, (b->'containments')::text
+            FROM (SELECT id, created_at, ord, status, body::jsonb AS b FROM alert WHERE created_at >= \(start) AND created_at < \(end)) AS ranged
+            ORDER BY created_at, id
+            """
+        ).map { row in
+            let (id, created, status, acknowledged, closed, playbook, detection, subject, containments) = try row.decode(
+                (String, Double, String, Double?, Double?, String?, String?, String?, String?).self)
+            return try AlertStatsRow.decoded(
+                id: id, createdAt: created, status: status, acknowledgedAt: acknowledged, closedAt: closed, playbookID: playbook,
+                detection: detection,
+                subject: subject, containments: containments)
+        }
+    }
+
+    public func timers(alertID: String) async throws -> [DueTimer] {
+        try await query("SELECT kind, due_at FROM timer WHERE alert_id = \(alertID) ORDER BY kind COLLATE \"C\"").compactMap { row in
+            let (kind, due) = try row.decode((String, Double).self)
+            return TimerKind(rawValue: kind).map { DueTimer(alertID: alertID, kind: $0, dueAt: Date(timeIntervalSince1970: due)) }
+        }
+    }
+
     // MARK: Containments
 
     public func activeContainmentCount() async throws -> Int {

@@ -94,12 +94,15 @@ import Testing
                 UplinkRow(
                     networkID: "N_2", networkName: "Branch", serial: "Q234-ABCD-0005", deviceName: nil, model: nil, lastReportedAt: nil, links: []),
             ], heading: "Uplinks of 2 appliances")[0]
+        let rendered = StatsMessage.render(AlertStatsTests.week(), title: "Sentry — last 7 days")
+        let stats: JSONValue = ["text": .string(rendered.text), "blocks": rendered.blocks]
         let escalation = AlertMachine.handle(open, .timerFired(.ackTimeout), alertID: open.id, now: t0.addingTimeInterval(900))
         let escalationText = escalation.effects.compactMap { if case .replyInThread(let text) = $0 { JSONValue.string(text) } else { nil } }
         return [
             ("alert-open", message(open)), ("alert-acknowledged", message(acknowledged)), ("alert-resolved", message(resolved)),
             ("alert-dismissed", message(dismissed)), ("alert-containments", message(contained)), ("modal-block-ip", modal),
             ("modal-block-user", userModal), ("uplinks", ["blocks": uplinks]), ("reply-escalation", .array(escalationText)),
+            ("stats", stats),
         ]
     }
 
