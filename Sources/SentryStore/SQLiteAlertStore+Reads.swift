@@ -29,6 +29,8 @@ extension SQLiteAlertStore {
         }
     }
 
+    static let subjectColumns = Subject.fieldNames.map { "json_extract(body, '$.subject.\($0)') AS subject_\($0)" }.joined(separator: ", ")
+
     public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
         let rows = try await read { db in
             try Row.fetchAll(
@@ -36,11 +38,12 @@ extension SQLiteAlertStore {
                     sql: """
                         SELECT id, created_at, status, json_extract(body, '$.acknowledgedAt') AS acknowledged_at,
                           json_extract(body, '$.closedAt') AS closed_at, json_extract(body, '$.playbookID') AS playbook_id,
-                          json_extract(body, '$.detection') AS detection, json(json_extract(body, '$.subject')) AS subject,
+                          json_extract(body, '$.detection') AS detection, \(Self.subjectColumns),
                           json(json_extract(body, '$.containments')) AS containments
                         FROM alert WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id
                         """), arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970])
         }
+        let decoder = StoredJSON.decoder()
         return try rows.map { row in
             let id: String = row["id"]
             let created: Double = row["created_at"]
@@ -49,12 +52,12 @@ extension SQLiteAlertStore {
             let closed: Double? = row["closed_at"]
             let playbook: String? = row["playbook_id"]
             let detection: String? = row["detection"]
-            let subject: String? = row["subject"]
+            let subject = AlertStatsRow.subject(Subject.fieldNames.map { row["subject_\($0)"] })
             let containments: String? = row["containments"]
             return try AlertStatsRow.decoded(
                 id: id, createdAt: created, status: status, acknowledgedAt: acknowledged, closedAt: closed, playbookID: playbook,
                 detection: detection,
-                subject: subject, containments: containments)
+                subject: subject, containments: containments, decoder: decoder)
         }
     }
 

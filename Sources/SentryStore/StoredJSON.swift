@@ -10,6 +10,13 @@ public enum StoredJSON {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// The decoder `decode` uses, for a caller decoding many values.
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
@@ -18,13 +25,21 @@ public enum StoredJSON {
 }
 
 extension AlertStatsRow {
-    /// A row from the columns a SQL store selects out of the alert's JSON body (`subject` and `containments` as JSON text).
+    /// The subject's fields in `Subject.fieldNames` order, as a SQL store selects them.
+    public static func subject(_ fields: [String?]) -> Subject {
+        var subject = Subject()
+        for (name, value) in zip(Subject.fieldNames, fields) { subject[field: name] = value }
+        return subject
+    }
+
+    /// A row from the columns a SQL store selects out of the alert's JSON body (`containments` as JSON text, read
+    /// only when there are some).
     public static func decoded(
         id: String, createdAt: Double, status: String, acknowledgedAt: Double?, closedAt: Double?, playbookID: String?, detection: String?,
-        subject: String?, containments: String?
+        subject: Subject, containments: String?, decoder: JSONDecoder
     ) throws -> AlertStatsRow {
-        let subject = try subject.map { try StoredJSON.decode(Subject.self, $0) } ?? Subject()
-        let containments = try containments.flatMap { $0 == "[]" ? nil : try StoredJSON.decode([Containment].self, $0) } ?? []
+        let containments =
+            try containments.flatMap { $0 == "[]" ? nil : try decoder.decode([Containment].self, from: Data($0.utf8)) } ?? []
         return AlertStatsRow(
             alertID: id, createdAt: Date(timeIntervalSince1970: createdAt), acknowledgedAt: acknowledgedAt.map(Date.init(timeIntervalSince1970:)),
             closedAt: closedAt.map(Date.init(timeIntervalSince1970:)), status: AlertStatus(rawValue: status) ?? .open, playbookID: playbookID ?? "",
