@@ -41,7 +41,8 @@ public struct AlertEngine: Sendable {
     /// A due timer: deletes it and applies `timerFired` together. A timer someone else already fired,
     /// cancelled, or moved later since it was read as due changes nothing (the moved one fires at its new time).
     public func fire(_ timer: DueTimer, now: Date) async throws -> Transition {
-        try await step { tx in
+        if case .weeklyDigest = timer.kind { return try await fireDigest(timer, now: now) }
+        return try await step { tx in
             guard try await tx.deleteTimer(alertID: timer.alertID, kind: timer.kind, dueBy: now) else {
                 return Transition(alert: nil, outcome: .ignored("timer \(timer.kind.rawValue) of \(timer.alertID) is no longer due"))
             }

@@ -21,6 +21,35 @@ extension PostgresAlertStore {
         return try await query("SELECT count(*)::int8 FROM alert WHERE created_at >= \(from)").first?.decode(Int.self) ?? 0
     }
 
+    public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
+        let (start, end) = (from.timeIntervalSince1970, to.timeIntervalSince1970)
+        let decoder = StoredJSON.decoder()
+        return try await query(
+            """
+            SELECT id, created_at, status, (b->>'acknowledgedAt')::float8, (b->>'closedAt')::float8, b->>'playbookID', b->>'detection',
+              (b->'containments')::text, b->'subject'->>'slack_user_id', b->'subject'->>'ip', b->'subject'->>'meraki_network_id',
+              b->'subject'->>'meraki_serial', b->'subject'->>'host', b->'subject'->>'email', b->'subject'->>'account', b->'subject'->>'rule'
+            FROM (SELECT id, created_at, ord, status, body::jsonb AS b FROM alert WHERE created_at >= \(start) AND created_at < \(end)) AS ranged
+            ORDER BY created_at, id
+            """
+        ).map { row in
+            let cells = row.makeRandomAccess()
+            let subject = AlertStatsRow.subject(try (8..<16).map { try cells[$0].decode(String?.self) })
+            return try AlertStatsRow.decoded(
+                id: try cells[0].decode(String.self), createdAt: try cells[1].decode(Double.self), status: try cells[2].decode(String.self),
+                acknowledgedAt: try cells[3].decode(Double?.self), closedAt: try cells[4].decode(Double?.self),
+                playbookID: try cells[5].decode(String?.self), detection: try cells[6].decode(String?.self), subject: subject,
+                containments: try cells[7].decode(String?.self), decoder: decoder)
+        }
+    }
+
+    public func timers(alertID: String) async throws -> [DueTimer] {
+        try await query("SELECT kind, due_at FROM timer WHERE alert_id = \(alertID) ORDER BY kind COLLATE \"C\"").compactMap { row in
+            let (kind, due) = try row.decode((String, Double).self)
+            return TimerKind(rawValue: kind).map { DueTimer(alertID: alertID, kind: $0, dueAt: Date(timeIntervalSince1970: due)) }
+        }
+    }
+
     // MARK: Containments
 
     public func activeContainmentCount() async throws -> Int {

@@ -123,6 +123,9 @@ public protocol AlertStore: Sendable {
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
     /// How many alerts were created at or after `since` (the Home tab's counts).
     func alertCount(createdSince since: Date) async throws -> Int
+    /// What `/sentry stats` and the weekly digest count of the alerts created in `from..<to`, oldest first (an
+    /// indexed range on the creation time; the rows carry only the fields the numbers need).
+    func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow]
 
     /// The head of each alert's lane that is due, leased or not (a look, not a claim: tools and tests).
     func dueEffects(now: Date, limit: Int) async throws -> [OutboxEntry]
@@ -163,6 +166,8 @@ public protocol AlertStore: Sendable {
 
     func dueTimers(now: Date, limit: Int) async throws -> [DueTimer]
     func nextTimerDue() async throws -> Date?
+    /// The timers set for one (pseudo) alert id, by kind (the weekly digest's row).
+    func timers(alertID: String) async throws -> [DueTimer]
 
     func activeContainmentCount() async throws -> Int
     /// The alert that holds a containment.

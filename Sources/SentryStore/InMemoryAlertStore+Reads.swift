@@ -19,6 +19,15 @@ extension InMemoryAlertStore {
         read { $0.alerts.values.filter { $0.alert.createdAt >= since }.count }
     }
 
+    public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
+        read { state in
+            state.alerts.values.map(\.alert).filter { $0.createdAt >= from && $0.createdAt < to }.sorted {
+                ($0.createdAt, $0.id) < ($1.createdAt, $1.id)
+            }
+            .map(AlertStatsRow.init)
+        }
+    }
+
     public func playbookID(ofAlert id: String) async throws -> String? { read { $0.alerts[id]?.alert.playbookID } }
 
     public func activeContainmentCount() async throws -> Int { read { $0.containments.values.filter { $0.status == .active }.count } }
@@ -173,6 +182,10 @@ extension InMemoryAlertStore {
 
     public func dueTimers(now: Date, limit: Int) async throws -> [DueTimer] {
         read { Array($0.timers.values.filter { $0.dueAt <= now }.sorted { ($0.dueAt, $0.alertID) < ($1.dueAt, $1.alertID) }.prefix(limit)) }
+    }
+
+    public func timers(alertID: String) async throws -> [DueTimer] {
+        read { $0.timers.values.filter { $0.alertID == alertID }.sorted { $0.kind.rawValue < $1.kind.rawValue } }
     }
 
     public func nextTimerDue() async throws -> Date? { read { $0.timers.values.map(\.dueAt).min() } }

@@ -31,6 +31,8 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
     case primaryRestored(String)
     /// A snooze ran out.
     case snoozeExpiry
+    /// The weekly digest is due (`WeeklyDigest`: channel and schedule, on the pseudo alert `WeeklyDigest.timerAlertID`).
+    case weeklyDigest(String)
 
     public init?(rawValue: String) {
         if rawValue == "ack_timeout" {
@@ -39,6 +41,8 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
             self = .snoozeExpiry
         } else if rawValue.hasPrefix("expiry:"), rawValue.count > "expiry:".count {
             self = .containmentExpiry(String(rawValue.dropFirst("expiry:".count)))
+        } else if rawValue.hasPrefix("digest:"), rawValue.count > "digest:".count {
+            self = .weeklyDigest(String(rawValue.dropFirst("digest:".count)))
         } else if rawValue.hasPrefix("restored:"), rawValue.count > "restored:".count {
             self = .primaryRestored(String(rawValue.dropFirst("restored:".count)))
         } else {
@@ -52,6 +56,7 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
         case .containmentExpiry(let id): "expiry:\(id)"
         case .primaryRestored(let id): "restored:\(id)"
         case .snoozeExpiry: "snooze_expiry"
+        case .weeklyDigest(let settings): "digest:\(settings)"
         }
     }
 }

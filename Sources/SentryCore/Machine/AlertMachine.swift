@@ -180,6 +180,8 @@ public enum AlertMachine {
             return primaryRestored(alert, id, now: now)
         case .snoozeExpiry:
             return snoozeExpired(alert, now: now)
+        case .weeklyDigest:
+            return Transition(alert: alert, outcome: .ignored("the weekly digest belongs to no alert"))
         case .ackTimeout:
             guard alert.status == .open else {
                 return Transition(alert: alert, outcome: .ignored("alert is \(alert.status.rawValue); no escalation"))

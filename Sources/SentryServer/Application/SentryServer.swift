@@ -62,6 +62,21 @@ public struct SentryServer: Sendable {
         return router
     }
 
+    /// Sets (or removes) the weekly digest's timer row to match `SENTRY_DIGEST`; a failure is logged and the
+    /// server runs on (the next start tries again).
+    public func scheduleDigest() async {
+        let configuration = context.configuration
+        do {
+            let due = try await context.engine.scheduleDigest(
+                configuration.digest, channel: configuration.slackAlertChannel, now: context.clock.now())
+            if let due, let digest = configuration.digest {
+                context.logger.info("weekly digest scheduled", metadata: ["digest": "\(digest.text)", "digest.next": "\(Timestamp.iso8601(due))"])
+            }
+        } catch {
+            context.logger.error("could not schedule the weekly digest", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The application with the runner and scheduler as services; `onRunning` receives the bound port.
     /// Services stop in the reverse of their order: `stoppingLast` after the runner has finished its effects,
     /// `extraServices` before the scheduler.
@@ -75,7 +90,10 @@ public struct SentryServer: Sendable {
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(context.configuration.httpIdleTimeout)))),
             configuration: .init(address: .hostname(context.configuration.host, port: context.configuration.port), serverName: nil),
             services: stoppingLast + [runner, scheduler, HomeRefreshing(context: context, pace: homePace)] + extraServices,
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                await scheduleDigest()
+                await onRunning(channel.localAddress?.port ?? 0)
+            },
             logger: context.logger)
     }
 }

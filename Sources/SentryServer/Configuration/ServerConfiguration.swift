@@ -68,6 +68,8 @@ public struct ServerConfiguration: Sendable {
     public var httpIdleTimeout: Int = 30
     /// A file holding the PostgreSQL password (`SENTRY_DATABASE_PASSWORD_FILE`), read when the store opens.
     public var databasePasswordFile: String?
+    /// `SENTRY_DIGEST` (`mon 09:00`, the server's zone): when the weekly digest goes to the alert channel; nil: off.
+    public var digest: DigestSchedule?
     /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's callbacks arrive over Socket Mode and `/slack/*` answer 404.
     public var slackAppToken: String?
     /// `SLACK_SOCKET_CONNECTIONS`: the Socket Mode sockets this process keeps open (1…10).
@@ -233,6 +235,14 @@ public struct ServerConfiguration: Sendable {
             problems.append("SENTRY_DATABASE_PASSWORD_FILE is for PostgreSQL, but SENTRY_DATABASE_URL names a SQLite file")
         }
         configuration.slackAppToken = appToken
+        if let raw = value("SENTRY_DIGEST") {
+            if let schedule = DigestSchedule(parsing: raw) {
+                configuration.digest = schedule
+                if channel == nil { problems.append("SENTRY_DIGEST is set but SLACK_ALERT_CHANNEL is not: the digest goes to the alert channel") }
+            } else {
+                problems.append("\(DigestSchedule.problem), got \(show("SENTRY_DIGEST", raw))")
+            }
+        }
         // Slack allows 10 sockets per app, across every process.
         configuration.slackSocketConnections = integer("SLACK_SOCKET_CONNECTIONS", default: 2, range: 1...10)
         return problems.isEmpty ? .success(configuration) : .failure(Problems(lines: problems))

@@ -17,6 +17,7 @@ struct CommandResponder {
         • `/sentry block-ip IP [TTL]` — block an IP on the Meraki networks (approval by another responder; TTL like 4h)
         • `/sentry unblock-ip IP` — lift a block now
         • `/sentry snooze list` — snoozed alerts; `/sentry unsnooze ID` — end a snooze now
+        • `/sentry stats [7d|30d]` — alerts per playbook, times to acknowledge and resolve, containments, noisiest detections
         Alerts arrive in the alert channel with buttons: *Acknowledge*, *Resolve*, *Dismiss*, *Snooze…*.
         """
 
@@ -46,6 +47,8 @@ struct CommandResponder {
         case "unsnooze":
             guard words.count == 2 else { return ephemeral(Self.snoozeUsage) }
             return ephemeral(try await unsnooze(words[1].uppercased(), command: command))
+        case "stats":
+            return try await stats(words, command: command)
         default:
             let word = AlertMessage.escape(String(words[0].prefix(40)))
             return ephemeral("Sentry does not know `\(word)`.\n\n" + Self.usage)

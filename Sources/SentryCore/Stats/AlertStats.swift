@@ -1,0 +1,134 @@
+import Foundation
+
+/// What the numbers need of one alert, as a store returns it for a time range (`AlertStore.statsRows`).
+public struct AlertStatsRow: Equatable, Sendable {
+    public var alertID: String
+    public var createdAt: Date
+    public var acknowledgedAt: Date?
+    /// When it was resolved or dismissed.
+    public var closedAt: Date?
+    public var status: AlertStatus
+    public var playbookID: String
+    public var detection: String
+    public var subject: Subject
+    public var containments: [Containment]
+
+    public init(
+        alertID: String, createdAt: Date, acknowledgedAt: Date?, closedAt: Date?, status: AlertStatus, playbookID: String, detection: String,
+        subject: Subject, containments: [Containment]
+    ) {
+        self.alertID = alertID
+        self.createdAt = createdAt
+        self.acknowledgedAt = acknowledgedAt
+        self.closedAt = closedAt
+        self.status = status
+        self.playbookID = playbookID
+        self.detection = detection
+        self.subject = subject
+        self.containments = containments
+    }
+
+    public init(_ alert: Alert) {
+        self.init(
+            alertID: alert.id, createdAt: alert.createdAt, acknowledgedAt: alert.acknowledgedAt, closedAt: alert.closedAt, status: alert.status,
+            playbookID: alert.playbookID, detection: alert.detection, subject: alert.subject, containments: alert.containments)
+    }
+}
+
+/// The numbers of `/sentry stats` and the weekly digest, worked out from the alerts created in a period.
+public struct AlertStats: Equatable, Sendable {
+    public struct Count: Equatable, Sendable {
+        public var name: String
+        public var count: Int
+    }
+
+    /// Median and 90th percentile of a duration, in seconds (nil when nothing was measured).
+    public struct Spread: Equatable, Sendable {
+        public var median: TimeInterval?
+        public var p90: TimeInterval?
+        public var samples: Int
+    }
+
+    public var from: Date
+    public var to: Date
+    public var total: Int
+    /// Most alerts first, then by name.
+    public var perPlaybook: [Count]
+    public var timeToAcknowledge: Spread
+    /// From creation to resolution (dismissed alerts are not resolved).
+    public var timeToResolve: Spread
+    /// Containments that were carried out (active at some point), approved by someone, rejected, and rolled back.
+    public var containmentsPlaced: Int
+    public var containmentsApproved: Int
+    public var containmentsRejected: Int
+    public var containmentsRolledBack: Int
+    public var noisiestDetections: [Count]
+    public var noisiestSubjects: [Count]
+    /// Alerts per day for the 7 days ending at `to`, oldest first.
+    public var lastSevenDays: [Int]
+
+    /// How many names the noisiest lists keep.
+    public static let topCount = 5
+
+    public init(rows: [AlertStatsRow], from: Date, to: Date, calendar: Calendar = .current) {
+        let inRange = rows.filter { $0.createdAt >= from && $0.createdAt < to }
+        self.from = from
+        self.to = to
+        total = inRange.count
+        perPlaybook = Self.counts(inRange.map(\.playbookID))
+        timeToAcknowledge = Self.spread(inRange.compactMap { row in row.acknowledgedAt.map { $0.timeIntervalSince(row.createdAt) } })
+        timeToResolve = Self.spread(
+            inRange.compactMap { row in row.status == .resolved ? row.closedAt.map { $0.timeIntervalSince(row.createdAt) } : nil })
+        let containments = inRange.flatMap(\.containments)
+        containmentsPlaced = containments.filter { $0.activeSince != nil }.count
+        containmentsApproved = containments.filter { !$0.approvals.isEmpty }.count
+        containmentsRejected = containments.filter { $0.status == .rejected }.count
+        containmentsRolledBack = containments.filter { $0.status == .released && $0.activeSince != nil }.count
+        noisiestDetections = Array(Self.counts(inRange.map(\.detection)).prefix(Self.topCount))
+        noisiestSubjects = Array(Self.counts(inRange.compactMap { Self.label($0.subject) }).prefix(Self.topCount))
+        // Calendar days in the server's zone: the last one is the day of `to` (up to `to`).
+        let lastDay = calendar.startOfDay(for: to.addingTimeInterval(-0.001))
+        lastSevenDays = (0..<7).reversed().map { back in
+            let start = calendar.date(byAdding: .day, value: -back, to: lastDay) ?? lastDay
+            let end = calendar.date(byAdding: .day, value: 1, to: start) ?? start
+            return rows.filter { $0.createdAt >= start && $0.createdAt < end && $0.createdAt < to }.count
+        }
+    }
+
+    static func counts(_ names: [String]) -> [Count] {
+        var counted: [String: Int] = [:]
+        for name in names { counted[name, default: 0] += 1 }
+        return counted.map { Count(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+    }
+
+    /// Nearest-rank percentiles over the sorted samples.
+    static func spread(_ samples: [TimeInterval]) -> Spread {
+        let sorted = samples.map { max(0, $0) }.sorted()
+        func rank(_ p: Double) -> TimeInterval? {
+            guard !sorted.isEmpty else { return nil }
+            let index = Int((p * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[min(max(index, 0), sorted.count - 1)]
+        }
+        return Spread(median: rank(0.5), p90: rank(0.9), samples: sorted.count)
+    }
+
+    /// The subject as a responder names it: the most telling field present.
+    public static func label(_ subject: Subject) -> String? {
+        if let user = subject.slackUserID { return "<@\(user)>" }
+        let fields: [String?] = [
+            subject.email, subject.account, subject.ip, subject.host, subject.merakiSerial, subject.merakiNetworkID, subject.rule,
+        ]
+        return fields.compactMap { $0 }.first
+    }
+
+    /// ▁▂▃▄▅▆▇ scaled to the busiest day (a day without alerts is the lowest bar).
+    public static func sparkLine(_ values: [Int]) -> String {
+        let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇"]
+        let top = values.max() ?? 0
+        return String(
+            values.map { value in
+                guard top > 0, value > 0 else { return bars[0] }
+                return bars[min(bars.count - 1, Int((Double(value) / Double(top) * Double(bars.count - 1)).rounded()))]
+            })
+    }
+}
