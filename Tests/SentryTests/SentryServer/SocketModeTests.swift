@@ -81,9 +81,10 @@ import Testing
             #expect(await h.connected(1))
             let id = try await h.socket.send(
                 "slash_commands", payload: SocketModeHarness.commandPayload("help", responseURL: h.http.responseURL), acceptsResponsePayload: true)
-            #expect(await h.socket.waitUntil(timeout: .milliseconds(900)) { $0.ack(for: id) != nil })
+            #expect(await h.socket.waitUntil(timeout: .seconds(5)) { $0.ack(for: id) != nil })
             let ack = try #require(h.socket.ack(for: id))
-            #expect(ack.latency < .milliseconds(900))
+            // Acked empty at the deadline, before the 1 s handler had its answer (which would have been in the ack):
+            // an order, not a wall-clock bound, so a loaded machine cannot fail it.
             #expect(ack.payload == nil)
             #expect(await h.http.simulator.waitUntil { $0.responses.contains { $0["text"]?.stringValue?.contains("/sentry alerts") == true } })
         }
