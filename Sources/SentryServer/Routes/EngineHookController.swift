@@ -71,7 +71,9 @@ struct EngineHookController: Sendable {
                     newAlertID: AlertID.make()))
         }
         let results = try await context.engine.ingestEngine(items, now: context.clock.now())
-        if results.contains(where: { $0.transitions.contains { !$0.effects.isEmpty } }) { context.wake() }
+        // Anything written may have queued work (a grouped firing's update is queued by the store's record of the
+        // change, not listed among the transition's effects): the runner looks, at the cost of one query.
+        if results.contains(where: { $0.status != .duplicate && $0.status != .ignored }) { context.wake() }
         var alerts: [JSONValue] = []
         for result in results {
             context.metrics.engineDetection(engine: engine.id, status: result.status.rawValue)

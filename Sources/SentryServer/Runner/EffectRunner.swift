@@ -119,7 +119,8 @@ public final class EffectRunner: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for await _ in wakeups {
                 if stopping.current { break }
-                activity.withLock { $0.woken = false }
+                // Looking counts as busy until the look has found nothing: a test waiting for idleness must not see the gap.
+                activity.withLock { $0 = (woken: false, started: true) }
                 await flush(finished, inFlight)
                 let room = concurrency - inFlight.current.count
                 guard room > 0 else { continue }
