@@ -58,29 +58,52 @@ public final class HomeRefresher: Sendable {
         }
     }
 
-    /// Every `pace`, publishes the opened tabs again if something changed since the last round.
+    /// Every `pace`, publishes the opened tabs again if something changed since the last round. The responders' page
+    /// is read from the store once per round, whoever it is published for.
     func run(context: SentryContext, pace: Duration) async {
         while !Task.isCancelled {
             do { try await context.clock.sleep(for: pace) } catch { return }
-            for userID in due(now: context.clock.now()) {
+            let users = due(now: context.clock.now())
+            guard !users.isEmpty else { continue }
+            let now = context.clock.now()
+            let snapshot: HomeView.Snapshot
+            do { snapshot = try await Self.snapshot(context, now: now) } catch {
+                context.logger.warning("could not read the Home tab", metadata: ["error": "\(error)"])
+                continue
+            }
+            for userID in users {
                 if Task.isCancelled { return }
-                await Self.publish(for: userID, context: context)
+                await Self.publish(for: userID, snapshot: snapshot, now: now, context: context)
             }
         }
     }
 
     /// Reads what the tab shows for `userID` and publishes it.
     static func publish(for userID: String, context: SentryContext) async {
+        let now = context.clock.now()
         do {
-            let now = context.clock.now()
-            let everyResponder = context.catalog.playbooks.flatMap(\.responders)
-            let responder = await context.responders.mayActOnAlerts(userID: userID, playbookResponders: everyResponder)
-            let snapshot = HomeView.Snapshot(
-                alerts: responder ? try await context.store.alerts(statuses: [.open, .acknowledged], limit: 500) : [],
-                last24h: responder ? try await context.store.alertCount(createdSince: now.addingTimeInterval(-86_400)) : 0,
-                last7d: responder ? try await context.store.alertCount(createdSince: now.addingTimeInterval(-7 * 86_400)) : 0,
-                responders: context.configuration.responders, collectors: responder ? try await collectors(context) : [])
-            try await context.slack.publishView(userID: userID, view: HomeView.render(snapshot, responder: responder, now: now))
+            await publish(for: userID, snapshot: try await snapshot(context, now: now), now: now, context: context)
+        } catch {
+            context.logger.warning("could not publish the Home tab", metadata: ["slack.user": "\(userID)", "error": "\(error)"])
+        }
+    }
+
+    /// What a responder's tab shows at `now`.
+    static func snapshot(_ context: SentryContext, now: Date) async throws -> HomeView.Snapshot {
+        HomeView.Snapshot(
+            alerts: try await context.store.alerts(statuses: [.open, .acknowledged], limit: 500),
+            last24h: try await context.store.alertCount(createdSince: now.addingTimeInterval(-86_400)),
+            last7d: try await context.store.alertCount(createdSince: now.addingTimeInterval(-7 * 86_400)),
+            responders: context.configuration.responders, collectors: try await collectors(context))
+    }
+
+    /// Publishes the responders' page to a responder, the visitors' page (what the bot is, who answers) to anyone else.
+    static func publish(for userID: String, snapshot: HomeView.Snapshot, now: Date, context: SentryContext) async {
+        let everyResponder = context.catalog.playbooks.flatMap(\.responders)
+        let responder = await context.responders.mayActOnAlerts(userID: userID, playbookResponders: everyResponder)
+        let page = responder ? snapshot : HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: snapshot.responders)
+        do {
+            try await context.slack.publishView(userID: userID, view: HomeView.render(page, responder: responder, now: now))
         } catch {
             context.logger.warning("could not publish the Home tab", metadata: ["slack.user": "\(userID)", "error": "\(error)"])
         }
