@@ -23,23 +23,19 @@ extension PostgresAlertStore {
 
     public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
         let (start, end) = (from.timeIntervalSince1970, to.timeIntervalSince1970)
-        let decoder = StoredJSON.decoder()
         return try await query(
             """
-            SELECT id, created_at, status, (b->>'acknowledgedAt')::float8, (b->>'closedAt')::float8, b->>'playbookID', b->>'detection',
-              (b->'containments')::text, b->'subject'->>'slack_user_id', b->'subject'->>'ip', b->'subject'->>'meraki_network_id',
-              b->'subject'->>'meraki_serial', b->'subject'->>'host', b->'subject'->>'email', b->'subject'->>'account', b->'subject'->>'rule'
-            FROM (SELECT id, created_at, ord, status, body::jsonb AS b FROM alert WHERE created_at >= \(start) AND created_at < \(end)) AS ranged
-            ORDER BY created_at, id
+            SELECT id, created_at, status, acknowledged_at, closed_at, playbook_id, detection, subject_label, containments_placed,
+              containments_approved, containments_rejected, containments_rolled_back
+            FROM alert WHERE created_at >= \(start) AND created_at < \(end) ORDER BY created_at, id COLLATE "C"
             """
         ).map { row in
             let cells = row.makeRandomAccess()
-            let subject = AlertStatsRow.subject(try (8..<16).map { try cells[$0].decode(String?.self) })
-            return try AlertStatsRow.decoded(
+            return AlertStatsRow.fromColumns(
                 id: try cells[0].decode(String.self), createdAt: try cells[1].decode(Double.self), status: try cells[2].decode(String.self),
                 acknowledgedAt: try cells[3].decode(Double?.self), closedAt: try cells[4].decode(Double?.self),
-                playbookID: try cells[5].decode(String?.self), detection: try cells[6].decode(String?.self), subject: subject,
-                containments: try cells[7].decode(String?.self), decoder: decoder)
+                playbookID: try cells[5].decode(String?.self), detection: try cells[6].decode(String?.self),
+                subjectLabel: try cells[7].decode(String?.self), containments: try (8..<12).map { try cells[$0].decode(Int?.self) })
         }
     }
 

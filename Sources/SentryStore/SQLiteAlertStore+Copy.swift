@@ -65,6 +65,8 @@ extension SQLiteAlertStore: StoreSnapshotting {
             try Self.insert(.alert, snapshot.alerts, in: db) {
                 [$0.id, $0.groupKey, $0.status, $0.groupUntil, $0.createdAt, $0.updatedAt, $0.revision, $0.body]
             }
+            // The stats columns are derived from the bodies, as on every write.
+            try Self.deriveStatsColumns(in: db)
             try Self.insert(.detectionSeen, snapshot.detections, in: db) { [$0.id, $0.alertID, $0.receivedAt] }
             // Ids as they were: completions and attempt counts refer to them. A copied item is nobody's claim.
             try Self.insert(.outbox, snapshot.outbox, in: db) {

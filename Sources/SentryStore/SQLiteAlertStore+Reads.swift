@@ -29,38 +29,6 @@ extension SQLiteAlertStore {
         }
     }
 
-    static let subjectColumns = Subject.fieldNames.map { "json_extract(body, '$.subject.\($0)') AS subject_\($0)" }.joined(separator: ", ")
-
-    public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
-        let rows = try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, created_at, status, json_extract(body, '$.acknowledgedAt') AS acknowledged_at,
-                          json_extract(body, '$.closedAt') AS closed_at, json_extract(body, '$.playbookID') AS playbook_id,
-                          json_extract(body, '$.detection') AS detection, \(Self.subjectColumns),
-                          json(json_extract(body, '$.containments')) AS containments
-                        FROM alert WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id
-                        """), arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970])
-        }
-        let decoder = StoredJSON.decoder()
-        return try rows.map { row in
-            let id: String = row["id"]
-            let created: Double = row["created_at"]
-            let status: String = row["status"]
-            let acknowledged: Double? = row["acknowledged_at"]
-            let closed: Double? = row["closed_at"]
-            let playbook: String? = row["playbook_id"]
-            let detection: String? = row["detection"]
-            let subject = AlertStatsRow.subject(Subject.fieldNames.map { row["subject_\($0)"] })
-            let containments: String? = row["containments"]
-            return try AlertStatsRow.decoded(
-                id: id, createdAt: created, status: status, acknowledgedAt: acknowledged, closedAt: closed, playbookID: playbook,
-                detection: detection,
-                subject: subject, containments: containments, decoder: decoder)
-        }
-    }
-
     public func timers(alertID: String) async throws -> [DueTimer] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, due_at FROM timer WHERE alert_id = ? ORDER BY kind"), arguments: [alertID])

@@ -82,6 +82,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
                     ])
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 }
+                try SQLiteAlertStore.writeStatsColumns(alert, in: db)
                 for item in alert.containments {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)")
                         .execute(arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])

@@ -165,6 +165,15 @@ public final class SQLiteAlertStore: SentryStorage {
                     CREATE TABLE leadership (role TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, expires_at REAL NOT NULL);
                     """)
         }
+        migrator.registerMigration("v8-stats-columns") { db in
+            // What `/sentry stats` counts, in columns of their own (read through alert_by_creation, no JSON), derived
+            // from the body of the rows already there.
+            for column in AlertStatsRow.columns {
+                let type = column.hasPrefix("containments_") ? "INTEGER" : column.hasSuffix("_at") ? "REAL" : "TEXT"
+                try db.execute(sql: "ALTER TABLE alert ADD COLUMN \(column) \(type)")
+            }
+            try deriveStatsColumns(in: db)
+        }
         return migrator
     }
 

@@ -69,7 +69,13 @@ public struct StoreSnapshot: Equatable, Sendable {
         "outbox.leased_by": "an effect's claim belongs to a runner of the source: a copied item is unclaimed",
         "outbox.leased_until": "an effect's claim belongs to a runner of the source: a copied item is unclaimed",
         "leadership": "a poller's term belongs to a process of the source: the target's replicas elect their own",
+        "alert.acknowledged_at": statsColumn, "alert.closed_at": statsColumn, "alert.playbook_id": statsColumn, "alert.detection": statsColumn,
+        "alert.subject_label": statsColumn, "alert.containments_placed": statsColumn, "alert.containments_approved": statsColumn,
+        "alert.containments_rejected": statsColumn, "alert.containments_rolled_back": statsColumn,
     ]
+
+    /// Why the alert's stats columns are not carried: the target derives them from the body it receives.
+    static let statsColumn = "what /sentry stats counts, derived again from the alert's body by the target (as on every write)"
 
     public struct AlertRow: Equatable, Sendable {
         public var id, groupKey, status: String

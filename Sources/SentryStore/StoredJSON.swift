@@ -25,24 +25,32 @@ public enum StoredJSON {
 }
 
 extension AlertStatsRow {
-    /// The subject's fields in `Subject.fieldNames` order, as a SQL store selects them.
-    public static func subject(_ fields: [String?]) -> Subject {
-        var subject = Subject()
-        for (name, value) in zip(Subject.fieldNames, fields) { subject[field: name] = value }
-        return subject
+    /// The alert table's columns that keep a row's fields besides `id`, `created_at` and `status` (migration
+    /// "stats columns" in SQLite and PostgreSQL), in the order `columnValues` gives them. Written from the alert
+    /// on every write; `containments_placed` is NULL only on a row no write has derived them for yet.
+    public static let columns = [
+        "acknowledged_at", "closed_at", "playbook_id", "detection", "subject_label", "containments_placed", "containments_approved",
+        "containments_rejected", "containments_rolled_back",
+    ]
+
+    /// The values of `columns`, times as seconds since 1970.
+    public var columnValues: [(any Sendable)?] {
+        [
+            acknowledgedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, playbookID, detection, subjectLabel, containmentsPlaced,
+            containmentsApproved, containmentsRejected, containmentsRolledBack,
+        ]
     }
 
-    /// A row from the columns a SQL store selects out of the alert's JSON body (`containments` as JSON text, read
-    /// only when there are some).
-    public static func decoded(
+    /// A row from the columns a SQL store selects.
+    public static func fromColumns(
         id: String, createdAt: Double, status: String, acknowledgedAt: Double?, closedAt: Double?, playbookID: String?, detection: String?,
-        subject: Subject, containments: String?, decoder: JSONDecoder
-    ) throws -> AlertStatsRow {
-        let containments =
-            try containments.flatMap { $0 == "[]" ? nil : try decoder.decode([Containment].self, from: Data($0.utf8)) } ?? []
+        subjectLabel: String?, containments: [Int?]
+    ) -> AlertStatsRow {
+        func count(_ index: Int) -> Int { index < containments.count ? containments[index] ?? 0 : 0 }
         return AlertStatsRow(
             alertID: id, createdAt: Date(timeIntervalSince1970: createdAt), acknowledgedAt: acknowledgedAt.map(Date.init(timeIntervalSince1970:)),
             closedAt: closedAt.map(Date.init(timeIntervalSince1970:)), status: AlertStatus(rawValue: status) ?? .open, playbookID: playbookID ?? "",
-            detection: detection ?? "", subject: subject, containments: containments)
+            detection: detection ?? "", subjectLabel: subjectLabel, containmentsPlaced: count(0), containmentsApproved: count(1),
+            containmentsRejected: count(2), containmentsRolledBack: count(3))
     }
 }

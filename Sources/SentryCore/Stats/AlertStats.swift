@@ -1,6 +1,8 @@
 import Foundation
 
-/// What the numbers need of one alert, as a store returns it for a time range (`AlertStore.statsRows`).
+/// What the numbers need of one alert, as a store returns it for a time range (`AlertStore.statsRows`). The SQL
+/// stores keep these fields in columns of their own, written from the alert on every write (`init(_:)` says what
+/// they hold), so a range is read through the creation-time index without decoding any alert.
 public struct AlertStatsRow: Equatable, Sendable {
     public var alertID: String
     public var createdAt: Date
@@ -10,12 +12,18 @@ public struct AlertStatsRow: Equatable, Sendable {
     public var status: AlertStatus
     public var playbookID: String
     public var detection: String
-    public var subject: Subject
-    public var containments: [Containment]
+    /// The subject as a responder names it (`AlertStats.label`), nil when it has no field.
+    public var subjectLabel: String?
+    /// Of the alert's containments: carried out (active at some point), approved by someone, rejected, rolled back.
+    public var containmentsPlaced: Int
+    public var containmentsApproved: Int
+    public var containmentsRejected: Int
+    public var containmentsRolledBack: Int
 
     public init(
         alertID: String, createdAt: Date, acknowledgedAt: Date?, closedAt: Date?, status: AlertStatus, playbookID: String, detection: String,
-        subject: Subject, containments: [Containment]
+        subjectLabel: String?, containmentsPlaced: Int = 0, containmentsApproved: Int = 0, containmentsRejected: Int = 0,
+        containmentsRolledBack: Int = 0
     ) {
         self.alertID = alertID
         self.createdAt = createdAt
@@ -24,14 +32,22 @@ public struct AlertStatsRow: Equatable, Sendable {
         self.status = status
         self.playbookID = playbookID
         self.detection = detection
-        self.subject = subject
-        self.containments = containments
+        self.subjectLabel = subjectLabel
+        self.containmentsPlaced = containmentsPlaced
+        self.containmentsApproved = containmentsApproved
+        self.containmentsRejected = containmentsRejected
+        self.containmentsRolledBack = containmentsRolledBack
     }
 
     public init(_ alert: Alert) {
+        let containments = alert.containments
         self.init(
             alertID: alert.id, createdAt: alert.createdAt, acknowledgedAt: alert.acknowledgedAt, closedAt: alert.closedAt, status: alert.status,
-            playbookID: alert.playbookID, detection: alert.detection, subject: alert.subject, containments: alert.containments)
+            playbookID: alert.playbookID, detection: alert.detection, subjectLabel: AlertStats.label(alert.subject),
+            containmentsPlaced: containments.filter { $0.activeSince != nil }.count,
+            containmentsApproved: containments.filter { !$0.approvals.isEmpty }.count,
+            containmentsRejected: containments.filter { $0.status == .rejected }.count,
+            containmentsRolledBack: containments.filter { $0.status == .released && $0.activeSince != nil }.count)
     }
 }
 
@@ -71,34 +87,50 @@ public struct AlertStats: Equatable, Sendable {
     public static let topCount = 5
 
     public init(rows: [AlertStatsRow], from: Date, to: Date, calendar: Calendar = .current) {
-        let inRange = rows.filter { $0.createdAt >= from && $0.createdAt < to }
         self.from = from
         self.to = to
-        total = inRange.count
-        perPlaybook = Self.counts(inRange.map(\.playbookID))
-        timeToAcknowledge = Self.spread(inRange.compactMap { row in row.acknowledgedAt.map { $0.timeIntervalSince(row.createdAt) } })
-        timeToResolve = Self.spread(
-            inRange.compactMap { row in row.status == .resolved ? row.closedAt.map { $0.timeIntervalSince(row.createdAt) } : nil })
-        let containments = inRange.flatMap(\.containments)
-        containmentsPlaced = containments.filter { $0.activeSince != nil }.count
-        containmentsApproved = containments.filter { !$0.approvals.isEmpty }.count
-        containmentsRejected = containments.filter { $0.status == .rejected }.count
-        containmentsRolledBack = containments.filter { $0.status == .released && $0.activeSince != nil }.count
-        noisiestDetections = Array(Self.counts(inRange.map(\.detection)).prefix(Self.topCount))
-        noisiestSubjects = Array(Self.counts(inRange.compactMap { Self.label($0.subject) }).prefix(Self.topCount))
+        // One pass over the rows: a 30-day range of a busy store holds 100,000 of them.
+        var playbooks: [String: Int] = [:]
+        var detections: [String: Int] = [:]
+        var subjects: [String: Int] = [:]
+        var acknowledge: [TimeInterval] = []
+        var resolve: [TimeInterval] = []
+        var (total, placed, approved, rejected, rolledBack) = (0, 0, 0, 0, 0)
         // Calendar days in the server's zone: the last one is the day of `to` (up to `to`).
         let lastDay = calendar.startOfDay(for: to.addingTimeInterval(-0.001))
-        lastSevenDays = (0..<7).reversed().map { back in
-            let start = calendar.date(byAdding: .day, value: -back, to: lastDay) ?? lastDay
-            let end = calendar.date(byAdding: .day, value: 1, to: start) ?? start
-            return rows.filter { $0.createdAt >= start && $0.createdAt < end && $0.createdAt < to }.count
+        let dayStarts = (0...7).reversed().map { back in calendar.date(byAdding: .day, value: 1 - back, to: lastDay) ?? lastDay }
+        var days = [Int](repeating: 0, count: 7)
+        for row in rows where row.createdAt < to {
+            if row.createdAt >= dayStarts[0], row.createdAt < dayStarts[7], let day = (1...7).first(where: { row.createdAt < dayStarts[$0] }) {
+                days[day - 1] += 1
+            }
+            guard row.createdAt >= from else { continue }
+            total += 1
+            playbooks[row.playbookID, default: 0] += 1
+            detections[row.detection, default: 0] += 1
+            if let label = row.subjectLabel { subjects[label, default: 0] += 1 }
+            if let acknowledged = row.acknowledgedAt { acknowledge.append(acknowledged.timeIntervalSince(row.createdAt)) }
+            if row.status == .resolved, let closed = row.closedAt { resolve.append(closed.timeIntervalSince(row.createdAt)) }
+            placed += row.containmentsPlaced
+            approved += row.containmentsApproved
+            rejected += row.containmentsRejected
+            rolledBack += row.containmentsRolledBack
         }
+        self.total = total
+        perPlaybook = Self.counts(playbooks)
+        timeToAcknowledge = Self.spread(acknowledge)
+        timeToResolve = Self.spread(resolve)
+        containmentsPlaced = placed
+        containmentsApproved = approved
+        containmentsRejected = rejected
+        containmentsRolledBack = rolledBack
+        noisiestDetections = Array(Self.counts(detections).prefix(Self.topCount))
+        noisiestSubjects = Array(Self.counts(subjects).prefix(Self.topCount))
+        lastSevenDays = days
     }
 
-    static func counts(_ names: [String]) -> [Count] {
-        var counted: [String: Int] = [:]
-        for name in names { counted[name, default: 0] += 1 }
-        return counted.map { Count(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+    static func counts(_ counted: [String: Int]) -> [Count] {
+        counted.map { Count(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
     }
 
     /// Nearest-rank percentiles over the sorted samples.

@@ -66,7 +66,7 @@ private typealias S = StatsFixtures
             var row = rows[0]
             row.playbookID = "playbook-\(index)-<!channel>"
             row.detection = String(repeating: "d", count: 300) + "\(index)"
-            row.subject = Subject(account: "<@U999> \(index)")
+            row.subjectLabel = AlertStats.label(Subject(account: "<@U999> \(index)"))
             rows.append(row)
         }
         let stats = AlertStats(rows: rows, from: S.now.addingTimeInterval(-7 * 86_400), to: S.now, calendar: S.utc)
