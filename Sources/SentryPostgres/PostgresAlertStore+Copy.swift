@@ -90,7 +90,7 @@ extension PostgresAlertStore: StoreSnapshotting {
                 [$0.id, $0.groupKey, $0.status, $0.groupUntil, $0.createdAt, $0.updatedAt, $0.revision, $0.body]
             }
             // The stats columns are derived from the bodies, as on every write.
-            try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.deriveStatsColumns), logger: logger)
+            try await Self.deriveStatsColumns(on: connection, logger: logger)
             try await insert(.detectionSeen, snapshot.detections) { [$0.id, $0.alertID, $0.receivedAt] }
             // Ids as they were; the lease columns a claim sets are left at their defaults: nobody holds a copied item.
             try await insert(.outbox, snapshot.outbox) {

@@ -61,6 +61,7 @@ public final class PostgresAlertStore: SentryStorage, Service {
                 configuration: try settings.connectionConfiguration(), id: 0, logger: logger)
             do {
                 let applied = try await PostgresSchema.migrate(connection, logger: logger)
+                try await deriveStatsColumns(on: connection, logger: logger)
                 try? await connection.close()
                 return applied
             } catch {

@@ -84,7 +84,7 @@ public enum PostgresSchema {
                 "CREATE TABLE leadership (role text PRIMARY KEY, holder text NOT NULL, expires_at float8 NOT NULL)",
             ]),
         // What `/sentry stats` counts, in columns of their own (read through alert_by_creation, no JSON); the store
-        // writes them on every write, and this derives them for the rows already there.
+        // writes them on every write, and `PostgresAlertStore.deriveStatsColumns` fills the rows already there.
         Migration(
             version: 4, name: "stats columns",
             statements: [
@@ -92,28 +92,9 @@ public enum PostgresSchema {
                 ALTER TABLE alert ADD COLUMN acknowledged_at float8, ADD COLUMN closed_at float8, ADD COLUMN playbook_id text,
                   ADD COLUMN detection text, ADD COLUMN subject_label text, ADD COLUMN containments_placed integer,
                   ADD COLUMN containments_approved integer, ADD COLUMN containments_rejected integer, ADD COLUMN containments_rolled_back integer
-                """,
-                deriveStatsColumns,
+                """
             ]),
     ]
-
-    /// Derives the stats columns of the rows that have none yet from their body, as `AlertStatsRow.init(_:)` does:
-    /// the rows a migration or a copy found.
-    public static let deriveStatsColumns = """
-        UPDATE alert SET acknowledged_at = (b->>'acknowledgedAt')::float8, closed_at = (b->>'closedAt')::float8,
-          playbook_id = coalesce(b->>'playbookID', ''), detection = coalesce(b->>'detection', ''),
-          subject_label = CASE WHEN b->'subject'->>'slack_user_id' IS NOT NULL THEN '<@' || (b->'subject'->>'slack_user_id') || '>'
-            ELSE coalesce(b->'subject'->>'email', b->'subject'->>'account', b->'subject'->>'ip', b->'subject'->>'host',
-              b->'subject'->>'meraki_serial', b->'subject'->>'meraki_network_id', b->'subject'->>'rule') END,
-          containments_placed = (SELECT count(*) FROM jsonb_array_elements(coalesce(b->'containments', '[]')) c WHERE c->>'activeSince' IS NOT NULL),
-          containments_approved = (SELECT count(*) FROM jsonb_array_elements(coalesce(b->'containments', '[]')) c
-            WHERE jsonb_array_length(coalesce(c->'approvals', '[]')) > 0),
-          containments_rejected = (SELECT count(*) FROM jsonb_array_elements(coalesce(b->'containments', '[]')) c WHERE c->>'status' = 'rejected'),
-          containments_rolled_back = (SELECT count(*) FROM jsonb_array_elements(coalesce(b->'containments', '[]')) c
-            WHERE c->>'status' = 'released' AND c->>'activeSince' IS NOT NULL)
-        FROM (SELECT id AS bid, body::jsonb AS b FROM alert WHERE containments_placed IS NULL) AS bodies
-        WHERE alert.id = bodies.bid
-        """
 
     /// The newest version this binary knows.
     public static var knownVersion: Int { migrations.last?.version ?? 0 }

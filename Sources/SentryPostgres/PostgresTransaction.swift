@@ -113,15 +113,7 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
                     """)
             }
             guard written.count == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
-            let stats = AlertStatsRow(alert)
-            try await run(
-                """
-                UPDATE alert SET acknowledged_at = \(stats.acknowledgedAt?.timeIntervalSince1970), closed_at = \(stats.closedAt?.timeIntervalSince1970),
-                  playbook_id = \(stats.playbookID), detection = \(stats.detection), subject_label = \(stats.subjectLabel),
-                  containments_placed = \(stats.containmentsPlaced), containments_approved = \(stats.containmentsApproved),
-                  containments_rejected = \(stats.containmentsRejected), containments_rolled_back = \(stats.containmentsRolledBack)
-                WHERE id = \(alert.id)
-                """)
+            try await run(PostgresAlertStore.statsUpdate(alert))
             for item in alert.containments {
                 try await run(
                     """
