@@ -13,6 +13,8 @@
                                COMMANDS `/sentry help` envelopes over one loopback Socket Mode socket, then the same
                                command over signed HTTP, WINDOW in flight; the medians over the runs of acked/s and
                                of the p50 and p99 latencies, for each transport
+  stats BIN ALERTS ROUNDS      `BIN bench stats`: ALERTS alerts seeded through the engine over 30 days in a fresh SQLite
+                               file, then `/sentry stats 30d` (read, count, render) ROUNDS times; median and max seconds
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
   count DB PREFIX              rows in the database: detections whose id starts with PREFIX, the alerts they
                                landed on, and every outbox and audit row
@@ -151,6 +153,18 @@ def socket(binary, runs, commands, window, pin):
     print(" ".join(out))
 
 
+def stats(binary, alerts, rounds):
+    result = subprocess.run([binary, "bench", "stats", "--alerts", alerts, "--rounds", rounds],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
+    if result.returncode != 0:
+        die(f"sentry bench stats exited with {result.returncode}: {result.stderr.strip()[-400:]}")
+    m = re.search(r"stats 30d: (\d+) alerts \(seeded in ([\d.]+) s\); median of (\d+): ([\d.]+) s \(read ([\d.]+) s, "
+                  r"counted and rendered ([\d.]+) s\), max ([\d.]+) s", result.stdout)
+    if not m:
+        die(f"sentry bench stats printed no result line: {result.stdout.strip()[-400:]}")
+    print(f"alerts={m[1]} seeded_s={m[2]} rounds={m[3]} median_s={m[4]} read_s={m[5]} count_s={m[6]} max_s={m[7]}")
+
+
 def rss(pids):
     total = {"VmRSS": 0, "VmHWM": 0}
     for pid in pids:
@@ -278,6 +292,10 @@ def table(path):
          "req/s, signed `POST /slack/commands` from an in-process client, each run right after its socket half"),
         ("HTTP latency p50 / p99, same runs", pair("socket", "http_p50_ms", "http_p99_ms"), "—",
          f"ms (worst run's p99 {r.get('socket.http_p99_max_ms', '?')})"),
+        ("`/sentry stats 30d` over a large store", cell("stats", "median_s"), "—",
+         f"s, median of {r.get('stats.rounds', '?')} (max {r.get('stats.max_s', '?')}): {number(r.get('stats.alerts', 0), 0)} alerts "
+         f"over 30 days in one SQLite file, all in range (read {r.get('stats.read_s', '?')} s, counted and rendered "
+         f"{r.get('stats.count_s', '?')} s; `sentry bench stats`); Slack waits 3 s"),
         ("RSS idle", mib("idle.sentry", "rss_kb"), mib("idle.peer", "rss_kb"),
          "MiB after start, before load; peer: gunicorn master + 2 workers"),
         ("RSS peak under load", mib("load.sentry", "hwm_kb"), mib("load.peer", "hwm_kb"),
@@ -430,7 +448,8 @@ def stored(r):
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
-    commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1)}
+    commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1),
+                "stats": (stats, 3)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

@@ -13,12 +13,12 @@
 #   RSS idle and at peak under load, start-up time to /readyz, `sentry detect replay` rate and peak RSS (over the
 #   generated audit log and one a quarter as long, to show memory flat in file size), the uplink replay
 #   (`--source meraki-uplinks`, statuses/s), and orjson reading each replayed file (the cost of reading it with a
-#   fast parser, to compare the rules with)
+#   fast parser, to compare the rules with), and `/sentry stats 30d` over BENCH_STATS_ALERTS alerts (`sentry bench stats`)
 # The table (markdown, for the README) goes to standard output; progress and failures to standard error.
 # Two builds' replays against each other, alternated over the same files: bench/compare_replay.py.
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
 #        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
-#        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000),
+#        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000), BENCH_STATS_ALERTS (100000),
 #        BENCH_REPLICA_ROUNDS (1: rounds of the replica rows, each SQLite, PostgreSQL ×1, PostgreSQL ×2 in turn;
 #        the table gives medians), BENCH_CROSS_CLICKS (30), BENCH_POSTGRES_URL (default: a throwaway cluster from
 #        scripts/pg-test-cluster.sh start, a database per configuration; the rows say so when there is none),
@@ -402,6 +402,12 @@ else
   fail_step uplinks "generate_uplinks.py failed: $(tail -n 1 "$work/generate.log")"
 fi
 rm -f "$work/uplinks.jsonl"
+
+# ---- /sentry stats over a large store (the engine's read and count, no HTTP) ----
+stats_alerts=${BENCH_STATS_ALERTS:-100000}
+[[ $stats_alerts =~ ^[0-9]+$ ]] || { echo "BENCH_STATS_ALERTS must be a number" >&2; exit 1; }
+log "stats: sentry bench stats --alerts $stats_alerts"
+if out=$(python3 "$tools" stats "$bin" "$stats_alerts" 5 2>&1); then record stats "$out"; else fail_step stats "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)

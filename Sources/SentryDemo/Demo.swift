@@ -244,8 +244,14 @@ public struct Demo {
         try await expect(await simulator.waitUntil { $0.homes[Self.alice] != nil }, "Home tab published")
         Transcript.blocks(simulator.homes[Self.alice]?["blocks"]).forEach(out)
 
-        // 21. The audit trail.
-        step(21, "The audit trail (hash chain) of everything above")
+        // 21. The numbers.
+        step(21, "@\(Self.alice) asks for the week's numbers: /sentry stats")
+        let stats = try await callbacks.command("stats", user: Self.alice)
+        try await expect(stats.status == 200 && stats.json?["blocks"] != nil, "stats answer")
+        Transcript.blocks(stats.json?["blocks"]).forEach(out)
+
+        // 22. The audit trail.
+        step(22, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
             out(

@@ -44,10 +44,10 @@ extension AlertEngine {
             }
         }
         let end = min(timer.dueAt, now)
-        let rows = try await store.statsRows(createdFrom: end.addingTimeInterval(-7 * 86_400), to: end)
-        let stats = AlertStats(rows: rows, from: end.addingTimeInterval(-7 * 86_400), to: end, calendar: calendar)
+        let stats = try await self.stats(days: 7, now: end, calendar: calendar)
         let week = WeeklyDigest.week(of: timer.dueAt, calendar: calendar)
-        let post = AlertEffect.postNotice(channel: channel, text: WeeklyDigest.text(stats, week: week))
+        let digest = WeeklyDigest.message(stats, week: week)
+        let post = AlertEffect.postReport(channel: channel, text: digest.text, blocks: digest.blocks)
         let next = schedule.next(after: max(now, timer.dueAt), calendar: calendar)
         return try await step { tx in
             guard try await tx.deleteTimer(alertID: timer.alertID, kind: timer.kind, dueBy: now) else {

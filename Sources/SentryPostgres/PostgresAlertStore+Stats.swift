@@ -3,7 +3,8 @@ import PostgresNIO
 import SentryCore
 
 extension PostgresAlertStore {
-    /// Writes an alert's stats columns from `AlertStatsRow(alert)`, the one place that says what they hold.
+    /// Writes an alert's stats columns from `AlertStatsRow(alert)`, the one place that says what they hold (a
+    /// transaction's write sets them in its own statement, the same way).
     static func statsUpdate(_ alert: Alert) -> PostgresQuery {
         let stats = AlertStatsRow(alert)
         return """
@@ -16,7 +17,7 @@ extension PostgresAlertStore {
     }
 
     /// Fills the stats columns of rows no write has filled yet (rows from before the migration, or a copy), from
-    /// their bodies, through the same `statsUpdate` as every write. Rows already filled are left alone, so a
+    /// their bodies. Rows already filled are left alone, so a
     /// second replica starting at the same time finds nothing to do or writes the same values.
     static func deriveStatsColumns(on connection: PostgresConnection, logger: Logger) async throws {
         let bodies = try await connection.query("SELECT body FROM alert WHERE containments_placed IS NULL", logger: logger).collect()

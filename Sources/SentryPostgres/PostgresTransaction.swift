@@ -95,25 +95,35 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
         if let alert = record.save {
             tracker.touch(alert.id)
             let body = try PostgresCoding.encodeAlert(alert)
+            // The stats columns (`AlertStatsRow.columns`, from `AlertStatsRow(alert)`) in the same statement.
+            let stats = AlertStatsRow(alert)
             let written: [PostgresRow]
             if let expected = record.expectedRevision {
                 written = try await run(
                     """
                     UPDATE alert SET status = \(alert.status.rawValue), group_until = \(alert.groupUntil.timeIntervalSince1970),
-                      updated_at = \(at), revision = \(record.nextRevision), body = \(body)
+                      updated_at = \(at), revision = \(record.nextRevision), body = \(body),
+                      acknowledged_at = \(stats.acknowledgedAt?.timeIntervalSince1970), closed_at = \(stats.closedAt?.timeIntervalSince1970),
+                      playbook_id = \(stats.playbookID), detection = \(stats.detection), subject_label = \(stats.subjectLabel),
+                      containments_placed = \(stats.containmentsPlaced), containments_approved = \(stats.containmentsApproved),
+                      containments_rejected = \(stats.containmentsRejected), containments_rolled_back = \(stats.containmentsRolledBack)
                     WHERE id = \(alert.id) AND revision = \(expected) RETURNING 1
                     """)
             } else {
                 written = try await run(
                     """
-                    INSERT INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body)
+                    INSERT INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body,
+                      acknowledged_at, closed_at, playbook_id, detection, subject_label, containments_placed, containments_approved,
+                      containments_rejected, containments_rolled_back)
                     VALUES (\(alert.id), \(alert.groupKey), \(alert.status.rawValue), \(alert.groupUntil.timeIntervalSince1970),
-                      \(alert.createdAt.timeIntervalSince1970), \(at), \(record.nextRevision), \(body))
+                      \(alert.createdAt.timeIntervalSince1970), \(at), \(record.nextRevision), \(body),
+                      \(stats.acknowledgedAt?.timeIntervalSince1970), \(stats.closedAt?.timeIntervalSince1970), \(stats.playbookID),
+                      \(stats.detection), \(stats.subjectLabel), \(stats.containmentsPlaced), \(stats.containmentsApproved),
+                      \(stats.containmentsRejected), \(stats.containmentsRolledBack))
                     ON CONFLICT (id) DO NOTHING RETURNING 1
                     """)
             }
             guard written.count == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
-            try await run(PostgresAlertStore.statsUpdate(alert))
             for item in alert.containments {
                 try await run(
                     """

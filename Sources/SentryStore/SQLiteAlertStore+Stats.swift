@@ -22,26 +22,36 @@ extension SQLiteAlertStore {
         }
     }
 
-    /// Writes an alert's stats columns (`AlertStatsRow.columns`) from the alert the engine gave.
-    static func writeStatsColumns(_ alert: Alert, in db: Database) throws {
-        let assignments = AlertStatsRow.columns.map { "\($0) = ?" }.joined(separator: ", ")
-        var arguments = StatementArguments(AlertStatsRow(alert).columnValues.map(Self.databaseValue))
-        arguments += [alert.id]
-        try db.cachedStatement(sql: "UPDATE alert SET \(assignments) WHERE id = ?").execute(arguments: arguments)
+    /// An alert's write, its stats columns (`AlertStatsRow.columns`) in the same statement: the update of a known
+    /// revision, and the insert of a new alert.
+    static let updateAlertSQL =
+        "UPDATE alert SET status = ?, updated_at = ?, revision = ?, body = ?, "
+        + AlertStatsRow.columns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ? AND revision = ?"
+    static let insertAlertSQL =
+        "INSERT OR IGNORE INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body, "
+        + AlertStatsRow.columns.joined(separator: ", ") + ") VALUES ("
+        + Array(repeating: "?", count: 8 + AlertStatsRow.columns.count).joined(separator: ", ") + ")"
+
+    /// The values of `AlertStatsRow.columns` for an alert, from `AlertStatsRow(alert)`; times as seconds since 1970.
+    static func statsArguments(_ alert: Alert) -> StatementArguments {
+        let stats = AlertStatsRow(alert)
+        return [
+            stats.acknowledgedAt?.timeIntervalSince1970, stats.closedAt?.timeIntervalSince1970, stats.playbookID, stats.detection,
+            stats.subjectLabel, stats.containmentsPlaced, stats.containmentsApproved, stats.containmentsRejected,
+            stats.containmentsRolledBack,
+        ]
     }
 
     /// Derives the stats columns of rows that have none yet from their body: the rows a migration or a copy found.
     static func deriveStatsColumns(in db: Database) throws {
+        let assignments = AlertStatsRow.columns.map { "\($0) = ?" }.joined(separator: ", ")
+        let update = try db.makeStatement(sql: "UPDATE alert SET \(assignments) WHERE id = ?")
         let pending = try Row.fetchAll(db, sql: "SELECT body FROM alert WHERE containments_placed IS NULL")
-        for row in pending { try writeStatsColumns(try decodeAlert(row["body"]), in: db) }
-    }
-
-    private static func databaseValue(_ value: (any Sendable)?) -> (any DatabaseValueConvertible)? {
-        switch value {
-        case let value as Double: value
-        case let value as Int: value
-        case let value as String: value
-        default: nil
+        for row in pending {
+            let alert = try decodeAlert(row["body"])
+            var arguments = statsArguments(alert)
+            arguments += [alert.id]
+            try update.execute(arguments: arguments)
         }
     }
 }

@@ -67,22 +67,20 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
             if let alert = record.save {
                 let body = try SQLiteAlertStore.encodeAlert(alert)
                 if let expected = record.expectedRevision {
-                    try db.cachedStatement(sql: "UPDATE alert SET status = ?, updated_at = ?, revision = ?, body = ? WHERE id = ? AND revision = ?")
-                        .execute(arguments: [alert.status.rawValue, at, record.nextRevision, body, alert.id, expected])
+                    var arguments: StatementArguments = [alert.status.rawValue, at, record.nextRevision, body]
+                    arguments += SQLiteAlertStore.statsArguments(alert)
+                    arguments += [alert.id, expected]
+                    try db.cachedStatement(sql: SQLiteAlertStore.updateAlertSQL).execute(arguments: arguments)
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 } else {
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT OR IGNORE INTO alert (id, group_key, status, group_until, created_at, updated_at, revision, body)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                    ).execute(arguments: [
+                    var arguments: StatementArguments = [
                         alert.id, alert.groupKey, alert.status.rawValue, alert.groupUntil.timeIntervalSince1970,
                         alert.createdAt.timeIntervalSince1970, at, record.nextRevision, body,
-                    ])
+                    ]
+                    arguments += SQLiteAlertStore.statsArguments(alert)
+                    try db.cachedStatement(sql: SQLiteAlertStore.insertAlertSQL).execute(arguments: arguments)
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 }
-                try SQLiteAlertStore.writeStatsColumns(alert, in: db)
                 for item in alert.containments {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)")
                         .execute(arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])

@@ -26,20 +26,12 @@ public enum StoredJSON {
 
 extension AlertStatsRow {
     /// The alert table's columns that keep a row's fields besides `id`, `created_at` and `status` (migration
-    /// "stats columns" in SQLite and PostgreSQL), in the order `columnValues` gives them. Written from the alert
-    /// on every write; `containments_placed` is NULL only on a row no write has derived them for yet.
+    /// "stats columns" in SQLite and PostgreSQL), written from the alert in the same statement as its body on
+    /// every write; `containments_placed` is NULL only on a row no write has derived them for yet.
     public static let columns = [
         "acknowledged_at", "closed_at", "playbook_id", "detection", "subject_label", "containments_placed", "containments_approved",
         "containments_rejected", "containments_rolled_back",
     ]
-
-    /// The values of `columns`, times as seconds since 1970.
-    public var columnValues: [(any Sendable)?] {
-        [
-            acknowledgedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, playbookID, detection, subjectLabel, containmentsPlaced,
-            containmentsApproved, containmentsRejected, containmentsRolledBack,
-        ]
-    }
 
     /// A row from the columns a SQL store selects.
     public static func fromColumns(

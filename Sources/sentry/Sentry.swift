@@ -213,6 +213,7 @@ struct Simulate: AsyncParsableCommand {
         case .updateMessage: "update message"
         case .replyInThread(let text): "reply in thread (\(text))"
         case .postNotice(let channel, _): "notice to \(channel)"
+        case .postReport(let channel, _, _): "report to \(channel)"
         case .tellUser(let user, _, _): "tell \(user)"
         case .scheduleTimer(let kind, let at): "timer \(kind.rawValue) at \(Timestamp.iso8601(at))"
         case .cancelTimer(let kind): "cancel timer \(kind.rawValue)"

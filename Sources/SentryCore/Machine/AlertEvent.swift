@@ -93,6 +93,9 @@ public enum AlertEffect: Codable, Equatable, Sendable {
     case replyInThread(text: String)
     /// A message in another channel (escalation channel).
     case postNotice(channel: String, text: String)
+    /// A Block Kit message in a channel, not tied to an alert (the weekly digest); `text` is its notification and
+    /// fallback text.
+    case postReport(channel: String, text: String, blocks: JSONValue)
     /// An ephemeral answer to one user.
     case tellUser(userID: String, text: String, responseURL: String?)
     case scheduleTimer(TimerKind, at: Date)

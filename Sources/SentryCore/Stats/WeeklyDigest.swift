@@ -70,8 +70,8 @@ public enum WeeklyDigest {
 
     public static func idempotencyKey(week: String) -> String { "digest:\(week)" }
 
-    /// The post: the numbers of the 7 days before `end` as mrkdwn text.
-    public static func text(_ stats: AlertStats, week: String) -> String {
-        StatsMessage.render(stats, title: ":bar_chart: Sentry weekly digest, \(week)").text
+    /// The post: the numbers of the 7 days before `end` as Block Kit, with the same in mrkdwn as its text.
+    public static func message(_ stats: AlertStats, week: String) -> (text: String, blocks: JSONValue) {
+        StatsMessage.render(stats, title: ":bar_chart: Sentry weekly digest, \(week)")
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import SentryCore
 import SentryEngine
-import SentryStore
 
 /// `/sentry stats [7d|30d]`.
 extension CommandResponder {
@@ -15,12 +14,12 @@ extension CommandResponder {
         guard await context.responders.mayActOnAlerts(userID: command.userID, playbookResponders: everyResponder) else {
             return ephemeral("Sorry, only responders can see the numbers.")
         }
-        let store = context.store
+        let engine = context.engine
         let now = context.clock.now()
         let logger = context.logger
         let fetch = Task { () -> JSONValue in
             do {
-                let stats = try await Self.stats(store: store, days: days, now: now)
+                let stats = try await engine.stats(days: days, now: now)
                 let rendered = StatsMessage.render(stats, title: "Sentry — last \(days) days")
                 return ["response_type": "ephemeral", "text": .string(rendered.text), "blocks": rendered.blocks]
             } catch {
@@ -43,13 +42,5 @@ extension CommandResponder {
             }
         }
         return ephemeral(":hourglass_flowing_sand: Counting; the numbers follow here.")
-    }
-
-    /// The numbers of the `days` days before `now` (the rows also cover the 7 days of the spark line).
-    static func stats(store: any AlertStore, days: Int, now: Date, calendar: Calendar = .current) async throws -> AlertStats {
-        let from = now.addingTimeInterval(-Double(days) * 86_400)
-        let sparkStart = calendar.date(byAdding: .day, value: -6, to: calendar.startOfDay(for: now)) ?? from
-        let rows = try await store.statsRows(createdFrom: min(from, sparkStart), to: now)
-        return AlertStats(rows: rows, from: from, to: now, calendar: calendar)
     }
 }

@@ -65,7 +65,9 @@ extension EffectRunner {
     /// Posts a thread reply or a notice at most once. Each carries its outbox key in its metadata; an attempt
     /// after one whose answer was lost (a timeout, a crash between Slack's answer and the commit) first looks for
     /// that key in the thread (or the channel), and adopts the message it finds instead of posting again.
-    func postOnce(_ entry: OutboxEntry, channel: String, thread: String?, text: String, alertID: String?) async throws {
+    func postOnce(
+        _ entry: OutboxEntry, channel: String, thread: String?, text: String, blocks: JSONValue? = nil, alertID: String?
+    ) async throws {
         let earlierAttempts = try await engine.beginAttempt(claim(entry))
         if earlierAttempts > 0, try await findPosted(key: entry.idempotencyKey, channel: channel, thread: thread) {
             logger.notice(
@@ -76,7 +78,7 @@ extension EffectRunner {
             if let alertID { payload["alert_id"] = .string(alertID) }
             await pacer.beforePost(channel: channel)
             _ = try await slack.postMessage(
-                channel: channel, text: text, blocks: nil, threadTS: thread,
+                channel: channel, text: text, blocks: blocks, threadTS: thread,
                 metadata: SlackMessageMetadata(eventType: Self.replyEventType, payload: payload))
         }
         // A post is not safe to repeat: record it now, not with the batch.

@@ -262,6 +262,10 @@ public final class EffectRunner: Service, Sendable {
                 try await postOnce(entry, channel: channel, thread: nil, text: text, alertID: entry.alertID)
                 metrics.effectFinished("post_notice", ok: true)
                 return .recorded
+            case .postReport(let channel, let text, let blocks):
+                try await postOnce(entry, channel: channel, thread: nil, text: text, blocks: blocks, alertID: entry.alertID)
+                metrics.effectFinished("post_report", ok: true)
+                return .recorded
             case .tellUser(let user, let text, let responseURL):
                 if let responseURL {
                     try await slack.respond(to: responseURL, text: text, blocks: nil, responseType: .ephemeral, replaceOriginal: false)
@@ -305,7 +309,7 @@ public final class EffectRunner: Service, Sendable {
     /// Effects that count their attempt with `beginAttempt` before running.
     static func countsOwnAttempts(_ effect: AlertEffect) -> Bool {
         switch effect {
-        case .postAlert, .replyInThread, .postNotice, .executeContainment, .releaseContainment: true
+        case .postAlert, .replyInThread, .postNotice, .postReport, .executeContainment, .releaseContainment: true
         default: false
         }
     }
@@ -320,6 +324,7 @@ public final class EffectRunner: Service, Sendable {
         case .updateMessage: "update_message"
         case .replyInThread: "reply_in_thread"
         case .postNotice: "post_notice"
+        case .postReport: "post_report"
         case .tellUser: "tell_user"
         case .scheduleTimer: "schedule_timer"
         case .cancelTimer: "cancel_timer"

@@ -31,6 +31,17 @@ public enum SlackCallbackSender: Sendable {
         }
     }
 
+    /// A slash command (`/sentry TEXT`): form fields over HTTP, their JSON object in a `slash_commands` envelope.
+    public func command(_ text: String, user: String) async throws -> LoopbackClient.Answer {
+        switch self {
+        case .http(let client):
+            return try await client.command(text, user: user)
+        case .socketMode(let simulator):
+            let fields = LoopbackClient.commandFields(text, user: user)
+            return try await Self.acked("slash_commands", .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, .string($0.1)) })), simulator)
+        }
+    }
+
     /// An Events API callback (`event_callback` with `event`).
     public func event(_ event: JSONValue, id: String) async throws -> LoopbackClient.Answer {
         let callback: JSONValue = ["type": "event_callback", "event_id": .string(id), "team_id": "T0SIMULATED", "event": event]

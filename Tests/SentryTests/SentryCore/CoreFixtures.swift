@@ -87,6 +87,7 @@ extension AlertEffect {
         case .updateMessage: "updateMessage"
         case .replyInThread: "replyInThread"
         case .postNotice: "postNotice"
+        case .postReport: "postReport"
         case .tellUser: "tellUser"
         case .scheduleTimer: "scheduleTimer"
         case .cancelTimer: "cancelTimer"
@@ -97,7 +98,7 @@ extension AlertEffect {
 
     var coreText: String? {
         switch self {
-        case .replyInThread(let text), .postNotice(_, let text), .tellUser(_, let text, _): text
+        case .replyInThread(let text), .postNotice(_, let text), .postReport(_, let text, _), .tellUser(_, let text, _): text
         default: nil
         }
     }

@@ -112,6 +112,8 @@ import Testing
             HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: ["U0ALICE", "S0SECONCALL"]), responder: false, now: t0)
         let rendered = StatsMessage.render(AlertStatsTests.week(), title: "Sentry — last 7 days")
         let stats: JSONValue = ["text": .string(rendered.text), "blocks": rendered.blocks]
+        let weekly = WeeklyDigest.message(AlertStatsTests.week(), week: "2026-W49")
+        let digest: JSONValue = ["text": .string(weekly.text), "blocks": weekly.blocks]
         let escalation = AlertMachine.handle(open, .timerFired(.ackTimeout), alertID: open.id, now: t0.addingTimeInterval(900))
         let escalationText = escalation.effects.compactMap { if case .replyInThread(let text) = $0 { JSONValue.string(text) } else { nil } }
         return [
@@ -119,7 +121,7 @@ import Testing
             ("alert-dismissed", message(dismissed)), ("alert-containments", message(contained)), ("modal-block-ip", modal),
             ("modal-block-user", userModal), ("uplinks", ["blocks": uplinks]), ("reply-escalation", .array(escalationText)),
             ("home-responder", home), ("home-visitor", visitor),
-            ("stats", stats),
+            ("stats", stats), ("digest", digest),
         ]
     }
 

@@ -14,7 +14,7 @@ private typealias S = StatsFixtures
     static let kind = WeeklyDigest.timerKind(schedule, channel: "C0SECALERTS")
 
     func posts(_ store: any AlertStore) async throws -> [OutboxEntry] {
-        try await store.outbox(alertID: nil).filter { if case .postNotice = $0.effect { true } else { false } }
+        try await store.outbox(alertID: nil).filter { if case .postReport = $0.effect { true } else { false } }
     }
 
     @Test(arguments: StoreKind.allCases) func theDigestFiresOnceAndSetsNextWeek(_ kind: StoreKind) async throws {
@@ -39,9 +39,11 @@ private typealias S = StatsFixtures
         #expect(posted.count == 1)
         #expect(posted.first?.idempotencyKey == "digest:2026-W49")
         #expect(posted.first?.alertID == nil)
-        guard case .postNotice(let channel, let text)? = posted.first?.effect else { throw CancellationError() }
+        guard case .postReport(let channel, let text, let blocks)? = posted.first?.effect else { throw CancellationError() }
         #expect(channel == "C0SECALERTS")
         #expect(text.contains("Sentry weekly digest, 2026-W49") && text.contains("6 alerts") && text.contains("• `failed-logins` 4"))
+        #expect(blocks.arrayValue?.first?["text"]?["text"]?.stringValue == ":bar_chart: Sentry weekly digest, 2026-W49")
+        #expect(BlockKitCheck.messageProblem(text: text, blocks: blocks) == nil)
         let next = S.now.addingTimeInterval(7 * 86_400)
         #expect(try await store.timers(alertID: WeeklyDigest.timerAlertID).map(\.dueAt) == [next])
 
