@@ -37,7 +37,7 @@ final class PostgresTransaction: AlertTransaction, @unchecked Sendable {
     }
 
     @discardableResult
-    private func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+    func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await connection.query(query, logger: logger).collect()
     }
 

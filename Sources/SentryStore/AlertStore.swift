@@ -161,6 +161,9 @@ public protocol AlertStore: Sendable {
     func releaseCoalesceKey(_ id: Int64) async throws
     /// Deletes finished outbox rows and remembered detection ids older than the given times.
     func purge(doneBefore: Date, detectionsBefore: Date) async throws -> Int
+    /// Ids of resolved or dismissed alerts closed before `cutoff`, oldest first (`SENTRY_RETENTION`: what may be
+    /// removed; `Retention.mayRemove` decides).
+    func retentionCandidates(closedBefore cutoff: Date, limit: Int) async throws -> [String]
     func gauges() async throws -> StoreGauges
     func outbox(alertID: String?) async throws -> [OutboxEntry]
 
@@ -203,6 +206,11 @@ public protocol AlertTransaction: Sendable {
     /// later since it was read as due).
     @discardableResult
     func deleteTimer(alertID: String, kind: TimerKind, dueBy: Date) async throws -> Bool
+    /// Removes an alert still at `revision` with everything kept for it (its containments and their journal,
+    /// timers and outbox rows; detection ids go after 90 days anyway); its audit entries stay. False when it
+    /// changed or is gone.
+    @discardableResult
+    func removeAlert(_ alert: Alert, revision: Int64) async throws -> Bool
     /// Appends to the audit hash chain.
     func appendAudit(_ record: AuditRecord, alertID: String?, now: Date) async throws
     /// Records collected event ids as counted.

@@ -17,7 +17,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
         for entry in decodedAfterCommit { store.decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
     }
 
-    private func run<T>(_ body: (Database) throws -> T) throws -> T {
+    func run<T>(_ body: (Database) throws -> T) throws -> T {
         try store.onWriter(body)
     }
 

@@ -174,6 +174,10 @@ public final class SQLiteAlertStore: SentryStorage {
             }
             try deriveStatsColumns(in: db)
         }
+        migrator.registerMigration("v9-alert-by-closing") { db in
+            // SENTRY_RETENTION finds the alerts closed before its cutoff through this index.
+            try db.execute(sql: "CREATE INDEX alert_by_closing ON alert(closed_at)")
+        }
         return migrator
     }
 

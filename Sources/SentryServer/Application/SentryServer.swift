@@ -29,7 +29,9 @@ public struct SentryServer: Sendable {
         self.runner = runner
         // Whatever queues work also changes what the Home tabs show.
         let home = HomeRefresher()
-        self.scheduler = TimerScheduler(store: store, clock: clock, logger: logger, interval: timerInterval) {
+        self.scheduler = TimerScheduler(
+            store: store, clock: clock, logger: logger, interval: timerInterval, retention: TimeInterval(configuration.retention)
+        ) {
             runner.wake()
             home.changed()
         }

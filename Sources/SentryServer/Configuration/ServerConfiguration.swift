@@ -68,6 +68,8 @@ public struct ServerConfiguration: Sendable {
     public var httpIdleTimeout: Int = 30
     /// A file holding the PostgreSQL password (`SENTRY_DATABASE_PASSWORD_FILE`), read when the store opens.
     public var databasePasswordFile: String?
+    /// `SENTRY_RETENTION` (seconds): finished alerts closed longer ago are removed, their audit entries kept.
+    public var retention: Int = Retention.defaultSeconds
     /// `SENTRY_DIGEST` (`mon 09:00`, the server's zone): when the weekly digest goes to the alert channel; nil: off.
     public var digest: DigestSchedule?
     /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's callbacks arrive over Socket Mode and `/slack/*` answer 404.
@@ -207,6 +209,15 @@ public struct ServerConfiguration: Sendable {
             }
         }
 
+        var retention = Retention.defaultSeconds
+        if let raw = value("SENTRY_RETENTION") {
+            if let seconds = DurationText.parse(raw), Retention.allowed.contains(seconds) {
+                retention = seconds
+            } else {
+                problems.append("\(Retention.problem), got '\(raw.prefix(20))'")
+            }
+        }
+
         var configuration = ServerConfiguration(
             slackSigningSecret: signingSecret, slackBotToken: botToken, slackAdminToken: adminToken,
             slackAlertChannel: channel, responders: responders, merakiAPIKey: merakiKey, merakiOrgID: merakiOrg,
@@ -228,6 +239,7 @@ public struct ServerConfiguration: Sendable {
             minTTL: minTTL, maxTTL: maxTTL, logLevel: logLevel, logFormat: logFormat,
             shutdownTimeout: integer("SENTRY_SHUTDOWN_TIMEOUT", default: 10, range: 1...600))
         configuration.maxLateness = maxLateness
+        configuration.retention = retention
         configuration.httpIdleTimeout = integer("SENTRY_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3_600)
         configuration.effectLease = integer("SENTRY_EFFECT_LEASE", default: 30, range: 3...600)
         configuration.databasePasswordFile = value("SENTRY_DATABASE_PASSWORD_FILE")

@@ -13,6 +13,8 @@ public final class TimerScheduler: Service, Sendable {
     let logger: Logger
     let interval: Duration
     let onEffects: @Sendable () -> Void
+    /// `SENTRY_RETENTION`: finished alerts closed longer ago than this are removed (`AlertEngine.removeRetired`).
+    let retention: TimeInterval
 
     /// Finished effects are kept a week for inspection.
     static let keepDoneEffects: TimeInterval = 7 * 86_400
@@ -20,8 +22,10 @@ public final class TimerScheduler: Service, Sendable {
     static let keepDetectionIDs: TimeInterval = 90 * 86_400
 
     public init(
-        store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1), onEffects: @escaping @Sendable () -> Void
+        store: any AlertStore, clock: any SentryClock, logger: Logger, interval: Duration = .seconds(1),
+        retention: TimeInterval = TimeInterval(Retention.defaultSeconds), onEffects: @escaping @Sendable () -> Void
     ) {
+        self.retention = retention
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -42,6 +46,7 @@ public final class TimerScheduler: Service, Sendable {
                             doneBefore: now.addingTimeInterval(-Self.keepDoneEffects),
                             detectionsBefore: now.addingTimeInterval(-Self.keepDetectionIDs))
                         if removed > 0 { self.logger.info("purged old outbox rows and detection ids", metadata: ["rows": "\(removed)"]) }
+                        try await self.removeRetired(now: now)
                     }
                 } catch {
                     self.logger.error("timer pass failed", metadata: ["error": "\(error)"])
@@ -49,6 +54,19 @@ public final class TimerScheduler: Service, Sendable {
                 try? await self.clock.sleep(for: self.interval)
             }
         }
+    }
+
+    /// Removes the finished alerts past `retention`, a batch at a time until none is left; returns how many went.
+    @discardableResult
+    public func removeRetired(now: Date) async throws -> Int {
+        var total = 0
+        while true {
+            let removed = try await engine.removeRetired(closedBefore: now.addingTimeInterval(-retention), now: now)
+            total += removed
+            if removed == 0 || Task.isCancelled { break }
+        }
+        if total > 0 { logger.info("removed alerts past SENTRY_RETENTION", metadata: ["alerts": "\(total)"]) }
+        return total
     }
 
     /// Fires every timer due now; returns how many fired.

@@ -56,6 +56,9 @@ import Testing
         ("SENTRY_MAX_LATENESS", "3600", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
         ("SENTRY_MAX_LATENESS", "1m", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
         ("SENTRY_MAX_LATENESS", "30d", "SENTRY_MAX_LATENESS must be a duration between 2m and 7d"),
+        ("SENTRY_RETENTION", "400", "SENTRY_RETENTION must be a duration between 1d and 3650d"),
+        ("SENTRY_RETENTION", "12h", "SENTRY_RETENTION must be a duration between 1d and 3650d"),
+        ("SENTRY_RETENTION", "4000d", "SENTRY_RETENTION must be a duration between 1d and 3650d"),
         ("SENTRY_HTTP_IDLE_TIMEOUT", "0", "SENTRY_HTTP_IDLE_TIMEOUT must be a whole number"),
         ("MERAKI_API_KEY", "0123456789abcdef", "MERAKI_API_KEY and MERAKI_ORG_ID must be set together"),
         ("SLACK_ADMIN_TOKEN", "xoxb-not-admin-secret", "SLACK_ADMIN_TOKEN must be an org-admin user token"),
@@ -95,6 +98,13 @@ import Testing
         let configuration = try ServerConfiguration.load(environment: environment).get()
         #expect(configuration.maxLateness == 5_400)
         #expect(configuration.httpIdleTimeout == 5)
+    }
+
+    @Test func retentionIsFourHundredDaysUnlessSet() throws {
+        #expect(try ServerConfiguration.load(environment: Self.minimal).get().retention == 400 * 86_400)
+        var environment = Self.minimal
+        environment["SENTRY_RETENTION"] = "90d"
+        #expect(try ServerConfiguration.load(environment: environment).get().retention == 90 * 86_400)
     }
 
     @Test func sqliteAndListsParse() throws {
