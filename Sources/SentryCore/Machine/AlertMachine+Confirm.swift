@@ -113,7 +113,8 @@ extension AlertMachine {
             let raised = alert.severity.raised
             next.severity = raised
             let mentions = (click.responders.isEmpty ? alert.policy.escalation?.mention ?? [] : click.responders).map(SlackID.mention)
-            let lead = mentions.isEmpty ? "" : mentions.joined(separator: " ") + " "
+            // The responders first, then a colon: the answering user is not one of those called.
+            let lead = mentions.isEmpty ? "" : mentions.joined(separator: " ") + ": "
             let severity =
                 raised == alert.severity
                 ? "Severity stays \(raised.rawValue)." : "Severity raised from \(alert.severity.rawValue) to \(raised.rawValue)."
@@ -152,7 +153,7 @@ extension AlertMachine {
         // Nobody is called for a finished or snoozed alert; the thread still says it.
         let escalation = alert.status.isFinished || alert.snoozed(at: now) != nil ? nil : alert.policy.escalation
         let mentions = (escalation?.mention ?? []).map(SlackID.mention).joined(separator: " ")
-        let lead = mentions.isEmpty ? "" : mentions + " "
+        let lead = mentions.isEmpty ? "" : mentions + ": "
         if let channel = escalation?.channel {
             effects.append(
                 .postNotice(

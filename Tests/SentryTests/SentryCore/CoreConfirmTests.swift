@@ -113,7 +113,7 @@ import Testing
         let alert = Self.asked()
         let transition = AlertMachine.handle(
             alert, .subjectAnswered(ConfirmClick(answer: .no, userID: Self.carol, responders: [])), alertID: "A1", now: at(60))
-        #expect(try #require(replies(transition).first).hasPrefix(":rotating_light: <!subteam^S0ONCALL> "))
+        #expect(try #require(replies(transition).first).hasPrefix(":rotating_light: <!subteam^S0ONCALL>: <@\(Self.carol)> answered"))
     }
 
     @Test func yesIsRecordedAndTheAlertStaysOpen() throws {
@@ -171,13 +171,13 @@ import Testing
         let transition = AlertMachine.handle(Self.asked(), .timerFired(.confirmTimeout), alertID: "A1", now: at(TimeInterval(Self.timeout)))
         #expect(transition.alert?.confirmation?.state == .expired)
         #expect(transition.audit?.action == "confirm.expired")
-        #expect(replies(transition) == [":hourglass: <!subteam^S0ONCALL> <@\(Self.carol)> did not answer whether this was them within 30m."])
+        #expect(replies(transition) == [":hourglass: <!subteam^S0ONCALL>: <@\(Self.carol)> did not answer whether this was them within 30m."])
         #expect(transition.effects.contains(.updateQuestion))
         let channelled = Self.asked(Self.playbook(escalation: Escalation(mention: ["here"], channel: "C0ESCALATE")))
         let notice = AlertMachine.handle(channelled, .timerFired(.confirmTimeout), alertID: "A1", now: at(TimeInterval(Self.timeout)))
         #expect(
             notice.effects.contains {
-                if case .postNotice("C0ESCALATE", let text) = $0 { text.hasPrefix(":hourglass: <!here> alert `A1`") } else { false }
+                if case .postNotice("C0ESCALATE", let text) = $0 { text.hasPrefix(":hourglass: <!here>: alert `A1`") } else { false }
             })
         // An early or repeated timer changes nothing.
         #expect(AlertMachine.handle(Self.asked(), .timerFired(.confirmTimeout), alertID: "A1", now: at(10)).outcome != .applied)

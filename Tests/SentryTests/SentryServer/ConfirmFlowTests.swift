@@ -90,6 +90,11 @@ import Testing
             let audit = try await h.store.auditEntries(after: 0, limit: 100).map(\.action)
             #expect(audit.filter { $0 == "confirm.no" }.count == 1)
             #expect(audit.contains("confirm.asked") && audit.contains("confirm.refused"))
+            // Every method the question used is one the manifest asks a scope for (im:write for conversations.open).
+            let called = Set(h.simulator.requests.map(\.method).filter { $0 != "response_url" })
+            #expect(called.isSuperset(of: ["users.info", "conversations.open", "chat.postMessage", "chat.update"]))
+            #expect(called.isSubset(of: Set(SlackManifest.methodScopes.keys)), "\(called)")
+            #expect(SlackManifest.methodScopes["conversations.open"] == ["im:write"])
         }
     }
 
@@ -113,7 +118,7 @@ import Testing
             #expect(try await h.server.scheduler.fireDue() == 1)
             #expect(
                 await h.simulator.waitUntil {
-                    $0.replies(to: ts).contains { $0.text.contains("<!subteam^S0ONCALL> <@\(Self.carol)> did not answer") }
+                    $0.replies(to: ts).contains { $0.text.contains("<!subteam^S0ONCALL>: <@\(Self.carol)> did not answer") }
                 })
             #expect(try await h.store.alert(id: alertID)?.confirmation?.state == .expired)
             try await press(h, .no, alertID: alertID, dm: dm)
@@ -231,7 +236,8 @@ import Testing
         try await withWorld { w in
             try await firstLife(w)
             let store = try SQLiteAlertStore(path: w.path)
-            w.clock.advance(by: 1_800)
+            // A second past the due time: the store keeps times to the millisecond.
+            w.clock.advance(by: 1_801)
             let due = try await store.dueTimers(now: w.clock.now(), limit: 10).filter { $0.kind == .confirmTimeout }
             #expect(due.map(\.alertID) == ["A-CONFIRM1"])
             let fired = try #require(due.first)
