@@ -236,22 +236,25 @@ public struct Demo {
         // 18-19. An engine's own webhook: Alertmanager fires, then resolves by itself.
         try await engineAct(simulator: simulator, client: client, firstStep: 18)
 
-        // 20. The Home tab.
-        step(20, "@\(Self.alice) opens Sentry's Home tab in Slack")
+        // 20-21. The affected user is asked and answers No.
+        try await confirmAct(simulator: simulator, client: client, callbacks: callbacks, responseURL: responseURL, firstStep: 20)
+
+        // 22. The Home tab.
+        step(22, "@\(Self.alice) opens Sentry's Home tab in Slack")
         let opened = try await callbacks.event(
             ["type": "app_home_opened", "user": .string(Self.alice), "channel": "D0DEMOHOME", "tab": "home"], id: "Ev0DEMOHOME")
         out("    app_home_opened → \(opened.status)")
         try await expect(await simulator.waitUntil { $0.homes[Self.alice] != nil }, "Home tab published")
         Transcript.blocks(simulator.homes[Self.alice]?["blocks"]).forEach(out)
 
-        // 21. The numbers.
-        step(21, "@\(Self.alice) asks for the week's numbers: /sentry stats")
+        // 23. The numbers.
+        step(23, "@\(Self.alice) asks for the week's numbers: /sentry stats")
         let stats = try await callbacks.command("stats", user: Self.alice)
         try await expect(stats.status == 200 && stats.json?["blocks"] != nil, "stats answer")
         Transcript.blocks(stats.json?["blocks"]).forEach(out)
 
-        // 22. The audit trail.
-        step(22, "The audit trail (hash chain) of everything above")
+        // 24. The audit trail.
+        step(24, "The audit trail (hash chain) of everything above")
         let entries = try await store.auditEntries(after: 0, limit: 1_000)
         for entry in entries {
             out(
@@ -260,9 +263,11 @@ public struct Demo {
         }
         out("    \(AuditChain.verify(entries))")
         let requests = simulator.requests.filter { $0.method.hasPrefix("chat.") }.count
+        let questions = simulator.topLevelMessages().filter { $0.channel.hasPrefix("D") }.count
+        let alerts = simulator.topLevelMessages().count - questions
         out("")
         out(
-            "Done: \(simulator.topLevelMessages().count) alert messages, \(simulator.messages.count - simulator.topLevelMessages().count) thread replies, \(requests) chat.* calls to Slack."
+            "Done: \(alerts) alert messages, \(simulator.messages.count - simulator.topLevelMessages().count) thread replies, \(questions) question in a DM, \(requests) chat.* calls to Slack."
         )
 
         await sentryApp.stop()

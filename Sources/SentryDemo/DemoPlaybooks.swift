@@ -41,6 +41,20 @@ enum DemoPlaybooks {
             """
         ),
         (
+            "max-daily-download.yml",
+            """
+            id: slack-max-daily-download
+            title: Maximum daily downloads exceeded
+            detection: slack.max_daily_download
+            severity: high
+            grouping_window: 24h
+            ack_timeout: 30m
+            escalation:
+              mention: [S0SECONCALL]
+            confirm_with_subject: {timeout: 10m}
+            """
+        ),
+        (
             "alertmanager.yml",
             """
             id: engine-alertmanager

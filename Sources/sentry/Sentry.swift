@@ -219,6 +219,8 @@ struct Simulate: AsyncParsableCommand {
         case .cancelTimer(let kind): "cancel timer \(kind.rawValue)"
         case .executeContainment(let id): "execute containment \(id)"
         case .releaseContainment(let id): "roll back containment \(id)"
+        case .askSubject(let user): "ask \(user) in a direct message whether it was them"
+        case .updateQuestion: "update the question in the subject's direct messages"
         }
     }
 }

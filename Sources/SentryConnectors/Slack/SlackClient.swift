@@ -134,6 +134,14 @@ public struct SlackClient: Sendable {
         return url
     }
 
+    /// The direct message channel with one user (`conversations.open`, which opens it or finds it again: safe to repeat).
+    public func openDirectMessage(userID: String) async throws -> String {
+        let method = "conversations.open"
+        let answer = try await post(method, ["users": .string(userID)], safeToRepeat: true)
+        guard let id = answer["channel"]?["id"]?.stringValue, !id.isEmpty else { throw SlackError.malformedResponse(method: method) }
+        return id
+    }
+
     // MARK: reads
 
     public func userInfo(id: String) async throws -> SlackUser {

@@ -26,18 +26,24 @@ public struct AlertPolicy: Codable, Equatable, Sendable {
     /// `false` when the playbook said `auto_resolve: false`: the engine's resolve is noted, never applied.
     /// nil (the default, and every alert stored before) lets the engine resolve.
     public var autoResolve: Bool?
+    /// `confirm_with_subject`: ask the alert's Slack user whether it was them (nil: never asked).
+    public var confirm: ConfirmSettings?
 
-    public init(ackTimeout: Int? = nil, escalation: Escalation? = nil, actions: [ContainmentAction] = [], autoResolve: Bool? = nil) {
+    public init(
+        ackTimeout: Int? = nil, escalation: Escalation? = nil, actions: [ContainmentAction] = [], autoResolve: Bool? = nil,
+        confirm: ConfirmSettings? = nil
+    ) {
         self.ackTimeout = ackTimeout
         self.escalation = escalation
         self.actions = actions
         self.autoResolve = autoResolve
+        self.confirm = confirm
     }
 
     public init(_ playbook: Playbook) {
         self.init(
             ackTimeout: playbook.ackTimeout, escalation: playbook.escalation, actions: playbook.actions,
-            autoResolve: playbook.autoResolve ? nil : false)
+            autoResolve: playbook.autoResolve ? nil : false, confirm: playbook.confirmWithSubject)
     }
 
     /// Whether an engine's resolve may resolve the alert.
@@ -87,6 +93,8 @@ public struct Alert: Codable, Equatable, Sendable {
     public var engineResolution: EngineResolution?
     /// Set when the engine resolved the alert (its name, for "Resolved by Alertmanager"); `closedBy` is then nil.
     public var resolvedByEngine: String?
+    /// The question put to the subject (`confirm_with_subject`), and its answer; nil when none was asked.
+    public var confirmation: Confirmation?
 
     /// Who closed the alert, as the message says it: a mention, or the engine's name.
     public var closer: String? {

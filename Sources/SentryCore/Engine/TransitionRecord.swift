@@ -72,6 +72,8 @@ public struct TransitionRecord: Equatable, Sendable {
                 switch effect {
                 case .updateMessage:
                     coalesce = "update:\(alertID)"
+                case .updateQuestion:
+                    coalesce = "question:\(alertID)"
                 case .tellUser(let user, _, _):
                     // Someone clicking a finished alert five times needs one answer, not five.
                     coalesce = "tell:\(alertID):\(user)"

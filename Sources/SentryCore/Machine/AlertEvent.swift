@@ -31,6 +31,8 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
     case primaryRestored(String)
     /// A snooze ran out.
     case snoozeExpiry
+    /// The subject did not answer the question in time (`confirm_with_subject`).
+    case confirmTimeout
     /// The weekly digest is due (`WeeklyDigest`: channel and schedule, on the pseudo alert `WeeklyDigest.timerAlertID`).
     case weeklyDigest(String)
 
@@ -39,6 +41,8 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
             self = .ackTimeout
         } else if rawValue == "snooze_expiry" {
             self = .snoozeExpiry
+        } else if rawValue == "confirm_timeout" {
+            self = .confirmTimeout
         } else if rawValue.hasPrefix("expiry:"), rawValue.count > "expiry:".count {
             self = .containmentExpiry(String(rawValue.dropFirst("expiry:".count)))
         } else if rawValue.hasPrefix("digest:"), rawValue.count > "digest:".count {
@@ -56,6 +60,7 @@ public enum TimerKind: RawRepresentable, Codable, Equatable, Hashable, Sendable 
         case .containmentExpiry(let id): "expiry:\(id)"
         case .primaryRestored(let id): "restored:\(id)"
         case .snoozeExpiry: "snooze_expiry"
+        case .confirmTimeout: "confirm_timeout"
         case .weeklyDigest(let settings): "digest:\(settings)"
         }
     }
@@ -82,6 +87,12 @@ public enum AlertEvent: Equatable, Sendable {
     case unsnoozeRequested(Unsnooze)
     /// The engine said one of its alerts grouped here is over (`engineAlert`: its `EngineDetection.engineAlertID`).
     case engineResolved(EngineResolution, engineAlert: String)
+    /// The question reached the subject's direct messages.
+    case subjectAsked(MessageRef)
+    /// The subject was not asked: why, in words for the thread (a deactivated or bot account, a failed message).
+    case subjectNotAsked(reason: String)
+    /// Someone pressed Yes or No on the question.
+    case subjectAnswered(ConfirmClick)
 }
 
 /// Commands for the outside world, executed by the effect runner (timers by the store).
@@ -104,6 +115,11 @@ public enum AlertEffect: Codable, Equatable, Sendable {
     case executeContainment(id: String)
     /// Roll a containment back (idempotent, removes only what this containment added).
     case releaseContainment(id: String)
+    /// Ask the subject in a direct message whether it was them (`users.info` first: deactivated and bot users
+    /// are never asked); posted at most once.
+    case askSubject(userID: String)
+    /// Re-render the question in the subject's direct messages (answered or expired: no buttons left).
+    case updateQuestion
 }
 
 /// Whether an event changed the alert, and if not, why.

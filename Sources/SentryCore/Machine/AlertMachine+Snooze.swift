@@ -69,7 +69,7 @@ extension AlertMachine {
         guard let snooze = alert.snooze, !alert.status.isFinished else {
             return Transition(alert: alert, outcome: .ignored("alert \(alert.id) is not snoozed"))
         }
-        guard !snooze.inForce(at: now) else {
+        guard !snooze.inForce(at: now.addingTimeInterval(AlertMachine.timerSlack)) else {
             // A timer from an earlier snooze that was moved later.
             return Transition(alert: alert, outcome: .ignored("snooze runs until \(Timestamp.iso8601(snooze.until))"))
         }

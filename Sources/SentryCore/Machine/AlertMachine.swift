@@ -5,6 +5,11 @@ import Foundation
 /// Anything that arrives from outside (a Slack retry, a double click, a click on a finished alert,
 /// a late timer) gets an explicit `.ignored` or `.rejected` outcome, never a crash.
 public enum AlertMachine {
+    /// How early a timer may be read as due and still count: stores keep times to the millisecond and the
+    /// scheduler polls every second, so a timer fired at its due time can read back a hair before it. Without
+    /// this slack the row would be gone and the timeout or snooze end never happen.
+    static let timerSlack: TimeInterval = 1
+
     public static func handle(_ alert: Alert?, _ event: AlertEvent, alertID: String, now: Date) -> Transition {
         guard let alert else {
             if case .detectionReceived(let detection, let playbook, let channel) = event {
@@ -42,6 +47,12 @@ public enum AlertMachine {
             return unsnooze(alert, request, now: now)
         case .engineResolved(let resolution, let engineAlert):
             return engineResolved(alert, resolution, engineAlert: engineAlert, now: now)
+        case .subjectAsked(let ref):
+            return subjectAsked(alert, ref, now: now)
+        case .subjectNotAsked(let reason):
+            return subjectNotAsked(alert, reason: reason, now: now)
+        case .subjectAnswered(let click):
+            return subjectAnswered(alert, click, now: now)
         case .uplinkChanged(let change):
             return uplinkChanged(alert, change, now: now)
         case .timerFired(let kind):
@@ -59,7 +70,7 @@ public enum AlertMachine {
 
     static func create(id: String, detection: Detection, playbook: Playbook, channel: String, now: Date) -> Transition {
         let occurred = detection.occurredAt ?? now
-        let alert = Alert(
+        var alert = Alert(
             id: id, playbookID: playbook.id, detection: detection.detection,
             severity: detection.severity ?? playbook.severity,
             title: detection.title ?? playbook.title, summary: detection.summary, subject: detection.subject,
@@ -72,6 +83,7 @@ public enum AlertMachine {
         if let timeout = playbook.ackTimeout {
             effects.append(.scheduleTimer(.ackTimeout, at: now.addingTimeInterval(TimeInterval(timeout))))
         }
+        effects += ask(&alert, now: now)
         return Transition(
             alert: alert, outcome: .applied, effects: effects,
             audit: AuditRecord(
@@ -180,6 +192,8 @@ public enum AlertMachine {
             return primaryRestored(alert, id, now: now)
         case .snoozeExpiry:
             return snoozeExpired(alert, now: now)
+        case .confirmTimeout:
+            return confirmTimedOut(alert, now: now)
         case .weeklyDigest:
             return Transition(alert: alert, outcome: .ignored("the weekly digest belongs to no alert"))
         case .ackTimeout:

@@ -25,6 +25,8 @@ public struct Playbook: Codable, Equatable, Sendable {
     /// Whether an engine's resolve (`status: resolved`, `monitorCondition: Resolved`, a closed incident) may
     /// resolve the alert; `auto_resolve: false` leaves it to the responders.
     public var autoResolve: Bool
+    /// `confirm_with_subject`: ask the alert's Slack user whether it was them.
+    public var confirmWithSubject: ConfirmSettings?
     /// Where it was read from, for messages.
     public var source: String
 
@@ -33,7 +35,7 @@ public struct Playbook: Codable, Equatable, Sendable {
         groupingWindow: Int = 3_600, ackTimeout: Int? = nil, escalation: Escalation? = nil,
         actions: [ContainmentAction] = [], responders: [String] = [], rule: JSONValue? = nil,
         tests: JSONValue? = nil, subjectFrom: [String: String] = [:], autoResolve: Bool = true,
-        source: String = "(built in)"
+        confirmWithSubject: ConfirmSettings? = nil, source: String = "(built in)"
     ) {
         self.id = id
         self.title = title
@@ -49,6 +51,7 @@ public struct Playbook: Codable, Equatable, Sendable {
         self.tests = tests
         self.subjectFrom = subjectFrom
         self.autoResolve = autoResolve
+        self.confirmWithSubject = confirmWithSubject
         self.source = source
     }
 }

@@ -18,7 +18,7 @@ public struct PlaybookProblem: Error, Equatable, Sendable, CustomStringConvertib
 public enum PlaybookLoader {
     static let topLevelKeys = [
         "id", "title", "detection", "severity", "channel", "grouping_window", "ack_timeout", "escalation",
-        "actions", "responders", "rule", "tests", "subject_from", "auto_resolve",
+        "actions", "responders", "rule", "tests", "subject_from", "auto_resolve", "confirm_with_subject",
     ]
 
     /// Loads every `.yml`/`.yaml` file of a folder. Problems are returned, not thrown, so lint can list them all.
@@ -276,11 +276,17 @@ public enum PlaybookLoader {
             }
         }
 
+        var confirm: ConfirmSettings?
+        if let node = fields["confirm_with_subject"] {
+            confirm = confirmWithSubject(node, detection: detection, problem: problem)
+        }
+
         guard problems.isEmpty, let id, let title, let detection else { return (nil, problems) }
         let playbook = Playbook(
             id: id, title: title, detection: detection, severity: severity, channel: channel,
             groupingWindow: groupingWindow, ackTimeout: ackTimeout, escalation: escalation, actions: actions,
-            responders: responders, rule: rule, tests: tests, subjectFrom: subjectFrom, autoResolve: autoResolve, source: file)
+            responders: responders, rule: rule, tests: tests, subjectFrom: subjectFrom, autoResolve: autoResolve,
+            confirmWithSubject: confirm, source: file)
         // The rule's settings are checked the way the engine reads them (thresholds, durations, keywords,
         // patterns compiled once), so lint finds what `serve` would refuse.
         do {

@@ -40,6 +40,7 @@ public enum AlertMessage {
             let budget = Limits.sectionText - 20
             blocks.append(section("*Evidence*\n```" + truncate(prettyEvidence(evidence), budget) + "```"))
         }
+        if let asked = ConfirmationMessage.statusLine(alert) { blocks.append(section(asked)) }
         var context = "Playbook `\(alert.playbookID)` · detection `\(alert.detection)` · opened \(SlackDate.format(alert.createdAt))"
         if alert.escalations > 0 { context += " · escalated \(alert.escalations)×" }
         if let failure = alert.postFailure { context += " · last Slack error: \(escape(failure))" }

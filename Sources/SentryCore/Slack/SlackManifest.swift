@@ -7,6 +7,8 @@ public enum SlackManifest {
         "chat:write",  // chat.postMessage, chat.update, chat.postEphemeral
         "commands",  // /sentry
         "groups:history",  // conversations.history in private alert channels
+        "im:history",  // conversations.history in a subject's DM: find a question already sent before re-sending
+        "im:write",  // conversations.open: the question to an alert's subject (confirm_with_subject)
         "usergroups:read",  // usergroups.users.list: responder groups
         "users:read",  // users.info
         "users:read.email",  // users.lookupByEmail: an engine's email or UPN subject as a Slack user
@@ -16,7 +18,8 @@ public enum SlackManifest {
     /// manifest asks for exactly these scopes plus `commands` and `app_mentions:read`.
     public static let methodScopes: [String: [String]] = [
         "chat.postMessage": ["chat:write"], "chat.update": ["chat:write"], "chat.postEphemeral": ["chat:write"],
-        "conversations.history": ["channels:history", "groups:history"],
+        "conversations.history": ["channels:history", "groups:history", "im:history"],
+        "conversations.open": ["im:write"],
         "conversations.replies": ["channels:history", "groups:history"], "usergroups.users.list": ["usergroups:read"],
         "users.info": ["users:read"], "users.lookupByEmail": ["users:read.email"], "views.open": [], "views.publish": [],
     ]
@@ -53,7 +56,10 @@ public enum SlackManifest {
             ],
             "features": [
                 "bot_user": ["display_name": "Sentry", "always_online": true],
-                "app_home": ["home_tab_enabled": true, "messages_tab_enabled": false],
+                "app_home": [
+                    // The question to an alert's subject arrives in the Messages tab; nobody can write back there.
+                    "home_tab_enabled": true, "messages_tab_enabled": true, "messages_tab_read_only_enabled": true,
+                ],
                 "slash_commands": [.object(command)],
             ],
             "oauth_config": ["scopes": ["bot": .array(botScopes.map(JSONValue.string))]],

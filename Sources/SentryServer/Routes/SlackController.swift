@@ -101,6 +101,7 @@ public struct SlackController: SlackCallbackAnswering {
         if actions.actionID == AlertMessage.linkActionID { return .ok }
         if actions.actionID == "snooze" { return try await snoozeButton(actions, logger: logger) }
         if actions.actionID == "unsnooze" { return try await unsnoozeButton(actions, logger: logger) }
+        if let answer = ConfirmAnswer(rawValue: actions.actionID) { return try await confirmButton(answer, actions, logger: logger) }
         guard let action = AlertAction(rawValue: actions.actionID) else {
             let text = "Sentry does not know the button `\(actions.actionID.prefix(60))`; nothing was changed."
             logger.notice("button not handled")

@@ -68,6 +68,7 @@ extension EffectRunner {
         case .postAlert: .postFailed(reason: sentence)
         case .executeContainment(let id): .containmentFailed(id: id, phase: .execute, reason: sentence)
         case .releaseContainment(let id): .containmentFailed(id: id, phase: .release, reason: sentence)
+        case .askSubject: .subjectNotAsked(reason: "the direct message could not be sent (\(sentence))")
         default: nil
         }
     }

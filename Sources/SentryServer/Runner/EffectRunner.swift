@@ -281,6 +281,10 @@ public final class EffectRunner: Service, Sendable {
                 return try await contain(entry, id: id, phase: .execute, logger: logger)
             case .releaseContainment(let id):
                 return try await contain(entry, id: id, phase: .release, logger: logger)
+            case .askSubject(let user):
+                return try await askSubject(entry, userID: user, logger: logger)
+            case .updateQuestion:
+                return try await updateQuestion(entry)
             }
             return .done
         } catch StoreError.leaseLost {
@@ -309,7 +313,7 @@ public final class EffectRunner: Service, Sendable {
     /// Effects that count their attempt with `beginAttempt` before running.
     static func countsOwnAttempts(_ effect: AlertEffect) -> Bool {
         switch effect {
-        case .postAlert, .replyInThread, .postNotice, .postReport, .executeContainment, .releaseContainment: true
+        case .postAlert, .replyInThread, .postNotice, .postReport, .executeContainment, .releaseContainment, .askSubject: true
         default: false
         }
     }
@@ -330,6 +334,8 @@ public final class EffectRunner: Service, Sendable {
         case .cancelTimer: "cancel_timer"
         case .executeContainment: "execute_containment"
         case .releaseContainment: "release_containment"
+        case .askSubject: "ask_subject"
+        case .updateQuestion: "update_question"
         }
     }
 }

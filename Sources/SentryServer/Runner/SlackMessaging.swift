@@ -13,6 +13,8 @@ public protocol SlackMessaging: Sendable {
     func usergroupMembers(id: String) async throws -> [String]
     func openView(triggerID: String, view: JSONValue) async throws
     func publishView(userID: String, view: JSONValue) async throws
+    func userInfo(id: String) async throws -> SlackUser
+    func openDirectMessage(userID: String) async throws -> String
 }
 
 extension SlackClient: SlackMessaging {}

@@ -59,6 +59,10 @@ public final class SlackSimulator: Sendable {
         var postTimes: [String: [Double]] = [:]
         var updateTimes: [Double] = []
         var rateLimited = 0
+        /// `users.info` answers that differ from an active human (deactivated, bot), by user id.
+        var accounts: [String: Account] = [:]
+        /// Direct message channels `conversations.open` made, by channel id: the user.
+        var directMessages: [String: String] = [:]
     }
 
     /// Slack's posting limits, enforced when set: per-channel posts and workspace-wide updates over a window.
@@ -83,7 +87,7 @@ public final class SlackSimulator: Sendable {
     public var rateLimitedCount: Int { state.current.rateLimited }
 
     public let token: String
-    private let state = Locked(State())
+    let state = Locked(State())
     private let socketMode = Locked<SocketModeSimulator?>(nil)
 
     /// `apps.connections.open` is answered by this Socket Mode simulator (with its app-level token).
@@ -270,6 +274,7 @@ public final class SlackSimulator: Sendable {
             }
             let thread = body["thread_ts"]?.stringValue
             return state.withLock { state -> JSONValue in
+                if channel.hasPrefix("D"), state.directMessages[channel] == nil { return ["ok": false, "error": "channel_not_found"] }
                 if let thread, !state.messages.contains(where: { $0.ts == thread && $0.channel == channel }) {
                     return ["ok": false, "error": "thread_not_found"]
                 }
@@ -357,14 +362,8 @@ public final class SlackSimulator: Sendable {
             return [
                 "ok": true, "user": ["id": .string(id), "name": .string(id.lowercased()), "deleted": false, "profile": ["email": .string(email)]],
             ]
-        case "users.info":
-            guard let user = query["user"] else { return ["ok": false, "error": "user_not_found"] }
-            return [
-                "ok": true,
-                "user": [
-                    "id": .string(user), "name": .string(user.lowercased()), "deleted": false, "is_bot": false, "real_name": .string("User \(user)"),
-                ],
-            ]
+        case "users.info", "conversations.open":
+            return performConversations(method, body: body, query: query)
         case "views.open":
             guard let trigger = body["trigger_id"]?.stringValue, !trigger.isEmpty else { return ["ok": false, "error": "invalid_trigger_id"] }
             guard let view = body["view"], view["type"] == "modal", view["title"] != nil, view["blocks"]?.arrayValue != nil else {

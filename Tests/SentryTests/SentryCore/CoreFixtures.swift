@@ -93,6 +93,8 @@ extension AlertEffect {
         case .cancelTimer: "cancelTimer"
         case .executeContainment: "executeContainment"
         case .releaseContainment: "releaseContainment"
+        case .askSubject: "askSubject"
+        case .updateQuestion: "updateQuestion"
         }
     }
 
