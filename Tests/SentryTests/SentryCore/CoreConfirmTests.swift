@@ -167,6 +167,13 @@ import Testing
         #expect(answer(first.alert!, .yes, at: 62).alert?.confirmation?.state == .denied)
     }
 
+    @Test func aTimeoutReadBackAHairEarlyStillCloses() {
+        let early = AlertMachine.handle(Self.asked(), .timerFired(.confirmTimeout), alertID: "A1", now: at(TimeInterval(Self.timeout) - 0.0004))
+        #expect(early.alert?.confirmation?.state == .expired)
+        let stale = AlertMachine.handle(Self.asked(), .timerFired(.confirmTimeout), alertID: "A1", now: at(TimeInterval(Self.timeout) - 60))
+        #expect(stale.outcome != .applied)
+    }
+
     @Test func noAnswerInTimeEscalatesAsThePlaybookSays() throws {
         let transition = AlertMachine.handle(Self.asked(), .timerFired(.confirmTimeout), alertID: "A1", now: at(TimeInterval(Self.timeout)))
         #expect(transition.alert?.confirmation?.state == .expired)

@@ -103,6 +103,17 @@ import Testing
         #expect(expired.audit?.detail == "suppressed 3")
     }
 
+    @Test func aTimerReadBackAHairEarlyStillEndsTheSnooze() throws {
+        // Stores keep milliseconds: a timer due at 3,610.0004 s reads back as due at 3,610.000 and fires then.
+        let alert = try #require(snooze(F.openAlert()).alert)
+        let early = AlertMachine.handle(alert, .timerFired(.snoozeExpiry), alertID: alert.id, now: at(3_610 - 0.0004))
+        #expect(early.outcome == .applied)
+        #expect(early.alert?.snooze == nil)
+        // A timer a whole minute early (a moved snooze) is still no end.
+        let stale = AlertMachine.handle(alert, .timerFired(.snoozeExpiry), alertID: alert.id, now: at(3_550))
+        #expect(stale.outcome != .applied)
+    }
+
     @Test func anEarlierSnoozesTimerDoesNotEndALaterOne() throws {
         let first = try #require(snooze(F.openAlert(), for: 600).alert)
         let longer = snooze(first, for: 7_200, at: 100)
