@@ -89,7 +89,7 @@ extension Meraki {
 
         @Test func rateLimitWaitsRetryAfterAndDrainsTheSharedBudget() async throws {
             try await MerakiHarness.run { stage in
-                let budget = RecordingMerakiBudget()
+                let budget = RecordingBudget()
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.rateLimited(retryAfter: 2)], for: "\(Self.organizationPath)/networks")
                 let networks = try await stage.client(budget: budget, sleep: sleep).networks()
@@ -102,7 +102,7 @@ extension Meraki {
 
         @Test func rateLimitLongerThanThePolicyWaitsGoesToTheCaller() async throws {
             try await MerakiHarness.run { stage in
-                let budget = RecordingMerakiBudget()
+                let budget = RecordingBudget()
                 let sleep = RecordingSleep()
                 stage.simulator.inject([.rateLimited(retryAfter: 120)], for: "\(Self.organizationPath)/networks")
                 let error = await #expect(throws: MerakiError.self) {

@@ -203,7 +203,7 @@ extension Meraki {
             try await MerakiHarness.run { stage in
                 let network = MerakiSimulator.mainOffice
                 let sleep = RecordingSleep()
-                let budget = RecordingMerakiBudget()
+                let budget = RecordingBudget()
                 stage.simulator.inject([.rateLimited(retryAfter: 120)], for: MerakiHarness.l3Path(network), method: "PUT")
                 let error = await #expect(throws: MerakiError.self) {
                     _ = try await stage.client(budget: budget, sleep: sleep).addDenyRule(

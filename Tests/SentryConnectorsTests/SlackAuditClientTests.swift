@@ -35,7 +35,7 @@ import Testing
     @Test func allLogsFollowsCursorsOverThreePages() async throws {
         try await withAuditLogs { world in
             world.simulator.add((1...7).map { F.download("d\($0)", at: F.t0 + Int64($0)) })
-            let budget = RecordingAuditLogsBudget()
+            let budget = RecordingBudget()
             let (page, pages) = try await world.client(budget: budget).allLogs(SlackAuditQuery(oldest: F.t0, limit: 3))
             #expect(pages == 3)
             #expect(page.events.map(\.id) == ["d7", "d6", "d5", "d4", "d3", "d2", "d1"])
@@ -47,7 +47,7 @@ import Testing
             #expect(cursors[1] != nil && cursors[2] != nil && cursors[1] != cursors[2])
             #expect(world.simulator.requests.allSatisfy { $0.query["oldest"] == "\(F.t0)" && $0.query["limit"] == "3" })
             // Every page drew from the organisation's budget.
-            #expect(budget.acquired == 3)
+            #expect(budget.acquisitions == 3)
         }
     }
 
@@ -56,14 +56,14 @@ import Testing
             world.simulator.add([F.download("d1", at: F.t0)])
             world.simulator.inject([.rateLimited(retryAfter: 7)])
             let sleep = RecordingSleep()
-            let budget = RecordingAuditLogsBudget()
+            let budget = RecordingBudget()
             let page = try await world.client(sleep: sleep, budget: budget).logs(SlackAuditQuery(oldest: F.t0))
             #expect(page.events.map(\.id) == ["d1"])
             #expect(world.simulator.requests.count == 2)
             #expect(sleep.durations == [.seconds(7)])
             #expect(budget.drains == [.seconds(7)])
             // The rate-limited call was not served, so its repeat needs no second token.
-            #expect(budget.acquired == 1)
+            #expect(budget.acquisitions == 1)
         }
     }
 
@@ -142,7 +142,7 @@ import Testing
             let transport = world.transport
             let client = SlackAuditClient(
                 transport: transport, baseURL: "http://127.0.0.1:\(world.app.port)/nowhere", token: SlackAuditHarness.token,
-                budget: RecordingAuditLogsBudget(), logger: quietLogger)
+                budget: RecordingBudget(), logger: quietLogger)
             let error = await #expect(throws: SlackAuditError.self) { _ = try await client.logs(SlackAuditQuery()) }
             #expect(error == .http(status: 404))
         }

@@ -18,7 +18,7 @@ import Testing
     ) -> MerakiUplinkCollector {
         MerakiUplinkCollector(
             source: source, store: store, sink: sink, interval: .seconds(60), tracker: UplinkTracker(staleAfter: 180), clock: clock,
-            logger: uplinkTestLogger)
+            logger: quietLogger)
     }
 
     @Test func changesAreDeliveredOnceAcrossPolls() async throws {
@@ -161,8 +161,8 @@ import Testing
 
     func client(_ transport: FakeUplinkTransport) -> MerakiClient {
         MerakiClient(
-            transport: transport, apiKey: "0123456789abcdef0123456789abcdef01234567", organizationID: "2930418", limiter: UnlimitedUplinkBudget(),
-            retry: .never, sleep: { _ in }, logger: uplinkTestLogger)
+            transport: transport, apiKey: "0123456789abcdef0123456789abcdef01234567", organizationID: "2930418", limiter: RecordingBudget(),
+            retry: .never, sleep: { _ in }, logger: quietLogger)
     }
 
     @Test func theSpecSampleBecomesReportsThroughTheClient() async throws {

@@ -119,7 +119,7 @@ import Testing
 
     func collector(_ source: any UplinkStatusSource, _ store: any DetectorStore, _ sink: any EventSink) -> MerakiUplinkCollector {
         // The tracker the server builds: only the poll interval is given.
-        MerakiUplinkCollector(source: source, store: store, sink: sink, interval: .seconds(60), clock: ManualClock(F.at(0)), logger: uplinkTestLogger)
+        MerakiUplinkCollector(source: source, store: store, sink: sink, interval: .seconds(60), clock: ManualClock(F.at(0)), logger: quietLogger)
     }
 
     @Test func aDeviceGoneFromTheListingForTwoDaysThatComesBackWithANewIPAlerts() async throws {

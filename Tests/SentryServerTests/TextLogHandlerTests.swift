@@ -43,7 +43,7 @@ import Testing
         #expect(written.current.count == 7)
         Self.expectOneLineEach(written.current)
         let first = try #require(written.current.first)
-        #expect(first.hasSuffix(#" [SentryTests] message\n2026-12-01T00:00:00+0000 error : forged"# + "\n"))
+        #expect(first.hasSuffix(#" [SentryServerTests] message\n2026-12-01T00:00:00+0000 error : forged"# + "\n"))
         #expect(written.current[1].contains(#"slack.action_id=ack\n2026-12-01T00:00:00+0000 error : forged"#))
         #expect(written.current[4].contains(#"nested=["k\n2026-12-01T00:00:00+0000 error : forged": ["inner": ["\n2026"#))
         #expect(written.current[6].contains(#"v=x\r2026-12-01"#))

@@ -30,7 +30,7 @@ public struct MerakiHarness {
 
     public func client(
         apiKey: String = MerakiHarness.apiKey,
-        budget: any RequestBudget = RecordingMerakiBudget(),
+        budget: any RequestBudget = RecordingBudget(),
         locks: MerakiNetworkLocks = MerakiNetworkLocks(),
         sleep: RecordingSleep = RecordingSleep(),
         retry: RetryPolicy = .standard,
@@ -43,26 +43,6 @@ public struct MerakiHarness {
 
     public static func l3Path(_ networkID: String) -> String {
         "/networks/\(networkID)/appliance/firewall/l3FirewallRules"
-    }
-}
-
-/// A request budget that never waits and records what it was told.
-public final class RecordingMerakiBudget: RequestBudget, @unchecked Sendable {
-    public init() {}
-
-    private let lock = NSLock()
-    private var acquired = 0
-    private var drained: [Duration] = []
-
-    public var acquisitions: Int { lock.withLock { acquired } }
-    public var drains: [Duration] { lock.withLock { drained } }
-
-    public func acquire() async throws {
-        lock.withLock { acquired += 1 }
-    }
-
-    public func drain(for retryAfter: Duration) async {
-        lock.withLock { drained.append(retryAfter) }
     }
 }
 

@@ -20,7 +20,7 @@ public struct SlackAuditHarness {
     public func client(
         token: String = SlackAuditHarness.token,
         sleep: RecordingSleep = RecordingSleep(),
-        budget: RecordingAuditLogsBudget = RecordingAuditLogsBudget(),
+        budget: RecordingBudget = RecordingBudget(),
         retry: RetryPolicy = .standard,
         logger: Logger = quietLogger
     ) -> SlackAuditClient {
@@ -44,21 +44,6 @@ public func withAuditLogs(_ body: (SlackAuditHarness) async throws -> Void) asyn
     }
     await app.stop()
     world.transport.shutdown()
-}
-
-/// A budget that never waits and records what it was asked.
-public final class RecordingAuditLogsBudget: RequestBudget, @unchecked Sendable {
-    public init() {}
-
-    private let lock = NSLock()
-    private var acquiredCount = 0
-    private var drained: [Duration] = []
-
-    public var acquired: Int { lock.withLock { acquiredCount } }
-    public var drains: [Duration] { lock.withLock { drained } }
-
-    public func acquire() async throws { lock.withLock { acquiredCount += 1 } }
-    public func drain(for retryAfter: Duration) async { lock.withLock { drained.append(retryAfter) } }
 }
 
 /// An event sink that keeps every delivery, or refuses while told to.

@@ -124,17 +124,3 @@ public final class FakeUplinkTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 }
-
-/// A request budget that never waits.
-public struct UnlimitedUplinkBudget: RequestBudget {
-    public init() {}
-
-    public func acquire() async throws {}
-    public func drain(for retryAfter: Duration) async {}
-}
-
-public let uplinkTestLogger: Logger = {
-    var logger = Logger(label: "uplink-test")
-    logger.logLevel = .critical
-    return logger
-}()
