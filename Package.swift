@@ -166,21 +166,106 @@ let package = Package(
             dependencies: ["SentryCore", "CLibFuzzer"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "SentryTests",
+        // Fixtures and harnesses that several test targets share (one name for one idea); test targets depend on it,
+        // no product does.
+        .target(
+            name: "SentryTestSupport",
             dependencies: [
                 "SentryCore",
                 "SentryStore",
+                "SentryPostgres",
                 "SentryEngine",
                 "SentryConnectors",
-                "SentryServer",
                 "SentryDetect",
-                "SentryPostgres",
+                "SentryServer",
                 "SentryTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            exclude: ["Golden"],
+            path: "Tests/SentryTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // One test target per module under test; Tests/Golden holds the golden JSON files they compare.
+        .testTarget(
+            name: "SentryCoreTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryDetect",
+                "SentryTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SentryConnectorsTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryConnectors",
+                "SentryDetect",
+                "SentryServer",
+                "SentryTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SentryDetectTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryStore",
+                "SentryConnectors",
+                "SentryDetect",
+                "SentryServer",
+                "SentryTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The store contract on every store (SQLite, in memory, PostgreSQL).
+        .testTarget(
+            name: "SentryStoreTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryStore",
+                "SentryPostgres",
+                "SentryEngine",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SentryPostgresTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryStore",
+                "SentryPostgres",
+                "SentryEngine",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SentryServerTests",
+            dependencies: [
+                "SentryTestSupport",
+                "SentryCore",
+                "SentryStore",
+                "SentryPostgres",
+                "SentryEngine",
+                "SentryConnectors",
+                "SentryDetect",
+                "SentryServer",
+                "SentryTesting",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
