@@ -1,6 +1,6 @@
 import Foundation
-import SentryTesting
 import SentryTestSupport
+import SentryTesting
 import Testing
 
 @testable import SentryCore

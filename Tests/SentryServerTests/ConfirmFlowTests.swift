@@ -5,8 +5,8 @@ import SentryCore
 import SentryEngine
 import SentryServer
 import SentryStore
-import SentryTesting
 import SentryTestSupport
+import SentryTesting
 import Testing
 
 /// Asking the affected user end to end: the server, the effect runner and the Slack simulator on loopback.
