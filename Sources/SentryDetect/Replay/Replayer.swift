@@ -96,6 +96,8 @@ public struct Replayer {
     /// Events read and not yet looked up among the recent ids: they are looked up together, so that the lookups'
     /// memory reads overlap instead of each waiting for the one before.
     var arrived: [SecurityEvent] = []
+    /// Whether each of `arrived` was fresh (kept for its capacity).
+    var freshIDs: [Bool] = []
     var newest = 0.0
     var lineNumber = 0
     var endsWithNewline = true
@@ -293,13 +295,16 @@ public struct Replayer {
         // the queue rather than being copied there.
         var batch: [SecurityEvent] = []
         swap(&batch, &arrived)
-        let fresh = seen.insert(batch.map(\.id))
+        var fresh: [Bool] = []
+        swap(&fresh, &freshIDs)
+        seen.insert(idsOf: batch, into: &fresh)
         batch.reverse()
         for isFresh in fresh {
             guard let event = batch.popLast() else { break }
             if isFresh { admit(event) } else { counts.duplicates += 1 }
         }
         swap(&batch, &arrived)
+        swap(&fresh, &freshIDs)
     }
 
     mutating func admit(_ event: consuming SecurityEvent) {
@@ -321,9 +326,10 @@ public struct Replayer {
     }
 
     mutating func noteReleased() {
-        guard let last = pending.lastReleased else { return }
-        released = last.at.timeIntervalSince1970
-        releasedID = last.id
+        guard pending.released > 0 else { return }
+        // The time and id only, read in place: copying the whole event (seventeen fields) per release showed up.
+        released = pending.lastReleasedAt
+        releasedID = pending.lastReleasedID
     }
 
     /// Hands every waiting event on, in order (at the end of the file).
@@ -385,62 +391,5 @@ public struct Replayer {
             return [UplinkReport(status)]
         }
         return MerakiUplinkStatus.list(from: record)?.map(UplinkReport.init)
-    }
-}
-
-/// Events on their way to the rules, kept in (time, id) order: the first `released` of them are handed on and wait
-/// only for a full batch, the rest for their time. Files are nearly in order, so an event almost always goes at the
-/// end (no copying around); the few that arrive early are inserted where they belong among those still waiting.
-struct ReorderQueue {
-    private var items: [SecurityEvent] = []
-    private(set) var released = 0
-
-    /// Whether `event` goes before the item at `index`; reads the item's time and id in place, not a copy of it.
-    func precedes(_ event: SecurityEvent, _ index: Int) -> Bool {
-        let at = items[index].at
-        return event.at != at ? event.at < at : event.id < items[index].id
-    }
-
-    /// Events inserted, and waiting events moved aside to make room: far more moves than events mean a file far
-    /// from in order (newest first), where each insert moves the whole queue.
-    private(set) var inserted = 0
-    private(set) var moved = 0
-    var isThrashing: Bool { moved > 1_000_000 && moved > 64 * inserted }
-
-    mutating func insert(_ event: consuming SecurityEvent) {
-        inserted += 1
-        if released == items.count || !precedes(event, items.count - 1) {
-            items.append(event)
-            return
-        }
-        var low = released
-        var high = items.count
-        while low < high {
-            let mid = (low + high) / 2
-            if precedes(event, mid) { high = mid } else { low = mid + 1 }
-        }
-        moved += items.count - low
-        items.insert(event, at: low)
-    }
-
-    /// Hands on the waiting events older than `time`; whether there were any.
-    mutating func release(before time: Double) -> Bool {
-        let start = released
-        while released < items.count, items[released].at.timeIntervalSince1970 < time { released += 1 }
-        return released > start
-    }
-
-    mutating func releaseAll() {
-        released = items.count
-    }
-
-    var lastReleased: SecurityEvent? { released > 0 ? items[released - 1] : nil }
-
-    /// The events handed on, for the rules (read in place).
-    var releasedEvents: ArraySlice<SecurityEvent> { items[..<released] }
-
-    mutating func dropReleased() {
-        items.removeFirst(released)
-        released = 0
     }
 }

@@ -68,6 +68,8 @@ public struct RecentIDs {
     private var current: [UInt64]
     private var previous: [UInt64]
     private var count = 0
+    /// Fingerprints of the batch being looked up (kept for its capacity).
+    private var prints: [UInt64] = []
     private let mask: Int
     let capacity: Int
 
@@ -104,6 +106,18 @@ public struct RecentIDs {
     public mutating func insert(_ ids: [String]) -> [Bool] {
         let prints = ids.map(Self.fingerprint)
         return prints.map { insert(fingerprint: $0) }
+    }
+
+    /// The same for the ids of `events`, read in place, with the answers in `fresh` (emptied first): a replay's
+    /// batches then build no array of ids, and the two buffers are reused from batch to batch.
+    public mutating func insert(idsOf events: [SecurityEvent], into fresh: inout [Bool]) {
+        fresh.removeAll(keepingCapacity: true)
+        prints.removeAll(keepingCapacity: true)
+        events.withUnsafeBufferPointer { events in
+            guard let first = events.baseAddress else { return }
+            for index in events.indices { prints.append(Self.fingerprint((first + index).pointee.id)) }
+        }
+        for print in prints { fresh.append(insert(fingerprint: print)) }
     }
 
     private mutating func insert(fingerprint print: UInt64) -> Bool {
