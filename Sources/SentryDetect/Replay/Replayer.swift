@@ -73,6 +73,8 @@ public struct Replayer {
     let engine: RuleEngine?
     /// What `engine` reads; nil without one.
     let actionsRead: Set<String>?
+    /// What `reads` found for the actions met so far (a few).
+    var actionsSeen: [(action: String, read: Bool)] = []
     let emit: (Detection) -> Void
     /// Set for the second pass over a file found out of order: records go here, keyed by time, instead of to the
     /// rules; `replaySorted` then feeds them back in order.
@@ -96,6 +98,7 @@ public struct Replayer {
     /// Events read and not yet looked up among the recent ids: they are looked up together, so that the lookups'
     /// memory reads overlap instead of each waiting for the one before.
     var arrived: [SecurityEvent] = []
+    static let vacated = SecurityEvent(source: .slackAudit, id: "", at: Date(timeIntervalSince1970: 0), action: "")
     /// Whether each of `arrived` was fresh (kept for its capacity).
     var freshIDs: [Bool] = []
     var newest = 0.0
@@ -291,18 +294,24 @@ public struct Replayer {
     /// The events that arrived, in order: duplicates counted, the rest on their way to the rules.
     mutating func admitArrived() {
         guard !arrived.isEmpty else { return }
-        // Moved out while `admit` changes `self`; reversed and taken off the end, so that each event moves into
-        // the queue rather than being copied there.
+        // Moved out while `admit` changes `self`.
         var batch: [SecurityEvent] = []
         swap(&batch, &arrived)
         var fresh: [Bool] = []
         swap(&fresh, &freshIDs)
         seen.insert(idsOf: batch, into: &fresh)
-        batch.reverse()
-        for isFresh in fresh {
-            guard let event = batch.popLast() else { break }
-            if isFresh { admit(event) } else { counts.duplicates += 1 }
+        // Each event moves into the queue (reversing the batch to pop it from the end had copied every event): its
+        // place is left holding an event with nothing to release, for the array to dispose of.
+        let vacated = Self.vacated
+        batch.withUnsafeMutableBufferPointer { events in
+            guard let first = events.baseAddress else { return }
+            for index in events.indices {
+                let event = (first + index).move()
+                (first + index).initialize(to: vacated)
+                if fresh[index] { admit(event) } else { counts.duplicates += 1 }
+            }
         }
+        batch.removeAll(keepingCapacity: true)
         swap(&batch, &arrived)
         swap(&fresh, &freshIDs)
     }
@@ -314,7 +323,7 @@ public struct Replayer {
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
         // An event no rule reads still counts and moves the clock on, but need not wait to reach the rules in order
         // (in real audit logs, most entries).
-        if actionsRead?.contains(event.action) ?? true {
+        if reads(event.action) {
             if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
             pending.insert(event)
             // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and
@@ -323,6 +332,17 @@ public struct Replayer {
         }
         if pending.release(before: newest - Self.reorderHorizon) { noteReleased() }
         if pending.released >= Self.batchSize { flush() }
+    }
+
+    /// Whether some rule reads `action`, remembered for the few actions a file holds: the scanner hands out the same
+    /// literal for a common action, which compares equal by its bits, so most events cost no hashing here.
+    mutating func reads(_ action: String) -> Bool {
+        guard let actionsRead else { return true }
+        let count = action.utf8.count
+        for known in actionsSeen where known.action.utf8.count == count && known.action == action { return known.read }
+        let read = actionsRead.contains(action)
+        if actionsSeen.count < 16 { actionsSeen.append((action, read)) }
+        return read
     }
 
     mutating func noteReleased() {
