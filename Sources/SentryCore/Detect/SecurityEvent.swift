@@ -11,7 +11,12 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
 
     public var source: Source
     /// Unique within its source (the audit entry id, a syslog line's hash, an uplink change's key).
-    public var id: String
+    public var id: String {
+        get { eventID.text }
+        set { eventID = EventID(newValue) }
+    }
+    /// `id`, kept in place when it is short ASCII (as audit ids are).
+    public var eventID: EventID
     public var at: Date
     /// Slack audit action (`file_downloaded`, `user_login_failed`, `anomaly`, …) or an uplink change
     /// (`uplink_public_ip_changed`, `uplink_failover`, `uplink_recovered`, `cellular_up`, `cellular_down`).
@@ -67,7 +72,7 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
         interface: String? = nil, previousPublicIP: String? = nil, publicIP: String? = nil, detail: String? = nil, deviceName: String? = nil
     ) {
         self.source = source
-        self.id = id
+        eventID = EventID(id)
         self.at = at
         self.action = action
         self.userID = userID
@@ -80,6 +85,24 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
             DeviceFields(
                 networkID: networkID, serial: serial, interface: interface, previousPublicIP: previousPublicIP, publicIP: publicIP,
                 detail: detail, deviceName: deviceName))
+    }
+
+    /// An event without the appliance's fields, its id made already (the audit scanner's).
+    init(
+        source: Source, eventID: EventID, at: Date, action: String, userID: String?, ip: String?, fileID: String?, fileName: String?,
+        channelID: String?, reason: String?
+    ) {
+        self.source = source
+        self.eventID = eventID
+        self.at = at
+        self.action = action
+        self.userID = userID
+        self.ip = ip
+        self.fileID = fileID
+        self.fileName = fileName
+        self.channelID = channelID
+        self.reason = reason
+        device = nil
     }
 
     /// The appliance's fields of an event.
@@ -116,7 +139,7 @@ public struct SecurityEvent: Codable, Equatable, Sendable {
     }
 
     public static func == (lhs: SecurityEvent, rhs: SecurityEvent) -> Bool {
-        lhs.source == rhs.source && lhs.id == rhs.id && lhs.at == rhs.at && lhs.action == rhs.action && lhs.userID == rhs.userID
+        lhs.source == rhs.source && lhs.eventID == rhs.eventID && lhs.at == rhs.at && lhs.action == rhs.action && lhs.userID == rhs.userID
             && lhs.ip == rhs.ip && lhs.fileID == rhs.fileID && lhs.fileName == rhs.fileName && lhs.channelID == rhs.channelID
             && lhs.reason == rhs.reason && lhs.device?.fields == rhs.device?.fields
     }

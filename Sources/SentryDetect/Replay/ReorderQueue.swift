@@ -10,7 +10,7 @@ struct ReorderQueue {
     /// Whether `event` goes before the item at `index`; reads the item's time and id in place, not a copy of it.
     func precedes(_ event: SecurityEvent, _ index: Int) -> Bool {
         let at = items[index].at
-        return event.at != at ? event.at < at : event.id < items[index].id
+        return event.at != at ? event.at < at : event.eventID < items[index].eventID
     }
 
     /// Events inserted, and waiting events moved aside to make room: far more moves than events mean a file far
@@ -48,7 +48,7 @@ struct ReorderQueue {
 
     /// The time and id of the last event handed on (there must be one).
     var lastReleasedAt: Double { items[released - 1].at.timeIntervalSince1970 }
-    var lastReleasedID: String { items[released - 1].id }
+    var lastReleasedID: EventID { items[released - 1].eventID }
 
     /// The events handed on, for the rules (read in place).
     var releasedEvents: ArraySlice<SecurityEvent> { items[..<released] }

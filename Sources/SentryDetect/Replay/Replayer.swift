@@ -91,7 +91,7 @@ public struct Replayer {
     static let batchSize = 4_096
     /// The last event handed on; one older than it arriving means the file needs the sorted pass.
     var released = -Double.infinity
-    var releasedID = ""
+    var releasedID = EventID("")
     var lastPollAt = -Double.infinity
     public static let reorderHorizon = 900.0
     var seen = RecentIDs()
@@ -324,7 +324,7 @@ public struct Replayer {
         // An event no rule reads still counts and moves the clock on, but need not wait to reach the rules in order
         // (in real audit logs, most entries).
         if reads(event.action) {
-            if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
+            if at < released || (at == released && event.eventID < releasedID) { outOfOrder = true }
             pending.insert(event)
             // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and
             // the sorted pass will be needed anyway.

@@ -220,4 +220,28 @@ import Testing
         #expect(prints.count == expected)
         #expect(RecentIDs.fingerprint("abc") == RecentIDs.fingerprint(String("xabc".dropFirst())))
     }
+
+    @Test func eventIDsCompareAndOrderAsTheirText() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["a", "b", "0", "-", " ", "~", "\u{01}", "é", "e\u{301}", "\u{212A}", "K", "\u{0}", "zz"]
+        var texts = [
+            "", "K", "\u{212A}", String(repeating: "x", count: 40), String(repeating: "x", count: 41), "00000000-5d9dc9f8-4bd1-8c2a-0ed99531985d",
+        ]
+        for _ in 0..<400 {
+            let count = Int.random(in: 0...45, using: &rng)
+            texts.append((0..<count).map { _ in pieces.randomElement(using: &rng)! }.joined())
+        }
+        for left in texts {
+            let leftID = EventID(left)
+            #expect(leftID.text == left)
+            for right in texts.prefix(80) {
+                let rightID = EventID(right)
+                #expect((leftID == rightID) == (left == right), "\(left) \(right)")
+                #expect((leftID < rightID) == (left < right), "\(left) \(right)")
+            }
+        }
+        // Kept in place: the same fingerprint as the text's.
+        let id = "00000000-5d9dc9f8-4bd1-8c2a-0ed99531985d"
+        #expect(EventID(id).withUTF8(RecentIDs.fingerprint) == RecentIDs.fingerprint(id))
+    }
 }

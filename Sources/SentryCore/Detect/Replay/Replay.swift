@@ -139,7 +139,7 @@ public struct RecentIDs {
         prints.removeAll(keepingCapacity: true)
         events.withUnsafeBufferPointer { events in
             guard let first = events.baseAddress else { return }
-            for index in events.indices { prints.append(Self.fingerprint((first + index).pointee.id)) }
+            for index in events.indices { prints.append((first + index).pointee.eventID.withUTF8(Self.fingerprint)) }
         }
         for print in prints { fresh.append(insert(fingerprint: print)) }
     }
