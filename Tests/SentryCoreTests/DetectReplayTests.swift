@@ -1,7 +1,8 @@
 import Foundation
-import SentryCore
 import SentryTestSupport
 import Testing
+
+@testable import SentryCore
 
 @Suite struct DetectReplayTests {
     func scan(_ line: String) -> SecurityEvent? {
@@ -170,5 +171,76 @@ import Testing
             let slow = IPAddress(text).map { $0.family == .v4 && $0.description == text } ?? false
             #expect(fast == slow, "\(text)")
         }
+    }
+
+    @Test func securityEventsCodeEveryFieldUnderItsNameAndCompareByValue() throws {
+        let full = SecurityEvent(
+            source: .merakiUplinks, id: "Q2XX-1/wan1/1", at: Date(timeIntervalSince1970: 1_700_000_000), action: "uplink_failover",
+            userID: "W1", ip: "192.0.2.1", fileID: "F1", fileName: "a.txt", channelID: "C1", reason: "r", networkID: "N_1",
+            serial: "Q2XX-1", interface: "cellular", previousPublicIP: "198.51.100.1", publicIP: "198.51.100.2", detail: "moved",
+            deviceName: "mx-1")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let object = try #require(JSONSerialization.jsonObject(with: try encoder.encode(full)) as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "source", "id", "at", "action", "userID", "ip", "fileID", "fileName", "channelID", "reason", "networkID", "serial",
+                "interface", "previousPublicIP", "publicIP", "detail", "deviceName",
+            ])
+        #expect(try JSONDecoder().decode(SecurityEvent.self, from: try encoder.encode(full)) == full)
+        let audit = SecurityEvent(source: .slackAudit, id: "E1", at: Date(timeIntervalSince1970: 1), action: "user_login", userID: "W1")
+        let auditObject = try #require(JSONSerialization.jsonObject(with: try encoder.encode(audit)) as? [String: Any])
+        #expect(Set(auditObject.keys) == ["source", "id", "at", "action", "userID"])
+        // The appliance's fields, set and cleared one by one, compare as the values they hold.
+        var changed = audit
+        changed.serial = "Q2XX-1"
+        #expect(changed != audit && changed.serial == "Q2XX-1" && changed.deviceName == nil)
+        let copy = changed
+        changed.deviceName = "mx-1"
+        #expect(copy.deviceName == nil && changed.deviceName == "mx-1" && changed.serial == "Q2XX-1")
+        changed.serial = nil
+        changed.deviceName = nil
+        #expect(changed == audit)
+    }
+
+    @Test func fingerprintsTellApartIdsThatDifferAnywhere() {
+        var prints = Set<UInt64>()
+        let base = Array("00000000-5d9dc9f8-4bd1-8c2a-0ed99531985d".utf8)
+        for length in 0...base.count {
+            for position in 0..<max(1, length) {
+                var bytes = Array(base[..<length])
+                if position < length { bytes[position] ^= 0x01 }
+                prints.insert(RecentIDs.fingerprint(String(decoding: bytes, as: UTF8.self)))
+                prints.insert(RecentIDs.fingerprint(String(decoding: Array(base[..<length]) + [0], as: UTF8.self)))
+            }
+        }
+        // Every prefix, each with one byte changed, and each followed by a zero byte: all different.
+        let expected = (0...base.count).reduce(0) { $0 + max(1, $1) } + (0...base.count).count
+        #expect(prints.count == expected)
+        #expect(RecentIDs.fingerprint("abc") == RecentIDs.fingerprint(String("xabc".dropFirst())))
+    }
+
+    @Test func eventIDsCompareAndOrderAsTheirText() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["a", "b", "0", "-", " ", "~", "\u{01}", "é", "e\u{301}", "\u{212A}", "K", "\u{0}", "zz"]
+        var texts = [
+            "", "K", "\u{212A}", String(repeating: "x", count: 40), String(repeating: "x", count: 41), "00000000-5d9dc9f8-4bd1-8c2a-0ed99531985d",
+        ]
+        for _ in 0..<400 {
+            let count = Int.random(in: 0...45, using: &rng)
+            texts.append((0..<count).map { _ in pieces.randomElement(using: &rng)! }.joined())
+        }
+        for left in texts {
+            let leftID = EventID(left)
+            #expect(leftID.text == left)
+            for right in texts.prefix(80) {
+                let rightID = EventID(right)
+                #expect((leftID == rightID) == (left == right), "\(left) \(right)")
+                #expect((leftID < rightID) == (left < right), "\(left) \(right)")
+            }
+        }
+        // Kept in place: the same fingerprint as the text's.
+        let id = "00000000-5d9dc9f8-4bd1-8c2a-0ed99531985d"
+        #expect(EventID(id).withUTF8(RecentIDs.fingerprint) == RecentIDs.fingerprint(id))
     }
 }

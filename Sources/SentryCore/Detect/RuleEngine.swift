@@ -191,13 +191,25 @@ public struct RuleEngine: Sendable {
     public func process(_ events: ArraySlice<SecurityEvent>, state: inout State, recordCounts: Bool = true) -> Outcome {
         var outcome = Outcome()
         state.prepare()
+        // The rules of the few actions a batch holds, found without hashing: common actions are the scanner's literals,
+        // which compare equal by their bits.
+        var actionRules: [(action: String, rules: [Rule]?)] = []
         events.withUnsafeBufferPointer { events in
             guard let first = events.baseAddress else { return }
             for index in events.indices {
                 // Through a pointer: the rules read the few fields they need in place, without copying each event
-                // (seventeen fields) out of the batch.
+                // out of the batch.
                 let event = first + index
-                guard let candidates = rulesByAction[event.pointee.action] else { continue }
+                let action = event.pointee.action
+                let count = action.utf8.count
+                let candidates: [Rule]?
+                if let known = actionRules.first(where: { $0.action.utf8.count == count && $0.action == action }) {
+                    candidates = known.rules
+                } else {
+                    candidates = rulesByAction[action]
+                    if actionRules.count < 16 { actionRules.append((action, candidates)) }
+                }
+                guard let candidates else { continue }
                 for rule in candidates { apply(event, rule: rule, state: &state, outcome: &outcome, recordCounts: recordCounts) }
             }
         }

@@ -73,6 +73,8 @@ public struct Replayer {
     let engine: RuleEngine?
     /// What `engine` reads; nil without one.
     let actionsRead: Set<String>?
+    /// What `reads` found for the actions met so far (a few).
+    var actionsSeen: [(action: String, read: Bool)] = []
     let emit: (Detection) -> Void
     /// Set for the second pass over a file found out of order: records go here, keyed by time, instead of to the
     /// rules; `replaySorted` then feeds them back in order.
@@ -89,13 +91,16 @@ public struct Replayer {
     static let batchSize = 4_096
     /// The last event handed on; one older than it arriving means the file needs the sorted pass.
     var released = -Double.infinity
-    var releasedID = ""
+    var releasedID = EventID("")
     var lastPollAt = -Double.infinity
     public static let reorderHorizon = 900.0
     var seen = RecentIDs()
     /// Events read and not yet looked up among the recent ids: they are looked up together, so that the lookups'
     /// memory reads overlap instead of each waiting for the one before.
     var arrived: [SecurityEvent] = []
+    static let vacated = SecurityEvent(source: .slackAudit, id: "", at: Date(timeIntervalSince1970: 0), action: "")
+    /// Whether each of `arrived` was fresh (kept for its capacity).
+    var freshIDs: [Bool] = []
     var newest = 0.0
     var lineNumber = 0
     var endsWithNewline = true
@@ -289,17 +294,26 @@ public struct Replayer {
     /// The events that arrived, in order: duplicates counted, the rest on their way to the rules.
     mutating func admitArrived() {
         guard !arrived.isEmpty else { return }
-        // Moved out while `admit` changes `self`; reversed and taken off the end, so that each event moves into
-        // the queue rather than being copied there.
+        // Moved out while `admit` changes `self`.
         var batch: [SecurityEvent] = []
         swap(&batch, &arrived)
-        let fresh = seen.insert(batch.map(\.id))
-        batch.reverse()
-        for isFresh in fresh {
-            guard let event = batch.popLast() else { break }
-            if isFresh { admit(event) } else { counts.duplicates += 1 }
+        var fresh: [Bool] = []
+        swap(&fresh, &freshIDs)
+        seen.insert(idsOf: batch, into: &fresh)
+        // Each event moves into the queue (reversing the batch to pop it from the end had copied every event): its
+        // place is left holding an event with nothing to release, for the array to dispose of.
+        let vacated = Self.vacated
+        batch.withUnsafeMutableBufferPointer { events in
+            guard let first = events.baseAddress else { return }
+            for index in events.indices {
+                let event = (first + index).move()
+                (first + index).initialize(to: vacated)
+                if fresh[index] { admit(event) } else { counts.duplicates += 1 }
+            }
         }
+        batch.removeAll(keepingCapacity: true)
         swap(&batch, &arrived)
+        swap(&fresh, &freshIDs)
     }
 
     mutating func admit(_ event: consuming SecurityEvent) {
@@ -309,8 +323,8 @@ public struct Replayer {
         if at < newest - 600 { counts.late += 1 } else if at > newest { newest = at }
         // An event no rule reads still counts and moves the clock on, but need not wait to reach the rules in order
         // (in real audit logs, most entries).
-        if actionsRead?.contains(event.action) ?? true {
-            if at < released || (at == released && event.id < releasedID) { outOfOrder = true }
+        if reads(event.action) {
+            if at < released || (at == released && event.eventID < releasedID) { outOfOrder = true }
             pending.insert(event)
             // Far from in order (a newest-first export): inserting each event at the front would be quadratic, and
             // the sorted pass will be needed anyway.
@@ -320,10 +334,22 @@ public struct Replayer {
         if pending.released >= Self.batchSize { flush() }
     }
 
+    /// Whether some rule reads `action`, remembered for the few actions a file holds: the scanner hands out the same
+    /// literal for a common action, which compares equal by its bits, so most events cost no hashing here.
+    mutating func reads(_ action: String) -> Bool {
+        guard let actionsRead else { return true }
+        let count = action.utf8.count
+        for known in actionsSeen where known.action.utf8.count == count && known.action == action { return known.read }
+        let read = actionsRead.contains(action)
+        if actionsSeen.count < 16 { actionsSeen.append((action, read)) }
+        return read
+    }
+
     mutating func noteReleased() {
-        guard let last = pending.lastReleased else { return }
-        released = last.at.timeIntervalSince1970
-        releasedID = last.id
+        guard pending.released > 0 else { return }
+        // The time and id only, read in place: copying the whole event (seventeen fields) per release showed up.
+        released = pending.lastReleasedAt
+        releasedID = pending.lastReleasedID
     }
 
     /// Hands every waiting event on, in order (at the end of the file).
@@ -385,62 +411,5 @@ public struct Replayer {
             return [UplinkReport(status)]
         }
         return MerakiUplinkStatus.list(from: record)?.map(UplinkReport.init)
-    }
-}
-
-/// Events on their way to the rules, kept in (time, id) order: the first `released` of them are handed on and wait
-/// only for a full batch, the rest for their time. Files are nearly in order, so an event almost always goes at the
-/// end (no copying around); the few that arrive early are inserted where they belong among those still waiting.
-struct ReorderQueue {
-    private var items: [SecurityEvent] = []
-    private(set) var released = 0
-
-    /// Whether `event` goes before the item at `index`; reads the item's time and id in place, not a copy of it.
-    func precedes(_ event: SecurityEvent, _ index: Int) -> Bool {
-        let at = items[index].at
-        return event.at != at ? event.at < at : event.id < items[index].id
-    }
-
-    /// Events inserted, and waiting events moved aside to make room: far more moves than events mean a file far
-    /// from in order (newest first), where each insert moves the whole queue.
-    private(set) var inserted = 0
-    private(set) var moved = 0
-    var isThrashing: Bool { moved > 1_000_000 && moved > 64 * inserted }
-
-    mutating func insert(_ event: consuming SecurityEvent) {
-        inserted += 1
-        if released == items.count || !precedes(event, items.count - 1) {
-            items.append(event)
-            return
-        }
-        var low = released
-        var high = items.count
-        while low < high {
-            let mid = (low + high) / 2
-            if precedes(event, mid) { high = mid } else { low = mid + 1 }
-        }
-        moved += items.count - low
-        items.insert(event, at: low)
-    }
-
-    /// Hands on the waiting events older than `time`; whether there were any.
-    mutating func release(before time: Double) -> Bool {
-        let start = released
-        while released < items.count, items[released].at.timeIntervalSince1970 < time { released += 1 }
-        return released > start
-    }
-
-    mutating func releaseAll() {
-        released = items.count
-    }
-
-    var lastReleased: SecurityEvent? { released > 0 ? items[released - 1] : nil }
-
-    /// The events handed on, for the rules (read in place).
-    var releasedEvents: ArraySlice<SecurityEvent> { items[..<released] }
-
-    mutating func dropReleased() {
-        items.removeFirst(released)
-        released = 0
     }
 }

@@ -89,7 +89,7 @@ public enum AuditLineScanner {
 
         func event(in bytes: UnsafeBufferPointer<UInt8>) -> SecurityEvent? {
             var reader = TextReader(bytes: bytes)
-            guard let id = reader.text(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? reader.text(action),
+            guard let id = reader.identifier(id), let action = AuditLineScanner.knownAction(action, in: bytes) ?? reader.text(action),
                 let created = seconds(in: bytes)
             else { return nil }
             let userID = reader.text(user)
@@ -103,8 +103,8 @@ public enum AuditLineScanner {
             // A wanted string that is not valid UTF-8 makes the line no JSON, as for the full decoder.
             guard !reader.invalid else { return nil }
             return SecurityEvent(
-                source: .slackAudit, id: id, at: Date(timeIntervalSince1970: TimeInterval(created)), action: action, userID: userID, ip: ip,
-                fileID: fileID, fileName: fileName, channelID: channelID, reason: reason)
+                source: .slackAudit, eventID: id, at: Date(timeIntervalSince1970: TimeInterval(created)), action: action, userID: userID,
+                ip: ip, fileID: fileID, fileName: fileName, channelID: channelID, reason: reason)
         }
 
         /// `date_create`, a number or a numeric string, as whole seconds; nil when no date has it.
@@ -140,6 +140,21 @@ public enum AuditLineScanner {
                 invalid = true
                 return nil
             }
+        }
+
+        /// The entry's id, as `text` reads it; plain text (ASCII, no escapes) is kept in place without making a string.
+        mutating func identifier(_ slot: Slot) -> EventID? {
+            guard case .string(let range, let plain) = slot else { return nil }
+            if plain {
+                // Trimmed as `AuditLineScanner.text` trims plain text.
+                var low = range.lowerBound
+                var high = range.upperBound
+                while low < high, bytes[low] == 0x20 { low += 1 }
+                while high > low, bytes[high - 1] == 0x20 { high -= 1 }
+                guard low < high else { return nil }
+                if let inline = EventID(inlineBytes: UnsafeBufferPointer(rebasing: bytes[low..<high])) { return inline }
+            }
+            return text(range, plain: plain).map(EventID.init)
         }
 
         /// `context.ip_address` in canonical form; nil when it is no address (Slack's docs carry `1.23.45.678`).
