@@ -89,16 +89,16 @@ public struct RecentIDs {
     }
 
     /// Eight bytes at a time: each word is mixed in by a bijection of the state (an odd multiply and a shift-xor), so
-    /// ids of one length differing in one word never collide, and the length is mixed in first. A byte at a time
+    /// ids of one length differing in one word never collide, and the length is mixed in last. A byte at a time
     /// (FNV-1a) was a chain of 36 dependent multiplies per audit id.
     static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ word: UInt64) {
             hash = (hash ^ word) &* multiplier
             hash ^= hash >> 32
         }
-        guard let base = bytes.baseAddress else { return hash }
+        guard let base = bytes.baseAddress else { return 0x51AF_D7ED_558C_CD1D }
         var index = 0
         while index + 8 <= bytes.count {
             mix(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
@@ -114,6 +114,8 @@ public struct RecentIDs {
             }
             mix(word)
         }
+        // The length last, as a word of its own (xored into the first word, "10" met "00\0").
+        mix(UInt64(bytes.count))
         hash = (hash ^ (hash >> 29)) &* 0xBF58_476D_1CE4_E5B9
         hash ^= hash >> 32
         // 0 marks a free slot.
