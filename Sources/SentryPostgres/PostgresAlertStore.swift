@@ -187,6 +187,10 @@ public enum PostgresFailure {
             if let inner = wrapped.beginError ?? wrapped.closureError ?? wrapped.commitError { return map(inner, alertID: alertID) }
             return Described(sqlState: nil, description: "PostgreSQL transaction failed")
         }
+        // A connection the pool had already seen die (its socket closed under the query): the server is away.
+        if let channel = error as? ChannelError, channel == .ioOnClosedChannel || channel == .alreadyClosed || channel == .eof {
+            return StoreError.unavailable("PostgreSQL connection closed: \(channel)")
+        }
         guard let error = error as? PSQLError else { return error }
         let state = error.serverInfo?[.sqlState]
         if let state, retryable.contains(state) { return StoreError.revisionConflict(alertID: alertID ?? "") }
@@ -194,12 +198,14 @@ public enum PostgresFailure {
         return describe(error)
     }
 
-    /// The server is gone or refuses sessions, as opposed to refusing a statement: connection failures, and the
+    /// The server is gone or refuses sessions, as opposed to refusing a statement: connection failures (also a
+    /// query on a connection already closed after the server ended its session), and the
     /// SQLSTATEs of class 08 (connection exception), 57P01–57P03 (shut down, crashed, starting up) and 55000 with
     /// connections turned off (`ALLOW_CONNECTIONS false`).
     static func isUnavailable(_ error: PSQLError) -> Bool {
         switch error.code {
-        case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed: return true
+        // clientClosedConnection: a query sent on a connection closed after the server ended its session.
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
         default: break
         }
         guard let state = error.serverInfo?[.sqlState] else { return false }
@@ -214,7 +220,7 @@ public enum PostgresFailure {
             return Described(sqlState: state, description: "PostgreSQL: \(message)\(state.map { " (SQLSTATE \($0))" } ?? "")")
         }
         switch error.code {
-        case .connectionError, .serverClosedConnection, .uncleanShutdown:
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
             let reason = error.underlying.map { ": \($0)" } ?? ""
             return Described(sqlState: nil, description: "PostgreSQL connection failed\(reason)")
         case .sslUnsupported:
