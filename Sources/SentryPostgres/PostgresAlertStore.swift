@@ -21,6 +21,9 @@ public final class PostgresAlertStore: SentryStorage, Service {
     let logger: Logger
     /// The client's `run()` when this store runs it itself (`open`); cancelled when the store goes away.
     private let ownRun: Task<Void, Never>?
+    /// Whether the last check found the server unreachable and no connection has been had since: while it is,
+    /// a request checks at once instead of waiting `leaseTimeout` first, so an outage answers 503 quickly.
+    let knownDown = Locked(false)
 
     /// A store whose client runs in the caller's ServiceGroup: add the store as a service (before those that
     /// use it, so it stops after them). Migrate first (`migrate(_:logger:)`).
@@ -123,22 +126,32 @@ public final class PostgresAlertStore: SentryStorage, Service {
             group.addTask {
                 if inTransaction {
                     return try await self.client.withTransaction(logger: self.logger) { connection in
-                        started.withLock { $0 = true }
+                        self.connected(started)
                         return try await body(connection)
                     }
                 }
                 return try await self.client.withConnection { connection in
-                    started.withLock { $0 = true }
+                    self.connected(started)
                     return try await body(connection)
                 }
             }
             group.addTask {
+                // Known down: check now (a refused connection answers in milliseconds) rather than wait first.
+                var checkNow = self.knownDown.current
+                var waited = Duration.zero
                 while true {
-                    try await Task.sleep(for: Self.leaseTimeout)
+                    if !checkNow {
+                        try await Task.sleep(for: Self.leaseTimeout)
+                        waited += Self.leaseTimeout
+                    }
+                    checkNow = false
                     if started.current { return nil }
                     if let down = await self.unreachable() {
-                        throw StoreError.unavailable("no PostgreSQL connection within \(Int(Self.leaseTimeout.inSeconds)) s: \(down)")
+                        self.knownDown.withLock { $0 = true }
+                        let within = waited > .zero ? " within \(Int(waited.inSeconds)) s" : ""
+                        throw StoreError.unavailable("no PostgreSQL connection\(within): \(down)")
                     }
+                    self.knownDown.withLock { $0 = false }
                 }
             }
             while let next = try await group.next() {
@@ -149,6 +162,12 @@ public final class PostgresAlertStore: SentryStorage, Service {
             }
             throw CancellationError()
         }
+    }
+
+    /// A request has its connection: the server is there.
+    private func connected(_ started: Locked<Bool>) {
+        started.withLock { $0 = true }
+        if knownDown.current { knownDown.withLock { $0 = false } }
     }
 
     /// Why the server cannot be reached on a fresh connection of its own (nil when it answers).

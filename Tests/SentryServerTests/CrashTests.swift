@@ -49,7 +49,8 @@ extension ServeProcesses {
 
     /// Kills a real `sentry serve` process (SIGKILL, no clean-up) mid-flight and starts it again.
     @Suite struct ServerCrashTests {
-        func startServe(port: Int, database: String, slackURL: String, extra: [String: String] = [:]) throws -> Process {
+        /// `log`: a file that keeps the process's log (at info), for a test that prints it when it fails.
+        func startServe(port: Int, database: String, slackURL: String, extra: [String: String] = [:], log: String? = nil) throws -> Process {
             let binary = try #require(ServerBinaryTests.binary, "build the sentry product first")
             let process = Process()
             process.executableURL = binary
@@ -63,6 +64,10 @@ extension ServeProcesses {
             ].merging(extra) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            if let log, FileManager.default.createFile(atPath: log, contents: nil) {
+                process.environment?["SENTRY_LOG_LEVEL"] = "info"
+                process.standardError = FileHandle(forWritingAtPath: log)
+            }
             try process.run()
             return process
         }

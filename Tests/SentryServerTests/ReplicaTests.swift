@@ -17,14 +17,16 @@ extension ServeProcesses {
             let client: LoopbackClient
         }
 
-        func startReplicas(_ count: Int, world: ServeHarness, url: String, extra: [String: String] = [:]) async throws -> [Replica] {
+        func startReplicas(
+            _ count: Int, world: ServeHarness, url: String, extra: [String: String] = [:], log: String? = nil
+        ) async throws -> [Replica] {
             let crash = ServerCrashTests()
             var replicas: [Replica] = []
             for index in 0..<count {
                 let port = index == 0 ? world.port : try freePort()
                 let process = try crash.startServe(
                     port: port, database: world.database, slackURL: "http://127.0.0.1:\(world.slackApp.port)",
-                    extra: extra.merging(["SENTRY_DATABASE_URL": url]) { $1 })
+                    extra: extra.merging(["SENTRY_DATABASE_URL": url]) { $1 }, log: log.map { "\($0).\(index)" })
                 let client =
                     index == 0
                     ? world.client
@@ -206,8 +208,10 @@ extension ServeProcesses {
             defer { world.removeFiles() }
             let settings = try await PostgresTestDatabase.createDatabase()
             let admin = try PostgresTestDatabase.server()
-            let replica = try await startReplicas(1, world: world, url: settings.redacted)[0]
+            let log = world.database + ".log"
+            let replica = try await startReplicas(1, world: world, url: settings.redacted, log: log)[0]
             defer { if replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+            defer { try? FileManager.default.removeItem(atPath: log + ".0") }
             var accepted: [String] = []
             func send(_ id: String) async throws -> LoopbackClient.Answer {
                 let answer = try await replica.client.detection(
@@ -244,7 +248,17 @@ extension ServeProcesses {
 
             // Nothing accepted was lost: every alert is stored and posted.
             let store = try await PostgresAlertStore.open(settings: settings, logger: PostgresTestDatabase.logger)
-            #expect(await world.simulator.waitUntil(timeout: .seconds(30)) { $0.topLevelMessages().count == accepted.count })
+            let allPosted = await world.simulator.waitUntil(timeout: .seconds(30)) { $0.topLevelMessages().count == accepted.count }
+            #expect(allPosted)
+            if !allPosted {
+                // What the replica logged about the alerts that were not posted, to tell why.
+                let posted = world.simulator.topLevelMessages().map(\.text).joined(separator: "\n")
+                let missing = accepted.filter { !posted.contains($0) }
+                let lines = ((try? String(contentsOfFile: log + ".0", encoding: .utf8)) ?? "").split(separator: "\n")
+                let relevant = lines.filter { line in !line.contains("Connection creation failed") }.suffix(60)
+                let report = relevant.joined(separator: "\n")
+                Issue.record("not posted: \(missing)\n\(report)")
+            }
             for id in accepted { #expect(try await store.alert(id: id) != nil) }
             replica.process.terminate()
             await ServeProcesses.exit(replica.process)
