@@ -23,7 +23,7 @@ demo: build
 # and removed after it (scripts/pg-test-cluster.sh); without one, the PostgreSQL cases fail.
 test: deps
 	python3 scripts/check_deploy.py
-	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift bench/ceiling
 	$(SWIFT) build --build-tests
 	env -u SENTRY_TEST_POSTGRES_SKIP bash scripts/pg-test-cluster.sh run $(SWIFT) test --skip-build
 	.build/debug/sentry playbooks lint Playbooks
@@ -48,4 +48,4 @@ fuzz-smoke: fuzz-build
 
 # Formats the tree in place with .swift-format; `make test` fails on anything it would change.
 format:
-	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift
+	$(SWIFT) format format --in-place --recursive --parallel Sources Tests Package.swift bench/ceiling

@@ -9,7 +9,8 @@ let package = Package(
     name: "sentry-platform",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "sentry", targets: ["sentry"])
+        .executable(name: "sentry", targets: ["sentry"]),
+        .executable(name: "sentry-bench-ceiling", targets: ["sentry-bench-ceiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -156,6 +157,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The bare-framework route bench/run.sh compares the slash-command row with (built in release with the rest).
+        .executableTarget(
+            name: "sentry-bench-ceiling",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "bench/ceiling",
             swiftSettings: swiftSettings
         ),
         // libFuzzer targets over SentryCore's parsers (see README, "Fuzzing"). The ordinary build makes it a
