@@ -165,6 +165,18 @@ def stats(binary, alerts, rounds):
     print(f"alerts={m[1]} seeded_s={m[2]} rounds={m[3]} median_s={m[4]} read_s={m[5]} render_s={m[6]} max_s={m[7]}")
 
 
+def clicks(binary, count, rounds):
+    """`sentry bench clicks`: the ack click's transaction through the engine and SQLite, no HTTP, one core."""
+    result = subprocess.run(["taskset", "-c", "0", binary, "bench", "clicks", "--clicks", count, "--rounds", rounds],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
+    if result.returncode != 0:
+        die(f"sentry bench clicks exited with {result.returncode}: {result.stderr.strip()[-400:]}")
+    m = re.search(r"clicks: (\d+) per round; median of (\d+): (\d+) clicks/s, p50 ([\d.]+) us, p99 ([\d.]+) us", result.stdout)
+    if not m:
+        die(f"sentry bench clicks printed no result line: {result.stdout.strip()[-400:]}")
+    print(f"clicks={m[1]} rounds={m[2]} rps={m[3]} p50_us={m[4]} p99_us={m[5]}")
+
+
 def rss(pids):
     total = {"VmRSS": 0, "VmHWM": 0}
     for pid in pids:
@@ -262,6 +274,7 @@ def table(path):
          f"req/s; sentry/peer {ratio('cmd.sentry', 'cmd.peer')}; "
          f"HTTP errors/socket errors {errors('cmd.sentry')} vs {errors('cmd.peer')}{warn('cmd.sentry')}"),
         ("`/slack/commands` latency p50 / p99", latency("cmd.sentry"), latency("cmd.peer"), "ms"),
+        *ceiling_rows(r),
         ("`/slack/interactivity` (`ack` click) throughput", cell("ack.sentry", "rps"), cell("ack.peer", "rps"),
          f"req/s; sentry/peer {ratio('ack.sentry', 'ack.peer')}; each Sentry click is a SQLite transaction "
          f"({r.get('ack.outbox', '?')} outbox rows), the peer persists nothing; "
@@ -419,6 +432,54 @@ def rate_ratio(r, a, b):
         return "n/a"
 
 
+def ceiling_rows(r):
+    """The slash command against a bare Hummingbird route (alternated rounds, medians), and the click without HTTP."""
+    rounds = int(r.get("ceiling.rounds", "0") or 0)
+
+    def median(prefix, key):
+        found = []
+        for n in range(1, rounds + 1):
+            try:
+                found.append(float(r[f"{prefix}.r{n}.{key}"]))
+            except (KeyError, ValueError):
+                pass
+        return statistics.median(found) if found else None
+
+    def shown(value, unit=""):
+        return "FAILED: no result recorded (see the log above)" if value is None else number(value) + unit
+
+    def first_error(prefix):
+        for key in [f"{prefix}.error"] + [f"{prefix}.r{n}.error" for n in range(1, rounds + 1)]:
+            if key in r:
+                return "FAILED: " + r[key].replace("|", "\\|")
+        return None
+
+    route, sentry = median("ceiling.route", "rps"), median("ceiling.sentry", "rps")
+    share = f"{sentry / route:.2f}×" if route and sentry else "n/a"
+    def rounds_cell(prefix, rate):
+        if rate is None:
+            return first_error(prefix) or shown(None)
+        failed = f" ({first_error(prefix)} in a round)" if first_error(prefix) else ""
+        return f"{shown(rate)} / {shown(median(prefix, 'p99_ms'), ' ms')}{failed}"
+
+    route_cell, sentry_cell = rounds_cell("ceiling.route", route), rounds_cell("ceiling.sentry", sentry)
+    store = r.get("ceiling.store.rps")
+    store_cell = (first_error("ceiling.store") or
+                  f"{number(store)} / {r.get('ceiling.store.p50_us', '?')} µs / {r.get('ceiling.store.p99_us', '?')} µs"
+                  if store else first_error("ceiling.store") or "FAILED: no result recorded (see the log above)")
+    return [
+        ("bare Hummingbird route, throughput / p99", route_cell, "—",
+         f"req/s and ms: the same signed `/sentry help` form to a route that reads the body and answers a short string "
+         f"(`sentry-bench-ceiling`), median of {rounds} rounds alternated with sentry"),
+        ("`/slack/commands` in the same rounds, throughput / p99", sentry_cell, "—",
+         f"req/s and ms; **sentry / bare route {share}**"),
+        ("`ack` click without HTTP: clicks/s / p50 / p99", store_cell, "—",
+         f"the click's transaction through the engine and the SQLite store (`sentry bench clicks`, one at a time, one core, "
+         f"median of {r.get('ceiling.store.rounds', '?')} rounds of {number(r.get('ceiling.store.clicks', 0), 0)}); "
+         f"HTTP clicks / store only {rate_ratio(r, 'ack.sentry.rps', 'ceiling.store.rps')}"),
+    ]
+
+
 def uplink_notes(r):
     notes = f"statuses/s on one core over {r.get('uplinks.requested', '?')}, generated (`generate_uplinks.py`)"
     if "uplinks.lines" in r:
@@ -449,7 +510,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
     commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1),
-                "stats": (stats, 3)}
+                "stats": (stats, 3), "clicks": (clicks, 3)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

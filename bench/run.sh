@@ -16,7 +16,11 @@
 #   fast parser, to compare the rules with), and `/sentry stats 30d` over BENCH_STATS_ALERTS alerts (`sentry bench stats`)
 # The table (markdown, for the README) goes to standard output; progress and failures to standard error.
 # Two builds' replays against each other, alternated over the same files: bench/compare_replay.py.
-# Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000),
+#   ceilings            the same `/sentry help` to a bare Hummingbird route (sentry-bench-ceiling, BENCH_CEILING_ROUNDS
+#                        rounds alternated with sentry, medians, the ratio printed), and the `ack` click's transaction
+#                        through the engine and SQLite store with no HTTP (`sentry bench clicks`, BENCH_STORE_CLICKS)
+# Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000), BENCH_CEILING_ROUNDS (3),
+#        BENCH_STORE_CLICKS (20000), CEILING_BIN (default: beside SENTRY_BIN),
 #        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000), BENCH_STATS_ALERTS (100000),
 #        BENCH_REPLICA_ROUNDS (1: rounds of the replica rows, each SQLite, PostgreSQL ×1, PostgreSQL ×2 in turn;
@@ -39,7 +43,7 @@ secret="bench-secret-0123456789"
 webhook_token="bench-webhook-token"
 subjects=256 # subject ips per wrk thread for the webhook run
 startup_runs=5
-sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081 replica_ports=(18082 18083)
+sim_port=18091 sentry_port=18080 peer_port=18090 startup_port=18081 ceiling_port=18092 replica_ports=(18082 18083)
 replica_rounds=${BENCH_REPLICA_ROUNDS:-1}
 cross_clicks=${BENCH_CROSS_CLICKS:-30}
 [[ $connections =~ ^[0-9]+$ ]] && [ "$connections" -ge 2 ] || { echo "BENCH_CONNECTIONS must be a number >= 2 (wrk -t2)" >&2; exit 1; }
@@ -112,13 +116,15 @@ for tool in python3 curl; do command -v "$tool" >/dev/null || die "$tool is requ
 if [ -n "${SENTRY_BIN:-}" ]; then
   bin=$SENTRY_BIN
 else
-  log "building release sentry (swift build -c release --product sentry)"
-  swift build -c release --product sentry >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; die "release build failed"; }
+  log "building release sentry and the bare route (swift build -c release --product sentry --product sentry-bench-ceiling)"
+  swift build -c release --product sentry >"$work/build.log" 2>&1 &&
+    swift build -c release --product sentry-bench-ceiling >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; die "release build failed"; }
   bin="$root/.build/release/sentry"
 fi
+ceiling_bin=${CEILING_BIN:-$(dirname "$bin")/sentry-bench-ceiling}
 [ -x "$bin" ] || die "sentry binary $bin does not exist or is not executable (set SENTRY_BIN)"
 case "$bin" in */debug/*) log "note: $bin is a debug build; its figures are not the ones to publish" ;; esac
-for port in $sim_port $sentry_port $peer_port $startup_port "${replica_ports[@]}"; do
+for port in $sim_port $sentry_port $peer_port $startup_port $ceiling_port "${replica_ports[@]}"; do
   port_free "$port" || die "127.0.0.1:$port is already in use (another benchmark still running?)"
 done
 
@@ -200,6 +206,25 @@ alert=$(curl -s --max-time 10 -X POST "http://127.0.0.1:$sentry_port/hooks/detec
 ack_form "${alert:-none}" "$work/ack.form"
 
 run_signed cmd.sentry "http://127.0.0.1:$sentry_port/slack/commands" "$shared/slash_help.form"
+# The framework's ceiling: the same signed form to a bare Hummingbird route, alternated with sentry, medians after.
+ceiling_rounds=${BENCH_CEILING_ROUNDS:-3}
+[[ $ceiling_rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_CEILING_ROUNDS must be a number >= 1"
+put ceiling.rounds "$ceiling_rounds"
+if [ ! -x "$ceiling_bin" ]; then
+  fail_step ceiling.route "$ceiling_bin is missing (swift build -c release --product sentry-bench-ceiling, or set CEILING_BIN)"
+else
+  for round in $(seq 1 "$ceiling_rounds"); do
+    "$ceiling_bin" $ceiling_port >"$work/ceiling.log" 2>&1 & pids+=($!)
+    ceiling_pid=$!
+    if wait_http ceiling $ceiling_pid "http://127.0.0.1:$ceiling_port/slack/commands" any; then
+      run_signed "ceiling.route.r$round" "http://127.0.0.1:$ceiling_port/slack/commands" "$shared/slash_help.form"
+    else
+      fail_step "ceiling.route.r$round" "the bare route did not start"
+    fi
+    stop $ceiling_pid
+    run_signed "ceiling.sentry.r$round" "http://127.0.0.1:$sentry_port/slack/commands" "$shared/slash_help.form"
+  done
+fi
 run_signed ack.sentry "http://127.0.0.1:$sentry_port/slack/interactivity" "$work/ack.form"
 if out=$(python3 "$tools" count "$work/sentry.db" "bench-" 2>&1); then put ack.outbox "$(sed -n 's/.*outbox=\([0-9]*\).*/\1/p' <<<"$out")"; fi
 
@@ -408,6 +433,12 @@ stats_alerts=${BENCH_STATS_ALERTS:-100000}
 [[ $stats_alerts =~ ^[0-9]+$ ]] || { echo "BENCH_STATS_ALERTS must be a number" >&2; exit 1; }
 log "stats: sentry bench stats --alerts $stats_alerts"
 if out=$(python3 "$tools" stats "$bin" "$stats_alerts" 5 2>&1); then record stats "$out"; else fail_step stats "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
+
+# ---- the click's transaction without HTTP: engine and SQLite store only (`sentry bench clicks`) ----
+store_clicks=${BENCH_STORE_CLICKS:-20000}
+[[ $store_clicks =~ ^[1-9][0-9]*$ ]] || die "BENCH_STORE_CLICKS must be a number >= 1"
+log "store only: sentry bench clicks --clicks $store_clicks (taskset -c 0)"
+if out=$(python3 "$tools" clicks "$bin" "$store_clicks" 5 2>&1); then record ceiling.store "$out"; else fail_step ceiling.store "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
