@@ -12,7 +12,8 @@ public enum BlockKitText {
     /// emoji), never inside an `&…;` escape, and ends it with "…" when anything was cut.
     public static func truncate(_ text: String, _ limit: Int) -> String {
         guard limit > 0 else { return "" }
-        guard length(text) > limit else { return text }
+        // A scalar is at least one UTF-8 byte, and the byte count is stored: most texts end here without a scan.
+        guard text.utf8.count > limit, length(text) > limit else { return text }
         let budget = limit - 1  // the ellipsis is one scalar
         var used = 0
         var end = text.startIndex

@@ -6,21 +6,27 @@ public enum FormBody {
 
     /// One pass over the body: no intermediate arrays of pieces (this runs on every Slack callback).
     public static func parse(_ bytes: [UInt8]) throws(Malformed) -> [String: String] {
+        let parsed = bytes.withUnsafeBufferPointer { buffer in Result { () throws(Malformed) in try parse(buffer) } }
+        return try parsed.get()
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Malformed) -> [String: String] {
         var fields: [String: String] = [:]
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
+        fields.reserveCapacity(16)
+        var start = 0
+        while start < bytes.count {
             var end = start
             var equals: Int?
-            while end < bytes.endIndex && bytes[end] != UInt8(ascii: "&") {
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") {
                 if equals == nil && bytes[end] == UInt8(ascii: "=") { equals = end }
                 end += 1
             }
             if end > start {
                 let nameEnd = equals ?? end
-                let name = try decode(bytes[start..<nameEnd])
+                let name = try decode(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd]))
                 guard !name.isEmpty else { throw Malformed(description: "form field with an empty name") }
                 if let equals {
-                    fields[name] = try decode(bytes[(equals + 1)..<end])
+                    fields[name] = try decode(UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]))
                 } else {
                     fields[name] = ""
                 }
@@ -30,22 +36,29 @@ public enum FormBody {
         return fields
     }
 
-    static func decode(_ bytes: ArraySlice<UInt8>) throws(Malformed) -> String {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws(Malformed) -> String {
         // Most fields carry no escapes: validate and copy them as they are.
-        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+        var escaped = false
+        for byte in bytes where byte == UInt8(ascii: "%") || byte == UInt8(ascii: "+") {
+            escaped = true
+            break
+        }
+        if !escaped {
+            // ASCII (what Slack sends: everything else is percent-encoded) needs no validation.
+            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
             guard let text = String(validating: bytes, as: UTF8.self) else { throw Malformed(description: "form body is not UTF-8") }
             return text
         }
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
+        var index = 0
+        while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
                 index += 1
             } else if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.endIndex,
+                guard index + 2 < bytes.count,
                     let high = Crypto.nibble(bytes[index + 1]), let low = Crypto.nibble(bytes[index + 2])
                 else { throw Malformed(description: "bad percent escape in form body") }
                 out.append(high << 4 | low)
@@ -55,6 +68,7 @@ public enum FormBody {
                 index += 1
             }
         }
+        if out.allSatisfy({ $0 < 0x80 }) { return String(decoding: out, as: UTF8.self) }
         guard let text = String(validating: out, as: UTF8.self) else {
             throw Malformed(description: "form body is not UTF-8")
         }

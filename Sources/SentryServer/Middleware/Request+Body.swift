@@ -10,9 +10,9 @@ extension Request {
     /// `RequestBodyError`, which `EndpointMiddleware` answers.
     func limitedBody() async throws -> [UInt8] {
         let limit = RequestVerifier.maxBodyBytes
-        let declared = headers[.contentLength].flatMap { Int($0) }
+        let declared = headers.value(.contentLength).flatMap { Int($0) }
         if let declared, declared > limit { throw RequestBodyError.tooLarge(limit: limit) }
-        let transferEncoding = headers[.transferEncoding]
+        let transferEncoding = headers.value(.transferEncoding)
         var buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
@@ -39,10 +39,23 @@ extension Request {
     }
 
     var isForm: Bool {
-        headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
+        headers.value(.contentType)?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
     }
 
     var isJSON: Bool {
-        headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
+        headers.value(.contentType)?.lowercased().hasPrefix("application/json") ?? false
+    }
+}
+
+extension HTTPFields {
+    /// `self[name]` for the usual case of one field, found without the subscript's generic join of several
+    /// (a measurable part of a short request); with several, the joined value the subscript gives.
+    func value(_ name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            if found != nil { return self[name] }
+            found = field.value
+        }
+        return found
     }
 }

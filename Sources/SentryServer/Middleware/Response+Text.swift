@@ -12,6 +12,6 @@ extension Response {
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
         Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: value.encoded())))
+            body: .init(byteBuffer: ByteBuffer(bytes: value.encodedBytes())))
     }
 }

@@ -47,7 +47,7 @@ struct SlackSignatureMiddleware: RouterMiddleware {
         }
         guard let verifier else { return .text(.unauthorized, "invalid request signature (no signing secret configured)\n") }
         let verdict = verifier.verify(
-            timestamp: request.headers[Self.timestamp], signature: request.headers[Self.signature], body: body,
+            timestamp: request.headers.value(Self.timestamp), signature: request.headers.value(Self.signature), body: body,
             now: Int64(clock.now().timeIntervalSince1970))
         if case .failure(let failure) = verdict {
             metrics.verificationFailed(reason: failure.rawValue)
@@ -60,12 +60,23 @@ struct SlackSignatureMiddleware: RouterMiddleware {
     }
 
     static func isSSLCheck(_ body: [UInt8]) -> Bool {
-        // Parsed only when the bytes name the field: every slash command passes through here.
-        let marker = sslCheckMarker
-        guard body.count < 1_024, body.count >= marker.count,
-            (0...(body.count - marker.count)).contains(where: { body[$0..<($0 + marker.count)].elementsEqual(marker) }),
-            let form = try? FormBody.parse(body)
-        else { return false }
+        // Parsed only when a field is named so: every slash command passes through here.
+        guard body.count < 1_024, namesSSLCheck(body), let form = try? FormBody.parse(body) else { return false }
         return form["ssl_check"] == "1"
+    }
+
+    /// Whether a field of the form begins with `ssl_check=` (at the start of the body or after an `&`).
+    static func namesSSLCheck(_ body: [UInt8]) -> Bool {
+        body.withUnsafeBufferPointer { bytes in
+            sslCheckMarker.withUnsafeBufferPointer { marker in
+                var start = 0
+                while start + marker.count <= bytes.count {
+                    if UnsafeBufferPointer(rebasing: bytes[start..<(start + marker.count)]).elementsEqual(marker) { return true }
+                    guard let next = bytes[start...].firstIndex(of: UInt8(ascii: "&")) else { return false }
+                    start = next + 1
+                }
+                return false
+            }
+        }
     }
 }

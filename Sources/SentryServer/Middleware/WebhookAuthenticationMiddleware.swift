@@ -58,12 +58,12 @@ struct WebhookAuthenticationMiddleware: RouterMiddleware {
     /// nil when authenticated; otherwise the reason (never the secret).
     func refusal(_ request: Request, body: [UInt8]) -> String? {
         if let engine { return engineRefusal(request, body: body, engine: engine) }
-        if let authorization = request.headers[.authorization] {
+        if let authorization = request.headers.value(.authorization) {
             return bearerRefusal(authorization)
         }
         if let verifier {
             let verdict = verifier.verify(
-                timestamp: request.headers[Self.timestamp], signature: request.headers[Self.signature], body: body,
+                timestamp: request.headers.value(Self.timestamp), signature: request.headers.value(Self.signature), body: body,
                 now: Int64(clock.now().timeIntervalSince1970))
             if case .failure(let failure) = verdict { return failure.rawValue }
             return nil
@@ -87,7 +87,7 @@ struct WebhookAuthenticationMiddleware: RouterMiddleware {
     /// may send basic auth beside its signature). The reason given is the first one's.
     func engineRefusal(_ request: Request, body: [UInt8], engine: Engine) -> String? {
         var reasons: [String] = []
-        if let authorization = request.headers[.authorization] {
+        if let authorization = request.headers.value(.authorization) {
             guard let reason = bearerRefusal(authorization) else { return nil }
             reasons.append(reason)
         }
