@@ -76,16 +76,14 @@ public final class PostgresAlertStore: SentryStorage, Service {
 
     // MARK: Access
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
         let tracker = PostgresTransaction.Tracker()
         do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await leased(inTransaction: true) { connection in
-                    let value = try await body(PostgresTransaction(connection: connection, logger: self.logger, tracker: tracker))
-                    // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
-                    if tracker.enqueued { try await connection.query(self.notifyWork, logger: self.logger) }
-                    return value
-                }
+            return try await leased(inTransaction: true) { connection in
+                let value = try await body(PostgresTransaction(connection: connection, logger: self.logger, tracker: tracker))
+                // Delivered when (and only if) the transaction commits: other replicas' runners look at the outbox now.
+                if tracker.enqueued { try await connection.query(self.notifyWork, logger: self.logger) }
+                return value
             }
         } catch {
             throw PostgresFailure.map(error, alertID: tracker.alertID)
@@ -103,82 +101,11 @@ public final class PostgresAlertStore: SentryStorage, Service {
     }
 
     /// Several statements in one transaction of their own (not an engine step).
-    func exclusive<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func exclusive<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await withoutActuallyEscaping(body) { body in try await leased(inTransaction: true, body) }
+            return try await leased(inTransaction: true, body)
         } catch {
             throw PostgresFailure.map(error, alertID: nil)
-        }
-    }
-
-    /// How long a request waits for a pooled connection before it checks whether the database is there at all.
-    static let leaseTimeout: Duration = .seconds(5)
-
-    /// Runs `body` on a pooled connection (in a transaction, or not). A request that has waited `leaseTimeout` for
-    /// a connection checks the server on a connection of its own: when it cannot be reached (down, restarting,
-    /// refusing sessions) the request ends with `StoreError.unavailable` rather than waiting on; when it answers,
-    /// the pool is only busy, and the request keeps its place. Once it has a connection, the work is not timed.
-    private func leased<T: Sendable>(
-        inTransaction: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
-    ) async throws -> T {
-        let started = Locked(false)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                if inTransaction {
-                    return try await self.client.withTransaction(logger: self.logger) { connection in
-                        self.connected(started)
-                        return try await body(connection)
-                    }
-                }
-                return try await self.client.withConnection { connection in
-                    self.connected(started)
-                    return try await body(connection)
-                }
-            }
-            group.addTask {
-                // Known down: check now (a refused connection answers in milliseconds) rather than wait first.
-                var checkNow = self.knownDown.current
-                var waited = Duration.zero
-                while true {
-                    if !checkNow {
-                        try await Task.sleep(for: Self.leaseTimeout)
-                        waited += Self.leaseTimeout
-                    }
-                    checkNow = false
-                    if started.current { return nil }
-                    if let down = await self.unreachable() {
-                        self.knownDown.withLock { $0 = true }
-                        let within = waited > .zero ? " within \(Int(waited.inSeconds)) s" : ""
-                        throw StoreError.unavailable("no PostgreSQL connection\(within): \(down)")
-                    }
-                    self.knownDown.withLock { $0 = false }
-                }
-            }
-            while let next = try await group.next() {
-                if let value = next {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw CancellationError()
-        }
-    }
-
-    /// A request has its connection: the server is there.
-    private func connected(_ started: Locked<Bool>) {
-        started.withLock { $0 = true }
-        if knownDown.current { knownDown.withLock { $0 = false } }
-    }
-
-    /// Why the server cannot be reached on a fresh connection of its own (nil when it answers).
-    func unreachable() async -> String? {
-        do {
-            let connection = try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(), id: 3, logger: logger)
-            defer { Task { try? await connection.close() } }
-            _ = try await connection.query("SELECT 1", logger: logger).collect()
-            return nil
-        } catch {
-            return "\(PostgresFailure.map(error, alertID: nil))"
         }
     }
 

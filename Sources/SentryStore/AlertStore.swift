@@ -117,7 +117,7 @@ public enum EffectState: String, Sendable {
 public protocol AlertStore: Sendable {
     /// Runs `body` as one transaction: everything it writes commits together, or nothing does when it throws.
     /// Reads inside see the transaction's own writes.
-    func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T
 
     func alert(id: String) async throws -> Alert?
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]

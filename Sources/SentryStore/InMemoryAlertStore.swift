@@ -70,7 +70,7 @@ public final class InMemoryAlertStore: SentryStorage {
 
     public init() {}
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
         try await gate.withLock {
             let transaction = InMemoryTransaction(tables.current)
             let value = try await body(transaction)

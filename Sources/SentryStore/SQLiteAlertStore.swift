@@ -183,7 +183,7 @@ public final class SQLiteAlertStore: SentryStorage {
 
     // MARK: Access
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
         try await gate.withLock {
             try onWriter { db in try db.execute(sql: "BEGIN IMMEDIATE") }
             let transaction = SQLiteTransaction(store: self)
