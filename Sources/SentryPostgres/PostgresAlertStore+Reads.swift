@@ -21,6 +21,28 @@ extension PostgresAlertStore {
         return try await query("SELECT count(*)::int8 FROM alert WHERE created_at >= \(from)").first?.decode(Int.self) ?? 0
     }
 
+    public func alertCount(statuses: [AlertStatus]) async throws -> Int {
+        try await query("SELECT count(*)::int8 FROM alert WHERE status = ANY(\(statuses.map(\.rawValue)))").first?.decode(Int.self) ?? 0
+    }
+
+    public func alertsHoldingActiveContainments(limit: Int) async throws -> [Alert] {
+        try await query(
+            """
+            SELECT body FROM alert WHERE id IN (SELECT alert_id FROM containment WHERE status = 'active')
+            ORDER BY created_at DESC, ord DESC LIMIT \(limit)
+            """
+        ).map { try PostgresCoding.decodeAlert(try $0.decode(String.self)) }
+    }
+
+    public func alerts(withTimer kind: TimerKind, limit: Int) async throws -> [Alert] {
+        try await query(
+            """
+            SELECT a.body FROM timer t JOIN alert a ON a.id = t.alert_id WHERE t.kind = \(kind.rawValue)
+            ORDER BY t.due_at, a.id COLLATE "C" LIMIT \(limit)
+            """
+        ).map { try PostgresCoding.decodeAlert(try $0.decode(String.self)) }
+    }
+
     public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
         let (start, end) = (from.timeIntervalSince1970, to.timeIntervalSince1970)
         return try await query(

@@ -123,6 +123,13 @@ public protocol AlertStore: Sendable {
     func alerts(statuses: [AlertStatus], limit: Int) async throws -> [Alert]
     /// How many alerts were created at or after `since` (the Home tab's counts).
     func alertCount(createdSince since: Date) async throws -> Int
+    /// How many alerts have one of these statuses (the Home tab's "Open alerts (N)", however many there are).
+    func alertCount(statuses: [AlertStatus]) async throws -> Int
+    /// Alerts that hold an active containment, whatever their own status (a block outlives the alert's
+    /// resolution until it is released or expires), newest first.
+    func alertsHoldingActiveContainments(limit: Int) async throws -> [Alert]
+    /// Alerts with a timer of this kind set (`.snoozeExpiry`: the snoozes in force), the soonest due first.
+    func alerts(withTimer kind: TimerKind, limit: Int) async throws -> [Alert]
     /// What `/sentry stats` and the weekly digest count of the alerts created in `from..<to`, oldest first (an
     /// indexed range on the creation time; the rows carry only the fields the numbers need).
     func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow]

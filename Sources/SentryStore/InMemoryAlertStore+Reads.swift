@@ -19,6 +19,27 @@ extension InMemoryAlertStore {
         read { $0.alerts.values.filter { $0.alert.createdAt >= since }.count }
     }
 
+    public func alertCount(statuses: [AlertStatus]) async throws -> Int {
+        read { $0.alerts.values.filter { statuses.contains($0.alert.status) }.count }
+    }
+
+    public func alertsHoldingActiveContainments(limit: Int) async throws -> [Alert] {
+        read { tables in
+            let holding = Set(tables.containments.values.filter { $0.status == .active }.map(\.alertID))
+            return Array(
+                tables.alerts.values.filter { holding.contains($0.alert.id) }
+                    .sorted { ($0.alert.createdAt, $0.order) > ($1.alert.createdAt, $1.order) }
+                    .prefix(limit).map(\.alert))
+        }
+    }
+
+    public func alerts(withTimer kind: TimerKind, limit: Int) async throws -> [Alert] {
+        read { tables in
+            let timers = tables.timers.values.filter { $0.kind == kind }.sorted { ($0.dueAt, $0.alertID) < ($1.dueAt, $1.alertID) }
+            return Array(timers.compactMap { tables.alerts[$0.alertID]?.alert }.prefix(limit))
+        }
+    }
+
     public func statsRows(createdFrom from: Date, to: Date) async throws -> [AlertStatsRow] {
         read { state in
             state.alerts.values.map(\.alert).filter { $0.createdAt >= from && $0.createdAt < to }.sorted {

@@ -29,6 +29,37 @@ extension SQLiteAlertStore {
         }
     }
 
+    public func alertCount(statuses: [AlertStatus]) async throws -> Int {
+        try await read { db in
+            let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
+            return try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM alert WHERE status IN (\(marks))"),
+                arguments: StatementArguments(statuses.map(\.rawValue))) ?? 0
+        }
+    }
+
+    public func alertsHoldingActiveContainments(limit: Int) async throws -> [Alert] {
+        try await read { db in
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT body FROM alert WHERE id IN (SELECT alert_id FROM containment WHERE status = 'active')
+                        ORDER BY created_at DESC LIMIT ?
+                        """), arguments: [limit]
+            ).map(Self.decodeAlert)
+        }
+    }
+
+    public func alerts(withTimer kind: TimerKind, limit: Int) async throws -> [Alert] {
+        try await read { db in
+            try String.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT a.body FROM timer t JOIN alert a ON a.id = t.alert_id WHERE t.kind = ? ORDER BY t.due_at, a.id LIMIT ?"),
+                arguments: [kind.rawValue, limit]
+            ).map(Self.decodeAlert)
+        }
+    }
+
     public func timers(alertID: String) async throws -> [DueTimer] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, due_at FROM timer WHERE alert_id = ? ORDER BY kind"), arguments: [alertID])

@@ -62,6 +62,49 @@ import Testing
         #expect(view.encoded().contains("and 970 more"))
     }
 
+    @Test func moreOpenAlertsThanTheStoreReadAreCountedAndABlockOnAClosedAlertStays() throws {
+        let alerts = (0..<500).map { alert("A-\($0)", severity: .medium, age: Double($0)) }
+        var resolved = alert("A-DONE", severity: .high, age: 90_000)
+        resolved.status = .resolved
+        var item = Containment(
+            id: "C-9", kind: .blockIP, target: "203.0.113.9", reason: "spray", ttl: 7_200, requestedBy: F.alice, requestedAt: F.t0,
+            approvalsRequired: 0, approvals: [], status: .active, dryRun: false)
+        item.activeUntil = F.t0.addingTimeInterval(3_600)
+        resolved.containments = [item]
+        let snapshot = HomeView.Snapshot(
+            alerts: alerts, openCount: 2_345, holdingContainments: [resolved], snoozed: [], last24h: 2_345, last7d: 2_345, responders: [])
+        let view = HomeView.render(snapshot, responder: true, now: F.t0)
+        #expect(BlockKitCheck.homeProblem(view) == nil)
+        let text = view.encoded()
+        #expect(text.contains("Open alerts (2345)"))
+        #expect(text.contains("and 2315 more (the most severe of the newest 500)"))
+        #expect(text.contains("Active containments (1)"))
+        #expect(text.contains("alert `A-DONE` (resolved)") && text.contains("\"value\":\"C-9\""))
+    }
+
+    @Test func theWorstCaseTabStaysInsideSlacksLimits() throws {
+        let long = String(repeating: "W", count: 400)
+        let alerts = (0..<500).map { index -> Alert in
+            var alert = alert("A-\(index)", severity: .critical, age: Double(index))
+            alert.title = long
+            alert.containments = (0..<5).map { slot in
+                var item = Containment(
+                    id: "C-\(index)-\(slot)", kind: .blockIP, target: "203.0.\(slot).\(index % 250)", reason: long, ttl: 3_600, requestedBy: F.alice,
+                    requestedAt: F.t0, approvalsRequired: 0, approvals: [], status: .active, dryRun: false)
+                item.activeUntil = F.t0.addingTimeInterval(Double(60 * (slot + 1)))
+                return item
+            }
+            alert.snooze = Snooze(by: F.bob, reason: long, since: F.t0, until: F.t0.addingTimeInterval(3_600), suppressed: 9_999)
+            return alert
+        }
+        let collectors = (0..<12).map { HomeView.Collector(name: "collector-\($0) \(long)", lastSuccessAt: nil, failedPolls: 99, lastError: long) }
+        let snapshot = HomeView.Snapshot(
+            alerts: alerts, openCount: 99_999, last24h: 99_999, last7d: 999_999, responders: [], collectors: collectors)
+        let view = HomeView.render(snapshot, responder: true, now: F.t0)
+        #expect(BlockKitCheck.homeProblem(view) == nil)
+        #expect((view["blocks"]?.arrayValue?.count ?? 0) <= 100)
+    }
+
     @Test func everyoneElseSeesWhatTheBotIsAndWhoAnswers() {
         let view = HomeView.render(
             HomeView.Snapshot(alerts: [], last24h: 0, last7d: 0, responders: [F.alice, "S0SECTEAM"]), responder: false, now: F.t0)

@@ -128,6 +128,22 @@ import Testing
         }
     }
 
+    @Test func theSameSnoozeSentTwiceIsDoneOnceAndAChangedOneIsNot() throws {
+        let snoozed = try #require(snooze(F.openAlert()).alert)
+        // The same form again, seconds later: nothing new is said, the end does not move.
+        let again = snooze(snoozed, at: 15)
+        guard case .ignored = again.outcome else {
+            Issue.record("expected ignored, got \(again.outcome)")
+            return
+        }
+        #expect(again.effects.isEmpty && again.audit == nil)
+        // A longer one, or one by someone else, is a new decision.
+        #expect(snooze(snoozed, for: 7_200, at: 15).outcome == .applied)
+        #expect(snooze(snoozed, by: F.bob, at: 15).outcome == .applied)
+        // Asked again an hour later for another hour: a new snooze too.
+        #expect(snooze(snoozed, at: 1_800).outcome == .applied)
+    }
+
     @Test func unsnoozeEndsItNowForResponders() throws {
         let quiet = try #require(snooze(F.openAlert()).alert)
         let refused = AlertMachine.handle(quiet, .unsnoozeRequested(Unsnooze(userID: F.bob, mayAct: false)), alertID: quiet.id, now: at(60))

@@ -34,4 +34,10 @@ import Testing
             ])
         #expect(manifest["settings"]?["interactivity"]?["request_url"] == "https://sentry.example.com/slack/interactivity")
     }
+
+    @Test(arguments: [SlackManifest.socketMode(), SlackManifest.json(baseURL: "https://sentry.example.com/")])
+    func bothManifestsTurnOnTheHomeTabAndItsEvent(_ manifest: JSONValue) {
+        #expect(manifest["features"]?["app_home"]?["home_tab_enabled"] == true)
+        #expect(manifest["settings"]?["event_subscriptions"]?["bot_events"]?.arrayValue?.contains("app_home_opened") == true)
+    }
 }

@@ -101,4 +101,81 @@ import Testing
             #expect(try await h.store.dueTimers(now: Date.distantFuture, limit: 10).allSatisfy { $0.kind != .snoozeExpiry })
         }
     }
+
+    @Test func aFormSubmittedTwiceSnoozesOnceAndSaysSoOnce() async throws {
+        try await withHarness { h in
+            let (alertID, ts) = try await h.postedAlert()
+            _ = try await h.client.click("snooze", value: alertID, user: ServerHarness.alice, responseURL: h.responseURL, messageTS: ts)
+            #expect(await h.simulator.waitUntil { !$0.views.isEmpty })
+            let metadata = try #require(h.simulator.views.last?["private_metadata"]?.stringValue)
+            // Slack retries a submission whose answer was slow, and people press Submit twice.
+            for _ in 0..<2 {
+                let submitted = try await h.client.submitView(
+                    callbackID: SnoozeModal.callbackID, user: ServerHarness.alice, privateMetadata: metadata,
+                    values: Self.values("2h", "known scanner"))
+                #expect(submitted.status == 200)
+            }
+            #expect(await h.settled())
+            #expect(h.simulator.replies(to: ts).filter { $0.text.contains("snoozed this alert until") }.count == 1)
+            #expect(try await h.store.auditEntries(after: 0, limit: 100).filter { $0.action == "alert.snoozed" }.count == 1)
+            #expect(try await h.store.dueTimers(now: .distantFuture, limit: 10).filter { $0.kind == .snoozeExpiry }.count == 1)
+        }
+    }
+
+    @Test func unsnoozeAfterTheSnoozeRanOutChangesNothing() async throws {
+        try await withHarness { h in
+            let (alertID, ts) = try await h.postedAlert()
+            try await snooze(h, alertID: alertID, ts: ts, duration: "1h")
+            #expect(await eventually { try await h.store.alert(id: alertID)?.snooze != nil })
+            h.clock.advance(by: 3_601)
+            #expect(try await h.server.scheduler.fireDue() >= 1)
+            #expect(await eventually { try await h.store.alert(id: alertID)?.snooze == nil })
+            #expect(await h.settled())
+            let replies = h.simulator.replies(to: ts).count
+            let audit = try await h.store.auditEntries(after: 0, limit: 100).count
+
+            let command = try await h.client.command("unsnooze \(alertID)", user: ServerHarness.bob)
+            #expect(command.json?["text"]?.stringValue?.contains("not snoozed") == true)
+            // The Unsnooze button of a message not yet redrawn.
+            _ = try await h.client.click("unsnooze", value: alertID, user: ServerHarness.bob, responseURL: h.responseURL, messageTS: ts)
+            #expect(await h.settled())
+            #expect(h.simulator.replies(to: ts).count == replies)
+            #expect(try await h.store.auditEntries(after: 0, limit: 100).count == audit)
+            #expect(try await h.store.alert(id: alertID)?.status == .open)
+        }
+    }
+
+    @Test func aSnoozeWaitingThroughARestartEndsOnTimeWithItsCount() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-snooze-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = ManualClock(Date())
+        let playbook = ServerHarness.testPlaybooks[0]
+        func detection(_ id: String) throws -> Detection {
+            try Detection.decodeWebhook(Array(ServerHarness.detection(id: id).encoded().utf8))
+        }
+        // First life: an alert, snoozed for 2 h, and one quiet detection; then the process goes away.
+        do {
+            let store = try SQLiteAlertStore(path: path)
+            _ = try await store.engine.ingest(
+                try detection("evt-1"), playbook: playbook, channel: ServerHarness.channel, newAlertID: "A-SNZRST1", now: clock.now())
+            try await store.engine.apply(
+                .snoozeRequested(SnoozeRequest(userID: ServerHarness.alice, mayAct: true, duration: 7_200, reason: "scanner")), to: "A-SNZRST1",
+                now: clock.now())
+            let quiet = try await store.engine.ingest(
+                try detection("evt-2"), playbook: playbook, channel: ServerHarness.channel, newAlertID: "A-SNZRST2",
+                now: clock.now().addingTimeInterval(60))
+            #expect(quiet.status == .grouped)
+        }
+        // Second life: the snooze is still a timer row, not due early, and at its end it says what came.
+        let store = try SQLiteAlertStore(path: path)
+        #expect(try await store.alert(id: "A-SNZRST1")?.snoozed(at: clock.now()) != nil)
+        #expect(try await store.dueTimers(now: clock.now().addingTimeInterval(3_600), limit: 10).filter { $0.kind == .snoozeExpiry }.isEmpty)
+        clock.advance(by: 7_201)
+        let due = try await store.dueTimers(now: clock.now(), limit: 10).filter { $0.kind == .snoozeExpiry }
+        #expect(due.count == 1)
+        for timer in due { _ = try await store.engine.fire(timer, now: clock.now()) }
+        #expect(try await store.alert(id: "A-SNZRST1")?.snooze == nil)
+        let said = try await store.outbox(alertID: "A-SNZRST1").map { "\($0.effect)" }.joined(separator: "\n")
+        #expect(said.contains("1 detection arrived while it was on"), "\(said)")
+    }
 }

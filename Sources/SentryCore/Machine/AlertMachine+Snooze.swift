@@ -3,6 +3,10 @@ import Foundation
 /// Snooze: a responder quiets an alert for a while. Detections keep counting on it, nothing is posted or
 /// escalated, and when the snooze ends (on time or by hand) the thread says how many arrived in between.
 extension AlertMachine {
+    /// A snooze asked again by the same person, for the same reason, ending within this of the one in force, is
+    /// that one sent twice, not a new one.
+    static let repeatedSnoozeTolerance: TimeInterval = 60
+
     static func snooze(_ alert: Alert, _ request: SnoozeRequest, now: Date) -> Transition {
         guard request.mayAct else {
             let reason = "only responders can snooze alerts"
@@ -25,9 +29,15 @@ extension AlertMachine {
                         userID: request.userID, text: "A snooze needs a positive duration; nothing was changed.", responseURL: request.responseURL)
                 ])
         }
+        let until = now.addingTimeInterval(TimeInterval(request.duration))
+        if let current = alert.snoozed(at: now), current.by == request.userID, current.reason == request.reason,
+            abs(current.until.timeIntervalSince(until)) <= Self.repeatedSnoozeTolerance
+        {
+            // The same form sent again (Slack retries a slow answer; people press Submit twice): already done.
+            return Transition(alert: alert, outcome: .ignored("already snoozed until \(Timestamp.iso8601(current.until))"))
+        }
         var next = alert
         next.updatedAt = now
-        let until = now.addingTimeInterval(TimeInterval(request.duration))
         // Snoozing again moves the end; what was counted so far stays counted.
         // (Also one whose end is due but not yet fired: its count is not lost.)
         next.snooze = Snooze(

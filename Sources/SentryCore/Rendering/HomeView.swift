@@ -5,8 +5,14 @@ import Foundation
 public enum HomeView {
     /// What the Home tab shows, read from the store when it is opened.
     public struct Snapshot: Equatable, Sendable {
-        /// Open and acknowledged alerts (any order: the view sorts them).
+        /// Open and acknowledged alerts (any order: the view sorts them); the store may have read only the newest.
         public var alerts: [Alert]
+        /// How many alerts are open or acknowledged in all.
+        public var openCount: Int
+        /// Alerts that hold an active containment, whatever their own status.
+        public var holdingContainments: [Alert]
+        /// Alerts with a snooze timer set.
+        public var snoozed: [Alert]
         /// Alerts created in the last 24 hours and the last 7 days.
         public var last24h: Int
         public var last7d: Int
@@ -15,8 +21,15 @@ public enum HomeView {
         /// The collectors, as this replica sees them.
         public var collectors: [Collector]
 
-        public init(alerts: [Alert], last24h: Int, last7d: Int, responders: [String], collectors: [Collector] = []) {
+        /// Without `openCount`, `holdingContainments` or `snoozed`, they are taken from `alerts`.
+        public init(
+            alerts: [Alert], openCount: Int? = nil, holdingContainments: [Alert]? = nil, snoozed: [Alert]? = nil, last24h: Int, last7d: Int,
+            responders: [String], collectors: [Collector] = []
+        ) {
             self.alerts = alerts
+            self.openCount = max(openCount ?? alerts.count, alerts.count)
+            self.holdingContainments = holdingContainments ?? alerts
+            self.snoozed = snoozed ?? alerts
             self.last24h = last24h
             self.last7d = last7d
             self.responders = responders
@@ -64,30 +77,36 @@ public enum HomeView {
 
         // Most severe first, then newest.
         let alerts = snapshot.alerts.sorted { ($0.severity, $0.createdAt) > ($1.severity, $1.createdAt) }
-        blocks.append(header("Open alerts (\(alerts.count))"))
+        blocks.append(header("Open alerts (\(snapshot.openCount))"))
         if alerts.isEmpty { blocks.append(section(":white_check_mark: Nothing open.")) }
         for alert in alerts.prefix(shownAlerts) { blocks.append(section(alertLine(alert, now: now))) }
-        if alerts.count > shownAlerts { blocks.append(context("…and \(alerts.count - shownAlerts) more; `/sentry alerts` lists them.")) }
+        if snapshot.openCount > shownAlerts {
+            // More open than the store read: the lines are the most severe of the newest, and the view says so.
+            let of = snapshot.openCount > alerts.count ? " (the most severe of the newest \(alerts.count))" : ""
+            blocks.append(context("…and \(snapshot.openCount - min(shownAlerts, alerts.count)) more\(of); `/sentry alerts` lists them."))
+        }
 
-        let active = alerts.flatMap { alert in alert.containments.filter { $0.status == .active }.map { (alert, $0) } }
+        let active = snapshot.holdingContainments.flatMap { alert in alert.containments.filter { $0.status == .active }.map { (alert, $0) } }
             .sorted { ($0.1.activeUntil ?? .distantFuture) < ($1.1.activeUntil ?? .distantFuture) }
         blocks.append(["type": "divider"])
         blocks.append(header("Active containments (\(active.count))"))
         if active.isEmpty { blocks.append(section("None in place.")) }
         for (alert, item) in active.prefix(shownContainments) {
             let left = item.activeUntil.map { "\(DurationText.format(max(0, Int($0.timeIntervalSince(now))))) left" } ?? "no expiry"
+            let closed = alert.status.isFinished ? " (\(alert.status.rawValue))" : ""
             blocks.append([
                 "type": "section",
                 "text": [
                     "type": "mrkdwn",
-                    "text": .string(AlertMessage.truncate("\(Containment.label(item.kind, item.target)) · \(left) · alert `\(alert.id)`", 3_000)),
+                    "text": .string(
+                        AlertMessage.truncate("\(Containment.label(item.kind, item.target)) · \(left) · alert `\(alert.id)`\(closed)", 3_000)),
                 ],
                 "accessory": AlertMessage.button(item.kind == .approvedOnly ? "Restore" : "Unblock", "unblock", item.id),
             ])
         }
         if active.count > shownContainments { blocks.append(context("…and \(active.count - shownContainments) more.")) }
 
-        let snoozed = alerts.compactMap { alert in alert.snoozed(at: now).map { (alert, $0) } }.sorted { $0.1.until < $1.1.until }
+        let snoozed = snapshot.snoozed.compactMap { alert in alert.snoozed(at: now).map { (alert, $0) } }.sorted { $0.1.until < $1.1.until }
         blocks.append(["type": "divider"])
         blocks.append(header("Snoozed (\(snoozed.count))"))
         if snoozed.isEmpty { blocks.append(section("No alert is snoozed.")) }

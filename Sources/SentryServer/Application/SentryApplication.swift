@@ -111,7 +111,15 @@ public struct SentryApplication: Sendable {
         var services = socket + [elector] + (detection?.listeners ?? [])
         if let notifying = server.context.store as? any WorkNotifying {
             let runner = server.runner
-            services.append(WorkListener(source: notifying, wake: { runner.wake() }))
+            let home = server.context.home
+            // Work another replica queued: this one's runner may take it, and the tabs opened here may show it.
+            services.append(
+                WorkListener(
+                    source: notifying,
+                    wake: {
+                        runner.wake()
+                        home.changed()
+                    }))
         }
         return server.application(stoppingLast: stoppingLast, extraServices: services, onRunning: onRunning)
     }

@@ -23,12 +23,12 @@ public struct SentryServer: Sendable {
         containment: (any ContainmentExecutor)? = nil, uplinks: (any UplinkLookup)? = nil, pacer: SlackPacer? = nil
     ) {
         let pacer = pacer ?? SlackPacer(clock: clock, onWait: { metrics.rateLimitWait(limiter: $0, duration: $1) })
+        // Whatever queues work, and every effect that has run, may change what the Home tabs show.
+        let home = HomeRefresher()
         let runner = EffectRunner(
             store: store, slack: slack, clock: clock, logger: logger, metrics: metrics, pollInterval: runnerPollInterval,
-            containment: containment, pacer: pacer, lease: .seconds(configuration.effectLease))
+            containment: containment, pacer: pacer, lease: .seconds(configuration.effectLease), onEffectDone: { home.changed() })
         self.runner = runner
-        // Whatever queues work also changes what the Home tabs show.
-        let home = HomeRefresher()
         self.scheduler = TimerScheduler(
             store: store, clock: clock, logger: logger, interval: timerInterval, retention: TimeInterval(configuration.retention)
         ) {

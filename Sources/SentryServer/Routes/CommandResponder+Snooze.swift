@@ -10,10 +10,13 @@ extension CommandResponder {
     func snoozeList(command: SlashCommand) async throws -> String {
         let everyResponder = context.catalog.playbooks.flatMap(\.responders)
         guard await context.responders.mayActOnAlerts(userID: command.userID, playbookResponders: everyResponder) else {
+            try await context.engine.recordAudit(
+                AuditRecord(action: "snooze.refused", actor: command.userID, detail: "snooze list via /sentry: not a responder"),
+                now: context.clock.now())
             return "Sorry, only responders can see snoozes."
         }
         let now = context.clock.now()
-        let snoozed = try await context.store.alerts(statuses: [.open, .acknowledged], limit: 1_000).compactMap { alert in
+        let snoozed = try await context.store.alerts(withTimer: .snoozeExpiry, limit: 1_000).compactMap { alert in
             alert.snoozed(at: now).map { (alert, $0) }
         }
         guard !snoozed.isEmpty else { return ":bell: No alert is snoozed." }

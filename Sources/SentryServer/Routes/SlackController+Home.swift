@@ -88,13 +88,27 @@ public final class HomeRefresher: Sendable {
         }
     }
 
+    /// Alerts read for each list at most: the view shows a few dozen lines, counts the rest, and says when the
+    /// store held more open alerts than it read.
+    static let readLimit = 500
+
     /// What a responder's tab shows at `now`.
     static func snapshot(_ context: SentryContext, now: Date) async throws -> HomeView.Snapshot {
-        HomeView.Snapshot(
-            alerts: try await context.store.alerts(statuses: [.open, .acknowledged], limit: 500),
+        let open: [AlertStatus] = [.open, .acknowledged]
+        return HomeView.Snapshot(
+            alerts: try await context.store.alerts(statuses: open, limit: readLimit),
+            openCount: try await context.store.alertCount(statuses: open),
+            holdingContainments: try await context.store.alertsHoldingActiveContainments(limit: readLimit),
+            snoozed: try await context.store.alerts(withTimer: .snoozeExpiry, limit: readLimit),
             last24h: try await context.store.alertCount(createdSince: now.addingTimeInterval(-86_400)),
             last7d: try await context.store.alertCount(createdSince: now.addingTimeInterval(-7 * 86_400)),
-            responders: context.configuration.responders, collectors: try await collectors(context))
+            responders: everyResponder(context), collectors: try await collectors(context))
+    }
+
+    /// Who answers, for the visitors' page: `SLACK_RESPONDERS` and every playbook's own responders, each once.
+    static func everyResponder(_ context: SentryContext) -> [String] {
+        var seen = Set<String>()
+        return (context.configuration.responders + context.catalog.playbooks.flatMap(\.responders)).filter { seen.insert($0).inserted }
     }
 
     /// Publishes the responders' page to a responder, the visitors' page (what the bot is, who answers) to anyone else.

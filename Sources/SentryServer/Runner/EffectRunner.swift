@@ -34,6 +34,8 @@ public final class EffectRunner: Service, Sendable {
     let lease: Duration
     /// Lanes running at once.
     let concurrency = 16
+    /// Called when an effect has run and its result is recorded (what the Home tabs show may have changed).
+    let onEffectDone: @Sendable () -> Void
     /// Alerts whose refused blocks were already logged: once each is enough.
     let refusalsLogged = Locked(Set<String>())
     private let wakeups: AsyncStream<Void>
@@ -47,8 +49,9 @@ public final class EffectRunner: Service, Sendable {
         store: any AlertStore, slack: any SlackMessaging, clock: any SentryClock, logger: Logger,
         metrics: ServerMetrics = ServerMetrics(), retry: RetryPolicy = .effects, pollInterval: Duration = .seconds(1),
         containment: (any ContainmentExecutor)? = nil, pacer: SlackPacer = SlackPacer(), owner: String = EffectRunner.uniqueOwner(),
-        lease: Duration = .seconds(30)
+        lease: Duration = .seconds(30), onEffectDone: @escaping @Sendable () -> Void = {}
     ) {
+        self.onEffectDone = onEffectDone
         self.owner = owner
         self.lease = lease
         self.containment = containment
@@ -139,6 +142,7 @@ public final class EffectRunner: Service, Sendable {
                     inFlight.withLock { _ = $0.insert(entry.id) }
                     group.addTask {
                         let result = await self.execute(entry)
+                        if result != .pending { self.onEffectDone() }
                         if result == .done {
                             // Stays "in flight" until its completion is written, so it is not fetched again.
                             finished.withLock { $0.append(entry.id) }
@@ -189,6 +193,7 @@ public final class EffectRunner: Service, Sendable {
         }
         let done = results.filter { $0.1 == .done }.map(\.0)
         if !done.isEmpty { try await engine.completeEffects(done, owner: owner, now: clock.now()) }
+        if results.contains(where: { $0.1 != .pending }) { onEffectDone() }
         return results.filter { $0.1 != .pending }.count
     }
 
