@@ -15,12 +15,15 @@
                                of the p50 and p99 latencies, for each transport
   stats BIN ALERTS ROUNDS      `BIN bench stats`: ALERTS alerts seeded through the engine over 30 days in a fresh SQLite
                                file, then `/sentry stats 30d` (read, count, render) ROUNDS times; median and max seconds
+  sqlite-ceiling CLICKS ROUNDS the ack click's SQL on raw SQLite from Python's sqlite3, one click per transaction
+                               (the ceiling of `sentry bench clicks`); median rate, p50 and p99 over ROUNDS fresh files
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
   count DB PREFIX              rows in the database: detections whose id starts with PREFIX, the alerts they
                                landed on, and every outbox and audit row
   table RESULTS                the markdown table from run.sh's key=value results file
 
 Every command prints key=value pairs on one line; on failure it says why on stderr and exits non-zero."""
+import json
 import os
 import re
 import resource
@@ -175,6 +178,56 @@ def clicks(binary, count, rounds):
     if not m:
         die(f"sentry bench clicks printed no result line: {result.stdout.strip()[-400:]}")
     print(f"clicks={m[1]} rounds={m[2]} rps={m[3]} p50_us={m[4]} p99_us={m[5]}")
+
+
+def sqlite_ceiling(count, rounds):
+    """The ack click's SQL on raw SQLite, from Python's sqlite3 (the same library, WAL, synchronous=NORMAL): per click
+    BEGIN IMMEDIATE, the alert's revision and body read by id, the ephemeral answer's outbox row inserted or ignored
+    by its keys, COMMIT; the tables and indexes the click touches, a body the size of a real alert. No JSON decoding,
+    no machine, no Swift: what SQLite itself costs for the work `sentry bench clicks` does, one core."""
+    import tempfile
+    body = json.dumps({"id": "A-CLICKS", "status": "acknowledged", "title": "bench", "evidence": "x" * 1800})
+    effect = json.dumps({"tellUser": {"userID": "U0BENCH", "text": "Already acknowledged by <@U0BENCH>.",
+                                      "responseURL": "http://127.0.0.1:9/response/bench"}})
+    rates, p50s, p99s = [], [], []
+    for _ in range(int(rounds)):
+        with tempfile.TemporaryDirectory(prefix="sentry-sqlite-ceiling-") as folder:
+            db = sqlite3.connect(os.path.join(folder, "clicks.db"), isolation_level=None)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript("""
+                CREATE TABLE alert (id TEXT PRIMARY KEY NOT NULL, group_key TEXT NOT NULL, status TEXT NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL NOT NULL, revision INTEGER NOT NULL, body TEXT NOT NULL);
+                CREATE INDEX alert_by_status ON alert(status, created_at);
+                CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, alert_id TEXT, effect TEXT NOT NULL,
+                  coalesce_key TEXT, idempotency_key TEXT NOT NULL UNIQUE, state TEXT NOT NULL DEFAULT 'pending',
+                  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, created_at REAL NOT NULL,
+                  finished_at REAL, last_error TEXT, ordered INTEGER NOT NULL DEFAULT 1, leased_by TEXT, leased_until REAL);
+                CREATE UNIQUE INDEX outbox_coalesce ON outbox(coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
+                CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+                CREATE INDEX outbox_lane ON outbox(alert_id, state, ordered, id);
+            """)
+            now = time.time()
+            db.execute("INSERT INTO alert VALUES ('A-CLICKS', 'bench|ip:203.0.113.7', 'acknowledged', ?, ?, 1, ?)", (now, now, body))
+            latencies = []
+            began = time.perf_counter()
+            for n in range(int(count)):
+                start = time.perf_counter()
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("SELECT revision FROM alert WHERE id = ?", ("A-CLICKS",)).fetchone()
+                db.execute("SELECT body FROM alert WHERE id = ?", ("A-CLICKS",)).fetchone()
+                at = time.time()
+                db.execute("INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at, ordered) "
+                           "VALUES (?, ?, ?, ?, ?, ?, 0)", ("A-CLICKS", effect, "tell:A-CLICKS:U0BENCH", f"click:{n}", at, at))
+                db.execute("COMMIT")
+                latencies.append(time.perf_counter() - start)
+            rates.append(int(count) / (time.perf_counter() - began))
+            latencies.sort()
+            p50s.append(latencies[len(latencies) // 2])
+            p99s.append(latencies[min(len(latencies) - 1, len(latencies) * 99 // 100)])
+            db.close()
+    print(f"clicks={count} rounds={rounds} rps={statistics.median(rates):.0f} "
+          f"p50_us={statistics.median(p50s) * 1e6:.1f} p99_us={statistics.median(p99s) * 1e6:.1f}")
 
 
 def rss(pids):
@@ -467,6 +520,10 @@ def ceiling_rows(r):
     store_cell = (first_error("ceiling.store") or
                   f"{number(store)} / {r.get('ceiling.store.p50_us', '?')} µs / {r.get('ceiling.store.p99_us', '?')} µs"
                   if store else first_error("ceiling.store") or "FAILED: no result recorded (see the log above)")
+    raw = r.get("ceiling.sqlite.rps")
+    raw_cell = (first_error("ceiling.sqlite") or
+                f"{number(raw)} / {r.get('ceiling.sqlite.p50_us', '?')} µs / {r.get('ceiling.sqlite.p99_us', '?')} µs"
+                if raw else first_error("ceiling.sqlite") or "FAILED: no result recorded (see the log above)")
     return [
         ("bare Hummingbird route, throughput / p99", route_cell, "—",
          f"req/s and ms: the same signed `/sentry help` form to a route that reads the body and answers a short string "
@@ -477,6 +534,10 @@ def ceiling_rows(r):
          f"the click's transaction through the engine and the SQLite store (`sentry bench clicks`, one at a time, one core, "
          f"median of {r.get('ceiling.store.rounds', '?')} rounds of {number(r.get('ceiling.store.clicks', 0), 0)}); "
          f"HTTP clicks / store only {rate_ratio(r, 'ack.sentry.rps', 'ceiling.store.rps')}"),
+        ("the click's SQL on raw SQLite: clicks/s / p50 / p99", raw_cell, "—",
+         f"BEGIN IMMEDIATE, the alert read by id, the answer's outbox row, COMMIT, from Python's sqlite3 (WAL, "
+         f"synchronous=NORMAL, one core, median of {r.get('ceiling.sqlite.rounds', '?')} rounds); "
+         f"**store only / raw SQLite {rate_ratio(r, 'ceiling.store.rps', 'ceiling.sqlite.rps')}**"),
     ]
 
 
@@ -510,7 +571,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
     commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1),
-                "stats": (stats, 3), "clicks": (clicks, 3)}
+                "stats": (stats, 3), "clicks": (clicks, 3), "sqlite-ceiling": (sqlite_ceiling, 2)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

@@ -18,7 +18,8 @@
 # Two builds' replays against each other, alternated over the same files: bench/compare_replay.py.
 #   ceilings            the same `/sentry help` to a bare Hummingbird route (sentry-bench-ceiling, BENCH_CEILING_ROUNDS
 #                        rounds alternated with sentry, medians, the ratio printed), and the `ack` click's transaction
-#                        through the engine and SQLite store with no HTTP (`sentry bench clicks`, BENCH_STORE_CLICKS)
+#                        through the engine and SQLite store with no HTTP (`sentry bench clicks`, BENCH_STORE_CLICKS),
+#                        and the same SQL on raw SQLite from Python's sqlite3 (`bench_tools.py sqlite-ceiling`)
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000), BENCH_CEILING_ROUNDS (3),
 #        BENCH_STORE_CLICKS (20000), CEILING_BIN (default: beside SENTRY_BIN),
 #        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
@@ -439,6 +440,8 @@ store_clicks=${BENCH_STORE_CLICKS:-20000}
 [[ $store_clicks =~ ^[1-9][0-9]*$ ]] || die "BENCH_STORE_CLICKS must be a number >= 1"
 log "store only: sentry bench clicks --clicks $store_clicks (taskset -c 0)"
 if out=$(python3 "$tools" clicks "$bin" "$store_clicks" 5 2>&1); then record ceiling.store "$out"; else fail_step ceiling.store "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
+log "store only: the same SQL on raw SQLite (bench_tools.py sqlite-ceiling, taskset -c 0)"
+if out=$(taskset -c 0 python3 "$tools" sqlite-ceiling "$store_clicks" 5 2>&1); then record ceiling.sqlite "$out"; else fail_step ceiling.sqlite "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
