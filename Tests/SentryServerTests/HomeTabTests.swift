@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SentryConnectors
 import SentryCore
 import SentryServer
@@ -92,13 +91,11 @@ import Testing
         defer { Task { await slackApp.stop() } }
         let transport = CurlTransport()
         defer { transport.shutdown() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let slack = SlackClient(
-            transport: transport, baseURL: "http://127.0.0.1:\(slackApp.port)/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
         let store = InMemoryAlertStore()
         let clock = ManualClock(Date())
         let ran = Locked(0)
-        let runner = EffectRunner(store: store, slack: slack, clock: clock, logger: logger, onEffectDone: { ran.withLock { $0 += 1 } })
+        let runner = ServerRestartTests().runner(
+            store, slackURL: "http://127.0.0.1:\(slackApp.port)", clock: clock, transport: transport, onEffectDone: { ran.withLock { $0 += 1 } })
         #expect(try await runner.drainOnce() == 0)
         #expect(ran.current == 0)
         let detection = try Detection.decodeWebhook(Array(ServerHarness.detection(id: "evt-home").encoded().utf8))

@@ -16,10 +16,13 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("sentry-test-\(UUID().uuidString).db").path
     }
 
-    func runner(_ store: any AlertStore, slackURL: String, clock: any SentryClock, transport: CurlTransport) -> EffectRunner {
+    func runner(
+        _ store: any AlertStore, slackURL: String, clock: any SentryClock, transport: CurlTransport,
+        onEffectDone: @escaping @Sendable () -> Void = {}
+    ) -> EffectRunner {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let slack = SlackClient(transport: transport, baseURL: slackURL + "/api", token: ServerHarness.botToken, sleep: { _ in }, logger: logger)
-        return EffectRunner(store: store, slack: slack, clock: clock, logger: logger)
+        return EffectRunner(store: store, slack: slack, clock: clock, logger: logger, onEffectDone: onEffectDone)
     }
 
     func detection(_ id: String) throws -> Detection {
