@@ -15,6 +15,9 @@
                                of the p50 and p99 latencies, for each transport
   stats BIN ALERTS ROUNDS      `BIN bench stats`: ALERTS alerts seeded through the engine over 30 days in a fresh SQLite
                                file, then `/sentry stats 30d` (read, count, render) ROUNDS times; median and max seconds
+  clicks BIN CLICKS ROUNDS [CONCURRENCY BATCH]
+                               `taskset -c 0 BIN bench clicks`: CLICKS acks on one alert through the engine and a fresh
+                               SQLite file, CONCURRENCY at once (1), committed together up to BATCH (64); medians
   sqlite-ceiling CLICKS ROUNDS the ack click's SQL on raw SQLite from Python's sqlite3, one click per transaction
                                (the ceiling of `sentry bench clicks`); median rate, p50 and p99 over ROUNDS fresh files
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
@@ -168,16 +171,19 @@ def stats(binary, alerts, rounds):
     print(f"alerts={m[1]} seeded_s={m[2]} rounds={m[3]} median_s={m[4]} read_s={m[5]} render_s={m[6]} max_s={m[7]}")
 
 
-def clicks(binary, count, rounds):
-    """`sentry bench clicks`: the ack click's transaction through the engine and SQLite, no HTTP, one core."""
-    result = subprocess.run(["taskset", "-c", "0", binary, "bench", "clicks", "--clicks", count, "--rounds", rounds],
+def clicks(binary, count, rounds, concurrency="1", batch="64"):
+    """`sentry bench clicks`: the ack click's transaction through the engine and SQLite, no HTTP, one core; CONCURRENCY
+    clicks at once, committed together up to BATCH at a time."""
+    result = subprocess.run(["taskset", "-c", "0", binary, "bench", "clicks", "--clicks", count, "--rounds", rounds,
+                             "--concurrency", concurrency, "--commit-batch", batch],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1800)
     if result.returncode != 0:
         die(f"sentry bench clicks exited with {result.returncode}: {result.stderr.strip()[-400:]}")
-    m = re.search(r"clicks: (\d+) per round; median of (\d+): (\d+) clicks/s, p50 ([\d.]+) us, p99 ([\d.]+) us", result.stdout)
+    m = re.search(r"clicks: (\d+) per round, (\d+) at once, commits of up to (\d+); median of (\d+): (\d+) clicks/s, "
+                  r"p50 ([\d.]+) us, p99 ([\d.]+) us", result.stdout)
     if not m:
         die(f"sentry bench clicks printed no result line: {result.stdout.strip()[-400:]}")
-    print(f"clicks={m[1]} rounds={m[2]} rps={m[3]} p50_us={m[4]} p99_us={m[5]}")
+    print(f"clicks={m[1]} concurrency={m[2]} batch={m[3]} rounds={m[4]} rps={m[5]} p50_us={m[6]} p99_us={m[7]}")
 
 
 def sqlite_ceiling(count, rounds):
@@ -576,6 +582,8 @@ if __name__ == "__main__":
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:
         replay(*args[1:])
+    elif args and args[0] == "clicks" and len(args) == 6:
+        clicks(*args[1:])
     elif args and args[0] in commands and len(args) == commands[args[0]][1] + 1:
         commands[args[0]][0](*args[1:])
     else:

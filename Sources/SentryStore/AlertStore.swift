@@ -116,7 +116,9 @@ public enum EffectState: String, Sendable {
 /// (the engine in SentryEngine does). Every change of an alert happens inside `transaction`.
 public protocol AlertStore: Sendable {
     /// Runs `body` as one transaction: everything it writes commits together, or nothing does when it throws.
-    /// Reads inside see the transaction's own writes.
+    /// Reads inside see the transaction's own writes. `body` may run more than once (a store that commits
+    /// several transactions together runs it again alone when their shared commit fails), so it must decide from
+    /// what it reads and do nothing outside the transaction.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T
 
     func alert(id: String) async throws -> Alert?

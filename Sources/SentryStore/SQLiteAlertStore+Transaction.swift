@@ -6,15 +6,29 @@ import SentryCore
 /// transaction holds until it commits or rolls back.
 final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     private let store: SQLiteAlertStore
-    /// Alerts to remember as decoded once the transaction commits (only what was committed may be cached).
-    private var decodedAfterCommit: [(id: String, revision: Int64, alert: Alert)] = []
+    /// The earlier steps of the same group commit, when there are any (`CommitQueue`).
+    private let batch: BatchAlerts?
+    /// Alerts this step wrote, to remember as decoded once they are committed (only what was committed may be cached).
+    private(set) var written: [(id: String, revision: Int64, alert: Alert)] = []
 
-    init(store: SQLiteAlertStore) {
+    init(store: SQLiteAlertStore, batch: BatchAlerts?) {
         self.store = store
+        self.batch = batch
     }
 
-    func committed() {
-        for entry in decodedAfterCommit { store.decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
+    private func known(_ id: String, revision: Int64) -> Alert? {
+        if let mine = written.last(where: { $0.id == id }), mine.revision == revision { return mine.alert }
+        return batch?.get(id, revision: revision) ?? store.decoded.get(id, revision: revision)
+    }
+
+    /// The alert row `id` at `revision`, decoded once. What this transaction (or its batch) wrote is known, so a
+    /// row found nowhere else is committed, and may be cached.
+    private func stored(_ id: String, revision: Int64, in db: Database) throws -> StoredAlert? {
+        if let cached = known(id, revision: revision) { return StoredAlert(alert: cached, revision: revision) }
+        guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM alert WHERE id = ?"), arguments: [id]) else { return nil }
+        let alert = try SQLiteAlertStore.decodeAlert(body)
+        store.decoded.put(id, revision: revision, alert: alert)
+        return StoredAlert(alert: alert, revision: revision)
     }
 
     func run<T>(_ body: (Database) throws -> T) throws -> T {
@@ -38,22 +52,21 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
             guard let revision = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM alert WHERE id = ?"), arguments: [id]) else {
                 return nil
             }
-            if let cached = store.decoded.get(id, revision: revision) { return StoredAlert(alert: cached, revision: revision) }
-            guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM alert WHERE id = ?"), arguments: [id]) else { return nil }
-            return StoredAlert(alert: try SQLiteAlertStore.decodeAlert(body), revision: revision)
+            return try stored(id, revision: revision, in: db)
         }
     }
 
     func groupCandidates(groupKey: String) async throws -> [StoredAlert] {
         try run { db in
-            try Row.fetchAll(
+            // Ids and revisions first: a candidate already decoded at that revision is not decoded again.
+            let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT body, revision FROM alert
+                        SELECT id, revision FROM alert
                         WHERE group_key = ? AND status IN ('open', 'acknowledged')
                         ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
-                        """), arguments: [groupKey]
-            ).map { StoredAlert(alert: try SQLiteAlertStore.decodeAlert($0["body"]), revision: $0["revision"]) }
+                        """), arguments: [groupKey])
+            return try rows.compactMap { row in try stored(row["id"], revision: row["revision"], in: db) }
         }
     }
 
@@ -85,7 +98,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO containment (id, alert_id, kind, target, status) VALUES (?, ?, ?, ?, ?)")
                         .execute(arguments: [item.id, alert.id, item.kind.rawValue, item.target, item.status.rawValue])
                 }
-                decodedAfterCommit.append((alert.id, record.nextRevision, alert))
+                written.append((alert.id, record.nextRevision, alert))
             }
             if let audit = record.audit {
                 try SQLiteAlertStore.appendAudit(audit, alertID: record.auditAlertID, at: now, in: db)

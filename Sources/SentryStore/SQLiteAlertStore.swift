@@ -12,11 +12,14 @@ public final class SQLiteAlertStore: SentryStorage {
     /// with every applied event, so a stale entry is never used, whoever wrote the row.
     let decoded = DecodedAlerts()
     let gate = AsyncMutex()
+    /// Concurrent transactions wait here to share a COMMIT.
+    let commits: CommitQueue
     /// A queue has one connection for reads and writes: reads wait for a transaction too.
     private let readsShareWriter: Bool
 
     /// Opens (and migrates) a database file in WAL mode.
-    public convenience init(path: String) throws {
+    /// `commitBatch` is the most transactions one COMMIT carries (1: each commits alone).
+    public convenience init(path: String, commitBatch: Int = CommitQueue.defaultLimit) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // WAL + NORMAL: durable across process crashes; a power loss may lose the last commits only.
@@ -26,7 +29,7 @@ public final class SQLiteAlertStore: SentryStorage {
         configuration.busyMode = .timeout(5)
         configuration.allowsUnsafeTransactions = true
         let pool = try DatabasePool(path: path, configuration: configuration)
-        try self.init(writer: pool)
+        try self.init(writer: pool, commitBatch: commitBatch)
     }
 
     /// A private in-memory database, for tests and `sentry simulate`.
@@ -38,10 +41,11 @@ public final class SQLiteAlertStore: SentryStorage {
 
     /// `writer` must allow transactions that span several accesses (`Configuration.allowsUnsafeTransactions`):
     /// `transaction` opens one and runs the engine's steps in it.
-    public init(writer: any DatabaseWriter) throws {
+    public init(writer: any DatabaseWriter, commitBatch: Int = CommitQueue.defaultLimit) throws {
         precondition(writer.configuration.allowsUnsafeTransactions, "SQLiteAlertStore needs Configuration.allowsUnsafeTransactions")
         self.db = writer
         self.readsShareWriter = writer is DatabaseQueue
+        self.commits = CommitQueue(limit: commitBatch)
         try Self.migrator.migrate(writer)
     }
 
@@ -183,22 +187,10 @@ public final class SQLiteAlertStore: SentryStorage {
 
     // MARK: Access
 
+    /// Runs through the commit queue: concurrent transactions share one SQLite COMMIT, each in a savepoint of its
+    /// own (`CommitQueue`). A body may run twice, when the batch it was in could not commit.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
-        try await gate.withLock {
-            try onWriter { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-            let transaction = SQLiteTransaction(store: self)
-            do {
-                let value = try await body(transaction)
-                try onWriter { db in try db.execute(sql: "COMMIT") }
-                transaction.committed()
-                return value
-            } catch {
-                try? onWriter { db in
-                    if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
-                }
-                throw error
-            }
-        }
+        try await grouped(body)
     }
 
     /// One write outside the engine's transactions (outbox bookkeeping, collector state), in a transaction of its own.
