@@ -18,6 +18,8 @@
   clicks BIN CLICKS ROUNDS [CONCURRENCY BATCH]
                                `taskset -c 0 BIN bench clicks`: CLICKS acks on one alert through the engine and a fresh
                                SQLite file, CONCURRENCY at once (1), committed together up to BATCH (64); medians
+  scale BIN ALERTS AUDIT ROUNDS `BIN bench scale`: clicks and detections through the engine and SQLite on an empty
+                               store and on one with ALERTS finished alerts and AUDIT audit entries, alternated; medians
   sqlite-ceiling CLICKS ROUNDS the ack click's SQL on raw SQLite from Python's sqlite3, one click per transaction
                                (the ceiling of `sentry bench clicks`); median rate, p50 and p99 over ROUNDS fresh files
   rss PID...                   VmRSS and VmHWM summed over the processes, in kB
@@ -157,6 +159,23 @@ def socket(binary, runs, commands, window, pin):
         out.append(f"{name}_rps={statistics.median(rates):.0f} {name}_p50_ms={statistics.median(p50s):.2f} "
                    f"{name}_p99_ms={statistics.median(p99s):.2f} {name}_p99_max_ms={max(p99s):.2f}")
     print(" ".join(out))
+
+
+def scale(binary, alerts, audit, rounds):
+    """`sentry bench scale`: clicks and detections on an empty store and on one with ALERTS finished alerts and AUDIT
+    audit entries, alternating for ROUNDS rounds; the medians of each."""
+    result = subprocess.run([binary, "bench", "scale", "--alerts", alerts, "--audit", audit, "--rounds", rounds],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=3600)
+    if result.returncode != 0:
+        die(f"sentry bench scale exited with {result.returncode}: {result.stderr.strip()[-400:]}")
+    m = re.search(r"scale: (\d+) finished alerts, (\d+) audit entries \(seeded in ([\d.]+) s, (\d+) MB\); median of (\d+): "
+                  r"empty (\d+) clicks/s p99 (\d+) us, (\d+) detections/s p99 (\d+) us; "
+                  r"large (\d+) clicks/s p99 (\d+) us, (\d+) detections/s p99 (\d+) us", result.stdout)
+    if not m:
+        die(f"sentry bench scale printed no result line: {result.stdout.strip()[-400:]}")
+    print(f"alerts={m[1]} audit={m[2]} seeded_s={m[3]} mb={m[4]} rounds={m[5]} empty_clicks={m[6]} empty_clicks_p99_us={m[7]} "
+          f"empty_ingest={m[8]} empty_ingest_p99_us={m[9]} large_clicks={m[10]} large_clicks_p99_us={m[11]} "
+          f"large_ingest={m[12]} large_ingest_p99_us={m[13]}")
 
 
 def stats(binary, alerts, rounds):
@@ -544,6 +563,27 @@ def ceiling_rows(r):
          f"BEGIN IMMEDIATE, the alert read by id, the answer's outbox row, COMMIT, from Python's sqlite3 (WAL, "
          f"synchronous=NORMAL, one core, median of {r.get('ceiling.sqlite.rounds', '?')} rounds); "
          f"**store only / raw SQLite {rate_ratio(r, 'ceiling.store.rps', 'ceiling.sqlite.rps')}**"),
+    ] + scale_rows(r)
+
+
+def scale_rows(r):
+    """The scale row: the same clicks and detections on an empty store and on a large one, and the ratios."""
+    if "scale.error" in r:
+        return [("clicks and detections, empty store vs a large one", f"FAILED: {r['scale.error']}", "—", "")]
+    if "scale.large_clicks" not in r:
+        return []
+    def cell(store):
+        return (f"{number(r[f'scale.{store}_clicks'])} clicks/s (p99 {r[f'scale.{store}_clicks_p99_us']} µs), "
+                f"{number(r[f'scale.{store}_ingest'])} detections/s (p99 {r[f'scale.{store}_ingest_p99_us']} µs)")
+    return [
+        ("scale: clicks and detections without HTTP, empty store", cell("empty"), "—",
+         f"`sentry bench scale`: the `ack` click and new detections over 1,000 subjects through the engine and SQLite, one "
+         f"at a time, rounds alternated with the large store, median of {r.get('scale.rounds', '?')}"),
+        (f"scale: the same on {number(r['scale.alerts'], 0)} finished alerts and {number(r['scale.audit'], 0)} audit entries",
+         cell("large"), "—",
+         f"a year of history ({r.get('scale.mb', '?')} MB, seeded in {r.get('scale.seeded_s', '?')} s; each subject's key carries "
+         f"{number(int(r['scale.alerts']) // 1000, 0)} finished alerts); **large / empty: clicks {rate_ratio(r, 'scale.large_clicks', 'scale.empty_clicks')}, "
+         f"detections {rate_ratio(r, 'scale.large_ingest', 'scale.empty_ingest')}**"),
     ]
 
 
@@ -577,7 +617,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = sys.argv[1:]
     commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1),
-                "stats": (stats, 3), "clicks": (clicks, 3), "sqlite-ceiling": (sqlite_ceiling, 2)}
+                "stats": (stats, 3), "clicks": (clicks, 3), "sqlite-ceiling": (sqlite_ceiling, 2),
+                "scale": (scale, 4)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

@@ -20,8 +20,10 @@
 #                        rounds alternated with sentry, medians, the ratio printed), and the `ack` click's transaction
 #                        through the engine and SQLite store with no HTTP (`sentry bench clicks`, BENCH_STORE_CLICKS),
 #                        and the same SQL on raw SQLite from Python's sqlite3 (`bench_tools.py sqlite-ceiling`)
+#   scale               the same clicks and detections (no HTTP) on an empty store and on one with BENCH_SCALE_ALERTS
+#                        finished alerts and BENCH_SCALE_AUDIT audit entries, rounds alternated (`sentry bench scale`)
 # Knobs: BENCH_DURATION (15s), BENCH_CONNECTIONS (32), BENCH_REPLAY_LINES (1000000), BENCH_CEILING_ROUNDS (3),
-#        BENCH_STORE_CLICKS (20000), CEILING_BIN (default: beside SENTRY_BIN),
+#        BENCH_STORE_CLICKS (20000), BENCH_SCALE_ALERTS (1000000), BENCH_SCALE_AUDIT (10000000), CEILING_BIN (default: beside SENTRY_BIN),
 #        BENCH_SOCKET_RUNS (5), BENCH_SOCKET_COMMANDS (3000), BENCH_SOCKET_WINDOW (1), BENCH_SOCKET_PIN (yes: taskset -c 0),
 #        BENCH_UPLINK_APPLIANCES (100), BENCH_UPLINK_POLLS (3000), BENCH_STATS_ALERTS (100000),
 #        BENCH_REPLICA_ROUNDS (1: rounds of the replica rows, each SQLite, PostgreSQL ×1, PostgreSQL ×2 in turn;
@@ -442,6 +444,12 @@ log "store only: sentry bench clicks --clicks $store_clicks (taskset -c 0)"
 if out=$(python3 "$tools" clicks "$bin" "$store_clicks" 5 2>&1); then record ceiling.store "$out"; else fail_step ceiling.store "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
 log "store only: the same SQL on raw SQLite (bench_tools.py sqlite-ceiling, taskset -c 0)"
 if out=$(taskset -c 0 python3 "$tools" sqlite-ceiling "$store_clicks" 5 2>&1); then record ceiling.sqlite "$out"; else fail_step ceiling.sqlite "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
+
+# ---- cost against store size: clicks and detections on an empty store and on a year of history ----
+scale_alerts=${BENCH_SCALE_ALERTS:-1000000} scale_audit=${BENCH_SCALE_AUDIT:-10000000}
+[[ $scale_alerts =~ ^[1-9][0-9]*$ && $scale_audit =~ ^[0-9]+$ ]] || die "BENCH_SCALE_ALERTS must be a number >= 1, BENCH_SCALE_AUDIT a number"
+log "scale: sentry bench scale --alerts $scale_alerts --audit $scale_audit (seeding takes about a minute per million alerts)"
+if out=$(python3 "$tools" scale "$bin" "$scale_alerts" "$scale_audit" 3 2>&1); then record scale "$out"; else fail_step scale "$(tail -n 2 <<<"$out" | tr '\n|' '  ')"; fi
 
 # ---- the table ----
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)

@@ -96,6 +96,14 @@ public enum PostgresSchema {
             ]),
         // SENTRY_RETENTION finds the alerts closed before its cutoff through this index.
         Migration(version: 5, name: "alerts by closing", statements: ["CREATE INDEX alert_by_closing ON alert (closed_at)"]),
+        // Grouping reads the live alerts of a key, not a year of finished ones under the same key (alert_by_group
+        // served only grouping).
+        Migration(
+            version: 6, name: "live alerts by group",
+            statements: [
+                "CREATE INDEX alert_live_by_group ON alert (group_key, created_at) WHERE status IN ('open', 'acknowledged')",
+                "DROP INDEX alert_by_group",
+            ]),
     ]
 
     /// The newest version this binary knows.

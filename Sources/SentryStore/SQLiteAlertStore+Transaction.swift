@@ -184,7 +184,7 @@ extension SQLiteAlertStore {
     }
 
     static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)"))
         let entry = AuditChain.next(after: last.map { (seq: $0["seq"], hash: $0["hash"]) }, record, alertID: alertID, at: at)
         try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [

@@ -182,6 +182,15 @@ public final class SQLiteAlertStore: SentryStorage {
             // SENTRY_RETENTION finds the alerts closed before its cutoff through this index.
             try db.execute(sql: "CREATE INDEX alert_by_closing ON alert(closed_at)")
         }
+        migrator.registerMigration("v10-live-alerts-by-group") { db in
+            // Grouping reads the live alerts of a key: a year of finished ones under the same key is not walked. It
+            // replaces alert_by_group, which only grouping read (and which the planner would otherwise prefer).
+            try db.execute(
+                sql: """
+                    CREATE INDEX alert_live_by_group ON alert(group_key, created_at) WHERE status IN ('open', 'acknowledged');
+                    DROP INDEX alert_by_group;
+                    """)
+        }
         return migrator
     }
 

@@ -46,26 +46,36 @@ extension Bench {
 
         /// One alert, then `clicks` acks on it; the rate and each click's time, sorted.
         func round(_ engine: AlertEngine) async throws -> (Double, [Double]) {
-            let book = Playbook(
-                id: "bench", title: "bench", detection: "bench.clicks", severity: .medium, groupingWindow: 3_600, ackTimeout: nil,
-                escalation: nil, actions: [])
+            try await Self.acks(engine, alertID: "A-CLICKS", clicks: clicks, concurrency: concurrency)
+        }
+
+        static let playbook = Playbook(
+            id: "bench", title: "bench", detection: "bench.clicks", severity: .medium, groupingWindow: 3_600, ackTimeout: nil,
+            escalation: nil, actions: [])
+
+        /// A new alert `alertID`, then `clicks` acks on it, `concurrency` at a time.
+        static func acks(_ engine: AlertEngine, alertID: String, clicks: Int, concurrency: Int) async throws -> (Double, [Double]) {
             let detection = Detection(
-                id: "d-clicks", detection: book.detection, severity: nil, title: "bench", summary: nil, subject: Subject(ip: "203.0.113.7"),
-                evidence: nil, occurredAt: Date())
-            _ = try await engine.ingest(detection, playbook: book, channel: "C0BENCH", newAlertID: "A-CLICKS", now: Date())
+                id: "d-\(alertID)", detection: playbook.detection, severity: nil, title: "bench", summary: nil,
+                subject: Subject(ip: "203.0.113.7"), evidence: nil, occurredAt: Date())
+            _ = try await engine.ingest(detection, playbook: playbook, channel: "C0BENCH", newAlertID: alertID, now: Date())
             // After the first, each ack is "nothing to do" with an ephemeral answer queued: what the repeated wrk click costs.
             let click = Click(action: .ack, userID: "U0BENCH", mayAct: true, responseURL: "http://127.0.0.1:9/response/bench")
+            return try await timed(clicks, concurrency: concurrency) { _ in _ = try await engine.apply(.clicked(click), to: alertID, now: Date()) }
+        }
+
+        /// Runs `step(0..<count)`, `concurrency` tasks at once; the rate and each step's time in seconds, sorted.
+        static func timed(_ count: Int, concurrency: Int, _ step: @escaping @Sendable (Int) async throws -> Void) async throws -> (Double, [Double]) {
             let clock = ContinuousClock()
             let began = clock.now
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
                 for task in 0..<concurrency {
-                    let share = clicks / concurrency + (task < clicks % concurrency ? 1 : 0)
                     group.addTask {
                         var times: [Double] = []
-                        times.reserveCapacity(share)
-                        for _ in 0..<share {
+                        times.reserveCapacity(count / concurrency + 1)
+                        for n in stride(from: task, to: count, by: concurrency) {
                             let start = clock.now
-                            _ = try await engine.apply(.clicked(click), to: "A-CLICKS", now: Date())
+                            try await step(n)
                             times.append(Stats.seconds(clock.now - start))
                         }
                         return times
@@ -73,8 +83,7 @@ extension Bench {
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
-            let elapsed = Stats.seconds(clock.now - began)
-            return (Double(clicks) / elapsed, latencies.sorted())
+            return (Double(count) / Stats.seconds(clock.now - began), latencies.sorted())
         }
     }
 }

@@ -61,7 +61,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "sentry")
 
         // The store first: PostgreSQL is migrated (under its advisory lock) before anything is served.
-        let opened = await StoreOpening.forServe(configuration.database, passwordFile: configuration.databasePasswordFile, logger: logger)
+        let opened = await StoreOpening.forServe(
+            configuration.database, passwordFile: configuration.databasePasswordFile, commitBatch: configuration.sqliteCommitBatch, logger: logger)
         // Built once the services before it run: the built-in detections read their state from the store, and
         // PostgreSQL's pool answers only while it runs.
         let app = StartedLater {

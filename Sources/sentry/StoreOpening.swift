@@ -15,10 +15,10 @@ struct OpenedStore {
 enum StoreOpening {
     /// For `serve`: migrates PostgreSQL under its advisory lock before anything is served; one clear line
     /// and exit 1 when the database cannot be opened, reached or is newer than this binary.
-    static func forServe(_ location: DatabaseLocation, passwordFile: String?, logger: Logger) async -> OpenedStore {
+    static func forServe(_ location: DatabaseLocation, passwordFile: String?, commitBatch: Int, logger: Logger) async -> OpenedStore {
         switch location {
         case .sqlite(let path):
-            do { return OpenedStore(store: try SQLiteAlertStore(path: path), services: []) } catch {
+            do { return OpenedStore(store: try SQLiteAlertStore(path: path, commitBatch: commitBatch), services: []) } catch {
                 fail(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"])
             }
         case .postgres(let url):

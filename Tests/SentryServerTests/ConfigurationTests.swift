@@ -60,6 +60,8 @@ import Testing
         ("SENTRY_RETENTION", "12h", "SENTRY_RETENTION must be a duration between 1d and 3650d"),
         ("SENTRY_RETENTION", "4000d", "SENTRY_RETENTION must be a duration between 1d and 3650d"),
         ("SENTRY_HTTP_IDLE_TIMEOUT", "0", "SENTRY_HTTP_IDLE_TIMEOUT must be a whole number"),
+        ("SENTRY_SQLITE_COMMIT_BATCH", "0", "SENTRY_SQLITE_COMMIT_BATCH must be a whole number from 1 to 1024"),
+        ("SENTRY_SQLITE_COMMIT_BATCH", "many", "SENTRY_SQLITE_COMMIT_BATCH must be a whole number from 1 to 1024"),
         ("MERAKI_API_KEY", "0123456789abcdef", "MERAKI_API_KEY and MERAKI_ORG_ID must be set together"),
         ("SLACK_ADMIN_TOKEN", "xoxb-not-admin-secret", "SLACK_ADMIN_TOKEN must be an org-admin user token"),
     ]
@@ -98,6 +100,13 @@ import Testing
         let configuration = try ServerConfiguration.load(environment: environment).get()
         #expect(configuration.maxLateness == 5_400)
         #expect(configuration.httpIdleTimeout == 5)
+    }
+
+    @Test func commitBatchIsSixtyFourUnlessSet() throws {
+        #expect(try ServerConfiguration.load(environment: Self.minimal).get().sqliteCommitBatch == 64)
+        var environment = Self.minimal
+        environment["SENTRY_SQLITE_COMMIT_BATCH"] = "1"
+        #expect(try ServerConfiguration.load(environment: environment).get().sqliteCommitBatch == 1)
     }
 
     @Test func retentionIsFourHundredDaysUnlessSet() throws {

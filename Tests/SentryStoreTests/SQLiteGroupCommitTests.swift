@@ -104,7 +104,9 @@ private typealias F = CoreFixtures
         let held = try await Held()
         // A deferred foreign key fails only at COMMIT: the batch's COMMIT, then the COMMIT of the step alone.
         try await held.store.db.writeWithoutTransaction { db in
-            try db.execute(sql: "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+            try db.execute(
+                sql: "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+            )
         }
         let runs = Locked([String: Int]())
         let counted: @Sendable (String, Bool) -> @Sendable (any AlertTransaction) async throws -> String = { name, orphan in
@@ -153,10 +155,14 @@ private typealias F = CoreFixtures
         let ingest = Task { try await engine.ingest(F.detection(id: "d1"), playbook: F.playbook(), channel: F.channel, newAlertID: "A1", now: F.t0) }
         await held.queued(1)
         let ack = Task {
-            try await engine.apply(.clicked(Click(action: .ack, userID: F.alice, mayAct: true, responseURL: nil)), to: "A1", now: F.t0.addingTimeInterval(5))
+            try await engine.apply(
+                .clicked(Click(action: .ack, userID: F.alice, mayAct: true, responseURL: nil)), to: "A1", now: F.t0.addingTimeInterval(5))
         }
         await held.queued(2)
-        let again = Task { try await engine.ingest(F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0.addingTimeInterval(9)) }
+        let again = Task {
+            try await engine.ingest(
+                F.detection(id: "d2"), playbook: F.playbook(), channel: F.channel, newAlertID: "A2", now: F.t0.addingTimeInterval(9))
+        }
         await held.queued(3)
         held.release.yield()
         try await held.first.value

@@ -28,7 +28,9 @@ public func buildApplication(
     case (let given?, _):
         store = given
     case (nil, .sqlite(let path)):
-        do { store = try SQLiteAlertStore(path: path) } catch { throw StartupError(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"]) }
+        do { store = try SQLiteAlertStore(path: path, commitBatch: configuration.sqliteCommitBatch) } catch {
+            throw StartupError(["SENTRY_DATABASE_URL: cannot open \(path): \(error)"])
+        }
     case (nil, .postgres):
         // PostgreSQL is opened (and migrated) by `sentry serve`, which runs its pool before the application.
         throw StartupError(["SENTRY_DATABASE_URL: a PostgreSQL store must be opened by the caller and passed as store:"])
