@@ -3,7 +3,8 @@
 # (bench/webhook_post.lua: each a new or grouped alert, each new one posted to the Slack simulator) and signed
 # `/sentry help` commands at the same time for SOAK_DURATION seconds, while its VmRSS is sampled every
 # SOAK_INTERVAL seconds. Prints one line per sample, then a SOAK line: RSS after the first minute (the caches
-# warm), at the end and at most, the growth from the one to the other, and what the load did.
+# warm), at the end and at most, the growth from the one to the other, and what the load did; and the same for
+# RSS less what SQLite holds (`sentry_storage_memory_bytes` on /metrics: its page caches, bounded per connection).
 # Knobs: SENTRY_BIN (.build/release/sentry), SOAK_DURATION (600), SOAK_INTERVAL (30), SOAK_CONNECTIONS (8 per load),
 #        SOAK_SUBJECTS (20000 subject addresses: new alerts keep coming for the whole run, the rest group onto them).
 set -euo pipefail
@@ -36,6 +37,8 @@ for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { tail -n 20 "$work/sentry.log" >&2; echo "sentry serve did not become ready" >&2; exit 1; }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$sentry/status"; }
+# What SQLite itself holds (its page caches and statements: bounded), from /metrics; 0 when the gauge is missing.
+sqlite_kb() { curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" | awk '/^sentry_storage_memory_bytes / {printf "%d", $2 / 1024; found=1} END {if (!found) print 0}'; }
 wrk -t1 -c"$connections" -d"${duration}s" -s "$root/bench/webhook_post.lua" "http://127.0.0.1:$port/hooks/detections" -- \
   "$token" soak "${SOAK_SUBJECTS:-20000}" >"$work/hooks.out" 2>&1 & pids+=($!)
 hooks=$!
@@ -52,15 +55,16 @@ hooks=$!
 ) >"$work/slash.out" & pids+=($!)
 slash=$!
 
-start=$SECONDS warm="" peak=0 last=0
-echo "t_s=0 rss_kb=$(rss_kb)"
+start=$SECONDS warm="" peak=0 last=0 warm_rest="" rest=0
+echo "t_s=0 rss_kb=$(rss_kb) sqlite_kb=$(sqlite_kb)"
 while kill -0 $hooks 2>/dev/null || kill -0 $slash 2>/dev/null; do
   sleep "$interval"
   kill -0 "$sentry" 2>/dev/null || { tail -n 20 "$work/sentry.log" >&2; echo "sentry serve died under the load" >&2; exit 1; }
-  last=$(rss_kb) elapsed=$((SECONDS - start))
+  last=$(rss_kb) sqlite=$(sqlite_kb) elapsed=$((SECONDS - start))
+  rest=$((last - sqlite))
   [ "$last" -gt "$peak" ] && peak=$last
-  [ -z "$warm" ] && [ "$elapsed" -ge 60 ] && warm=$last
-  echo "t_s=$elapsed rss_kb=$last"
+  [ -z "$warm" ] && [ "$elapsed" -ge 60 ] && warm=$last warm_rest=$rest
+  echo "t_s=$elapsed rss_kb=$last sqlite_kb=$sqlite rest_kb=$rest"
 done
 wait $hooks $slash || true
 hooks_line=$(grep '^RESULT' "$work/hooks.out" | sed 's/^RESULT //') || true
@@ -74,6 +78,9 @@ PY
 )
 [ -n "$hooks_line" ] && [ -n "$slash_line" ] || { cat "$work/hooks.out" "$work/slash.out" >&2; echo "wrk printed no RESULT line" >&2; exit 1; }
 alerts=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from alert").fetchone()[0])' "$work/sentry.db")
-growth=$(python3 -c "import sys; w, l = int(sys.argv[1]), int(sys.argv[2]); print(f'{(l - w) * 100 / w:.1f}')" "${warm:-$last}" "$last")
-echo "SOAK duration_s=$duration after_1min_kb=${warm:-$last} end_kb=$last peak_kb=$peak growth_pct=$growth alerts=$alerts" \
+percent() { python3 -c "import sys; w, l = int(sys.argv[1]), int(sys.argv[2]); print(f'{(l - w) * 100 / w:.1f}')" "$1" "$2"; }
+growth=$(percent "${warm:-$last}" "$last")
+rest_growth=$(percent "${warm_rest:-$rest}" "$rest")
+echo "SOAK duration_s=$duration after_1min_kb=${warm:-$last} end_kb=$last peak_kb=$peak growth_pct=$growth" \
+  "rest_after_1min_kb=${warm_rest:-$rest} rest_end_kb=$rest rest_growth_pct=$rest_growth alerts=$alerts" \
   "hooks: $hooks_line | slash: $slash_line"

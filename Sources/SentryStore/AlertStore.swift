@@ -60,6 +60,9 @@ public struct StoreGauges: Equatable, Sendable {
     public var outboxPending = 0
     /// Effects that gave up and are still kept (finished rows are purged after a while).
     public var outboxFailed = 0
+    /// What the embedded database holds in this process (SQLite's page caches, statements and the rest of its heap),
+    /// when the store is embedded; nil for a server database.
+    public var storageMemoryBytes: Int?
 
     public init() {}
 }

@@ -150,7 +150,7 @@ extension SQLiteAlertStore {
             return
         }
         let staged = BatchAlerts()
-        var intact = succeeds { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        var intact = succeeds { db in try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute() }
         for job in batch where intact {
             let transaction = SQLiteTransaction(store: self, batch: staged)
             do {
@@ -168,7 +168,7 @@ extension SQLiteAlertStore {
                 }
             }
         }
-        if intact, succeeds({ db in try db.execute(sql: "COMMIT") }) {
+        if intact, succeeds({ db in try db.cachedStatement(sql: "COMMIT").execute() }) {
             for (id, entry) in staged.entries { decoded.put(id, revision: entry.revision, alert: entry.alert) }
             return
         }
@@ -195,9 +195,9 @@ extension SQLiteAlertStore {
     private func alone(_ job: CommitJob) async -> Result<any Sendable, any Error> {
         let transaction = SQLiteTransaction(store: self, batch: nil)
         do {
-            try onWriter { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            try onWriter { db in try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute() }
             let value = try await job.body(transaction)
-            try onWriter { db in try db.execute(sql: "COMMIT") }
+            try onWriter { db in try db.cachedStatement(sql: "COMMIT").execute() }
             for entry in transaction.written { decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
             return .success(value)
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SentryCore
 
 extension SQLiteAlertStore {
@@ -121,6 +122,7 @@ extension SQLiteAlertStore {
                 let n: Int = row["n"]
                 if row["state"] == "pending" { gauges.outboxPending = n } else { gauges.outboxFailed = n }
             }
+            gauges.storageMemoryBytes = Int(sqlite3_memory_used())
             return gauges
         }
     }

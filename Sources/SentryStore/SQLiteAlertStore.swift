@@ -191,6 +191,11 @@ public final class SQLiteAlertStore: SentryStorage {
                     DROP INDEX alert_by_group;
                     """)
         }
+        migrator.registerMigration("v11-one-outbox-index-by-alert") { db in
+            // outbox_lane (alert_id, state, ordered, id) answers every look-up outbox_by_alert (alert_id, state) did:
+            // one index less to write on every effect queued and finished.
+            try db.execute(sql: "DROP INDEX outbox_by_alert")
+        }
         return migrator
     }
 

@@ -116,6 +116,20 @@ import Testing
         Self.checkExposition(text)
     }
 
+    @Test func theEmbeddedDatabaseSaysWhatItHolds() async throws {
+        let sqlite = try SQLiteAlertStore.inMemory()
+        _ = try await sqlite.alerts(statuses: [.open], limit: 10)
+        let held = try #require(try await sqlite.gauges().storageMemoryBytes)
+        #expect(held > 0)
+        let text = await ServerMetrics().render(store: try await sqlite.gauges())
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("sentry_storage_memory_bytes ") })
+        #expect((Double(line.split(separator: " ").last ?? "") ?? 0) > 0)
+        Self.checkExposition(text)
+        // A store that is not an embedded database has nothing to say.
+        #expect(try await InMemoryAlertStore().gauges().storageMemoryBytes == nil)
+        #expect(!(await ServerMetrics().render(store: StoreGauges())).contains("sentry_storage_memory_bytes "))
+    }
+
     @Test func collectorCountersStayMonotonicAndLagIsSinceLastSuccess() async throws {
         let metrics = ServerMetrics()
         let sample = Locked(ServerMetrics.CollectorSample(succeededPolls: 2, failedPolls: 1, events: 10, lastSuccessAt: nil))

@@ -119,7 +119,9 @@ public final class EffectRunner: Service, Sendable {
     func feed(until stopping: Locked<Bool>) async {
         let inFlight = self.inFlight
         let finished = Locked([Int64]())
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: each lane's task is freed when it ends (a plain group keeps every finished child until
+        // its results are read, which here would be never: memory grew with every effect run).
+        await withDiscardingTaskGroup { group in
             for await _ in wakeups {
                 if stopping.current { break }
                 // Looking counts as busy until the look has found nothing: a test waiting for idleness must not see the gap.
@@ -153,7 +155,6 @@ public final class EffectRunner: Service, Sendable {
                     }
                 }
             }
-            await group.waitForAll()
         }
         await flush(finished, inFlight)
     }

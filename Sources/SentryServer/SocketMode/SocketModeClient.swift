@@ -117,8 +117,9 @@ public final class SocketModeClient: Service, Sendable {
     /// it must stop for good, nil when cancelled.
     func keep(slot: Int) async -> String? {
         let (events, continuation) = AsyncStream.makeStream(of: SlotEvent.self)
-        return await withTaskGroup(of: Void.self, returning: String?.self) { group in
-            func launch(after predecessor: SocketConnection?, _ group: inout TaskGroup<Void>) {
+        // Discarding: a replaced socket's task is freed when it ends, not kept until the slot stops.
+        return await withDiscardingTaskGroup(returning: String?.self) { group in
+            func launch(after predecessor: SocketConnection?, _ group: inout DiscardingTaskGroup) {
                 group.addTask {
                     let fatal = await self.connect(slot: slot, predecessor: predecessor, events: continuation)
                     continuation.yield(.ended(fatal: fatal))

@@ -27,6 +27,7 @@ public final class ServerMetrics: Sendable {
         public static let collectorDropped = "sentry_collector_dropped_total"
         public static let collectorLag = "sentry_collector_lag_seconds"
         public static let residentMemory = "process_resident_memory_bytes"
+        public static let storageMemory = "sentry_storage_memory_bytes"
         public static let openFDs = "process_open_fds"
         public static let startTime = "process_start_time_seconds"
         public static let slackFallbacks = "sentry_slack_fallback_messages_total"
@@ -58,6 +59,7 @@ public final class ServerMetrics: Sendable {
         Name.collectorDropped: "Events a collector lost (syslog queue full), by collector",
         Name.collectorLag: "Seconds since the collector last completed a poll (polling collectors only)",
         Name.residentMemory: "Resident memory of the process",
+        Name.storageMemory: "Memory the embedded database holds in this process (SQLite: page caches, statements)",
         Name.openFDs: "Open file descriptors of the process",
         Name.startTime: "When the process started, in seconds since the Unix epoch",
         Name.slackFallbacks: "Alert messages Slack refused as rendered and that went out in the minimal form instead, by effect",
@@ -231,6 +233,7 @@ public final class ServerMetrics: Sendable {
         }
         gauge(Name.outboxDepth, []).record(store.outboxPending)
         gauge(Name.outboxFailed, []).record(store.outboxFailed)
+        if let bytes = store.storageMemoryBytes { gauge(Name.storageMemory, []).record(bytes) }
         gauge(Name.startTime, []).record(started.timeIntervalSince1970)
         if let process = ProcessSample.read() {
             gauge(Name.residentMemory, []).record(process.residentBytes)
