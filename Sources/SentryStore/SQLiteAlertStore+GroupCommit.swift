@@ -4,9 +4,10 @@ import SentryCore
 
 /// Group commit: the steps that arrive while a transaction is running wait for it, then run together in the next
 /// one, each in a savepoint of its own. A step that throws undoes only its own writes, and each caller is answered
-/// only after the COMMIT that made its step durable. When the batch cannot commit, every step in it that had not
-/// failed on its own is run again alone, in a transaction of its own, so a bad batch fails only the steps that
-/// fail alone.
+/// only after the COMMIT that made its step durable. When the batch cannot commit, every step in it is run again
+/// alone, in a transaction of its own, so a bad batch fails only the steps that fail alone. The leader runs the
+/// other callers' steps on its own task; the engine's steps never look at cancellation, so a leader whose caller
+/// went away still finishes the batch.
 ///
 /// Leadership passes from batch to batch: the first caller of an idle queue runs the first batch; when it is done,
 /// it hands the next batch to the oldest waiting caller. Nobody else touches the writer meanwhile (`gate`).
@@ -175,11 +176,9 @@ extension SQLiteAlertStore {
         try? onWriter { db in
             if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
         }
-        // Nothing of the batch was kept: what had not failed on its own is decided again, alone.
-        for job in batch {
-            if case .failure? = job.outcome { continue }
-            job.outcome = await alone(job)
-        }
+        // Nothing of the batch was kept, so every step is decided again, alone: one that failed in the batch may
+        // have failed on what an earlier step wrote and the rollback took away.
+        for job in batch { job.outcome = await alone(job) }
     }
 
     private func succeeds(_ statements: (Database) throws -> Void) -> Bool {

@@ -137,6 +137,39 @@ private typealias F = CoreFixtures
         #expect(AuditChain.verify(try await held.store.auditEntries(after: 0, limit: 100)) == .intact(entries: 4))
     }
 
+    @Test func aStepThatFailedOnWhatTheRollbackTookAwayIsDecidedAgain() async throws {
+        let held = try await Held()
+        try await held.store.db.writeWithoutTransaction { db in
+            try db.execute(
+                sql: "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        }
+        // A writes "a" and an orphan (its COMMIT, alone or in the batch, fails); B refuses to run after an "a".
+        let a = Task {
+            try await held.store.transaction { tx in
+                try await tx.appendAudit(AuditRecord(action: "a", actor: "test", detail: ""), alertID: nil, now: F.t0)
+                try (tx as! SQLiteTransaction).run { db in try db.execute(sql: "INSERT INTO child VALUES ('nobody')") }
+                return "a"
+            }
+        }
+        await held.queued(1)
+        let b = Task {
+            try await held.store.transaction { tx in
+                let seen = try (tx as! SQLiteTransaction).run { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE action = 'a'") }
+                if seen != 0 { throw Boom() }
+                try await tx.appendAudit(AuditRecord(action: "b", actor: "test", detail: ""), alertID: nil, now: F.t0)
+                return "b"
+            }
+        }
+        await held.queued(2)
+        held.release.yield()
+        try await held.first.value
+        await #expect(throws: DatabaseError.self) { try await a.value }
+        // In the batch B saw A's "a" and refused; the "a" never became durable, so alone B goes ahead.
+        #expect(try await b.value == "b")
+        #expect(try await actions(held.store) == ["first", "b"])
+    }
+
     @Test func aBatchCarriesNoMoreThanTheLimit() async throws {
         let held = try await Held(limit: 4)
         let steps = (1...10).map { n in Task { try await held.store.transaction(audit("step \(n)")) } }
