@@ -18,6 +18,7 @@
   clicks BIN CLICKS ROUNDS [CONCURRENCY BATCH]
                                `taskset -c 0 BIN bench clicks`: CLICKS acks on one alert through the engine and a fresh
                                SQLite file, CONCURRENCY at once (1), committed together up to BATCH (64); medians
+  ack-form ALERT SIM_PORT       the form body of a click on ALERT's `ack` button (answers to the simulator on SIM_PORT)
   scale BIN ALERTS AUDIT ROUNDS `BIN bench scale`: clicks and detections through the engine and SQLite on an empty
                                store and on one with ALERTS finished alerts and AUDIT audit entries, alternated; medians
   sqlite-ceiling CLICKS ROUNDS the ack click's SQL on raw SQLite from Python's sqlite3, one click per transaction
@@ -40,7 +41,17 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+
+
+def ack_form(alert, simulator_port):
+    """The form body of a signed click on ALERT's `ack` button, its answer sent to the Slack simulator's response URL."""
+    payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
+               "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
+               "channel": {"id": "C0BENCH"}, "response_url": f"http://127.0.0.1:{simulator_port}/response/bench",
+               "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": alert}]}
+    sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
 
 
 def die(message):
@@ -618,7 +629,7 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     commands = {"socket": (socket, 5), "startup": (startup, 4), "replay": (replay, 3), "count": (count, 2), "table": (table, 1), "parse": (parse, 1),
                 "stats": (stats, 3), "clicks": (clicks, 3), "sqlite-ceiling": (sqlite_ceiling, 2),
-                "scale": (scale, 4)}
+                "scale": (scale, 4), "ack-form": (ack_form, 2)}
     if args and args[0] == "rss" and len(args) > 1:
         rss(args[1:])
     elif args and args[0] == "replay" and len(args) == 6:

@@ -30,14 +30,7 @@ for batch in 1 64; do
   alert=$(curl -sf -X POST "http://127.0.0.1:${port[$batch]}/hooks/detections" -H 'Content-Type: application/json' \
     -H "Authorization: Bearer $token" -d '{"id":"bench-1","detection":"slack.failed_logins_by_ip","subject":{"ip":"203.0.113.7"}}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["alert_id"])')
-  python3 - "$alert" >"$work/ack$batch.form" <<'PY'
-import json, sys, urllib.parse
-payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
-           "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
-           "channel": {"id": "C0BENCH"}, "response_url": "http://127.0.0.1:18191/response/bench",
-           "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": sys.argv[1]}]}
-sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
-PY
+  python3 "$root/bench/bench_tools.py" ack-form "$alert" 18191 >"$work/ack$batch.form"
 done
 for round in $(seq 1 "$rounds"); do
   for batch in 1 64; do

@@ -159,14 +159,7 @@ run_signed() { # key url bodyfile [ports]: wrk with a pre-signed Slack request, 
   record "$key" "${line#RESULT }"
 }
 ack_form() { # alert file: the form body of a click on that alert's `ack` button
-  python3 - "$1" $sim_port >"$2" <<'PY'
-import json, sys, urllib.parse
-payload = {"type": "block_actions", "user": {"id": "U0BENCH", "username": "bench"}, "api_app_id": "A0BENCH",
-           "trigger_id": "1.2.3", "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0BENCH"},
-           "channel": {"id": "C0BENCH"}, "response_url": f"http://127.0.0.1:{sys.argv[2]}/response/bench",
-           "actions": [{"type": "button", "action_id": "ack", "block_id": "alert_actions", "value": sys.argv[1]}]}
-sys.stdout.write("payload=" + urllib.parse.quote(json.dumps(payload)))
-PY
+  python3 "$tools" ack-form "$1" $sim_port >"$2"
 }
 
 run_hooks() { # key url tag [ports]: wrk posting detections with unique ids (bench/webhook_post.lua), after one to check

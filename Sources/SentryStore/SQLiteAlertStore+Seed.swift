@@ -27,7 +27,7 @@ extension SQLiteAlertStore {
                     INSERT INTO alert (\(columns.joined(separator: ", "))) SELECT \(values) FROM n, alert WHERE alert.id = :template AND :alerts > 0
                     """,
                 arguments: [
-                    "alerts": alerts, "template": templateID, "keys": String(decoding: try JSONEncoder().encode(groupKeys), as: UTF8.self),
+                    "alerts": alerts, "template": templateID, "keys": try StoredJSON.encode(groupKeys),
                     "keyCount": groupKeys.count, "spacing": days * 86_400 / Double(max(alerts, 1)),
                 ])
             try db.execute(

@@ -34,8 +34,8 @@ extension Bench {
                 let engine = AlertEngine(store: try SQLiteAlertStore(path: folder.appendingPathComponent("clicks.db").path, commitBatch: commitBatch))
                 let (rate, latencies) = try await round(engine)
                 rates.append(rate)
-                p50s.append(latencies[latencies.count / 2])
-                p99s.append(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+                p50s.append(Stats.percentile(latencies, 50))
+                p99s.append(Stats.percentile(latencies, 99))
             }
             print(
                 String(

@@ -26,9 +26,7 @@ extension Bench {
         /// The subjects the history and the detections share: each detection's grouping reads a key that a
         /// thousand finished alerts carry.
         static let subjects = (0..<1_000).map { Subject(ip: "10.9.\($0 / 256).\($0 % 256)") }
-        static let playbook = Playbook(
-            id: "scale", title: "scale", detection: "bench.scale", severity: .medium, groupingWindow: 3_600, ackTimeout: nil,
-            escalation: nil, actions: [])
+        static let playbook = Clicks.playbook
 
         func run() async throws {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-bench-\(UUID().uuidString)")
@@ -56,9 +54,9 @@ extension Bench {
                             now: base.addingTimeInterval(Double(n) / 1_000))
                     }
                     figures["\(name).clicks", default: []].append(clickRate)
-                    figures["\(name).clicks.p99", default: []].append(clickTimes[clickTimes.count * 99 / 100] * 1e6)
+                    figures["\(name).clicks.p99", default: []].append(Stats.percentile(clickTimes, 99) * 1e6)
                     figures["\(name).ingest", default: []].append(ingestRate)
-                    figures["\(name).ingest.p99", default: []].append(ingestTimes[ingestTimes.count * 99 / 100] * 1e6)
+                    figures["\(name).ingest.p99", default: []].append(Stats.percentile(ingestTimes, 99) * 1e6)
                 }
             }
             let m = { (key: String) in Stats.median(figures[key] ?? []) }

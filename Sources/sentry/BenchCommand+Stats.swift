@@ -90,6 +90,11 @@ extension Bench {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
 
+        /// The `percent`th percentile of values already sorted; 0 for none.
+        static func percentile(_ sorted: [Double], _ percent: Int) -> Double {
+            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * percent / 100)]
+        }
+
         static func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
             return sorted.isEmpty ? 0 : sorted[sorted.count / 2]

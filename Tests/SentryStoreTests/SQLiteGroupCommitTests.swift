@@ -50,6 +50,21 @@ private typealias F = CoreFixtures
             for await _ in opened { break }
         }
 
+        /// A table whose foreign key is checked only at COMMIT: a step that writes an orphan (`insertOrphan`) runs,
+        /// and the COMMIT that carries it fails, in a batch or alone.
+        func deferForeignKeys() async throws {
+            try await store.db.writeWithoutTransaction { db in
+                try db.execute(
+                    sql:
+                        "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+                )
+            }
+        }
+
+        static func insertOrphan(_ tx: any AlertTransaction) throws {
+            try (tx as! SQLiteTransaction).run { db in try db.execute(sql: "INSERT INTO child VALUES ('nobody')") }
+        }
+
         /// Waits until `count` transactions are queued behind the first one.
         func queued(_ count: Int) async {
             while store.commits.waitingCount < count { try? await Task.sleep(for: .milliseconds(1)) }
@@ -103,17 +118,13 @@ private typealias F = CoreFixtures
     @Test func aBatchThatCannotCommitIsDecidedAgainOneStepAtATime() async throws {
         let held = try await Held()
         // A deferred foreign key fails only at COMMIT: the batch's COMMIT, then the COMMIT of the step alone.
-        try await held.store.db.writeWithoutTransaction { db in
-            try db.execute(
-                sql: "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
-            )
-        }
+        try await held.deferForeignKeys()
         let runs = Locked([String: Int]())
         let counted: @Sendable (String, Bool) -> @Sendable (any AlertTransaction) async throws -> String = { name, orphan in
             { tx in
                 runs.withLock { $0[name, default: 0] += 1 }
                 try await tx.appendAudit(AuditRecord(action: name, actor: "test", detail: ""), alertID: nil, now: F.t0)
-                if orphan { try (tx as! SQLiteTransaction).run { db in try db.execute(sql: "INSERT INTO child VALUES ('nobody')") } }
+                if orphan { try Held.insertOrphan(tx) }
                 return name
             }
         }
@@ -139,16 +150,12 @@ private typealias F = CoreFixtures
 
     @Test func aStepThatFailedOnWhatTheRollbackTookAwayIsDecidedAgain() async throws {
         let held = try await Held()
-        try await held.store.db.writeWithoutTransaction { db in
-            try db.execute(
-                sql: "CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (parent TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
-            )
-        }
+        try await held.deferForeignKeys()
         // A writes "a" and an orphan (its COMMIT, alone or in the batch, fails); B refuses to run after an "a".
         let a = Task {
             try await held.store.transaction { tx in
                 try await tx.appendAudit(AuditRecord(action: "a", actor: "test", detail: ""), alertID: nil, now: F.t0)
-                try (tx as! SQLiteTransaction).run { db in try db.execute(sql: "INSERT INTO child VALUES ('nobody')") }
+                try Held.insertOrphan(tx)
                 return "a"
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SentryCore
+import SentryStore
 
 /// Where the database lives (`SENTRY_DATABASE_URL`).
 public enum DatabaseLocation: Equatable, Sendable {
@@ -71,7 +72,7 @@ public struct ServerConfiguration: Sendable {
     /// `SENTRY_RETENTION` (seconds): finished alerts closed longer ago are removed, their audit entries kept.
     public var retention: Int = Retention.defaultSeconds
     /// `SENTRY_SQLITE_COMMIT_BATCH`: the most concurrent transactions one SQLite COMMIT carries (1: each commits alone).
-    public var sqliteCommitBatch: Int = 64
+    public var sqliteCommitBatch: Int = CommitQueue.defaultLimit
     /// `SENTRY_DIGEST` (`mon 09:00`, the server's zone): when the weekly digest goes to the alert channel; nil: off.
     public var digest: DigestSchedule?
     /// `SLACK_APP_TOKEN` (`xapp-…`): when set, Slack's callbacks arrive over Socket Mode and `/slack/*` answer 404.
@@ -244,7 +245,7 @@ public struct ServerConfiguration: Sendable {
         configuration.retention = retention
         configuration.httpIdleTimeout = integer("SENTRY_HTTP_IDLE_TIMEOUT", default: 30, range: 1...3_600)
         configuration.effectLease = integer("SENTRY_EFFECT_LEASE", default: 30, range: 3...600)
-        configuration.sqliteCommitBatch = integer("SENTRY_SQLITE_COMMIT_BATCH", default: 64, range: 1...1_024)
+        configuration.sqliteCommitBatch = integer("SENTRY_SQLITE_COMMIT_BATCH", default: CommitQueue.defaultLimit, range: 1...1_024)
         configuration.databasePasswordFile = value("SENTRY_DATABASE_PASSWORD_FILE")
         if configuration.databasePasswordFile != nil, case .sqlite = database {
             problems.append("SENTRY_DATABASE_PASSWORD_FILE is for PostgreSQL, but SENTRY_DATABASE_URL names a SQLite file")
