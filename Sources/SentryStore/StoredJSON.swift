@@ -2,12 +2,11 @@ import Foundation
 import SentryCore
 
 /// How every store writes the values it keeps as JSON text (alerts, effects, uplink snapshots): dates as seconds
-/// since 1970, so the text means the same in SQLite, PostgreSQL and a copy between them.
+/// since 1970, so the text means the same in SQLite, PostgreSQL and a copy between them. Written in one pass
+/// (`StreamingJSONEncoder`: an alert is encoded on every transition, inside the writer's transaction).
 public enum StoredJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try StreamingJSONEncoder.encode(value), as: UTF8.self)
     }
 
     /// The decoder `decode` uses, for a caller decoding many values.

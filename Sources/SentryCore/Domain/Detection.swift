@@ -145,11 +145,11 @@ extension Detection {
         guard case .string(let string) = value else {
             throw DetectionInputError(field: prefix + key, reason: "must be a string")
         }
-        let trimmed = string.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = string.trimmedOfWhitespace
         if trimmed.isEmpty {
             throw DetectionInputError(field: prefix + key, reason: "must not be empty")
         }
-        if trimmed.count > maxLength {
+        if trimmed.utf8.count > maxLength, trimmed.count > maxLength {
             throw DetectionInputError(field: prefix + key, reason: "is longer than \(maxLength) characters")
         }
         return trimmed

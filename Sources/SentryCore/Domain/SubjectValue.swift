@@ -11,12 +11,12 @@ public enum SubjectValue {
 
     /// An IPv4 or IPv6 literal in canonical form; nil for anything else.
     public static func ip(_ text: String) -> String? {
-        IPAddress(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(\.description)
+        IPAddress(text.trimmedOfWhitespace).map(\.description)
     }
 
     /// Letters, digits, `.`, `-` and `_`, lower-cased (DNS names compare without case); nil for anything else.
     public static func host(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfWhitespace
         var host = Substring(trimmed)
         if host.hasSuffix(".") { host = host.dropLast() }
         // No empty labels, so that a canonical name read again is the same name.
@@ -29,7 +29,7 @@ public enum SubjectValue {
 
     /// `local@domain.tld` (an email address or a user principal name), lower-cased; nil for anything else.
     public static func email(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfWhitespace
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard trimmed.utf8.count <= maxEmailLength, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
             parts[0].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"<>()[],;:\\\"".utf8.contains($0) }),
@@ -40,7 +40,7 @@ public enum SubjectValue {
 
     /// A user name of an engine's directory: trimmed, printable, at most 128 scalars; nil when empty or not that.
     public static func account(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfWhitespace
         guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= maxAccountLength,
             !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
@@ -56,7 +56,7 @@ public enum SubjectValue {
     /// An endpoint as monitoring tools write it (`203.0.113.7:9100`, `[2001:db8::1]:9100`, `node-1:9100`,
     /// `https://web.example.com/health`): the port, scheme and path removed; an address in `ip`, a name in `host`.
     public static func endpoint(_ text: String) -> (ip: String?, host: String?) {
-        var rest = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        var rest = Substring(text.trimmedOfWhitespace)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<slash] }
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
@@ -106,7 +106,7 @@ extension SubjectValue {
         case "email": return email(text)
         case "account": return account(text)
         case "slack_user_id":
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmedOfWhitespace
             return SlackID.isUser(trimmed) ? trimmed : nil
         case "meraki_network_id", "meraki_serial":
             return account(text).flatMap { $0.unicodeScalars.count <= 64 ? $0 : nil }

@@ -50,7 +50,7 @@ enum AlertGroupBody {
         guard alert.value("labels") != nil else { throw .missing(path: alert.path("labels")) }
         let labels = try alert.stringMap("labels")
         let labelsPath = alert.path("labels")
-        guard let alertname = labels["alertname"]?.trimmingCharacters(in: .whitespacesAndNewlines), !alertname.isEmpty else {
+        guard let alertname = labels["alertname"]?.trimmedOfWhitespace, !alertname.isEmpty else {
             throw .missing(path: labelsPath + ".alertname")
         }
         let annotations = try alert.stringMap("annotations")

@@ -31,7 +31,7 @@ public struct IntakeObject: Sendable {
     func optionalString(_ key: String) throws(EngineIntakeError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value else { throw .wrongType(path: path(key), expected: "a string") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfWhitespace
         return trimmed.isEmpty ? nil : trimmed
     }
 

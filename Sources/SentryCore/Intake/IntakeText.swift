@@ -67,7 +67,7 @@ public enum IntakeText {
     static func summary(_ text: String?) -> String? { bounded(text, Detection.maxSummaryLength) }
 
     static func bounded(_ text: String?, _ limit: Int) -> String? {
-        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard let trimmed = text?.trimmedOfWhitespace, !trimmed.isEmpty else { return nil }
         return BlockKitText.truncate(trimmed, limit)
     }
 
@@ -88,7 +88,7 @@ public enum IntakeText {
     /// A string or a number as text (`61`, `97.4`); nil for other values.
     static func scalar(_ value: JSONValue) -> String? {
         switch value {
-        case .string(let text): return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .string(let text): return text.trimmedOfWhitespace
         case .number(let number):
             guard number.isFinite else { return nil }
             if let integer = JSONValue.exactInteger(number) { return String(integer) }
@@ -115,7 +115,7 @@ public enum IntakeText {
         switch value {
         case .null: return nil
         case .string(let string):
-            let cut = string.trimmingCharacters(in: .whitespacesAndNewlines)
+            let cut = string.trimmedOfWhitespace
             return cut.isEmpty ? nil : .string(BlockKitText.truncate(cut, text))
         case .number(let number): return number.isFinite ? value : nil
         case .bool: return value
@@ -141,7 +141,7 @@ public enum IntakeText {
     static func fields(_ fields: [String: String]) -> [String: String] {
         var out: [String: String] = [:]
         for path in fields.keys.sorted().prefix(maxFields) {
-            let value = fields[path]!.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = fields[path]!.trimmedOfWhitespace
             if !value.isEmpty, path.utf8.count <= 200 { out[path] = BlockKitText.truncate(value, maxFieldValue) }
         }
         return out

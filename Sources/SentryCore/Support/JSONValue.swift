@@ -111,16 +111,7 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
-            if !value.isFinite {
-                out.append(contentsOf: "null".utf8)
-            } else if let integer = Self.exactInteger(value) {
-                out.append(contentsOf: String(integer).utf8)
-            } else {
-                // Swift's shortest form, as Foundation writes it: an integral value without ".0".
-                var text = "\(value)"
-                if text.hasSuffix(".0") { text.removeLast(2) }
-                out.append(contentsOf: text.utf8)
-            }
+            if value.isFinite { Self.writeFiniteNumber(value, into: &out) } else { out.append(contentsOf: "null".utf8) }
         case .string(let value): Self.writeString(value, into: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))
@@ -143,7 +134,19 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         }
     }
 
-    private static func writeString(_ text: String, into out: inout [UInt8]) {
+    /// An integer as one, anything else in Swift's shortest form, as Foundation writes it (an integral value
+    /// without ".0").
+    static func writeFiniteNumber(_ value: some BinaryFloatingPoint & LosslessStringConvertible, into out: inout [UInt8]) {
+        if let integer = exactInteger(Double(value)) {
+            out.append(contentsOf: String(integer).utf8)
+        } else {
+            var text = value.description
+            if text.hasSuffix(".0") { text.removeLast(2) }
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    static func writeString(_ text: String, into out: inout [UInt8]) {
         var text = text
         text.withUTF8 { writeString(utf8: $0, into: &out) }
     }
