@@ -5,12 +5,13 @@ import SentryCore
 /// Group commit: the steps that arrive while a transaction is running wait for it, then run together in the next
 /// one, each in a savepoint of its own. A step that throws undoes only its own writes, and each caller is answered
 /// only after the COMMIT that made its step durable. When the batch cannot commit, every step in it is run again
-/// alone, in a transaction of its own, so a bad batch fails only the steps that fail alone. The leader runs the
-/// other callers' steps on its own task; the engine's steps never look at cancellation, so a leader whose caller
-/// went away still finishes the batch.
+/// alone, in a transaction of its own, so a bad batch fails only the steps that fail alone.
 ///
-/// Leadership passes from batch to batch: the first caller of an idle queue runs the first batch; when it is done,
-/// it hands the next batch to the oldest waiting caller. Nobody else touches the writer meanwhile (`gate`).
+/// The first caller of an idle queue starts a writer task, which takes batch after batch for as long as steps keep
+/// arriving and ends when none waits. Handing the next batch to a waiting caller instead left the writer idle until
+/// that caller's task was scheduled again, behind the answers of the batch just committed (a third of both cores
+/// sat idle under 32 concurrent webhooks). The writer takes the store's `gate` for each batch, so whoever else
+/// waits for the writer gets it between two batches.
 public final class CommitQueue: Sendable {
     /// The batch limit of a store opened without one.
     public static let defaultLimit = 64
@@ -29,7 +30,7 @@ public final class CommitQueue: Sendable {
         self.limit = max(1, limit)
     }
 
-    /// Queues `job`; true when the caller must lead now (the queue was idle).
+    /// Queues `job`; true when the queue was idle, so the caller must start a writer task.
     func enqueue(_ job: CommitJob) -> Bool {
         state.withLock { state in
             state.waiting.append(job)
@@ -42,68 +43,52 @@ public final class CommitQueue: Sendable {
     /// Steps queued and not yet taken into a batch.
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
-    /// The leader's batch: the oldest waiting steps, its own first.
+    /// The writer's next batch, the oldest waiting steps; empty when none waits, and the queue is then idle (the
+    /// next step starts a new writer task).
     func takeBatch() -> [CommitJob] {
         state.withLock { state in
+            guard !state.waiting.isEmpty else {
+                state.leading = false
+                return []
+            }
             let count = min(limit, state.waiting.count)
             let batch = Array(state.waiting.prefix(count))
             state.waiting.removeFirst(count)
             return batch
         }
     }
-
-    /// After a batch: the next leader, or nil when nobody waits (the queue is idle again).
-    func nextLeader() -> CommitJob? {
-        state.withLock { state in
-            guard let first = state.waiting.first else {
-                state.leading = false
-                return nil
-            }
-            return first
-        }
-    }
 }
 
 /// One caller's step in the commit queue, and how it ended.
 final class CommitJob: @unchecked Sendable {
-    enum Turn: Sendable {
-        /// The step ran and its batch ended: `outcome` is final.
-        case done
-        /// The caller leads the next batch.
-        case lead
-    }
-
     let body: @Sendable (any AlertTransaction) async throws -> any Sendable
-    /// Written by the leader that ran the step, before it signals `.done` (the signal's lock orders the two).
+    /// Written by the writer task that ran the step, before it signals (the signal's lock orders the two).
     var outcome: Result<any Sendable, any Error>?
-    private let turn = Locked<(signalled: Turn?, waiter: CheckedContinuation<Turn, Never>?)>((nil, nil))
+    private let turn = Locked<(signalled: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     init(_ body: @escaping @Sendable (any AlertTransaction) async throws -> any Sendable) {
         self.body = body
     }
 
-    /// Waits for the leader of this step's batch to say it is done, or for this caller's turn to lead.
-    func wait() async -> Turn {
+    /// Waits until the step's batch has ended: `outcome` is then final.
+    func wait() async {
         await withCheckedContinuation { continuation in
-            let ready = turn.withLock { state -> Turn? in
-                if let signalled = state.signalled { return signalled }
+            let ready = turn.withLock { state -> Bool in
+                if state.signalled { return true }
                 state.waiter = continuation
-                return nil
+                return false
             }
-            if let ready { continuation.resume(returning: ready) }
+            if ready { continuation.resume() }
         }
     }
 
-    func signal(_ next: Turn) {
-        let waiter = turn.withLock { state -> CheckedContinuation<Turn, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
-            state.signalled = next
-            return nil
+    func signal() {
+        let waiter = turn.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.signalled = true
+            defer { state.waiter = nil }
+            return state.waiter
         }
-        waiter?.resume(returning: next)
+        waiter?.resume()
     }
 
     func value<T>(_ type: T.Type) throws -> T {
@@ -134,15 +119,23 @@ extension SQLiteAlertStore {
     /// `transaction` through the commit queue.
     func grouped<T: Sendable>(_ body: @escaping @Sendable (any AlertTransaction) async throws -> T) async throws -> T {
         let job = CommitJob { transaction in try await body(transaction) }
-        if !commits.enqueue(job), await job.wait() == .done { return try job.value(T.self) }
-        await gate.lock()
-        let batch = commits.takeBatch()
-        await run(batch)
-        gate.unlock()
-        let next = commits.nextLeader()
-        for other in batch where other !== job { other.signal(.done) }
-        next?.signal(.lead)
+        // A task of its own, not the caller's: the engine's steps never look at cancellation, and a batch runs to
+        // its end whoever of its callers went away.
+        if commits.enqueue(job) { Task.detached { await self.writeBatches() } }
+        await job.wait()
         return try job.value(T.self)
+    }
+
+    /// The writer task: batches until no step waits.
+    private func writeBatches() async {
+        while true {
+            await gate.lock()
+            let batch = commits.takeBatch()
+            if !batch.isEmpty { await run(batch) }
+            gate.unlock()
+            if batch.isEmpty { return }
+            for job in batch { job.signal() }
+        }
     }
 
     private func run(_ batch: [CommitJob]) async {
