@@ -184,9 +184,13 @@ private typealias F = CoreFixtures
         held.release.yield()
         try await held.first.value
         for step in steps { _ = try await step.value }
-        // The first alone, then 4 + 4 + 2.
+        // The first alone, then 4 + 4 + 2 (the first caller's batch, then a writer task's two).
         #expect(held.commits.value == 4)
         #expect(try await actions(held.store).count == 11)
+        // The writer task ended with the queue idle: the next step leads a batch of its own.
+        #expect(try await held.store.transaction(audit("later")) == "later")
+        #expect(held.commits.value == 5)
+        #expect(held.store.commits.waitingCount == 0)
     }
 
     @Test func anAlertWrittenByAnEarlierStepIsReadByTheNextOfTheSameBatch() async throws {
