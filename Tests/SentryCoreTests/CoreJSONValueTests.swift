@@ -34,6 +34,21 @@ import Testing
         }
     }
 
+    /// The writer steps over eight bytes at a time: an escape at every offset from a word boundary, in strings of
+    /// every length around one and two words, comes out as Foundation writes it.
+    @Test func escapesAtEveryOffsetMatchFoundation() throws {
+        for length in 0..<26 {
+            for position in 0..<max(length, 1) {
+                for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "🔥", "\u{7F}"] {
+                    var characters = Array(repeating: "a", count: length)
+                    if length > 0 { characters[position] = special }
+                    let text = characters.joined()
+                    #expect(JSONValue.string(text).encoded() == (try Self.foundation(.string(text))), "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
     static func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
         switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
         case 0: return .null

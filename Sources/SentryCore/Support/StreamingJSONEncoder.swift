@@ -9,7 +9,7 @@ import Foundation
 public enum StreamingJSONEncoder {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let sink = JSONSink()
-        try sink.writeValue(value, level: 0, codingPath: [])
+        try sink.writeValue(value, level: 0, path: CodingPath(parent: [], last: nil))
         sink.settle(level: 0)
         return sink.bytes
     }
@@ -85,10 +85,10 @@ final class JSONSink {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    func writeDouble(_ value: some BinaryFloatingPoint & LosslessStringConvertible, codingPath: [any CodingKey]) throws {
+    func writeDouble(_ value: some BinaryFloatingPoint & LosslessStringConvertible, path: CodingPath) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(
-                value, EncodingError.Context(codingPath: codingPath, debugDescription: "\(value) is not a JSON number"))
+                value, EncodingError.Context(codingPath: path.keys, debugDescription: "\(value) is not a JSON number"))
         }
         keyAwaitingValue = false
         JSONValue.writeFiniteNumber(value, into: &bytes)
@@ -96,20 +96,20 @@ final class JSONSink {
 
     /// Any value: the scalars and dates directly, anything else through its `encode(to:)` (and `{}` if that wrote
     /// nothing, as `JSONEncoder` writes).
-    func writeValue<T: Encodable>(_ value: T, level: Int, codingPath: [any CodingKey]) throws {
+    func writeValue<T: Encodable>(_ value: T, level: Int, path: CodingPath) throws {
         if T.self == String.self {
             writeString(value as! String)
         } else if T.self == Date.self {
-            try writeDouble((value as! Date).timeIntervalSince1970, codingPath: codingPath)
+            try writeDouble((value as! Date).timeIntervalSince1970, path: path)
         } else if T.self == Int.self {
             writeInteger(value as! Int)
         } else if T.self == Bool.self {
             writeBool(value as! Bool)
         } else if T.self == Double.self {
-            try writeDouble(value as! Double, codingPath: codingPath)
+            try writeDouble(value as! Double, path: path)
         } else {
             let start = bytes.count
-            try value.encode(to: StreamingEncoder(sink: self, level: level, codingPath: codingPath))
+            try value.encode(to: StreamingEncoder(sink: self, level: level, path: path))
             if bytes.count == start {
                 keyAwaitingValue = false
                 bytes.append(contentsOf: "{}".utf8)
@@ -123,27 +123,28 @@ final class JSONSink {
 private struct StreamingEncoder: Encoder {
     let sink: JSONSink
     let level: Int
-    let codingPath: [any CodingKey]
+    let path: CodingPath
+    var codingPath: [any CodingKey] { path.keys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     /// The container this encoder opened, so a second request for one (as some `encode(to:)` make) returns it.
     private let opened = OpenedContainer()
 
-    init(sink: JSONSink, level: Int, codingPath: [any CodingKey]) {
+    init(sink: JSONSink, level: Int, path: CodingPath) {
         self.sink = sink
         self.level = level
-        self.codingPath = codingPath
+        self.path = path
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(StreamingKeyedContainer<Key>(sink: sink, level: containerLevel("{", "}"), codingPath: codingPath))
+        KeyedEncodingContainer(StreamingKeyedContainer<Key>(sink: sink, level: containerLevel("{", "}"), codingPath: path.keys))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        StreamingUnkeyedContainer(sink: sink, level: containerLevel("[", "]"), codingPath: codingPath)
+        StreamingUnkeyedContainer(sink: sink, level: containerLevel("[", "]"), codingPath: path.keys)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        StreamingSingleValueContainer(sink: sink, level: level, codingPath: codingPath)
+        StreamingSingleValueContainer(sink: sink, level: level, path: path)
     }
 
     private func containerLevel(_ opener: Character, _ closer: Character) -> Int {
@@ -180,12 +181,12 @@ private struct StreamingKeyedContainer<Key: CodingKey>: KeyedEncodingContainerPr
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
         sink.startMember(key, in: level)
-        try sink.writeDouble(value, codingPath: codingPath + [key])
+        try sink.writeDouble(value, path: CodingPath(parent: codingPath, last: key))
     }
 
     mutating func encode(_ value: Float, forKey key: Key) throws {
         sink.startMember(key, in: level)
-        try sink.writeDouble(value, codingPath: codingPath + [key])
+        try sink.writeDouble(value, path: CodingPath(parent: codingPath, last: key))
     }
 
     // Every integer type spelled out: the protocols' defaults send them to the generic `encode`, whose
@@ -208,7 +209,7 @@ private struct StreamingKeyedContainer<Key: CodingKey>: KeyedEncodingContainerPr
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         sink.startMember(key, in: level)
-        try sink.writeValue(value, level: level, codingPath: codingPath + [key])
+        try sink.writeValue(value, level: level, path: CodingPath(parent: codingPath, last: key))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -232,7 +233,7 @@ private struct StreamingKeyedContainer<Key: CodingKey>: KeyedEncodingContainerPr
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         sink.startMember(key, in: level)
         sink.awaitValue()
-        return StreamingEncoder(sink: sink, level: level, codingPath: codingPath + [key])
+        return StreamingEncoder(sink: sink, level: level, path: CodingPath(parent: codingPath, last: key))
     }
 }
 
@@ -248,7 +249,7 @@ private struct StreamingUnkeyedContainer: UnkeyedEncodingContainer {
         self.codingPath = codingPath
     }
 
-    private var nextKey: any CodingKey { IndexKey(intValue: count) }
+    private var nextPath: CodingPath { CodingPath(parent: codingPath, last: IndexKey(intValue: count)) }
 
     mutating func encodeNil() throws {
         sink.startElement(in: level)
@@ -258,8 +259,8 @@ private struct StreamingUnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func encode(_ value: String) throws { try element { $0.writeString(value) } }
     mutating func encode(_ value: Bool) throws { try element { $0.writeBool(value) } }
-    mutating func encode(_ value: Double) throws { try element { [codingPath] in try $0.writeDouble(value, codingPath: codingPath) } }
-    mutating func encode(_ value: Float) throws { try element { [codingPath] in try $0.writeDouble(value, codingPath: codingPath) } }
+    mutating func encode(_ value: Double) throws { try element { [path = nextPath] in try $0.writeDouble(value, path: path) } }
+    mutating func encode(_ value: Float) throws { try element { [path = nextPath] in try $0.writeDouble(value, path: path) } }
     mutating func encode(_ value: Int) throws { try element { $0.writeInteger(value) } }
     mutating func encode(_ value: Int8) throws { try element { $0.writeInteger(value) } }
     mutating func encode(_ value: Int16) throws { try element { $0.writeInteger(value) } }
@@ -279,13 +280,13 @@ private struct StreamingUnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         sink.startElement(in: level)
-        try sink.writeValue(value, level: level, codingPath: codingPath + [nextKey])
+        try sink.writeValue(value, level: level, path: nextPath)
         count += 1
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         sink.startElement(in: level)
-        let path = codingPath + [nextKey]
+        let path = nextPath.keys
         count += 1
         let nested = sink.open(UInt8(ascii: "{"), UInt8(ascii: "}"), at: level)
         return KeyedEncodingContainer(StreamingKeyedContainer<NestedKey>(sink: sink, level: nested, codingPath: path))
@@ -293,7 +294,7 @@ private struct StreamingUnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         sink.startElement(in: level)
-        let path = codingPath + [nextKey]
+        let path = nextPath.keys
         count += 1
         let nested = sink.open(UInt8(ascii: "["), UInt8(ascii: "]"), at: level)
         return StreamingUnkeyedContainer(sink: sink, level: nested, codingPath: path)
@@ -302,22 +303,23 @@ private struct StreamingUnkeyedContainer: UnkeyedEncodingContainer {
     mutating func superEncoder() -> any Encoder {
         sink.startElement(in: level)
         sink.awaitValue()
-        let path = codingPath + [nextKey]
+        let path = nextPath
         count += 1
-        return StreamingEncoder(sink: sink, level: level, codingPath: path)
+        return StreamingEncoder(sink: sink, level: level, path: path)
     }
 }
 
 private struct StreamingSingleValueContainer: SingleValueEncodingContainer {
     let sink: JSONSink
     let level: Int
-    let codingPath: [any CodingKey]
+    let path: CodingPath
+    var codingPath: [any CodingKey] { path.keys }
 
     mutating func encodeNil() throws { sink.writeNull() }
     mutating func encode(_ value: Bool) throws { sink.writeBool(value) }
     mutating func encode(_ value: String) throws { sink.writeString(value) }
-    mutating func encode(_ value: Double) throws { try sink.writeDouble(value, codingPath: codingPath) }
-    mutating func encode(_ value: Float) throws { try sink.writeDouble(value, codingPath: codingPath) }
+    mutating func encode(_ value: Double) throws { try sink.writeDouble(value, path: path) }
+    mutating func encode(_ value: Float) throws { try sink.writeDouble(value, path: path) }
     mutating func encode(_ value: Int) throws { sink.writeInteger(value) }
     mutating func encode(_ value: Int8) throws { sink.writeInteger(value) }
     mutating func encode(_ value: Int16) throws { sink.writeInteger(value) }
@@ -330,8 +332,17 @@ private struct StreamingSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { sink.writeInteger(value) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try sink.writeValue(value, level: level, codingPath: codingPath)
+        try sink.writeValue(value, level: level, path: path)
     }
+}
+
+/// A value's coding path, made into an array only when asked for (an error, or a container opened for it): most
+/// values are scalars, and appending each one's key cost an allocation.
+struct CodingPath {
+    let parent: [any CodingKey]
+    let last: (any CodingKey)?
+
+    var keys: [any CodingKey] { last.map { parent + [$0] } ?? parent }
 }
 
 private struct IndexKey: CodingKey {

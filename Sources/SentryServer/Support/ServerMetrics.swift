@@ -132,7 +132,11 @@ public final class ServerMetrics: Sendable {
     // MARK: recording
 
     public func request(endpoint: String, status: Int) {
-        counter(Name.requests, ("endpoint", endpoint), ("status", String(status))).increment()
+        let key = RequestKey(endpoint: endpoint, status: status)
+        if let made = requestCounters.withLock({ $0[key] }) { return made.increment() }
+        let made = counter(Name.requests, ("endpoint", endpoint), ("status", String(status)))
+        requestCounters.withLock { $0[key] = made }
+        made.increment()
     }
 
     public func verificationFailed(reason: String) {
@@ -202,6 +206,15 @@ public final class ServerMetrics: Sendable {
 
     /// Counters by name and labels, made once: the request path then costs one dictionary lookup.
     private let counters = Locked<[[String]: CoreMetrics.Counter]>([:])
+
+    /// `sentry_http_requests_total` by endpoint and status, counted on every request: found without building the
+    /// labels' key (an array of four strings, the status formatted) each time.
+    private struct RequestKey: Hashable {
+        let endpoint: String
+        let status: Int
+    }
+
+    private let requestCounters = Locked<[RequestKey: CoreMetrics.Counter]>([:])
 
     private func counter(_ name: String, _ dimensions: (String, String)...) -> CoreMetrics.Counter {
         var key = [name]
