@@ -9,6 +9,11 @@ public enum StoredJSON {
         String(decoding: try StreamingJSONEncoder.encode(value), as: UTF8.self)
     }
 
+    /// An alert's body, written by `Alert.storedJSON()` (the same JSON, without `Codable`'s containers).
+    public static func encode(_ alert: Alert) throws -> String {
+        String(decoding: try alert.storedJSON(), as: UTF8.self)
+    }
+
     /// The decoder `decode` uses, for a caller decoding many values.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()

@@ -106,7 +106,7 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         return out
     }
 
-    private func write(into out: inout [UInt8]) {
+    func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
