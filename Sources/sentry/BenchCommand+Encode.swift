@@ -54,8 +54,10 @@ extension Bench {
                 summary: "25 failed logins in 10 minutes", subject: Subject(ip: "10.2.0.1"),
                 evidence: .object(["failed_logins": 25, "window": "10m"]))
             let now = Date(timeIntervalSince1970: 1_796_415_494.747932)
-            var alert = AlertMachine.handle(nil, .detectionReceived(detection, playbook: playbook, channel: "C0BENCH"), alertID: "A-BCJKATXC", now: now)
-                .alert!
+            var alert = AlertMachine.handle(
+                nil, .detectionReceived(detection, playbook: playbook, channel: "C0BENCH"), alertID: "A-BCJKATXC", now: now
+            )
+            .alert!
             alert.message = MessageRef(channel: "C0BENCH", ts: "1796415494.772876")
             return AlertMachine.handle(alert, .detectionGrouped(detection), alertID: alert.id, now: now.addingTimeInterval(1.25)).alert!
         }
