@@ -6,16 +6,31 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     public static func hash(prev: String, seq: Int64, at: Date, alertID: String?, actor: String, action: String, detail: String) -> String {
-        let fields: JSONValue = [
-            "seq": .number(Double(seq)),
-            "at_ms": .number((at.timeIntervalSince1970 * 1000).rounded()),
-            "alert_id": alertID.map(JSONValue.string) ?? .null,
-            "actor": .string(actor),
-            "action": .string(action),
-            "detail": .string(detail),
-        ]
-        let text = prev + "\n" + fields.encoded()
-        return Crypto.hex(Crypto.sha256(Array(text.utf8)))
+        Crypto.hex(Crypto.sha256(hashedText(prev: prev, seq: seq, at: at, alertID: alertID, actor: actor, action: action, detail: detail)))
+    }
+
+    /// What an entry's hash covers: the previous hash, a newline, and the entry's fields as the JSON object
+    /// `JSONValue.encoded()` writes (keys in byte order; `seq` and `at_ms` as integers, a missing alert as null).
+    /// Written member by member: building the object as a `JSONValue` dictionary first cost a tenth of an append.
+    static func hashedText(prev: String, seq: Int64, at: Date, alertID: String?, actor: String, action: String, detail: String) -> [UInt8] {
+        var text: [UInt8] = []
+        text.reserveCapacity(prev.utf8.count + detail.utf8.count + 160)
+        text.append(contentsOf: prev.utf8)
+        text.append(UInt8(ascii: "\n"))
+        text.append(contentsOf: #"{"action":"#.utf8)
+        JSONValue.string(action).write(into: &text)
+        text.append(contentsOf: #","actor":"#.utf8)
+        JSONValue.string(actor).write(into: &text)
+        text.append(contentsOf: #","alert_id":"#.utf8)
+        (alertID.map(JSONValue.string) ?? .null).write(into: &text)
+        text.append(contentsOf: #","at_ms":"#.utf8)
+        JSONValue.number((at.timeIntervalSince1970 * 1000).rounded()).write(into: &text)
+        text.append(contentsOf: #","detail":"#.utf8)
+        JSONValue.string(detail).write(into: &text)
+        text.append(contentsOf: #","seq":"#.utf8)
+        JSONValue.number(Double(seq)).write(into: &text)
+        text.append(UInt8(ascii: "}"))
+        return text
     }
 
     /// The entry that follows `last` (nil: the chain is empty): its number, its link to the one before, its time at

@@ -14,6 +14,11 @@ public enum StoredJSON {
         String(decoding: try alert.storedJSON(), as: UTF8.self)
     }
 
+    /// An outbox entry's effect, written by `AlertEffect.storedJSON()`.
+    public static func encode(_ effect: AlertEffect) throws -> String {
+        String(decoding: try effect.storedJSON(), as: UTF8.self)
+    }
+
     /// The decoder `decode` uses, for a caller decoding many values.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()

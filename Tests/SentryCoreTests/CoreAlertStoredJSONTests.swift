@@ -5,7 +5,8 @@ import Testing
 
 /// `Alert.storedJSON()` writes every stored alert body field by field: it must read back as the alert, be the same
 /// document `StreamingJSONEncoder` (and so `Codable`) writes, and write every stored property of the types it writes
-/// by hand, so that a field added to `Alert` later is not silently dropped from the stores.
+/// by hand, so that a field added to `Alert` later is not silently dropped from the stores. `AlertEffect.storedJSON()`
+/// likewise, for every effect.
 @Suite struct CoreAlertStoredJSONTests {
     typealias F = CoreFixtures
     typealias Streaming = CoreStreamingJSONEncoderTests
@@ -102,6 +103,14 @@ import Testing
         #expect(Set(message.keys) == Self.labels(try #require(alert.message)))
         #expect(Set(subject.keys) == Set(Subject.fieldNames))
         #expect(Subject.fieldNames.count == Self.labels(alert.subject).count)
+    }
+
+    /// The effects written by hand are byte for byte the streaming encoder's (their objects have fixed keys).
+    @Test func everyEffectIsTheStreamingEncodersBytes() throws {
+        for effect in Streaming.everyEffect {
+            #expect(Streaming.text(try effect.storedJSON()) == Streaming.text(try StreamingJSONEncoder.encode(effect)), "\(effect)")
+            #expect(try Streaming.decoded(AlertEffect.self, try effect.storedJSON()) == effect, "\(effect)")
+        }
     }
 
     @Test(arguments: [Double.nan, .infinity]) func aDateThatIsNotFiniteThrows(seconds: Double) {

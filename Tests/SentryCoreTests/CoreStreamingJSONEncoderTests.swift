@@ -49,16 +49,18 @@ import Testing
         try Self.expectRoundTrip(CoreConfirmTests.asked())
     }
 
+    /// One of every effect, with and without its optional values.
+    static let everyEffect: [AlertEffect] = [
+        .postAlert, .updateMessage, .replyInThread(text: "line\nwith \"quotes\""), .postNotice(channel: "C2", text: "n"),
+        .postReport(channel: "C3", text: "digest", blocks: [["type": "section", "n": .number(1.5), "ok": true, "none": nil]]),
+        .tellUser(userID: "U1", text: "t", responseURL: nil), .tellUser(userID: "U1", text: "t", responseURL: "https://hooks.example/x"),
+        .scheduleTimer(.ackTimeout, at: F.t0), .scheduleTimer(.containmentExpiry("C-1"), at: F.t0.addingTimeInterval(0.5)),
+        .cancelTimer(.weeklyDigest("C9")), .executeContainment(id: "C-1"), .releaseContainment(id: "C-1"), .askSubject(userID: "U2"),
+        .updateQuestion,
+    ]
+
     @Test func everyEffectReadsBackAsItself() throws {
-        let effects: [AlertEffect] = [
-            .postAlert, .updateMessage, .replyInThread(text: "line\nwith \"quotes\""), .postNotice(channel: "C2", text: "n"),
-            .postReport(channel: "C3", text: "digest", blocks: [["type": "section", "n": .number(1.5), "ok": true, "none": nil]]),
-            .tellUser(userID: "U1", text: "t", responseURL: nil), .tellUser(userID: "U1", text: "t", responseURL: "https://hooks.example/x"),
-            .scheduleTimer(.ackTimeout, at: F.t0), .scheduleTimer(.containmentExpiry("C-1"), at: F.t0.addingTimeInterval(0.5)),
-            .cancelTimer(.weeklyDigest("C9")), .executeContainment(id: "C-1"), .releaseContainment(id: "C-1"), .askSubject(userID: "U2"),
-            .updateQuestion,
-        ]
-        for effect in effects { try Self.expectRoundTrip(effect, "\(effect)") }
+        for effect in Self.everyEffect { try Self.expectRoundTrip(effect, "\(effect)") }
         #expect(Self.text(try StreamingJSONEncoder.encode(AlertEffect.postAlert)) == #"{"postAlert":{}}"#)
         #expect(Self.text(try StreamingJSONEncoder.encode(AlertEffect.executeContainment(id: "C-1"))) == #"{"executeContainment":{"id":"C-1"}}"#)
     }

@@ -60,6 +60,37 @@ extension Alert {
     }
 }
 
+extension AlertEffect {
+    /// The effect as the outbox keeps it: the document `StreamingJSONEncoder.encode(self)` writes (the case's name
+    /// holding its labelled values, a nil one left out), written directly for the effects every alert and click
+    /// queues, and through the streaming encoder for the rest.
+    public func storedJSON() throws -> [UInt8] {
+        var fields = JSONFields()
+        switch self {
+        case .postAlert: return Array(#"{"postAlert":{}}"#.utf8)
+        case .updateMessage: return Array(#"{"updateMessage":{}}"#.utf8)
+        case .updateQuestion: return Array(#"{"updateQuestion":{}}"#.utf8)
+        case .replyInThread(let text):
+            fields.object("replyInThread") { $0.string("text", text) }
+        case .tellUser(let userID, let text, let responseURL):
+            fields.object("tellUser") { values in
+                values.string("userID", userID)
+                values.string("text", text)
+                values.string("responseURL", responseURL)
+            }
+        case .executeContainment(let id):
+            fields.object("executeContainment") { $0.string("id", id) }
+        case .releaseContainment(let id):
+            fields.object("releaseContainment") { $0.string("id", id) }
+        case .askSubject(let userID):
+            fields.object("askSubject") { $0.string("userID", userID) }
+        case .postNotice, .postReport, .scheduleTimer, .cancelTimer:
+            return try StreamingJSONEncoder.encode(self)
+        }
+        return fields.finish()
+    }
+}
+
 extension Subject {
     func write(into object: inout JSONFields) {
         object.string("slack_user_id", slackUserID)

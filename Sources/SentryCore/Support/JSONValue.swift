@@ -106,7 +106,8 @@ public enum JSONValue: Codable, Equatable, Sendable, Hashable {
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    /// Appends what `encoded()` returns to `out`.
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
