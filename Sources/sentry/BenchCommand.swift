@@ -9,7 +9,8 @@ import SentryStore
 /// the HTTP click row and a raw SQLite loop).
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measurements for bench/run.sh.", shouldDisplay: false, subcommands: [Store.self, Socket.self, Stats.self, Clicks.self, Scale.self, Encode.self])
+        abstract: "Measurements for bench/run.sh.", shouldDisplay: false,
+        subcommands: [Store.self, Socket.self, Stats.self, Clicks.self, Scale.self, Encode.self])
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
