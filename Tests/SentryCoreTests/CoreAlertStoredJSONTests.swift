@@ -73,7 +73,7 @@ import Testing
     }
 
     /// With no object of more than one key (whose order `Codable` leaves to the dictionary), the bytes are the same.
-    @Test func withoutEvidenceTheBytesAreTheStreamingEncoders() throws {
+    @Test func withoutMultiKeyObjectsTheBytesAreTheStreamingEncoders() throws {
         var alert = Self.everythingSet()
         alert.evidence = .object(["only": .number(0.1)])
         #expect(Streaming.text(try alert.storedJSON()) == Streaming.text(try StreamingJSONEncoder.encode(alert)))
@@ -111,6 +111,14 @@ import Testing
             #expect(Streaming.text(try effect.storedJSON()) == Streaming.text(try StreamingJSONEncoder.encode(effect)), "\(effect)")
             #expect(try Streaming.decoded(AlertEffect.self, try effect.storedJSON()) == effect, "\(effect)")
         }
+    }
+
+    /// Evidence is kept as `JSONValue.encoded()` writes it: a number JSON cannot hold becomes null, and the alert is stored.
+    @Test func evidenceThatIsNotFiniteIsStoredAsNull() throws {
+        var alert = F.alert(.open)
+        alert.evidence = .object(["ratio": .number(.nan), "kept": "yes"])
+        let stored = try Streaming.decoded(Alert.self, try alert.storedJSON())
+        #expect(stored.evidence == .object(["ratio": .null, "kept": "yes"]))
     }
 
     @Test(arguments: [Double.nan, .infinity]) func aDateThatIsNotFiniteThrows(seconds: Double) {

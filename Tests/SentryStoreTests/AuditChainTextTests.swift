@@ -33,4 +33,26 @@ import Testing
             prev = ours
         }
     }
+
+    /// Hashes pinned from outside this code: the first two entries a `sentry serve` of `2f9a705` (before the text
+    /// was written member by member) stored under the webhook benchmark, and an entry with no alert, quotes and
+    /// non-ASCII text hashed by Python (`hashlib.sha256` over `json.dumps(sort_keys=True, separators=(",", ":"),
+    /// ensure_ascii=False)`, which agrees with the two stored ones). A change to how strings or numbers are written
+    /// would leave the reference test above green and every stored chain broken; this one would fail.
+    @Test func pinnedHashesStillMatch() {
+        let first = AuditChain.hash(
+            prev: AuditChain.genesis, seq: 1, at: Date(timeIntervalSince1970: 1_796_415_494.748), alertID: "A-BCJKATXC",
+            actor: "detection:bench-warm-2-1", action: "alert.created",
+            detail: "slack.failed_logins_by_ip high ip=10.2.0.1 playbook=slack-failed-logins-by-ip")
+        #expect(first == "58542b557da1d6796735803de8172367a9019fe16030ac7684bfb6e527851e43")
+        let second = AuditChain.hash(
+            prev: first, seq: 2, at: Date(timeIntervalSince1970: 1_796_415_494.748), alertID: "A-BED1B77E",
+            actor: "detection:bench-warm-2-2", action: "alert.created",
+            detail: "slack.failed_logins_by_ip high ip=10.2.0.2 playbook=slack-failed-logins-by-ip")
+        #expect(second == "470bff992dea38a32b5abec38c9cabf8b16b20acfbad793c9b00d7a887dd604c")
+        let noAlert = AuditChain.hash(
+            prev: AuditChain.genesis, seq: 7, at: Date(timeIntervalSince1970: 1_700_000_000.1234), alertID: nil, actor: "U0ALICE1",
+            action: "containment.requested", detail: "block \"203.0.113.7\" — für 4 h")
+        #expect(noAlert == "f0cc5fde836e412c267e541ebff5b290fef8002d3c33edae75feff99172f6ab2")
+    }
 }

@@ -6,9 +6,11 @@ extension Alert {
     /// Through `Codable` every field went through a generic keyed container and a type check at run time; the
     /// body is written on every transition, on the store's writer, and was a tenth of a webhook's CPU. The stored
     /// decoder reads it back as the same alert (`CoreAlertStoredJSONTests` checks that, and that every stored
-    /// property of the types written here is written). Evidence objects are written with their keys in byte order,
-    /// as `JSONValue.encoded()` writes them. The rarer parts (containments, snooze, the engine's resolution, the
-    /// confirmation) go through `StreamingJSONEncoder`. A date that is not finite throws, as `JSONEncoder` does.
+    /// property of the types written here is written). Evidence is written as `JSONValue.encoded()` writes it:
+    /// object keys in byte order, and a number that is not finite as `null` (where `Codable` threw and the alert
+    /// could not be stored at all; JSON has no such number, and no parsed detection carries one). The rarer parts
+    /// (containments, snooze, the engine's resolution, the confirmation) go through `StreamingJSONEncoder`. A date
+    /// that is not finite throws, as `JSONEncoder` does.
     public func storedJSON() throws -> [UInt8] {
         var object = JSONFields()
         object.string("id", id)
