@@ -113,6 +113,8 @@ final class CommitJob: @unchecked Sendable {
 /// without decoding, and the store's cache learns them only once the batch has committed.
 final class BatchAlerts: @unchecked Sendable {
     private(set) var entries: [String: (revision: Int64, alert: Alert)] = [:]
+    /// The audit chain's tail after the committed-so-far steps, when one of them appended.
+    var auditTail: AuditTail?
 
     func get(_ id: String, revision: Int64) -> Alert? {
         guard let entry = entries[id], entry.revision == revision else { return nil }
@@ -165,6 +167,7 @@ extension SQLiteAlertStore {
                 try onWriter { db in try db.cachedStatement(sql: "RELEASE SAVEPOINT step").execute() }
                 job.outcome = .success(value)
                 staged.keep(transaction.written)
+                if let tail = transaction.auditTail { staged.auditTail = tail }
             } catch {
                 job.outcome = .failure(error)
                 // Its own writes undone; when even that fails, the transaction is in no known state.
@@ -176,6 +179,7 @@ extension SQLiteAlertStore {
         }
         if intact, succeeds({ db in try db.cachedStatement(sql: "COMMIT").execute() }) {
             for (id, entry) in staged.entries { decoded.put(id, revision: entry.revision, alert: entry.alert) }
+            if let tail = staged.auditTail { auditTail.withLock { $0 = tail } }
             return
         }
         try? onWriter { db in
@@ -203,6 +207,7 @@ extension SQLiteAlertStore {
             let value = try await job.body(transaction)
             try onWriter { db in try db.cachedStatement(sql: "COMMIT").execute() }
             for entry in transaction.written { decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
+            if let tail = transaction.auditTail { auditTail.withLock { $0 = tail } }
             return .success(value)
         } catch {
             try? onWriter { db in

@@ -10,6 +10,8 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     private let batch: BatchAlerts?
     /// Alerts this step wrote, to remember as decoded once they are committed (only what was committed may be cached).
     private(set) var written: [(id: String, revision: Int64, alert: Alert)] = []
+    /// The last audit entry this step appended, for the next append and, once committed, the store.
+    private(set) var auditTail: AuditTail?
 
     init(store: SQLiteAlertStore, batch: BatchAlerts?) {
         self.store = store
@@ -100,9 +102,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
                 }
                 written.append((alert.id, record.nextRevision, alert))
             }
-            if let audit = record.audit {
-                try SQLiteAlertStore.appendAudit(audit, alertID: record.auditAlertID, at: now, in: db)
-            }
+            if let audit = record.audit { try append(audit, alertID: record.auditAlertID, now: now, in: db) }
             for change in record.timers {
                 switch change {
                 case .set(let kind, let due):
@@ -143,7 +143,13 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     }
 
     func appendAudit(_ record: AuditRecord, alertID: String?, now: Date) async throws {
-        try run { db in try SQLiteAlertStore.appendAudit(record, alertID: alertID, at: now, in: db) }
+        try run { db in try append(record, alertID: alertID, now: now, in: db) }
+    }
+
+    /// After the tail this step, its batch or the store's last COMMIT left.
+    private func append(_ record: AuditRecord, alertID: String?, now: Date, in db: Database) throws {
+        let known = auditTail ?? batch?.auditTail ?? store.auditTail.withLock { $0 }
+        auditTail = try SQLiteAlertStore.appendAudit(record, alertID: alertID, at: now, after: known, in: db)
     }
 
     func recordEvents(source: String, ids: [String], now: Date) async throws {
@@ -183,13 +189,27 @@ extension SQLiteAlertStore {
         ).execute(arguments: [item.alertID, try encodeEffect(item.effect), item.coalesceKey, item.idempotencyKey, at, at, item.ordered ? 1 : 0])
     }
 
-    static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, in db: Database) throws {
+    /// Appends after `known` (nil: read the tail). A stale `known` (someone else appended since) fails on the
+    /// `seq` primary key, the INSERT alone is undone, and the entry is chained after the tail read afresh.
+    @discardableResult
+    static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, after known: AuditTail? = nil, in db: Database) throws
+        -> AuditTail
+    {
+        if let known {
+            do {
+                return try insertAudit(AuditChain.next(after: (known.seq, known.hash), record, alertID: alertID, at: at), in: db)
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {}
+        }
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)"))
-        let entry = AuditChain.next(after: last.map { (seq: $0["seq"], hash: $0["hash"]) }, record, alertID: alertID, at: at)
+        return try insertAudit(AuditChain.next(after: last.map { (seq: $0["seq"], hash: $0["hash"]) }, record, alertID: alertID, at: at), in: db)
+    }
+
+    private static func insertAudit(_ entry: AuditEntry, in db: Database) throws -> AuditTail {
         try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [
                 entry.seq, entry.at.timeIntervalSince1970, entry.alertID, entry.actor, entry.action, entry.detail, entry.prevHash, entry.hash,
             ])
+        return AuditTail(seq: entry.seq, hash: entry.hash)
     }
 
     /// Finishes an effect (with an owner, only while it holds the lease); false when the owner no longer does.
@@ -214,4 +234,10 @@ extension SQLiteAlertStore {
             ), arguments: [kind.rawValue, target]
         ).map { LiveContainment(containmentID: $0["id"], alertID: $0["alert_id"], status: $0["status"]) }
     }
+}
+
+/// The last entry of the audit chain: what the next one links to.
+struct AuditTail: Sendable {
+    var seq: Int64
+    var hash: String
 }
