@@ -113,16 +113,18 @@ final class CommitJob: @unchecked Sendable {
 /// without decoding, and the store's cache learns them only once the batch has committed.
 final class BatchAlerts: @unchecked Sendable {
     private(set) var entries: [String: (revision: Int64, alert: Alert)] = [:]
-    /// The audit chain's tail after the committed-so-far steps, when one of them appended.
-    var auditTail: AuditTail?
+    /// The audit chain's last entry after the committed-so-far steps, when one of them appended.
+    private(set) var auditTail: AuditEntry?
 
     func get(_ id: String, revision: Int64) -> Alert? {
         guard let entry = entries[id], entry.revision == revision else { return nil }
         return entry.alert
     }
 
-    func keep(_ written: [(id: String, revision: Int64, alert: Alert)]) {
-        for entry in written { entries[entry.id] = (entry.revision, entry.alert) }
+    /// What a step that succeeded wrote: its alerts and its last audit entry.
+    func keep(_ step: SQLiteTransaction) {
+        for entry in step.written { entries[entry.id] = (entry.revision, entry.alert) }
+        if let last = step.auditTail { auditTail = last }
     }
 }
 
@@ -166,8 +168,7 @@ extension SQLiteAlertStore {
                 let value = try await job.body(transaction)
                 try onWriter { db in try db.cachedStatement(sql: "RELEASE SAVEPOINT step").execute() }
                 job.outcome = .success(value)
-                staged.keep(transaction.written)
-                if let tail = transaction.auditTail { staged.auditTail = tail }
+                staged.keep(transaction)
             } catch {
                 job.outcome = .failure(error)
                 // Its own writes undone; when even that fails, the transaction is in no known state.
@@ -178,8 +179,7 @@ extension SQLiteAlertStore {
             }
         }
         if intact, succeeds({ db in try db.cachedStatement(sql: "COMMIT").execute() }) {
-            for (id, entry) in staged.entries { decoded.put(id, revision: entry.revision, alert: entry.alert) }
-            if let tail = staged.auditTail { auditTail.withLock { $0 = tail } }
+            remember(staged.entries.map { ($0.key, $0.value.revision, $0.value.alert) }, auditTail: staged.auditTail)
             return
         }
         try? onWriter { db in
@@ -188,6 +188,12 @@ extension SQLiteAlertStore {
         // Nothing of the batch was kept, so every step is decided again, alone: one that failed in the batch may
         // have failed on what an earlier step wrote and the rollback took away.
         for job in batch { job.outcome = await alone(job) }
+    }
+
+    /// After a COMMIT: the alerts it wrote are decoded as committed, and its last audit entry is the chain's tail.
+    private func remember(_ written: [(id: String, revision: Int64, alert: Alert)], auditTail last: AuditEntry?) {
+        for entry in written { decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
+        if let last { auditTail.withLock { $0 = last } }
     }
 
     private func succeeds(_ statements: (Database) throws -> Void) -> Bool {
@@ -206,8 +212,7 @@ extension SQLiteAlertStore {
             try onWriter { db in try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute() }
             let value = try await job.body(transaction)
             try onWriter { db in try db.cachedStatement(sql: "COMMIT").execute() }
-            for entry in transaction.written { decoded.put(entry.id, revision: entry.revision, alert: entry.alert) }
-            if let tail = transaction.auditTail { auditTail.withLock { $0 = tail } }
+            remember(transaction.written, auditTail: transaction.auditTail)
             return .success(value)
         } catch {
             try? onWriter { db in

@@ -11,7 +11,7 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     /// Alerts this step wrote, to remember as decoded once they are committed (only what was committed may be cached).
     private(set) var written: [(id: String, revision: Int64, alert: Alert)] = []
     /// The last audit entry this step appended, for the next append and, once committed, the store.
-    private(set) var auditTail: AuditTail?
+    private(set) var auditTail: AuditEntry?
 
     init(store: SQLiteAlertStore, batch: BatchAlerts?) {
         self.store = store
@@ -189,12 +189,10 @@ extension SQLiteAlertStore {
         ).execute(arguments: [item.alertID, try encodeEffect(item.effect), item.coalesceKey, item.idempotencyKey, at, at, item.ordered ? 1 : 0])
     }
 
-    /// Appends after `known` (nil: read the tail). A stale `known` (someone else appended since) fails on the
-    /// `seq` primary key, the INSERT alone is undone, and the entry is chained after the tail read afresh.
-    @discardableResult
-    static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, after known: AuditTail? = nil, in db: Database) throws
-        -> AuditTail
-    {
+    /// Appends after `known` (nil: read the tail) and returns the new entry. A stale `known` (someone else
+    /// appended since) fails on the `seq` primary key, the INSERT alone is undone, and the entry is chained after
+    /// the tail read afresh.
+    static func appendAudit(_ record: AuditRecord, alertID: String?, at: Date, after known: AuditEntry?, in db: Database) throws -> AuditEntry {
         if let known {
             do {
                 return try insertAudit(AuditChain.next(after: (known.seq, known.hash), record, alertID: alertID, at: at), in: db)
@@ -204,12 +202,12 @@ extension SQLiteAlertStore {
         return try insertAudit(AuditChain.next(after: last.map { (seq: $0["seq"], hash: $0["hash"]) }, record, alertID: alertID, at: at), in: db)
     }
 
-    private static func insertAudit(_ entry: AuditEntry, in db: Database) throws -> AuditTail {
+    private static func insertAudit(_ entry: AuditEntry, in db: Database) throws -> AuditEntry {
         try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [
                 entry.seq, entry.at.timeIntervalSince1970, entry.alertID, entry.actor, entry.action, entry.detail, entry.prevHash, entry.hash,
             ])
-        return AuditTail(seq: entry.seq, hash: entry.hash)
+        return entry
     }
 
     /// Finishes an effect (with an owner, only while it holds the lease); false when the owner no longer does.
@@ -234,10 +232,4 @@ extension SQLiteAlertStore {
             ), arguments: [kind.rawValue, target]
         ).map { LiveContainment(containmentID: $0["id"], alertID: $0["alert_id"], status: $0["status"]) }
     }
-}
-
-/// The last entry of the audit chain: what the next one links to.
-struct AuditTail: Sendable {
-    var seq: Int64
-    var hash: String
 }

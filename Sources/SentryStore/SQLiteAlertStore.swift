@@ -15,7 +15,7 @@ public final class SQLiteAlertStore: SentryStorage {
     /// The audit chain's last entry as of the last COMMIT through this store, so an append need not read it
     /// back (`appendAudit`). Another writer of the same file makes it stale; the next append then meets a
     /// primary-key conflict on `seq` (numbers are dense and entries never removed) and reads the tail again.
-    let auditTail = Locked<AuditTail?>(nil)
+    let auditTail = Locked<AuditEntry?>(nil)
     /// Concurrent transactions wait here to share a COMMIT.
     let commits: CommitQueue
     /// A queue has one connection for reads and writes: reads wait for a transaction too.

@@ -67,29 +67,27 @@ extension AlertEffect {
     /// holding its labelled values, a nil one left out), written directly for the effects every alert and click
     /// queues, and through the streaming encoder for the rest.
     public func storedJSON() throws -> [UInt8] {
-        var fields = JSONFields()
         switch self {
         case .postAlert: return Array(#"{"postAlert":{}}"#.utf8)
         case .updateMessage: return Array(#"{"updateMessage":{}}"#.utf8)
         case .updateQuestion: return Array(#"{"updateQuestion":{}}"#.utf8)
         case .replyInThread(let text):
-            fields.object("replyInThread") { $0.string("text", text) }
+            return JSONFields.wrapping("replyInThread") { $0.string("text", text) }
         case .tellUser(let userID, let text, let responseURL):
-            fields.object("tellUser") { values in
+            return JSONFields.wrapping("tellUser") { values in
                 values.string("userID", userID)
                 values.string("text", text)
                 values.string("responseURL", responseURL)
             }
         case .executeContainment(let id):
-            fields.object("executeContainment") { $0.string("id", id) }
+            return JSONFields.wrapping("executeContainment") { $0.string("id", id) }
         case .releaseContainment(let id):
-            fields.object("releaseContainment") { $0.string("id", id) }
+            return JSONFields.wrapping("releaseContainment") { $0.string("id", id) }
         case .askSubject(let userID):
-            fields.object("askSubject") { $0.string("userID", userID) }
+            return JSONFields.wrapping("askSubject") { $0.string("userID", userID) }
         case .postNotice, .postReport, .scheduleTimer, .cancelTimer:
             return try StreamingJSONEncoder.encode(self)
         }
-        return fields.finish()
     }
 }
 
@@ -133,8 +131,8 @@ struct JSONFields {
     var out: [UInt8] = []
     private var empty = true
 
-    init() {
-        out.reserveCapacity(1024)
+    init(capacity: Int = 1024) {
+        out.reserveCapacity(capacity)
     }
 
     /// Opens the object (or writes the comma after the last member), then `"name":`.
@@ -144,6 +142,13 @@ struct JSONFields {
         out.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { out.append(contentsOf: $0) }
         out.append(contentsOf: "\":".utf8)
+    }
+
+    /// `{"name":{…}}`, the inner object's members written by `members` (an enum case with its values).
+    static func wrapping(_ name: StaticString, _ members: (inout JSONFields) -> Void) -> [UInt8] {
+        var outer = JSONFields(capacity: 128)
+        outer.object(name, members)
+        return outer.finish()
     }
 
     mutating func finish() -> [UInt8] {
