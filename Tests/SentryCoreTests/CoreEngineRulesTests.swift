@@ -103,6 +103,17 @@ import Testing
         #expect(again.outbox.map(\.idempotencyKey) != record.outbox.map(\.idempotencyKey))
     }
 
+    @Test func ignoredEventStemsNeverRepeatAcrossConcurrentCallers() async {
+        let stems = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<2_000).map { _ in IgnoredEventStem.next() } } }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(stems.count == 16_000)
+        #expect(Set(stems).count == stems.count)
+        // One prefix for the process, then the counter.
+        #expect(Set(stems.map { $0.split(separator: "-").first! }).count == 1)
+    }
+
     @Test func anEventAboutNoAlertIsAuditedWithoutOne() {
         let rejected = AlertMachine.handle(nil, .clicked(Click(action: .ack, userID: F.bob, mayAct: true)), alertID: "A404", now: F.t0)
         let record = TransitionRecord(rejected, alertID: "A404", revision: nil)

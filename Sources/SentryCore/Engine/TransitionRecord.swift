@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One effect as the outbox keeps it: the key that makes a retried write harmless, the key pending updates
 /// coalesce on, and whether it waits in its alert's lane.
@@ -60,7 +61,7 @@ public struct TransitionRecord: Equatable, Sendable {
         outbox = []
         // Effects of a change are keyed by the revision they come from; effects of an ignored event (an answer
         // to a double click) are fresh each time.
-        let stem = transition.outcome == .applied ? "\(nextRevision)" : UUID().uuidString
+        let stem = transition.outcome == .applied ? "\(nextRevision)" : IgnoredEventStem.next()
         for (index, effect) in transition.effects.enumerated() {
             switch effect {
             case .scheduleTimer(let kind, let due):
@@ -86,6 +87,18 @@ public struct TransitionRecord: Equatable, Sendable {
                         coalesceKey: coalesce, ordered: OutboxItem.isOrdered(effect)))
             }
         }
+    }
+}
+
+/// The stem of an ignored event's effect keys: unique to this process (a random prefix drawn once) and to the
+/// event (a counter). `UUID()` per event asked the kernel for random bytes on every double click.
+enum IgnoredEventStem {
+    private static let prefix = String(UInt64.random(in: .min ... .max), radix: 16)
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let (_, value) = counter.add(1, ordering: .relaxed)
+        return "\(prefix)-\(value)"
     }
 }
 
