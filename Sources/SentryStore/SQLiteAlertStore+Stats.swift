@@ -32,26 +32,31 @@ extension SQLiteAlertStore {
         + AlertStatsRow.columns.joined(separator: ", ") + ") VALUES ("
         + Array(repeating: "?", count: 8 + AlertStatsRow.columns.count).joined(separator: ", ") + ")"
 
-    /// The values of `AlertStatsRow.columns` for an alert, from `AlertStatsRow(alert)`; times as seconds since 1970.
-    static func statsArguments(_ alert: Alert) -> StatementArguments {
+    /// Binds the values of `AlertStatsRow.columns` for an alert, from `AlertStatsRow(alert)`; times as seconds since
+    /// 1970.
+    static func bindStats(_ alert: Alert, to statement: inout BoundStatement) {
         let stats = AlertStatsRow(alert)
-        return [
-            stats.acknowledgedAt?.timeIntervalSince1970, stats.closedAt?.timeIntervalSince1970, stats.playbookID, stats.detection,
-            stats.subjectLabel, stats.containmentsPlaced, stats.containmentsApproved, stats.containmentsRejected,
-            stats.containmentsRolledBack,
-        ]
+        statement.bind(stats.acknowledgedAt?.timeIntervalSince1970)
+        statement.bind(stats.closedAt?.timeIntervalSince1970)
+        statement.bind(stats.playbookID)
+        statement.bind(stats.detection)
+        statement.bind(stats.subjectLabel)
+        statement.bind(stats.containmentsPlaced)
+        statement.bind(stats.containmentsApproved)
+        statement.bind(stats.containmentsRejected)
+        statement.bind(stats.containmentsRolledBack)
     }
 
     /// Derives the stats columns of rows that have none yet from their body: the rows a migration or a copy found.
     static func deriveStatsColumns(in db: Database) throws {
         let assignments = AlertStatsRow.columns.map { "\($0) = ?" }.joined(separator: ", ")
-        let update = try db.makeStatement(sql: "UPDATE alert SET \(assignments) WHERE id = ?")
         let pending = try Row.fetchAll(db, sql: "SELECT body FROM alert WHERE containments_placed IS NULL")
         for row in pending {
             let alert = try decodeAlert(row["body"])
-            var arguments = statsArguments(alert)
-            arguments += [alert.id]
-            try update.execute(arguments: arguments)
+            var update = try BoundStatement(db, sql: "UPDATE alert SET \(assignments) WHERE id = ?")
+            bindStats(alert, to: &update)
+            update.bind(alert.id)
+            try update.execute()
         }
     }
 }

@@ -27,7 +27,9 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     /// row found nowhere else is committed, and may be cached.
     private func stored(_ id: String, revision: Int64, in db: Database) throws -> StoredAlert? {
         if let cached = known(id, revision: revision) { return StoredAlert(alert: cached, revision: revision) }
-        guard let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM alert WHERE id = ?"), arguments: [id]) else { return nil }
+        var select = try BoundStatement(db, sql: "SELECT body FROM alert WHERE id = ?")
+        select.bind(id)
+        guard let body = try select.first({ try $0.string(0) }) else { return nil }
         let alert = try SQLiteAlertStore.decodeAlert(body)
         store.decoded.put(id, revision: revision, alert: alert)
         return StoredAlert(alert: alert, revision: revision)
@@ -38,22 +40,28 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     }
 
     func alertID(forDetection id: String) async throws -> String? {
-        try run { db in try String.fetchOne(db.cachedStatement(sql: "SELECT alert_id FROM detection_seen WHERE id = ?"), arguments: [id]) }
+        try run { db in
+            var select = try BoundStatement(db, sql: "SELECT alert_id FROM detection_seen WHERE id = ?")
+            select.bind(id)
+            return try select.first { try $0.string(0) }
+        }
     }
 
     func recordDetection(_ id: String, alertID: String, now: Date) async throws {
         try run { db in
-            try db.cachedStatement(sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)").execute(arguments: [
-                id, alertID, now.timeIntervalSince1970,
-            ])
+            var insert = try BoundStatement(db, sql: "INSERT INTO detection_seen (id, alert_id, received_at) VALUES (?, ?, ?)")
+            insert.bind(id)
+            insert.bind(alertID)
+            insert.bind(now.timeIntervalSince1970)
+            try insert.execute()
         }
     }
 
     func alert(id: String) async throws -> StoredAlert? {
         try run { db in
-            guard let revision = try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM alert WHERE id = ?"), arguments: [id]) else {
-                return nil
-            }
+            var select = try BoundStatement(db, sql: "SELECT revision FROM alert WHERE id = ?")
+            select.bind(id)
+            guard let revision = try select.first({ try $0.int64(0) }) else { return nil }
             return try stored(id, revision: revision, in: db)
         }
     }
@@ -61,14 +69,16 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
     func groupCandidates(groupKey: String) async throws -> [StoredAlert] {
         try run { db in
             // Ids and revisions first: a candidate already decoded at that revision is not decoded again.
-            let rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, revision FROM alert
-                        WHERE group_key = ? AND status IN ('open', 'acknowledged')
-                        ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
-                        """), arguments: [groupKey])
-            return try rows.compactMap { row in try stored(row["id"], revision: row["revision"], in: db) }
+            var select = try BoundStatement(
+                db,
+                sql: """
+                    SELECT id, revision FROM alert
+                    WHERE group_key = ? AND status IN ('open', 'acknowledged')
+                    ORDER BY json_extract(body, '$.snooze') IS NOT NULL DESC, created_at DESC LIMIT 16
+                    """)
+            select.bind(groupKey)
+            let rows = try select.rows { (id: try $0.string(0), revision: try $0.int64(1)) }
+            return try rows.compactMap { row in try stored(row.id, revision: row.revision, in: db) }
         }
     }
 
@@ -80,20 +90,31 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
         try run { db in
             let at = now.timeIntervalSince1970
             if let alert = record.save {
-                let body = try SQLiteAlertStore.encodeAlert(alert)
+                // The body as `StoredJSON.encode(alert)` writes it, bound from its bytes.
+                let body = try alert.storedJSON()
                 if let expected = record.expectedRevision {
-                    var arguments: StatementArguments = [alert.status.rawValue, at, record.nextRevision, body]
-                    arguments += SQLiteAlertStore.statsArguments(alert)
-                    arguments += [alert.id, expected]
-                    try db.cachedStatement(sql: SQLiteAlertStore.updateAlertSQL).execute(arguments: arguments)
+                    var update = try BoundStatement(db, sql: SQLiteAlertStore.updateAlertSQL)
+                    update.bind(alert.status.rawValue)
+                    update.bind(at)
+                    update.bind(record.nextRevision)
+                    update.bind(utf8: body)
+                    SQLiteAlertStore.bindStats(alert, to: &update)
+                    update.bind(alert.id)
+                    update.bind(expected)
+                    try update.execute()
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 } else {
-                    var arguments: StatementArguments = [
-                        alert.id, alert.groupKey, alert.status.rawValue, alert.groupUntil.timeIntervalSince1970,
-                        alert.createdAt.timeIntervalSince1970, at, record.nextRevision, body,
-                    ]
-                    arguments += SQLiteAlertStore.statsArguments(alert)
-                    try db.cachedStatement(sql: SQLiteAlertStore.insertAlertSQL).execute(arguments: arguments)
+                    var insert = try BoundStatement(db, sql: SQLiteAlertStore.insertAlertSQL)
+                    insert.bind(alert.id)
+                    insert.bind(alert.groupKey)
+                    insert.bind(alert.status.rawValue)
+                    insert.bind(alert.groupUntil.timeIntervalSince1970)
+                    insert.bind(alert.createdAt.timeIntervalSince1970)
+                    insert.bind(at)
+                    insert.bind(record.nextRevision)
+                    insert.bind(utf8: body)
+                    SQLiteAlertStore.bindStats(alert, to: &insert)
+                    try insert.execute()
                     guard db.changesCount == 1 else { throw StoreError.revisionConflict(alertID: alert.id) }
                 }
                 for item in alert.containments {
@@ -164,10 +185,15 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
 
     func countRuleEvent(rule: String, key: String, at: Double) async throws {
         try run { db in
-            try db.cachedStatement(
+            var upsert = try BoundStatement(
+                db,
                 sql:
                     "INSERT INTO rule_window (rule, key, bucket, count) VALUES (?, ?, ?, 1) ON CONFLICT(rule, key, bucket) DO UPDATE SET count = count + 1"
-            ).execute(arguments: [rule, key, Int64((at * 1000).rounded())])
+            )
+            upsert.bind(rule)
+            upsert.bind(key)
+            upsert.bind(Int64((at * 1000).rounded()))
+            try upsert.execute()
         }
     }
 
@@ -181,12 +207,21 @@ final class SQLiteTransaction: AlertTransaction, @unchecked Sendable {
 extension SQLiteAlertStore {
     static func insertOutbox(_ item: OutboxItem, at: Double, in db: Database) throws {
         // A pending update of the same alert already renders the latest state: coalesce into it.
-        try db.cachedStatement(
+        var insert = try BoundStatement(
+            db,
             sql: """
                 INSERT OR IGNORE INTO outbox (alert_id, effect, coalesce_key, idempotency_key, next_attempt_at, created_at, ordered)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [item.alertID, try encodeEffect(item.effect), item.coalesceKey, item.idempotencyKey, at, at, item.ordered ? 1 : 0])
+                """)
+        insert.bind(item.alertID)
+        // The effect as `StoredJSON.encode(effect)` writes it, bound from its bytes.
+        insert.bind(utf8: try item.effect.storedJSON())
+        insert.bind(item.coalesceKey)
+        insert.bind(item.idempotencyKey)
+        insert.bind(at)
+        insert.bind(at)
+        insert.bind(Int64(item.ordered ? 1 : 0))
+        try insert.execute()
     }
 
     /// Appends after `known` (nil: read the tail) and returns the new entry. A stale `known` (someone else
@@ -203,10 +238,17 @@ extension SQLiteAlertStore {
     }
 
     private static func insertAudit(_ entry: AuditEntry, in db: Database) throws -> AuditEntry {
-        try db.cachedStatement(sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                entry.seq, entry.at.timeIntervalSince1970, entry.alertID, entry.actor, entry.action, entry.detail, entry.prevHash, entry.hash,
-            ])
+        var insert = try BoundStatement(
+            db, sql: "INSERT INTO audit (seq, at, alert_id, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        insert.bind(entry.seq)
+        insert.bind(entry.at.timeIntervalSince1970)
+        insert.bind(entry.alertID)
+        insert.bind(entry.actor)
+        insert.bind(entry.action)
+        insert.bind(entry.detail)
+        insert.bind(entry.prevHash)
+        insert.bind(entry.hash)
+        try insert.execute()
         return entry
     }
 
@@ -215,12 +257,17 @@ extension SQLiteAlertStore {
     static func finish(_ id: Int64, state: EffectState, error: String?, owner: String? = nil, now: Date, in db: Database) throws -> Bool {
         // Leaving the pending state frees the coalesce key for the next update, and the lease.
         let set = "UPDATE outbox SET state = ?, last_error = ?, finished_at = ?, coalesce_key = NULL, leased_by = NULL, leased_until = NULL"
+        var update = try BoundStatement(db, sql: set + (owner == nil ? " WHERE id = ?" : " WHERE id = ? AND state = 'pending' AND leased_by = ?"))
+        update.bind(state.rawValue)
+        update.bind(error)
+        update.bind(now.timeIntervalSince1970)
+        update.bind(id)
         guard let owner else {
-            try db.cachedStatement(sql: set + " WHERE id = ?").execute(arguments: [state.rawValue, error, now.timeIntervalSince1970, id])
+            try update.execute()
             return true
         }
-        try db.cachedStatement(sql: set + " WHERE id = ? AND state = 'pending' AND leased_by = ?").execute(
-            arguments: [state.rawValue, error, now.timeIntervalSince1970, id, owner])
+        update.bind(owner)
+        try update.execute()
         return db.changesCount > 0
     }
 
